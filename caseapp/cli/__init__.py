@@ -1,0 +1,1 @@
+"""The ``caseapp`` command line: every command module here exposes ``register(subparsers)``."""

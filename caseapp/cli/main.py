@@ -1,0 +1,53 @@
+"""Entry point of the ``caseapp`` command. Each module of this package that defines
+``register(subparsers)`` adds its commands, so a new command group is one new file."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import caseapp.cli as cli_package
+from caseapp import __version__
+from caseapp.errors import CaseAppError
+from caseapp.i18n import LANGUAGES, set_language
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one line, not a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="caseapp", description="Hifazat case files (encrypted, offline-first)")
+    parser.add_argument("--version", action="version", version=f"caseapp {__version__}")
+    parser.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
+                        help="language of messages")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"caseapp.cli.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    set_language(args.lang)
+    try:
+        return int(args.handler(args) or 0)
+    except CaseAppError as exc:
+        print(f"caseapp: {exc.user_message()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

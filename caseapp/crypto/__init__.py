@@ -1,0 +1,1 @@
+"""Key derivation, keyslots and signatures, built only on the `cryptography` package."""

@@ -1,0 +1,84 @@
+"""Argon2id parameters: stored with each keyslot, calibrated per machine, never below the floor."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+from caseapp.errors import ValidationError
+from caseapp.i18n import N_
+
+FLOOR_MEMORY_KIB = 64 * 1024
+FLOOR_ITERATIONS = 3
+LANES = 4
+KEY_LENGTH = 32
+# The unlock should cost an attacker as much as a user will tolerate (ARCHITECTURE §4).
+TARGET_SECONDS = (0.3, 1.0)
+
+
+class KdfTooWeak(ValidationError):
+    msgid = N_("The key derivation settings are below the safe minimum (64 MiB, 3 passes); "
+               "the keyslot is refused.")
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    memory_kib: int = FLOOR_MEMORY_KIB
+    iterations: int = FLOOR_ITERATIONS
+    lanes: int = LANES
+
+    def check_floor(self) -> None:
+        if self.memory_kib < FLOOR_MEMORY_KIB or self.iterations < FLOOR_ITERATIONS or \
+                self.lanes < 1:
+            raise KdfTooWeak()
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> Argon2Params:
+        if not isinstance(data, dict):
+            raise KdfTooWeak()
+        try:
+            params = cls(int(data["memory_kib"]), int(data["iterations"]), int(data["lanes"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KdfTooWeak() from exc
+        params.check_floor()
+        return params
+
+
+FLOOR = Argon2Params()
+
+
+def derive(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
+    params.check_floor()
+    kdf = Argon2id(salt=salt, length=KEY_LENGTH, iterations=params.iterations,
+                   lanes=params.lanes, memory_cost=params.memory_kib)
+    return kdf.derive(secret)
+
+
+def _time(params: Argon2Params) -> float:
+    start = time.perf_counter()
+    derive(b"calibration", b"\0" * 16, params)
+    return time.perf_counter() - start
+
+
+def calibrate(target: tuple[float, float] = TARGET_SECONDS) -> Argon2Params:
+    """Find parameters that take between 0.3 and 1 s here, raising memory first (it is what
+    makes GPU guessing expensive), then passes. Never returns less than the floor."""
+    low, high = target
+    params = FLOOR
+    elapsed = _time(params)
+    while elapsed < low:
+        # Scale the cost by the shortfall, aiming at the middle of the window.
+        factor = max(1.2, min(4.0, (low + high) / 2 / max(elapsed, 1e-3)))
+        if params.memory_kib < 1024 * 1024:
+            memory = min(int(params.memory_kib * factor), 1024 * 1024)
+            params = Argon2Params(memory, params.iterations, params.lanes)
+        else:
+            params = Argon2Params(params.memory_kib, int(params.iterations * factor) + 1,
+                                  params.lanes)
+        elapsed = _time(params)
+    return params

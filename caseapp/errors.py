@@ -1,0 +1,70 @@
+"""Typed errors. Each carries a message a user can act on, translated when it is shown.
+
+The message id and its parameters are kept apart so the same error can be shown in the
+language of whoever reads it; parameters never hold values from a person's record.
+"""
+
+from __future__ import annotations
+
+from caseapp.i18n import N_, _
+
+
+class CaseAppError(Exception):
+    msgid = N_("Something went wrong.")
+    exit_code = 2
+
+    def __init__(self, msgid: str | None = None, **params: object) -> None:
+        self.msgid = msgid or type(self).msgid
+        self.params = params
+        super().__init__(self.msgid)
+
+    def user_message(self) -> str:
+        return _(self.msgid, **self.params)
+
+    def __str__(self) -> str:
+        return self.user_message()
+
+
+class ValidationError(CaseAppError):
+    msgid = N_("The data is not valid.")
+
+
+class PassphrasePolicyError(ValidationError):
+    msgid = N_("The passphrase is too weak.")
+
+
+class ProfileError(CaseAppError):
+    msgid = N_("The profile cannot be used.")
+
+
+class ProfileNotFound(ProfileError):
+    msgid = N_("No profile with that name exists.")
+
+
+class WrongPassphrase(CaseAppError):
+    msgid = N_("The passphrase or recovery code is wrong.")
+
+
+class UnlockBackoff(CaseAppError):
+    msgid = N_("Too many wrong attempts. Wait %(seconds)s seconds, then try again.")
+
+
+class VaultCorrupt(CaseAppError):
+    msgid = N_("The case file is damaged and cannot be opened. Restore it from a backup.")
+
+
+class StorageError(CaseAppError):
+    msgid = N_("The change could not be saved (%(reason)s). Nothing was changed; free some "
+               "disk space or check the drive, then try again.")
+
+
+class PermissionDenied(CaseAppError):
+    msgid = N_("Your role does not allow this action.")
+
+
+class NotFound(CaseAppError):
+    msgid = N_("The record was not found.")
+
+
+class InvalidTransition(CaseAppError):
+    msgid = N_("A case cannot move from stage %(current)s to stage %(target)s.")

@@ -1,0 +1,85 @@
+"""One gettext catalog for core, documents and UI (ARCHITECTURE §8).
+
+Catalogs live in ``translations/<lang>/LC_MESSAGES/caseapp.po`` at the top of the repository.
+They are compiled in memory on first use, so a checkout runs without a build step and a
+stale ``.mo`` can never shadow an edited ``.po``.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+DOMAIN = "caseapp"
+# UI languages: English, Urdu, Pashto, Dari (Afghan Persian; Babel's locale id is fa_AF).
+LANGUAGES: dict[str, str] = {"en": "English", "ur": "اردو", "ps": "پښتو", "fa_AF": "دری"}
+RTL_LANGUAGES = frozenset({"ur", "ps", "fa_AF"})
+
+_current = "en"
+_cache: dict[str, gettext.NullTranslations] = {}
+
+
+def translations_dir() -> Path:
+    override = os.environ.get("CASEAPP_TRANSLATIONS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "translations"
+
+
+def _load(lang: str) -> gettext.NullTranslations:
+    if lang in _cache:
+        return _cache[lang]
+    po_path = translations_dir() / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    trans: gettext.NullTranslations
+    if lang == "en" or not po_path.is_file():
+        trans = gettext.NullTranslations()
+    else:
+        with po_path.open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        trans = gettext.GNUTranslations(buf)
+    _cache[lang] = trans
+    return trans
+
+
+def set_language(lang: str) -> None:
+    """Select the language for messages; unknown codes raise ValueError."""
+    global _current
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    _current = lang
+
+
+def current_language() -> str:
+    return _current
+
+
+def is_rtl(lang: str | None = None) -> bool:
+    return (lang or _current) in RTL_LANGUAGES
+
+
+def gettext_for(lang: str, message: str) -> str:
+    return _load(lang).gettext(message)
+
+
+def _(message: str, **params: object) -> str:
+    """Translate ``message`` into the current language and fill %(name)s placeholders."""
+    text = _load(_current).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    text = _load(_current).ngettext(singular, plural, n)
+    return text % {"n": n, **params}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now (translated where shown)."""
+    return message

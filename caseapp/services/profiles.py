@@ -1,0 +1,334 @@
+"""Profiles: one encrypted vault per user on this machine (ARCHITECTURE §4, SECURITY.md).
+
+A profile folder holds ``vault.db`` (SQLCipher), ``keyslots.json`` (the wrapped database key),
+``unlock-state.json`` (failure counter and erase policy: no secrets) and ``audit-head.json``.
+Folder names are staff profile names, never anything from a case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from platformdirs import user_data_dir
+
+from caseapp.crypto import kdf, passphrase_policy, recovery
+from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, KeyslotFile, seal
+from caseapp.errors import (
+    ProfileError,
+    ProfileNotFound,
+    UnlockBackoff,
+    ValidationError,
+    WrongPassphrase,
+)
+from caseapp.fsutil import atomic_write, destroy_file
+from caseapp.i18n import N_
+from caseapp.services.session import Session, open_session
+from caseapp.store import database, migrations
+from caseapp.store.ids import uuid7
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+ROLES = ("caseworker", "border_officer", "manager", "administrator")
+# Failures allowed before waiting starts, and the longest wait (seconds).
+FREE_FAILURES = 3
+MAX_DELAY = 15 * 60
+
+
+def home() -> Path:
+    """Where profiles live: $CASEAPP_HOME, else the platform's per-user data folder."""
+    base = os.environ.get("CASEAPP_HOME") or user_data_dir("Hifazat", "Hifazat")
+    path = Path(base) / "profiles"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+@dataclass(frozen=True)
+class ProfilePaths:
+    name: str
+    folder: Path
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "vault.db"
+
+    @property
+    def keyslots(self) -> Path:
+        return self.folder / "keyslots.json"
+
+    @property
+    def unlock_state(self) -> Path:
+        return self.folder / "unlock-state.json"
+
+    @property
+    def audit_head(self) -> Path:
+        return self.folder / "audit-head.json"
+
+
+def paths(name: str) -> ProfilePaths:
+    if not NAME_RE.match(name):
+        raise ValidationError(N_("A profile name uses 1 to 40 Latin letters, digits, dots, "
+                                 "dashes or underscores, and starts with a letter or digit."))
+    return ProfilePaths(name, home() / name)
+
+
+def existing(name: str) -> ProfilePaths:
+    p = paths(name)
+    if not p.keyslots.exists():
+        raise ProfileNotFound()
+    return p
+
+
+def list_profiles() -> list[str]:
+    return sorted(p.name for p in home().iterdir() if (p / "keyslots.json").exists())
+
+
+@dataclass(frozen=True)
+class CreatedProfile:
+    name: str
+    folder: Path
+    recovery_code: str
+    user_id: str
+    device_id: str
+
+
+def _secret(text: str) -> bytes:
+    return passphrase_policy.normalise(text).encode()
+
+
+def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
+                   role: str = "administrator", team_name: str = "Office",
+                   params: kdf.Argon2Params | None = None) -> CreatedProfile:
+    """Create a vault with a passphrase slot and a recovery slot; the first user of a
+    standalone office is its administrator."""
+    p = paths(name)
+    if p.keyslots.exists() or p.database.exists():
+        raise ProfileError(N_("A profile with that name already exists."))
+    if role not in ROLES:
+        raise ValidationError(N_("Unknown role."))
+    passphrase_policy.check(passphrase)
+    params = params or kdf.calibrate()
+    code = recovery.generate()
+    db_key = secrets.token_bytes(32)
+    p.folder.mkdir(parents=True, mode=0o700)
+    try:
+        slots = KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [db_key], params),
+                             seal(RECOVERY, recovery.normalise(code).encode(), [db_key], params)])
+        conn = database.open_database(p.database, db_key)
+        try:
+            migrations.migrate(conn)
+            device_id = uuid7()
+            user_id = uuid7()
+            team_id = uuid7()
+            sign_key = Ed25519PrivateKey.generate()
+            with database.transaction(conn):
+                conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
+                    ("device_id", device_id), ("user_id", user_id), ("team_id", team_id),
+                    ("device_sign_key", sign_key.private_bytes_raw().hex()),
+                    ("profile_name", name)])
+            session = open_session(conn, p)
+            with session.write():
+                session.store.put("team", {"name": team_name}, record_id=team_id,
+                                  team=team_id, label=team_name)
+                session.store.put("user", {"name": user_name or name, "role": role,
+                                           "teams": [team_id]}, record_id=user_id,
+                                  team=team_id, label=user_name or name)
+                session.audit.append(user_id, "profile_created")
+            session.close()
+        except BaseException:
+            conn.close()
+            raise
+        slots.save(p.keyslots)
+    except BaseException:
+        shutil.rmtree(p.folder, ignore_errors=True)
+        raise
+    return CreatedProfile(name, p.folder, code, user_id, device_id)
+
+
+# -- unlock, back-off and the erase policy ----------------------------------------------
+
+@dataclass
+class UnlockState:
+    failures: int = 0
+    last_failure_ms: int = 0
+    erase_after: int | None = None
+    unreported: list[int] = field(default_factory=list)  # failed attempts not yet audited
+
+    @classmethod
+    def load(cls, path: Path) -> UnlockState:
+        try:
+            data = json.loads(path.read_bytes())
+            return cls(int(data["failures"]), int(data["last_failure_ms"]),
+                       data.get("erase_after"), list(data.get("unreported", []))[-1000:])
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()
+
+    def save(self, path: Path) -> None:
+        atomic_write(path, json.dumps(self.__dict__).encode())
+
+
+def backoff_seconds(failures: int) -> int:
+    """Wait required after ``failures`` consecutive failures: none for the first three,
+    then 5 s doubling each time, at most 15 minutes."""
+    if failures < FREE_FAILURES:
+        return 0
+    return min(5 * 2 ** (failures - FREE_FAILURES), MAX_DELAY)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms) -> Session:
+    """Open a profile with its passphrase or its recovery code (recognised by its form)."""
+    p = existing(name)
+    state = UnlockState.load(p.unlock_state)
+    wait_ms = backoff_seconds(state.failures) * 1000 - (now_ms() - state.last_failure_ms)
+    if wait_ms > 0:
+        raise UnlockBackoff(seconds=(wait_ms + 999) // 1000)
+    slots = KeyslotFile.load(p.keyslots)
+    try:
+        if recovery.looks_like_code(secret):
+            _slot, keys = slots.unlock(RECOVERY, recovery.normalise(secret).encode())
+        else:
+            _slot, keys = slots.unlock(PASSPHRASE, _secret(secret))
+    except WrongPassphrase:
+        _record_failure(p, state, now_ms())
+        raise
+    session = _open_with_any(p, keys)
+    if state.unreported or state.failures:
+        with session.write():
+            for at in state.unreported:
+                session.audit.append(session.user_id, "unlock_failed", at=at)
+            session.audit.append(session.user_id, "unlock")
+        UnlockState(erase_after=state.erase_after).save(p.unlock_state)
+    else:
+        with session.write():
+            session.audit.append(session.user_id, "unlock")
+    return session
+
+
+def _record_failure(p: ProfilePaths, state: UnlockState, at: int) -> None:
+    state.failures += 1
+    state.last_failure_ms = at
+    state.unreported.append(at)
+    if state.erase_after is not None and state.failures >= state.erase_after:
+        erase(p)
+        raise ProfileError(N_("Too many wrong attempts: this profile was erased as its "
+                              "policy requires."))
+    state.save(p.unlock_state)
+
+
+def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
+    # During a key rotation a slot holds the old and the new key; whichever opens the
+    # database is the right one (the rotation may have been cut off at any step).
+    for key in keys:
+        try:
+            conn = database.open_database(p.database, key)
+        except WrongPassphrase:
+            continue
+        migrations.migrate(conn)
+        return open_session(conn, p, db_key=key)
+    raise ProfileError(N_("The key file does not match the case file of this profile."))
+
+
+def erase(p: ProfilePaths) -> None:
+    """Crypto-erase: destroy the wrapped keys first (that alone makes the data unreadable),
+    then remove the database files."""
+    destroy_file(p.keyslots)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{p.database}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(p.folder, ignore_errors=True)
+
+
+def set_erase_policy(session: Session, failures: int | None) -> None:
+    if failures is not None and failures < FREE_FAILURES + 2:
+        raise ValidationError(N_("Erasing after fewer than 5 wrong attempts is not allowed."))
+    state = UnlockState.load(session.paths.unlock_state)
+    state.erase_after = failures
+    state.save(session.paths.unlock_state)
+    with session.write():
+        session.audit.append(session.user_id, "erase_policy_changed")
+
+
+# -- keyslot lifecycle ------------------------------------------------------------------
+
+def change_passphrase(name: str, old: str, new: str,
+                      params: kdf.Argon2Params | None = None) -> None:
+    """Rewrap the one slot that ``old`` opens; other slots are untouched."""
+    p = existing(name)
+    passphrase_policy.check(new)
+    slots = KeyslotFile.load(p.keyslots)
+    slot, keys = slots.unlock(PASSPHRASE, _secret(old))
+    session = _open_with_any(p, keys)
+    try:
+        slots.replace(seal(PASSPHRASE, _secret(new), keys, params or slot.params,
+                           slot_id=slot.slot_id))
+        slots.save(p.keyslots)
+        with session.write():
+            session.audit.append(session.user_id, "passphrase_changed")
+    finally:
+        session.close()
+
+
+def add_passphrase(session: Session, new: str, params: kdf.Argon2Params | None = None) -> str:
+    passphrase_policy.check(new)
+    slots = KeyslotFile.load(session.paths.keyslots)
+    slot = seal(PASSPHRASE, _secret(new), [session.db_key], params or kdf.calibrate())
+    slots.slots.append(slot)
+    slots.save(session.paths.keyslots)
+    with session.write():
+        session.audit.append(session.user_id, "keyslot_added")
+    return slot.slot_id
+
+
+def remove_slot(session: Session, slot_id: str) -> None:
+    slots = KeyslotFile.load(session.paths.keyslots)
+    if all(s.slot_id != slot_id for s in slots.slots):
+        raise ValidationError(N_("No key slot with that id exists."))
+    slots.remove(slot_id)
+    slots.save(session.paths.keyslots)
+    with session.write():
+        session.audit.append(session.user_id, "keyslot_removed")
+
+
+def rotate_database_key(name: str, passphrase: str,
+                        params: kdf.Argon2Params | None = None,
+                        after_step: Callable[[str], None] = lambda step: None) -> str:
+    """Re-encrypt the database under a new key (PRAGMA rekey). Every other slot and the old
+    recovery code stop working; the new recovery code is returned, to be printed.
+
+    Crash-safe order: (1) slots holding old+new key, (2) rekey, (3) slots holding the new key
+    only. A cut at any point leaves a slot that opens the database with this passphrase.
+    """
+    p = existing(name)
+    slots = KeyslotFile.load(p.keyslots)
+    slot, keys = slots.unlock(PASSPHRASE, _secret(passphrase))
+    session = _open_with_any(p, keys)
+    old_key = session.db_key
+    new_key = secrets.token_bytes(32)
+    code = recovery.generate()
+    code_secret = recovery.normalise(code).encode()
+    use = params or slot.params
+    try:
+        KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [old_key, new_key], use),
+                     seal(RECOVERY, code_secret, [old_key, new_key], use)]).save(p.keyslots)
+        after_step("slots-both")
+        database.rekey(session.conn, new_key)
+        session.db_key = new_key
+        after_step("rekeyed")
+        KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [new_key], use),
+                     seal(RECOVERY, code_secret, [new_key], use)]).save(p.keyslots)
+        after_step("slots-new")
+        with session.write():
+            session.audit.append(session.user_id, "database_key_rotated")
+    finally:
+        session.close()
+    return code

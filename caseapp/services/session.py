@@ -1,0 +1,90 @@
+"""An unlocked profile: the open database, the signed-in user, the device keys.
+
+Closing a session writes the signed audit head beside the database and drops the keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from caseapp.errors import ProfileError
+from caseapp.i18n import N_
+from caseapp.store import audit, database
+from caseapp.store.hlc import HybridClock
+from caseapp.store.records import RecordStore
+
+if TYPE_CHECKING:
+    from caseapp.services.profiles import ProfilePaths
+
+
+class Session:
+    def __init__(self, conn: database.Connection, paths: ProfilePaths,
+                 db_key: bytes | None) -> None:
+        self.conn: database.Connection | None = conn
+        self.paths = paths
+        self.db_key = db_key or b""
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        self.device_id: str = meta["device_id"]
+        self.user_id: str = meta["user_id"]
+        self.team_id: str = meta["team_id"]
+        self.sign_key = Ed25519PrivateKey.from_private_bytes(
+            bytes.fromhex(meta["device_sign_key"]))
+        self.clock = HybridClock(self.device_id, meta.get("hlc"))
+        self.store = RecordStore(conn, self.clock)
+        self.audit = audit.AuditLog(conn, self.device_id, self.sign_key)
+
+    @property
+    def user(self) -> dict[str, object]:
+        record = self.store.get(self.user_id)
+        return record.body if record else {}
+
+    @property
+    def role(self) -> str:
+        return str(self.user.get("role", ""))
+
+    def _conn(self) -> database.Connection:
+        if self.conn is None:
+            raise ProfileError(N_("The profile is locked; unlock it again."))
+        return self.conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[database.Connection]:
+        with database.transaction(self._conn()) as conn:
+            yield conn
+
+    def verify_audit(self) -> audit.VerifyReport:
+        public = self.sign_key.public_key()
+        try:
+            anchor = audit.read_anchor(self.paths.audit_head, public)
+        except audit.ForgedAnchor:
+            return audit.VerifyReport(False, 0, 1, "the recorded audit head was altered")
+        return audit.verify(self._conn(), public, anchor)
+
+    def close(self) -> None:
+        """Lock: record the audit head, close the database, forget the keys."""
+        if self.conn is None:
+            return
+        try:
+            report = self.verify_audit()
+            # Never move the recorded head past a broken chain: that would hide tampering.
+            if report.ok:
+                audit.write_anchor(self.paths.audit_head, self.audit.head(), self.sign_key)
+        finally:
+            self.conn.close()
+            self.conn = None
+            self.db_key = b""
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_session(conn: database.Connection, paths: ProfilePaths,
+                 db_key: bytes | None = None) -> Session:
+    return Session(conn, paths, db_key)

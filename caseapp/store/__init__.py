@@ -1,0 +1,1 @@
+"""SQLCipher persistence: connection, migrations, uniform records, search, audit chain, outbox."""

@@ -1,0 +1,143 @@
+"""The audit chain (ARCHITECTURE §6): every view, edit, export, unlock and failed unlock is an
+event naming the fields touched (never their values). Each event's hash covers the previous
+hash, and the device key signs it, so deleting, editing, reordering or truncating events is
+found by ``verify``.
+
+Truncating the tail or restoring an older copy of the whole database leaves a valid chain, so
+the head (seq, hash) is also written, signed, to ``audit-head.json`` beside the database when
+a session closes; a database whose chain ends before that head has been rolled back. (Restoring
+the head file together with the database is caught only by the server's receipt, SYNC.md.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from caseapp.canonical import canonical_json
+from caseapp.fsutil import atomic_write
+from caseapp.store.database import Connection
+
+GENESIS = "0" * 64
+
+
+def _entry_hash(prev: str, entry: dict[str, object]) -> str:
+    return hashlib.sha256(bytes.fromhex(prev) + canonical_json(entry)).hexdigest()
+
+
+def _entry(seq: int, at: int, actor: str, device: str, action: str, record_id: str | None,
+           fields: list[str]) -> dict[str, object]:
+    return {"seq": seq, "at": at, "actor": actor, "device": device, "action": action,
+            "record": record_id, "fields": fields}
+
+
+class AuditLog:
+    def __init__(self, conn: Connection, device: str, key: Ed25519PrivateKey) -> None:
+        self.conn = conn
+        self.device = device
+        self.key = key
+
+    def head(self) -> tuple[int, str]:
+        row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+    def append(self, actor: str, action: str, record_id: str | None = None,
+               fields: list[str] | tuple[str, ...] = (), at: int | None = None) -> int:
+        """Add one event inside the caller's transaction; returns its sequence number."""
+        seq, prev = self.head()
+        seq += 1
+        when = time.time_ns() // 1_000_000 if at is None else at
+        names = sorted(set(fields))
+        entry = _entry(seq, when, actor, self.device, action, record_id, names)
+        digest = _entry_hash(prev, entry)
+        sig = self.key.sign(bytes.fromhex(digest)).hex()
+        self.conn.execute(
+            "INSERT INTO audit (seq, at, actor, device, action, record_id, fields, prev, hash, "
+            "sig) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (seq, when, actor, self.device, action, record_id, json.dumps(names), prev, digest,
+             sig))
+        return seq
+
+    def events(self, record_id: str | None = None, limit: int = 200) -> list[dict[str, object]]:
+        sql = "SELECT seq, at, actor, action, record_id, fields FROM audit"
+        args: tuple[object, ...] = ()
+        if record_id:
+            sql += " WHERE record_id = ?"
+            args = (record_id,)
+        rows = self.conn.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit))
+        return [{"seq": r[0], "at": r[1], "actor": r[2], "action": r[3], "record": r[4],
+                 "fields": json.loads(r[5])} for r in rows]
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    events: int
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def verify(conn: Connection, public_key: Ed25519PublicKey,
+           anchor: tuple[int, str] | None = None) -> VerifyReport:
+    """Walk the chain from the start; report the first broken link."""
+    expected_seq, prev = 1, GENESIS
+    count = 0
+    rows = conn.execute("SELECT seq, at, actor, device, action, record_id, fields, prev, hash, "
+                        "sig FROM audit ORDER BY rowid")
+    for seq, at, actor, device, action, record_id, fields, stored_prev, digest, sig in rows:
+        if seq != expected_seq:
+            return VerifyReport(False, count, expected_seq,
+                                f"event {expected_seq} is missing or out of order (found {seq})")
+        if stored_prev != prev:
+            return VerifyReport(False, count, seq, f"event {seq} does not follow event {seq - 1}")
+        entry = _entry(seq, at, actor, device, action, record_id, json.loads(fields))
+        if _entry_hash(prev, entry) != digest:
+            return VerifyReport(False, count, seq, f"event {seq} was altered")
+        try:
+            public_key.verify(bytes.fromhex(sig), bytes.fromhex(digest))
+        except (InvalidSignature, ValueError):
+            return VerifyReport(False, count, seq, f"event {seq} has an invalid signature")
+        prev = digest
+        expected_seq += 1
+        count += 1
+    if anchor is not None:
+        anchor_seq, anchor_hash = anchor
+        if count < anchor_seq:
+            return VerifyReport(False, count, count + 1,
+                                f"the chain ends at event {count} but event {anchor_seq} was "
+                                "recorded: events were removed or an older copy was restored")
+        row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (anchor_seq,)).fetchone()
+        if anchor_seq and (row is None or row[0] != anchor_hash):
+            return VerifyReport(False, count, anchor_seq,
+                                f"event {anchor_seq} differs from the recorded head")
+    return VerifyReport(True, count)
+
+
+def write_anchor(path: Path, head: tuple[int, str], key: Ed25519PrivateKey) -> None:
+    seq, digest = head
+    payload = {"seq": seq, "hash": digest}
+    sig = key.sign(canonical_json(payload)).hex()
+    atomic_write(path, json.dumps({**payload, "sig": sig}).encode())
+
+
+class ForgedAnchor(ValueError):
+    """The head file exists but its signature does not match this device."""
+
+
+def read_anchor(path: Path, public_key: Ed25519PublicKey) -> tuple[int, str] | None:
+    """The signed head, or None when none was written yet; ForgedAnchor when altered."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_bytes())
+        payload = {"seq": int(data["seq"]), "hash": str(data["hash"])}
+        public_key.verify(bytes.fromhex(data["sig"]), canonical_json(payload))
+    except (ValueError, KeyError, TypeError, InvalidSignature) as exc:
+        raise ForgedAnchor("the recorded audit head was altered") from exc
+    return payload["seq"], payload["hash"]

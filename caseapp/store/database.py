@@ -1,0 +1,82 @@
+"""Opening the SQLCipher database with a raw 256-bit key, and transactions on it."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlcipher3
+
+from caseapp.errors import StorageError, VaultCorrupt, WrongPassphrase
+from caseapp.i18n import N_
+
+Connection = sqlcipher3.Connection
+DatabaseError = sqlcipher3.DatabaseError
+
+
+def _key_pragma(key: bytes) -> str:
+    if len(key) != 32:
+        raise ValueError("database keys are 32 bytes")
+    return f"\"x'{key.hex()}'\""
+
+
+def open_database(path: Path, key: bytes) -> Connection:
+    """Open (or create) the encrypted database. A wrong key raises WrongPassphrase."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA key = {_key_pragma(key)}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise WrongPassphrase() from exc
+    # WAL keeps readers off the writer's back; FULL makes every commit durable (power cuts
+    # are common); temp_store=MEMORY keeps sort spills out of plaintext temp files.
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cache_size = -32000")
+    return conn
+
+
+def rekey(conn: Connection, new_key: bytes) -> None:
+    conn.execute(f"PRAGMA rekey = {_key_pragma(new_key)}")
+
+
+def check_integrity(conn: Connection) -> list[str]:
+    """Problems found by SQLite's and SQLCipher's integrity checks (empty when sound)."""
+    problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+    problems += [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
+    return problems
+
+
+def storage_error(exc: sqlcipher3.Error) -> StorageError | VaultCorrupt:
+    text = str(exc).lower()
+    if "malformed" in text or "not a database" in text:
+        return VaultCorrupt()
+    if "full" in text:
+        return StorageError(reason=N_("the disk is full"))
+    return StorageError(reason=N_("the drive reported an error"))
+
+
+@contextlib.contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """BEGIN IMMEDIATE … COMMIT; any error rolls everything back and is raised as a typed,
+    translatable StorageError, so a failed save never leaves half a record behind."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlcipher3.Error as exc:
+        raise storage_error(exc) from exc
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(sqlcipher3.Error):
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlcipher3.Error):
+            raise storage_error(exc) from exc
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise StorageError(reason=N_("the disk is full")) from exc
+        raise

@@ -1,0 +1,98 @@
+"""Numbered schema migrations. Released migrations are immutable: change the schema only by
+appending a new one. Each runs in one transaction together with its ``user_version`` bump."""
+
+from __future__ import annotations
+
+import sqlcipher3
+
+from caseapp.errors import ProfileError
+from caseapp.i18n import N_
+from caseapp.store.database import Connection, storage_error
+
+MIGRATIONS: list[str] = [
+    # 1: uniform records, per-field clocks, outbox, hash-chained audit, device metadata.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE records (
+        rowid      INTEGER PRIMARY KEY,
+        id         TEXT NOT NULL UNIQUE,
+        type       TEXT NOT NULL,
+        team       TEXT,
+        parent     TEXT,
+        label      TEXT,
+        status     TEXT,
+        body       TEXT NOT NULL,
+        clocks     TEXT NOT NULL,
+        hlc        TEXT NOT NULL,
+        deleted    INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX records_by_type ON records (type, deleted, updated_at DESC);
+    CREATE INDEX records_by_parent ON records (parent, type);
+    CREATE TABLE outbox (
+        device_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        change_id  TEXT NOT NULL UNIQUE,
+        record_id  TEXT NOT NULL,
+        record_type TEXT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('upsert', 'delete', 'purge')),
+        fields     TEXT NOT NULL,
+        base       TEXT NOT NULL,
+        hlc        TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        pushed_seq INTEGER
+    );
+    CREATE INDEX outbox_by_record ON outbox (record_id);
+    CREATE TABLE audit (
+        seq       INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        actor     TEXT NOT NULL,
+        device    TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        record_id TEXT,
+        fields    TEXT NOT NULL,
+        prev      TEXT NOT NULL,
+        hash      TEXT NOT NULL,
+        sig       TEXT NOT NULL
+    );
+    """,
+    # 2: full-text search over names (both scripts), aliases, identity and case numbers;
+    # attachment content kept inside the encrypted database.
+    """
+    CREATE VIRTUAL TABLE search USING fts5 (
+        text, content = '', contentless_delete = 1,
+        tokenize = "unicode61 remove_diacritics 2"
+    );
+    CREATE TABLE attachment_content (
+        record_id TEXT PRIMARY KEY REFERENCES records (id) ON DELETE CASCADE,
+        sha256    TEXT NOT NULL,
+        data      BLOB NOT NULL
+    );
+    """,
+]
+
+CURRENT_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(ProfileError):
+    msgid = N_("This profile was written by a newer version of Hifazat; update the program.")
+
+
+def schema_version(conn: Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: Connection, target: int = CURRENT_VERSION) -> int:
+    """Bring the schema to ``target``; returns the version found before."""
+    found = schema_version(conn)
+    if found > CURRENT_VERSION:
+        raise SchemaTooNew()
+    for version in range(found + 1, target + 1):
+        script = MIGRATIONS[version - 1]
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};"
+                               "\nCOMMIT;")
+        except sqlcipher3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise storage_error(exc) from exc
+    return found
