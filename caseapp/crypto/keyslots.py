@@ -26,7 +26,7 @@ from caseapp.i18n import N_
 
 FORMAT = "hifazat-keyslots"
 VERSION = 1
-PASSPHRASE = "passphrase"
+PASSPHRASE = "passphrase"  # noqa: S105 (a slot kind, not a secret)
 RECOVERY = "recovery"
 KINDS = (PASSPHRASE, RECOVERY)
 
