@@ -68,3 +68,18 @@ class NotFound(CaseAppError):
 
 class InvalidTransition(CaseAppError):
     msgid = N_("A case cannot move from stage %(current)s to stage %(target)s.")
+
+
+class FieldErrors(ValidationError):
+    """Every problem found in a submitted document, each tied to its field, so a form can mark
+    them all at once and a command line can print them on one line."""
+
+    msgid = N_("%(field)s: %(problem)s")
+
+    def __init__(self, problems: list[tuple[str, str, dict[str, object]]]) -> None:
+        super().__init__()
+        self.problems = problems
+
+    def user_message(self) -> str:
+        return "; ".join(_(self.msgid, field=name, problem=_(problem, **params))
+                         for name, problem, params in self.problems)

@@ -64,7 +64,12 @@ def storage_error(exc: sqlcipher3.Error) -> StorageError | VaultCorrupt:
 @contextlib.contextmanager
 def transaction(conn: Connection) -> Iterator[Connection]:
     """BEGIN IMMEDIATE … COMMIT; any error rolls everything back and is raised as a typed,
-    translatable StorageError, so a failed save never leaves half a record behind."""
+    translatable StorageError, so a failed save never leaves half a record behind.
+
+    Inside an open transaction it joins it: a batch (an import, demo data) commits once."""
+    if conn.in_transaction:
+        yield conn
+        return
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlcipher3.Error as exc:

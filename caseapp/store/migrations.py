@@ -55,11 +55,12 @@ MIGRATIONS: list[str] = [
         sig       TEXT NOT NULL
     );
     """,
-    # 2: full-text search over names (both scripts), aliases, identity and case numbers;
+    # 2: full-text search over names (both scripts), aliases, identity and case numbers, and
+    # their consonant skeletons (caseapp.domain.names) so spellings and scripts meet;
     # attachment content kept inside the encrypted database.
     """
     CREATE VIRTUAL TABLE search USING fts5 (
-        text, content = '', contentless_delete = 1,
+        text, sound, content = '', contentless_delete = 1,
         tokenize = "unicode61 remove_diacritics 2"
     );
     CREATE TABLE attachment_content (

@@ -1,0 +1,275 @@
+"""Cases: create, view, edit, move between stages, list and search — with permissions,
+audit events and search indexing done in the same transaction as the change."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from caseapp.domain import identity, names, roles, stages
+from caseapp.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from caseapp.i18n import N_
+from caseapp.services.case_documents import display_name, split_document
+from caseapp.services.session import Session
+from caseapp.store.records import Record
+
+PERSON = "person"
+CASE = "case"
+EVENT = "trafficking_event"
+NOTE = "note"
+ATTACHMENT = "attachment"
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: str
+    case_number: str
+    name: str
+    name_urdu: str
+    stage: str
+    updated_at: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "case_number": self.case_number, "name": self.name,
+                "name_urdu": self.name_urdu, "stage": self.stage,
+                "updated_at": self.updated_at}
+
+
+def actor_of(session: Session) -> roles.Actor:
+    user = session.user
+    return roles.Actor(session.user_id, str(user.get("role", "")),
+                       bool(user.get("law_enforcement", False)))
+
+
+def search_fields(person: dict[str, Any], case_number: str) -> tuple[str, str]:
+    """(text, sound) for the search index of one case."""
+    name_parts = [person.get(k) for k in ("prs_FirstName", "prs_MiddleName", "prs_SecondName",
+                                          "hfz_NameUrdu", "hfz_FatherName",
+                                          "hfz_FatherNameUrdu")]
+    name_parts += person.get("hfz_Aliases") or []
+    terms = [case_number] + [p for p in name_parts if p]
+    for doc in person.get("hfz_IdentityDocuments") or []:
+        terms += identity.search_terms(identity.IdentityDocument(**doc))
+    if person.get("prs_IdentityNumber"):
+        terms.append(re.sub(r"[^0-9A-Za-z]", "", str(person["prs_IdentityNumber"])))
+    text = " ".join(names.fold(t) for t in terms)
+    sound = " ".join(k for part in name_parts if part for k in names.skeleton(part))
+    return text, sound
+
+
+def match_expression(query: str) -> str | None:
+    """FTS5 expression for what a user typed: a name in either script (any spelling whose
+    consonants match), an identity number with or without dashes, or a case number."""
+    query = query.strip()
+    if not query:
+        return None
+    if identity.looks_like_number(query):
+        digits = re.sub(r"\D", "", identity.ascii_digits(query))
+        return f'text : "{digits}"*'
+    tokens = names.words(query)
+    if not tokens:
+        return None
+    text = " AND ".join(f'"{t}"*' for t in tokens)
+    keys = names.skeleton(query)
+    if keys and all(not t.isdigit() for t in tokens):
+        sound = " AND ".join(f'"{k}"' for k in keys)
+        return f"(text : ({text})) OR (sound : ({sound}))"
+    return f"text : ({text})"
+
+
+class CaseService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.store = session.store
+        self.actor = actor_of(session)
+
+    # -- helpers --------------------------------------------------------------------
+    def _require(self, permission: str) -> None:
+        if not self.actor.can(permission):
+            raise PermissionDenied()
+
+    def _case(self, case_id: str) -> Record:
+        record = self.store.get(case_id)
+        if record is None or record.type != CASE:
+            raise NotFound()
+        return record
+
+    def _person_of(self, case: Record) -> Record:
+        person = self.store.get(case.parent or "")
+        if person is None:
+            raise NotFound()
+        return person
+
+    def _next_case_number(self) -> str:
+        conn = self.session.conn
+        assert conn is not None
+        row = conn.execute("SELECT value FROM meta WHERE key = 'case_counter'").fetchone()
+        n = int(row[0]) + 1 if row else 1
+        conn.execute("INSERT INTO meta (key, value) VALUES ('case_counter', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(n),))
+        # Year, this device, a local counter: unique across offline devices without talking.
+        year = time.gmtime().tm_year
+        return f"{year}-{self.session.device_id[-4:].upper()}-{n:05d}"
+
+    def _check_write_fields(self, fields: dict[str, Any]) -> None:
+        denied = [f for f in fields if not self.actor.may_write_field(f)]
+        if denied:
+            raise PermissionDenied(N_("Your role may not record these fields: %(fields)s"),
+                                   fields=", ".join(sorted(denied)))
+
+    def _reindex(self, case: Record, person: dict[str, Any]) -> None:
+        text, sound = search_fields(person, str(case.body.get("hfz_CaseNumber", "")))
+        self.store.index(case.id, text, sound)
+
+    # -- use cases ------------------------------------------------------------------
+    def create(self, document: dict[str, Any]) -> str:
+        """Create a person and their case from an HTCDS-keyed document; returns the case id."""
+        self._require(roles.CASE_CREATE)
+        person_fields, case_fields, events = split_document(document)
+        self._check_write_fields(case_fields)
+        stage = case_fields.setdefault("hfz_Stage", stages.INTAKE)
+        case_fields.setdefault("hfz_Tracks", ["TIP"])
+        case_fields["cas_Status"] = stages.htcds_status(stage)
+        case_fields.setdefault("cas_CaseOwner", self.session.user_id)
+        team = self.session.team_id
+        with self.session.write():
+            person = self.store.put(PERSON, person_fields, team=team,
+                                    label=display_name(person_fields))
+            assert person is not None
+            case_fields["hfz_CaseNumber"] = self._next_case_number()
+            case = self.store.put(CASE, case_fields, team=team, parent=person.record.id,
+                                  label=display_name(person_fields), status=stage)
+            assert case is not None
+            for event in events:
+                self.store.put(EVENT, event, team=team, parent=case.record.id)
+            self._reindex(case.record, person_fields)
+            self.session.audit.append(self.session.user_id, "case_created", case.record.id,
+                                      [*person_fields, *case_fields])
+        return case.record.id
+
+    def show(self, case_id: str) -> dict[str, Any]:
+        """The case as one HTCDS-keyed document, without fields the role may not read.
+        Viewing is an audit event (which fields were shown, never their values)."""
+        self._require(roles.CASE_VIEW)
+        case = self._case(case_id)
+        person = self._person_of(case)
+        doc: dict[str, Any] = {**person.body, **case.body}
+        doc = {k: v for k, v in doc.items() if self.actor.may_read_field(k)}
+        events = [e.body for e in self.store.children(case.id, EVENT)]
+        if events:
+            doc["hte_Events"] = events
+        doc["id"] = case.id
+        doc["person_id"] = person.id
+        with self.session.write():
+            self.session.audit.append(self.session.user_id, "case_viewed", case.id,
+                                      sorted(k for k in doc if k not in ("id", "person_id")))
+        return doc
+
+    def update(self, case_id: str, changes: dict[str, Any]) -> list[str]:
+        """Apply edits to the person and the case; returns the names of changed fields."""
+        self._require(roles.CASE_EDIT)
+        if "hfz_Stage" in changes:
+            raise ValidationError(N_("Change the stage with a stage move, not an edit."))
+        person_fields, case_fields, events = split_document(changes, partial=True)
+        self._check_write_fields({**person_fields, **case_fields})
+        case = self._case(case_id)
+        person = self._person_of(case)
+        changed: list[str] = []
+        with self.session.write():
+            if person_fields:
+                merged = {**person.body, **person_fields}
+                result = self.store.put(PERSON, person_fields, record_id=person.id,
+                                        label=display_name(merged))
+                if result:
+                    changed += list(result.fields)
+                    self.store.put(CASE, {}, record_id=case.id, label=display_name(merged))
+                    self._reindex(case, merged)
+            if case_fields:
+                result = self.store.put(CASE, case_fields, record_id=case.id)
+                if result:
+                    changed += list(result.fields)
+            for event in events:
+                self.store.put(EVENT, event, team=case.team, parent=case.id)
+                changed.append("hte_Events")
+            if changed:
+                self.session.audit.append(self.session.user_id, "case_edited", case.id, changed)
+        return changed
+
+    def move(self, case_id: str, target: str, reason: str | None = None) -> None:
+        """Move a case to another stage. Closing needs a reason (cas_ReasonForCaseClosure);
+        re-opening is its own audit event."""
+        self._require(roles.CASE_TRANSITION)
+        case = self._case(case_id)
+        current = str(case.body.get("hfz_Stage", stages.INTAKE))
+        if target not in stages.STAGES or not stages.can_move(current, target, self.actor.role):
+            raise InvalidTransition(current=current, target=target)
+        fields: dict[str, Any] = {"hfz_Stage": target, "cas_Status": stages.htcds_status(target)}
+        if target == stages.CLOSED:
+            if not reason or not reason.strip():
+                raise ValidationError(N_("Closing a case needs a reason."))
+            fields["cas_ReasonForCaseClosure"] = reason.strip()
+        with self.session.write():
+            self.store.put(CASE, fields, record_id=case.id, status=target)
+            action = "case_reopened" if current == stages.CLOSED else "case_stage_changed"
+            self.session.audit.append(self.session.user_id, action, case.id, list(fields))
+
+    def list(self, limit: int = 50, offset: int = 0) -> list[CaseSummary]:
+        """A page of cases, most recently changed first."""
+        self._require(roles.CASE_VIEW)
+        conn = self.session.conn
+        assert conn is not None
+        rows = conn.execute(
+            "SELECT c.id, json_extract(c.body, '$.hfz_CaseNumber'), c.label, "
+            "json_extract(p.body, '$.hfz_NameUrdu'), c.status, c.updated_at "
+            "FROM records c LEFT JOIN records p ON p.id = c.parent "
+            "WHERE c.type = 'case' AND c.deleted = 0 "
+            "ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?", (limit, offset))
+        return [CaseSummary(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5])
+                for r in rows]
+
+    def search(self, query: str, limit: int = 50) -> list[CaseSummary]:
+        self._require(roles.CASE_VIEW)
+        expression = match_expression(query)
+        if expression is None:
+            return []
+        hits = self.store.search(expression, limit)
+        people = {r.id: r for r in (self.store.get(h.parent or "") for h in hits) if r}
+        return [CaseSummary(h.id, str(h.body.get("hfz_CaseNumber", "")), h.label or "",
+                            str(people[h.parent].body.get("hfz_NameUrdu", ""))
+                            if h.parent in people else "", h.status or "", h.updated_at)
+                for h in hits]
+
+    def add_note(self, case_id: str, text: str) -> str:
+        self._require(roles.CASE_EDIT)
+        if not text.strip():
+            raise ValidationError(N_("A note cannot be empty."))
+        case = self._case(case_id)
+        with self.session.write():
+            change = self.store.put(NOTE, {"cco_CaseComment": text}, team=case.team,
+                                    parent=case.id)
+            assert change is not None
+            self.session.audit.append(self.session.user_id, "note_added", case.id,
+                                      ["cco_CaseComment"])
+        return change.record.id
+
+    def add_attachment(self, case_id: str, filename: str, data: bytes, mime: str) -> str:
+        """Store a photo or scan inside the encrypted database (never as a loose file)."""
+        self._require(roles.CASE_EDIT)
+        if len(data) > MAX_ATTACHMENT_BYTES:
+            raise ValidationError(N_("The file is larger than 25 MB."))
+        case = self._case(case_id)
+        with self.session.write() as conn:
+            change = self.store.put(ATTACHMENT, {"filename": filename, "mime": mime,
+                                                 "size": len(data)},
+                                    team=case.team, parent=case.id)
+            assert change is not None
+            conn.execute("INSERT INTO attachment_content (record_id, sha256, data) "
+                         "VALUES (?, ?, ?)",
+                         (change.record.id, hashlib.sha256(data).hexdigest(), data))
+            self.session.audit.append(self.session.user_id, "attachment_added", case.id,
+                                      ["attachment"])
+        return change.record.id
