@@ -1,0 +1,32 @@
+"""``caseapp audit verify``: walk the audit chain; exit 1 with the first broken link."""
+
+from __future__ import annotations
+
+import argparse
+
+from caseapp.cli.common import add_profile_args, open_profile
+from caseapp.domain import roles
+from caseapp.errors import PermissionDenied
+from caseapp.i18n import _
+from caseapp.services.cases import actor_of
+
+
+def _verify(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        if not actor_of(session).can(roles.AUDIT_VERIFY):
+            raise PermissionDenied()
+        report = session.verify_audit()
+    if report.ok:
+        print(_("Audit chain intact: %(count)s events.", count=report.events))
+        return 0
+    print(_("Audit chain broken at event %(seq)s: %(reason)s", seq=report.broken_at,
+            reason=report.reason))
+    return 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("audit", help="check the audit trail")
+    asub = parser.add_subparsers(dest="audit_command", required=True)
+    verify = asub.add_parser("verify", help="verify the hash chain of audit events")
+    add_profile_args(verify)
+    verify.set_defaults(handler=_verify)

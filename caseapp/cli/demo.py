@@ -1,0 +1,39 @@
+"""``caseapp demo``: fill a profile with synthetic cases (created first when it does not exist)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from caseapp.cli.common import read_secret
+from caseapp.i18n import _
+from caseapp.services import demo, profiles
+
+
+def _demo(args: argparse.Namespace) -> int:
+    secret = read_secret(args.passphrase_file)
+    if args.profile not in profiles.list_profiles():
+        created = profiles.create_profile(args.profile, secret, user_name="Demo Manager")
+        print(_("Profile %(name)s created.", name=created.name))
+        print(_("Recovery code (write it down and keep it apart from this computer; it is "
+                "shown only once):"))
+        print(created.recovery_code)
+
+    def report(done: int, total: int) -> None:
+        print(_("%(done)s of %(total)s cases written", done=done, total=total),
+              file=sys.stderr)
+
+    with profiles.unlock(args.profile, secret) as session:
+        ids = demo.fill(session, args.cases, seed=args.seed, progress=report)
+    print(_("%(count)s synthetic cases added.", count=len(ids)))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("demo", help="fill a profile with realistic synthetic cases")
+    parser.add_argument("--profile", required=True)
+    parser.add_argument("--passphrase-file", required=True, type=Path)
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.set_defaults(handler=_demo)

@@ -1,0 +1,79 @@
+"""``caseapp profile …``: create, list, change passphrase, rotate the database key."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from caseapp.cli.common import add_profile_args, open_profile, read_secret
+from caseapp.i18n import _
+from caseapp.services import profiles
+
+
+def _create(args: argparse.Namespace) -> int:
+    created = profiles.create_profile(args.name, read_secret(args.passphrase_file),
+                                      user_name=args.user, role=args.role)
+    print(_("Profile %(name)s created.", name=created.name))
+    print(_("Recovery code (write it down and keep it apart from this computer; it is shown "
+            "only once):"))
+    print(created.recovery_code)
+    return 0
+
+
+def _list(_args: argparse.Namespace) -> int:
+    for name in profiles.list_profiles():
+        print(name)
+    return 0
+
+
+def _change(args: argparse.Namespace) -> int:
+    profiles.change_passphrase(args.profile, read_secret(args.passphrase_file),
+                               read_secret(args.new_passphrase_file))
+    print(_("Passphrase changed."))
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    code = profiles.rotate_database_key(args.profile, read_secret(args.passphrase_file))
+    print(_("The database key was replaced. Your old recovery code no longer works; the new "
+            "one is:"))
+    print(code)
+    return 0
+
+
+def _erase_policy(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        profiles.set_erase_policy(session, None if args.off else args.after)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("profile", help="create and manage encrypted profiles")
+    psub = parser.add_subparsers(dest="profile_command", required=True)
+
+    create = psub.add_parser("create", help="create a profile (prints the recovery code once)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--passphrase-file", required=True, type=Path)
+    create.add_argument("--user", help="display name of the user (default: the profile name)")
+    create.add_argument("--role", choices=profiles.ROLES, default="administrator")
+    create.set_defaults(handler=_create)
+
+    psub.add_parser("list", help="list the profiles on this machine").set_defaults(
+        handler=_list)
+
+    change = psub.add_parser("change-passphrase", help="replace the passphrase")
+    add_profile_args(change)
+    change.add_argument("--new-passphrase-file", required=True, type=Path)
+    change.set_defaults(handler=_change)
+
+    rotate = psub.add_parser("rotate-key", help="re-encrypt the database under a new key")
+    add_profile_args(rotate)
+    rotate.set_defaults(handler=_rotate)
+
+    erase = psub.add_parser("erase-policy",
+                            help="erase the profile after N wrong passphrases (off by default)")
+    add_profile_args(erase)
+    group = erase.add_mutually_exclusive_group(required=True)
+    group.add_argument("--after", type=int, metavar="N")
+    group.add_argument("--off", action="store_true")
+    erase.set_defaults(handler=_erase_policy)
