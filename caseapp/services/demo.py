@@ -165,7 +165,7 @@ _STAGE_WEIGHTS = [(stages.INTAKE, 20), (stages.SCREENING, 20), (stages.IDENTIFIC
 def fill(session: Session, count: int, seed: int = 2026, batch: int = 500,
          progress: Callable[[int, int], None] = lambda done, total: None) -> list[str]:
     """Add ``count`` synthetic cases in batches of one transaction each; returns their ids."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (synthetic data, reproducible by seed)
     service = CaseService(session)
     ids: list[str] = []
     weights = [w for _s, w in _STAGE_WEIGHTS]
