@@ -32,7 +32,10 @@ def _is_common(passphrase: str) -> bool:
     # Common words padded with digits or symbols ("password123!") are as weak as the word.
     core = re.sub(r"[\d\W_]+$", "", re.sub(r"^[\d\W_]+", "", squashed))
     common = _common()
-    return lowered in common or squashed in common or core in common or len(set(squashed)) <= 3
+    # Only digits and symbols (a phone or CNIC number, a date, a recovery-code-shaped string
+    # that unlock would take for a recovery code) has no core word at all: refuse it too.
+    return (lowered in common or squashed in common or core in common or not core
+            or len(set(squashed)) <= 3)
 
 
 def check(passphrase: str) -> None:

@@ -1,1 +1,1 @@
-"""Pure rules and value types: no I/O beyond packaged reference data, no Qt."""
+"""Pure domain rules and value types: no I/O, no Qt (ARCHITECTURE §2)."""

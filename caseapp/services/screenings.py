@@ -1,0 +1,111 @@
+"""Screening submissions on a case, and the separate trafficking-status decision.
+
+A submission is immutable: the answers, the instrument version and the computed result are
+stored together, so the reasons shown later are the reasons computed then, even after the
+instrument changes. A correction is a new submission. The screening *indication* never sets
+``vic_TraffickingStatus``; an authorised officer decides that with ``decide_status``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from caseapp.domain import consent, htcds, roles, screening
+from caseapp.errors import FieldErrors, NotFound, PermissionDenied
+from caseapp.i18n import N_
+from caseapp.services.cases import CASE, CaseService, actor_of
+from caseapp.services.consent import ConsentService
+from caseapp.services.session import Session
+from caseapp.store.records import Record
+
+SCREENING = "screening"
+STATUS_FIELD = "vic_TraffickingStatus"
+ORG_FIELD = "vic_TraffickingStatusDecisionMakingOrg"
+# The standard's codes, spelled out so a changed reference file cannot widen them silently.
+STATUS_CODES = ("PossibleVictimOfTrafficking", "ActualVictimOfTrafficking",
+                "NotAVictimOfTrafficking")
+ORG_CODES = ("Police", "NGO", "CourtOrProsecution", "NonPoliceGovernmentalOrganization", "Other")
+CODE_PROBLEM = N_("%(value)s is not one of the standard's codes (%(codes)s)")
+
+
+class ScreeningService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.store = session.store
+        self.actor = actor_of(session)
+
+    def _require(self, permission: str) -> None:
+        if not self.actor.can(permission):
+            raise PermissionDenied()
+
+    def _case(self, case_id: str) -> Record:
+        record = self.store.get(case_id)
+        if record is None or record.type != CASE:
+            raise NotFound()
+        return record
+
+    def submit(self, case_id: str, instrument_id: str, answers: Mapping[str, object],
+               notes: str | None = None) -> str:
+        """Evaluate ``answers`` with the instrument and store the submission; returns its id.
+        Needs the person's consent to the interview."""
+        self._require(roles.CASE_EDIT)
+        case = self._case(case_id)
+        ConsentService(self.session).require(case.id, consent.INTERVIEW)
+        if notes is not None and not isinstance(notes, str):
+            raise FieldErrors([("notes", N_("must be text"), {})])
+        instrument = screening.load_instrument(instrument_id)
+        result = screening.evaluate_any(instrument, answers)
+        normalised = screening.normalise_answers(instrument, answers)
+        body: dict[str, Any] = {
+            "instrument_id": instrument.id,
+            "instrument_version": instrument.version,
+            "answers": {k: {"answer": a.value, "note": a.note} for k, a in normalised.items()},
+            "result": result.to_json(),
+            "notes": notes,
+            "submitted_by": self.session.user_id,
+            "submitted_at": time.time_ns() // 1_000_000,
+        }
+        with self.session.write():
+            # Always a new record (never record_id=…): earlier submissions stay as they were.
+            change = self.store.put(SCREENING, body, team=case.team, parent=case.id,
+                                    status=instrument.id)
+            assert change is not None
+            self.session.audit.append(self.session.user_id, "screening_submitted", case.id,
+                                      [k for k, v in body.items() if v is not None])
+        return change.record.id
+
+    def history(self, case_id: str) -> list[dict[str, Any]]:
+        """Every submission on the case, newest first, each with its id."""
+        self._require(roles.CASE_VIEW)
+        case = self._case(case_id)
+        records = self.store.children(case.id, SCREENING)
+        # UUIDv7 ids sort by creation time; the submission time breaks nothing if clocks drift.
+        records.sort(key=lambda r: (int(r.body.get("submitted_at", 0)), r.id), reverse=True)
+        if records:
+            with self.session.write():
+                self.session.audit.append(self.session.user_id, "screenings_viewed", case.id,
+                                          ["answers", "result"])
+        return [{"id": r.id, **r.body} for r in records]
+
+    def decide_status(self, case_id: str, status: str, deciding_org: str) -> list[str]:
+        """Record the legal trafficking status and who decided it (HTCDS codes); only roles
+        with STATUS_DECIDE may. Returns the changed field names."""
+        self._require(roles.STATUS_DECIDE)
+        problems: list[tuple[str, str, dict[str, object]]] = []
+        for name, value, codes in ((STATUS_FIELD, status, STATUS_CODES),
+                                   (ORG_FIELD, deciding_org, ORG_CODES)):
+            spec = htcds.spec(name)
+            allowed = tuple(c for c in codes if spec is None or c in spec.codes)
+            if value not in allowed:
+                problems.append((name, CODE_PROBLEM,
+                                 {"value": str(value)[:80], "codes": ", ".join(allowed)}))
+        if problems:
+            raise FieldErrors(problems)
+        with self.session.write():
+            changed = CaseService(self.session).update(
+                case_id, {STATUS_FIELD: status, ORG_FIELD: deciding_org})
+            self.session.audit.append(self.session.user_id, "trafficking_status_decided",
+                                      case_id, [STATUS_FIELD, ORG_FIELD])
+        return changed

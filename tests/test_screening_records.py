@@ -1,0 +1,149 @@
+"""Screening submissions on a case, and the separate trafficking-status decision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from caseapp.crypto import kdf
+from caseapp.domain import consent, screening
+from caseapp.errors import FieldErrors, PermissionDenied
+from caseapp.services import profiles
+from caseapp.services.cases import CaseService
+from caseapp.services.consent import ConsentRequired, ConsentService
+from caseapp.services.screenings import ScreeningService
+from caseapp.services.session import Session
+
+PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
+INSTRUMENT = "ilo-ec-adult-labour"
+# Strong deceptive recruitment + strong exploitation + strong coercion, each with a medium.
+INDICATED = {"dr_nature_job_location_employer": "yes", "dr_wages": "yes",
+             "ec_excessive_hours": "yes", "ec_low_no_salary": "yes",
+             "cd_documents_confiscated": "yes",
+             "cd_threat_violence": {"answer": "yes", "note": "threatened at the kiln"}}
+
+
+def open_as(role: str) -> Session:
+    profiles.create_profile(role, PASSPHRASE, role=role, params=kdf.FLOOR)
+    return profiles.unlock(role, PASSPHRASE)
+
+
+@pytest.fixture
+def session() -> Iterator[Session]:
+    s = open_as("caseworker")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def manager() -> Iterator[Session]:
+    s = open_as("manager")
+    yield s
+    s.close()
+
+
+def consented_case(session: Session) -> str:
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
+    ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
+                                   explanation_version="consent-text-1.0")
+    return case_id
+
+
+def test_submission_needs_interview_consent(session: Session) -> None:
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
+    svc = ScreeningService(session)
+    with pytest.raises(ConsentRequired, match="interview"):
+        svc.submit(case_id, INSTRUMENT, INDICATED)
+    ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
+                                   explanation_version="consent-text-1.0")
+    svc.submit(case_id, INSTRUMENT, INDICATED)
+    ConsentService(session).withdraw(case_id, purpose=consent.INTERVIEW)
+    with pytest.raises(ConsentRequired, match="withdrawn"):
+        svc.submit(case_id, INSTRUMENT, INDICATED)
+    assert len(svc.history(case_id)) == 1
+
+
+def test_result_matches_engine(session: Session) -> None:
+    case_id = consented_case(session)
+    sid = ScreeningService(session).submit(case_id, INSTRUMENT, INDICATED, notes="first")
+    record = session.store.get(sid)
+    assert record is not None and record.type == "screening" and record.parent == case_id
+    instrument = screening.load_instrument(INSTRUMENT)
+    expected = screening.evaluate(instrument, INDICATED).to_json()
+    assert record.body["result"] == expected
+    assert record.body["result"]["indication"] == screening.INDICATED
+    assert record.body["instrument_id"] == INSTRUMENT
+    assert record.body["instrument_version"] == instrument.version
+    assert record.body["submitted_by"] == session.user_id
+    assert record.body["answers"]["cd_threat_violence"] == {
+        "answer": "yes", "note": "threatened at the kiln"}
+    assert record.body["answers"]["cr_violence"]["answer"] == "unknown"
+
+
+def test_submissions_are_immutable_and_history_newest_first(session: Session) -> None:
+    case_id = consented_case(session)
+    svc = ScreeningService(session)
+    first = svc.submit(case_id, INSTRUMENT, INDICATED)
+    before = session.store.get(first)
+    assert before is not None
+    second = svc.submit(case_id, INSTRUMENT, {"dr_wages": "no"}, notes="corrected")
+    after = session.store.get(first)
+    assert after is not None and after.body == before.body and after.hlc == before.hlc
+    assert len(session.store.history(first)) == 1
+    history = svc.history(case_id)
+    assert [h["id"] for h in history] == [second, first]
+    assert history[0]["notes"] == "corrected"
+    assert history[0]["result"]["indication"] != history[1]["result"]["indication"]
+
+
+def test_audit_names_fields_not_answers(session: Session) -> None:
+    case_id = consented_case(session)
+    ScreeningService(session).submit(case_id, INSTRUMENT, INDICATED, notes="kiln owner")
+    events = session.audit.events(case_id)
+    submitted = next(e for e in events if e["action"] == "screening_submitted")
+    assert {"answers", "result", "instrument_id"} <= set(submitted["fields"])
+    assert "kiln" not in repr(events)
+
+
+def test_indication_never_sets_trafficking_status(session: Session) -> None:
+    case_id = consented_case(session)
+    ScreeningService(session).submit(case_id, INSTRUMENT, INDICATED)
+    case = session.store.get(case_id)
+    assert case is not None
+    assert "vic_TraffickingStatus" not in case.body
+    assert "vic_TraffickingStatus" not in CaseService(session).show(case_id)
+
+
+def test_decide_status_refused_for_caseworker(session: Session) -> None:
+    case_id = consented_case(session)
+    with pytest.raises(PermissionDenied):
+        ScreeningService(session).decide_status(case_id, "ActualVictimOfTrafficking", "Police")
+    case = session.store.get(case_id)
+    assert case is not None and "vic_TraffickingStatus" not in case.body
+
+
+def test_decide_status_allowed_for_manager(manager: Session) -> None:
+    case_id = consented_case(manager)
+    svc = ScreeningService(manager)
+    changed = svc.decide_status(case_id, "PossibleVictimOfTrafficking", "NGO")
+    assert set(changed) == {"vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"}
+    case = manager.store.get(case_id)
+    assert case is not None
+    assert case.body["vic_TraffickingStatus"] == "PossibleVictimOfTrafficking"
+    assert case.body["vic_TraffickingStatusDecisionMakingOrg"] == "NGO"
+    actions = [e["action"] for e in manager.audit.events(case_id)]
+    assert "trafficking_status_decided" in actions
+    # A later screening leaves the decision alone.
+    svc.submit(case_id, INSTRUMENT, {"dr_wages": "no"})
+    case = manager.store.get(case_id)
+    assert case is not None
+    assert case.body["vic_TraffickingStatus"] == "PossibleVictimOfTrafficking"
+
+
+def test_decide_status_validates_codes(manager: Session) -> None:
+    case_id = consented_case(manager)
+    with pytest.raises(FieldErrors) as err:
+        ScreeningService(manager).decide_status(case_id, "Victim", "FIA")
+    assert [p[0] for p in err.value.problems] == [
+        "vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"]
