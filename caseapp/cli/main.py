@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import caseapp.cli as cli_package
 from caseapp import __version__
 from caseapp.errors import CaseAppError
-from caseapp.i18n import LANGUAGES, set_language
+from caseapp.i18n import LANGUAGES, _, set_language
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # A traceback could carry values from a record; say what kind of failure it was.
+        if os.environ.get("CASEAPP_DEBUG"):
+            raise
+        print(_("caseapp: unexpected error (%(kind)s). Set CASEAPP_DEBUG=1 to see details.",
+                kind=type(exc).__name__), file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -22,9 +22,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from caseapp.canonical import canonical_json
 from caseapp.fsutil import atomic_write
+from caseapp.i18n import N_, _
 from caseapp.store.database import Connection
 
 GENESIS = "0" * 64
+MSG_MISSING = N_("event %(seq)s is missing or out of order (found %(found)s)")
+MSG_NOT_FOLLOWING = N_("event %(seq)s does not follow event %(previous)s")
+MSG_ALTERED = N_("event %(seq)s was altered")
+MSG_BAD_SIGNATURE = N_("event %(seq)s has an invalid signature")
+MSG_ROLLED_BACK = N_("the chain ends at event %(count)s but event %(head)s was recorded: "
+                     "events were removed or an older copy was restored")
+MSG_HEAD_DIFFERS = N_("event %(seq)s differs from the recorded head")
+MSG_HEAD_FORGED = N_("the recorded audit head was altered")
 
 
 def _entry_hash(prev: str, entry: dict[str, object]) -> str:
@@ -80,42 +89,57 @@ class VerifyReport:
     ok: bool
     events: int
     broken_at: int | None = None
-    reason: str = ""
+    reason_msgid: str = ""
+    reason_params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return _(self.reason_msgid, **self.reason_params) if self.reason_msgid else ""
+
+
+def _broken(events: int, at: int, msgid: str, **params: object) -> VerifyReport:
+    return VerifyReport(False, events, at, msgid, params)
 
 
 def verify(conn: Connection, public_key: Ed25519PublicKey,
-           anchor: tuple[int, str] | None = None) -> VerifyReport:
-    """Walk the chain from the start; report the first broken link."""
+           anchor: tuple[int, str] | None = None, *, since_anchor: bool = False) -> VerifyReport:
+    """Walk the chain and report the first broken link.
+
+    ``since_anchor`` checks only the events after the recorded head (and that the head is
+    still there): what a session close needs, at a cost independent of the chain's length.
+    """
     expected_seq, prev = 1, GENESIS
-    count = 0
+    if since_anchor and anchor is not None and anchor[0] > 0:
+        anchor_seq, anchor_hash = anchor
+        row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (anchor_seq,)).fetchone()
+        if row is None or row[0] != anchor_hash:
+            return _broken(0, anchor_seq, MSG_HEAD_DIFFERS, seq=anchor_seq)
+        expected_seq, prev = anchor_seq + 1, anchor_hash
+    count = expected_seq - 1
     rows = conn.execute("SELECT seq, at, actor, device, action, record_id, fields, prev, hash, "
-                        "sig FROM audit ORDER BY rowid")
+                        "sig FROM audit WHERE seq >= ? ORDER BY rowid", (expected_seq,))
     for seq, at, actor, device, action, record_id, fields, stored_prev, digest, sig in rows:
         if seq != expected_seq:
-            return VerifyReport(False, count, expected_seq,
-                                f"event {expected_seq} is missing or out of order (found {seq})")
+            return _broken(count, expected_seq, MSG_MISSING, seq=expected_seq, found=seq)
         if stored_prev != prev:
-            return VerifyReport(False, count, seq, f"event {seq} does not follow event {seq - 1}")
+            return _broken(count, seq, MSG_NOT_FOLLOWING, seq=seq, previous=seq - 1)
         entry = _entry(seq, at, actor, device, action, record_id, json.loads(fields))
         if _entry_hash(prev, entry) != digest:
-            return VerifyReport(False, count, seq, f"event {seq} was altered")
+            return _broken(count, seq, MSG_ALTERED, seq=seq)
         try:
             public_key.verify(bytes.fromhex(sig), bytes.fromhex(digest))
         except (InvalidSignature, ValueError):
-            return VerifyReport(False, count, seq, f"event {seq} has an invalid signature")
+            return _broken(count, seq, MSG_BAD_SIGNATURE, seq=seq)
         prev = digest
         expected_seq += 1
         count += 1
     if anchor is not None:
         anchor_seq, anchor_hash = anchor
         if count < anchor_seq:
-            return VerifyReport(False, count, count + 1,
-                                f"the chain ends at event {count} but event {anchor_seq} was "
-                                "recorded: events were removed or an older copy was restored")
+            return _broken(count, count + 1, MSG_ROLLED_BACK, count=count, head=anchor_seq)
         row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (anchor_seq,)).fetchone()
         if anchor_seq and (row is None or row[0] != anchor_hash):
-            return VerifyReport(False, count, anchor_seq,
-                                f"event {anchor_seq} differs from the recorded head")
+            return _broken(count, anchor_seq, MSG_HEAD_DIFFERS, seq=anchor_seq)
     return VerifyReport(True, count)
 
 

@@ -1,0 +1,327 @@
+"""SECURITY.md item 15, the audit chain: after real activity, delete, edit, reorder or truncate
+events directly in SQL, or restore an older copy of the whole database, and both
+``Session.verify_audit`` and ``caseapp audit verify`` report the first broken link; an intact
+chain passes; a forged ``audit-head.json`` is detected."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from caseapp.canonical import canonical_json
+from caseapp.cli.main import main
+from caseapp.crypto import kdf
+from caseapp.services import profiles
+from caseapp.services.cases import CaseService
+from caseapp.services.session import Session, open_session
+from caseapp.store import audit, database
+
+PASSPHRASE = "river lamp seven orchard"
+AUDIT_COLUMNS = ("at", "actor", "device", "action", "record_id", "fields", "prev", "hash", "sig")
+
+
+@dataclass
+class Profile:
+    name: str
+    passphrase: str
+    passphrase_file: Path
+    paths: profiles.ProfilePaths
+    key: bytes
+
+    def unlock(self) -> Session:
+        return profiles.unlock(self.name, self.passphrase)
+
+    def open_quietly(self) -> Session:
+        """The vault opened with its key, without the unlock event ``unlock`` appends: the
+        chain is verified exactly as it lies on disk."""
+        conn = database.open_database(self.paths.database, self.key)
+        return open_session(conn, self.paths, db_key=self.key)
+
+    def sql(self, statement: str, params: tuple[object, ...] = ()) -> None:
+        """Tamper with the closed vault directly, as someone holding the key could."""
+        conn = database.open_database(self.paths.database, self.key)
+        try:
+            with database.transaction(conn):
+                conn.execute(statement, params)
+        finally:
+            conn.close()
+
+    def head(self) -> int:
+        with self.open_quietly() as session:
+            return session.audit.head()[0]
+
+
+def work(session: Session, cases: int = 3) -> None:
+    """Real activity: create, view, edit, note."""
+    service = CaseService(session)
+    for i in range(cases):
+        case_id = service.create({"prs_FirstName": f"Person{i}", "hfz_NameUrdu": "زینب",
+                                  "prs_Gender": "Feminine"})
+        service.show(case_id)
+        service.update(case_id, {"prs_SecondName": "Bibi", "hfz_Summary": "Seen at Torkham."})
+        service.add_note(case_id, "Referred to the Dar-ul-Aman.")
+        service.show(case_id)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """A manager's profile after real activity, made once (Argon2 is slow on purpose)."""
+    home = tmp_path_factory.mktemp("audit-template")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CASEAPP_HOME", str(home))
+        created = profiles.create_profile("auditor", PASSPHRASE, role="manager",
+                                          params=kdf.FLOOR)
+        with profiles.unlock("auditor", PASSPHRASE) as session:
+            work(session)
+            key = session.db_key
+    return created.folder, key
+
+
+@pytest.fixture
+def profile(template: tuple[Path, bytes], tmp_path: Path) -> Profile:
+    folder, key = template
+    paths = profiles.paths("auditor")
+    shutil.copytree(folder, paths.folder)
+    secret = tmp_path / "passphrase.txt"
+    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    return Profile("auditor", PASSPHRASE, secret, paths, key)
+
+
+def cli_verify(profile: Profile, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(["audit", "verify", "--profile", profile.name,
+                 "--passphrase-file", str(profile.passphrase_file)])
+    out, err = capsys.readouterr()
+    assert err == ""
+    return code, out
+
+
+def cli_broken_at(profile: Profile, capsys: pytest.CaptureFixture[str]) -> int:
+    code, out = cli_verify(profile, capsys)
+    assert code == 1, out
+    match = re.search(r"broken at event (\d+)", out)
+    assert match, out
+    return int(match.group(1))
+
+
+def verify_quietly(profile: Profile) -> audit.VerifyReport:
+    with profile.open_quietly() as session:
+        return session.verify_audit()
+
+
+# -- an intact chain -----------------------------------------------------------------------
+
+def test_intact_chain_verifies(profile: Profile, capsys: pytest.CaptureFixture[str]) -> None:
+    head = profile.head()
+    assert head == 2 + 3 * 5  # profile_created, unlock, then five events per case
+    report = verify_quietly(profile)
+    assert (report.ok, report.events, report.broken_at) == (True, head, None)
+    code, out = cli_verify(profile, capsys)
+    assert code == 0
+    assert f"{head + 1} events" in out  # the verify command's own unlock is an event too
+    with profile.unlock() as session:
+        work(session, 1)
+        assert session.verify_audit().ok
+    assert cli_verify(profile, capsys)[0] == 0
+
+
+def test_the_head_file_is_signed_and_current(profile: Profile) -> None:
+    data = json.loads(profile.paths.audit_head.read_text())
+    with profile.open_quietly() as session:
+        assert (data["seq"], data["hash"]) == session.audit.head()
+        public = session.sign_key.public_key()
+    assert audit.read_anchor(profile.paths.audit_head, public) == (data["seq"], data["hash"])
+
+
+def test_events_name_fields_and_every_action(profile: Profile) -> None:
+    with profile.open_quietly() as session:
+        actions = [e["action"] for e in session.audit.events(limit=1000)][::-1]
+    assert actions[:2] == ["profile_created", "unlock"]
+    assert actions[2:7] == ["case_created", "case_viewed", "case_edited", "note_added",
+                            "case_viewed"]
+
+
+# -- tampering in the middle of the chain --------------------------------------------------
+
+MIDDLE = 9
+
+
+def test_deleted_event_is_found(profile: Profile, capsys: pytest.CaptureFixture[str]) -> None:
+    with profile.unlock() as session:
+        assert session.conn is not None
+        session.conn.execute("DELETE FROM audit WHERE seq = ?", (MIDDLE,))
+        report = session.verify_audit()
+        assert (report.ok, report.broken_at, report.events) == (False, MIDDLE, MIDDLE - 1)
+        assert "missing" in report.reason
+    assert cli_broken_at(profile, capsys) == MIDDLE
+    assert cli_broken_at(profile, capsys) == MIDDLE  # closing never "heals" the chain
+
+
+@pytest.mark.parametrize("column, value", [
+    ("action", "case_created"),
+    ("fields", '["prs_Gender"]'),
+    ("record_id", "01900000-0000-7000-8000-000000000000"),
+    ("at", 0),
+    ("actor", "someone-else"),
+    ("device", "another-device"),
+    ("hash", "ab" * 32),
+    ("prev", "cd" * 32),
+    ("sig", "00" * 64),
+])
+def test_edited_event_is_found(profile: Profile, capsys: pytest.CaptureFixture[str],
+                               column: str, value: object) -> None:
+    profile.sql(f"UPDATE audit SET {column} = ? WHERE seq = ?", (value, MIDDLE))
+    report = verify_quietly(profile)
+    assert (report.ok, report.broken_at) == (False, MIDDLE), report
+    assert cli_broken_at(profile, capsys) == MIDDLE
+
+
+def test_edit_with_a_recomputed_hash_fails_the_signature(
+        profile: Profile, capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone who knows the algorithm but not the device key rewrites an event and its hash,
+    and even relinks the next event: the signature still gives it away."""
+    with profile.open_quietly() as session:
+        assert session.conn is not None
+        row = session.conn.execute(
+            "SELECT seq, at, actor, device, action, record_id, fields, prev FROM audit "
+            "WHERE seq = ?", (MIDDLE,)).fetchone()
+    seq, at, actor, device, _action, record_id, fields, prev = row
+    entry = {"seq": seq, "at": at, "actor": actor, "device": device, "action": "case_created",
+             "record": record_id, "fields": json.loads(fields)}
+    digest = hashlib.sha256(bytes.fromhex(prev) + canonical_json(entry)).hexdigest()
+    profile.sql("UPDATE audit SET action = 'case_created', hash = ? WHERE seq = ?",
+                (digest, MIDDLE))
+    profile.sql("UPDATE audit SET prev = ? WHERE seq = ?", (digest, MIDDLE + 1))
+    report = verify_quietly(profile)
+    assert (report.ok, report.broken_at) == (False, MIDDLE)
+    assert "signature" in report.reason
+    assert cli_broken_at(profile, capsys) == MIDDLE
+
+
+def test_reordered_events_are_found(profile: Profile,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    columns = ", ".join(AUDIT_COLUMNS)
+    with profile.open_quietly() as session:
+        assert session.conn is not None
+        first, second = (session.conn.execute(f"SELECT {columns} FROM audit WHERE seq = ?",
+                                              (s,)).fetchone() for s in (MIDDLE, MIDDLE + 1))
+    assignments = ", ".join(f"{c} = ?" for c in AUDIT_COLUMNS)
+    conn = database.open_database(profile.paths.database, profile.key)
+    try:
+        with database.transaction(conn):
+            conn.execute(f"UPDATE audit SET {assignments} WHERE seq = ?", (*second, MIDDLE))
+            conn.execute(f"UPDATE audit SET {assignments} WHERE seq = ?", (*first, MIDDLE + 1))
+    finally:
+        conn.close()
+    report = verify_quietly(profile)
+    assert (report.ok, report.broken_at) == (False, MIDDLE)
+    assert cli_broken_at(profile, capsys) == MIDDLE
+
+
+def test_renumbered_events_are_found(profile: Profile,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Moving an event to the end under a new number breaks the chain where it was."""
+    head = profile.head()
+    profile.sql("UPDATE audit SET seq = ? WHERE seq = ?", (head + 1, MIDDLE))
+    report = verify_quietly(profile)
+    assert (report.ok, report.broken_at) == (False, MIDDLE)
+    assert cli_broken_at(profile, capsys) == MIDDLE
+
+
+# -- truncation and rollback (caught by the signed head written on close) -----------------
+
+@pytest.mark.parametrize("removed", [1, 2, 5])
+def test_truncated_tail_is_found(profile: Profile, capsys: pytest.CaptureFixture[str],
+                                 removed: int) -> None:
+    head = profile.head()
+    profile.sql("DELETE FROM audit WHERE seq > ?", (head - removed,))
+    # The chain left behind is internally valid; only the recorded head exposes the cut.
+    with profile.open_quietly() as session:
+        assert session.conn is not None
+        assert audit.verify(session.conn, session.sign_key.public_key()).ok
+        report = session.verify_audit()
+    assert (report.ok, report.broken_at) == (False, head - removed + 1)
+    assert "removed" in report.reason or "differs" in report.reason
+    # The command line unlocks first, which appends one event after the cut; the number it
+    # reports still falls among the removed events.
+    assert head - removed < cli_broken_at(profile, capsys) <= head
+    assert not verify_quietly(profile).ok  # the head was not moved past the cut
+
+
+def test_restored_older_copy_is_found(profile: Profile,
+                                      capsys: pytest.CaptureFixture[str],
+                                      tmp_path: Path) -> None:
+    side = tmp_path / "side"
+    side.mkdir()
+    old_head = profile.head()
+    copied = []
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{profile.paths.database}{suffix}")
+        if source.exists():
+            shutil.copy2(source, side / source.name)
+            copied.append(source.name)
+    assert "vault.db" in copied
+
+    with profile.unlock() as session:  # more work after the copy was taken
+        work(session, 1)
+    new_head = profile.head()
+    assert new_head > old_head + 1
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{profile.paths.database}{suffix}").unlink(missing_ok=True)
+    for name in copied:
+        shutil.copy2(side / name, profile.paths.folder / name)
+
+    assert profile.head() == old_head  # the old copy itself is a valid chain
+    report = verify_quietly(profile)
+    assert (report.ok, report.broken_at) == (False, old_head + 1)
+    assert "older copy" in report.reason
+    assert old_head < cli_broken_at(profile, capsys) <= new_head
+
+
+# -- the head file itself ------------------------------------------------------------------
+
+def test_forged_head_file_is_found(profile: Profile, capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(profile.paths.audit_head.read_text())
+    data["seq"] -= 3  # hide three events, keeping the old signature
+    profile.paths.audit_head.write_text(json.dumps(data))
+    report = verify_quietly(profile)
+    assert (report.ok, report.broken_at) == (False, 1)
+    assert "altered" in report.reason
+    code, out = cli_verify(profile, capsys)
+    assert code == 1 and "altered" in out
+
+
+def test_head_signed_by_another_key_is_found(profile: Profile) -> None:
+    with profile.open_quietly() as session:
+        head = session.audit.head()
+    audit.write_anchor(profile.paths.audit_head, (head[0] - 2, "00" * 32),
+                       Ed25519PrivateKey.generate())
+    assert not verify_quietly(profile).ok
+
+
+@pytest.mark.parametrize("content", [b"", b"not json", b"{}", b'{"seq": "x", "hash": 1}'])
+def test_garbled_head_file_is_found(profile: Profile, content: bytes) -> None:
+    profile.paths.audit_head.write_bytes(content)
+    report = verify_quietly(profile)
+    assert not report.ok and report.broken_at == 1
+
+
+def test_truncating_events_written_in_one_session_and_the_head_together_is_found(
+        profile: Profile) -> None:
+    """Deleting the newest events and rewriting the head to match needs the device key."""
+    head = profile.head()
+    profile.sql("DELETE FROM audit WHERE seq > ?", (head - 3,))
+    with profile.open_quietly() as session:
+        forged_head = session.audit.head()
+    data = json.loads(profile.paths.audit_head.read_text())
+    data.update(seq=forged_head[0], hash=forged_head[1])
+    profile.paths.audit_head.write_text(json.dumps(data))
+    assert not verify_quietly(profile).ok
