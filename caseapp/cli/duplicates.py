@@ -1,0 +1,49 @@
+"""``caseapp duplicates``: cases that may describe the same person, with scores and reasons."""
+
+from __future__ import annotations
+
+import argparse
+
+from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.errors import ValidationError
+from caseapp.i18n import N_
+from caseapp.services import duplicates
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        # argparse would print its own English message; ours is translated and one line.
+        raise ValidationError(N_("The threshold must be between 0 and 1."))
+    return value
+
+
+def _duplicates(args: argparse.Namespace) -> int:
+    threshold = _threshold(args.threshold)
+    with open_profile(args) as session:
+        if args.case:
+            found = duplicates.find_candidates(session, case_id=args.case, threshold=threshold,
+                                               limit=args.limit)
+        else:
+            found = duplicates.all_pairs(session, threshold=threshold)
+    if args.json:
+        print_json([c.to_json() for c in found])
+        return 0
+    for c in found:
+        why = " ".join(r.text() for r in c.reasons)
+        print("\t".join((c.case_id, c.candidate_id, f"{c.score:.2f}", why)))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("duplicates", help="find cases that may be the same person")
+    add_profile_args(parser)
+    parser.add_argument("--case", metavar="ID", help="only candidates for this case")
+    parser.add_argument("--threshold", default="0.6",
+                        help="lowest score shown, between 0 and 1 (default 0.6)")
+    parser.add_argument("--limit", type=int, default=20, help="candidates per case")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=_duplicates)

@@ -1,0 +1,226 @@
+"""Duplicate detection and the guarded merge of two cases of the same person.
+
+Candidates come from the search index, never from a scan of the caseload: identity numbers
+on ``text`` (an identical number is always a candidate), consonant skeletons of every written
+form of the name on ``sound``. The few hundred hits are then scored by
+``caseapp.domain.matching``, which explains every score.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from caseapp.domain import matching, names, roles
+from caseapp.errors import NotFound, PermissionDenied, ProfileError, ValidationError
+from caseapp.i18n import N_
+from caseapp.services.case_documents import display_name
+from caseapp.services.cases import CASE, PERSON, actor_of, search_fields
+from caseapp.services.session import Session
+from caseapp.store.records import Record
+
+NAME_HITS = 300      # scored per lookup: keeps one lookup well inside 200 ms at 100,000 cases
+DOCUMENT_HITS = 50   # every case sharing a number is shown, and there are never many
+MERGE_ROLES = frozenset({roles.MANAGER, roles.ADMINISTRATOR})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    case_id: str
+    candidate_id: str
+    score: float
+    reasons: list[matching.Reason]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "candidate_id": self.candidate_id,
+                "score": self.score, "reasons": [r.to_json() for r in self.reasons]}
+
+
+def _require_view(session: Session) -> None:
+    if not actor_of(session).can(roles.CASE_VIEW):
+        raise PermissionDenied()
+
+
+def _conn(session: Session) -> Any:
+    if session.conn is None:
+        raise ProfileError(N_("The profile is locked; unlock it again."))
+    return session.conn
+
+
+def _case_and_person(session: Session, case_id: str) -> tuple[Record, Record]:
+    case = session.store.get(case_id)
+    if case is None or case.type != CASE:
+        raise NotFound()
+    person = session.store.get(case.parent or "")
+    if person is None:
+        raise NotFound()
+    return case, person
+
+
+def _name_expression(person: dict[str, Any]) -> str | None:
+    """``sound`` alternatives: every key of each written form of the name (AND), and for
+    names of three words or more each form with one word left out, so "Muhammad Ali Khan"
+    also finds "Muhammad Ali". One-word names fall back to that word alone."""
+    groups: set[tuple[str, ...]] = set()
+    for variant in matching.name_variants(person):
+        keys = tuple(sorted(set(variant.keys)))
+        groups.add(keys)
+        if len(keys) >= 3:
+            groups.update(tuple(k for k in keys if k != left_out) for left_out in keys)
+    if not groups:
+        return None
+    # Keys are [a-z] only (names.skeleton), so quoting them is enough to be safe in FTS5.
+    parts = ["(" + " AND ".join(f'"{k}"' for k in group) + ")" for group in sorted(groups)]
+    return "sound : (" + " OR ".join(parts) + ")"
+
+
+def _document_expression(person: dict[str, Any]) -> str | None:
+    numbers = [n for n in matching.document_numbers(person) if n.isalnum()]
+    if not numbers:
+        return None
+    return "text : (" + " OR ".join(f'"{n.lower()}"' for n in numbers) + ")"
+
+
+_RANKED_SQL = "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?"
+# Looked up by rowid in a second step: joined into the ranked sub-query, SQLite scans records.
+_RECORDS_SQL = (
+    "SELECT c.id, c.body, p.body FROM records c JOIN records p ON p.id = c.parent "
+    "WHERE c.rowid IN (SELECT value FROM json_each(?)) AND c.deleted = 0 AND c.type = 'case'")
+
+
+def _hits(session: Session, person: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """case id → person body of the cases the index suggests (merged-away cases left out)."""
+    conn = _conn(session)
+    rowids: list[int] = []
+    for expression, limit in ((_document_expression(person), DOCUMENT_HITS),
+                              (_name_expression(person), NAME_HITS)):
+        if expression is not None:
+            rowids += [r[0] for r in conn.execute(_RANKED_SQL, (expression, limit))]
+    out: dict[str, dict[str, Any]] = {}
+    if not rowids:
+        return out
+    for case_id, case_body, person_body in conn.execute(_RECORDS_SQL, (json.dumps(rowids),)):
+        if "hfz_MergedInto" not in json.loads(case_body):
+            out[case_id] = json.loads(person_body)
+    return out
+
+
+def find_candidates(session: Session, case_id: str | None = None,
+                    person: dict[str, Any] | None = None, limit: int = 20,
+                    threshold: float = 0.6) -> list[Candidate]:
+    """Cases that may describe the same person as ``case_id`` (a saved case) or ``person`` (an
+    unsaved HTCDS person body, checked at intake before saving), best first."""
+    _require_view(session)
+    if (case_id is None) == (person is None):
+        raise ValidationError(N_("Give either a case or a person to look for."))
+    if not 0.0 <= threshold <= 1.0:
+        raise ValidationError(N_("The threshold must be between 0 and 1."))
+    if case_id is not None:
+        _case, record = _case_and_person(session, case_id)
+        person = record.body
+    assert person is not None
+    found: list[Candidate] = []
+    for other_id, other in _hits(session, person).items():
+        if other_id == case_id:
+            continue
+        match = matching.score(person, other)
+        if match.score >= threshold:
+            found.append(Candidate(case_id or "", other_id, match.score, match.reasons))
+    found.sort(key=lambda c: (-c.score, c.candidate_id))
+    return found[:limit]
+
+
+def all_pairs(session: Session, threshold: float = 0.6, limit_per_case: int = 20
+              ) -> list[Candidate]:
+    """Every candidate pair in the caseload, each pair once (lower case id first)."""
+    _require_view(session)
+    conn = _conn(session)
+    case_ids = [r[0] for r in conn.execute(
+        "SELECT id FROM records WHERE type = 'case' AND deleted = 0 "
+        "AND json_extract(body, '$.hfz_MergedInto') IS NULL ORDER BY id")]
+    pairs: dict[tuple[str, str], Candidate] = {}
+    for case_id in case_ids:
+        for c in find_candidates(session, case_id=case_id, limit=limit_per_case,
+                                 threshold=threshold):
+            key = (min(c.case_id, c.candidate_id), max(c.case_id, c.candidate_id))
+            if key not in pairs or c.score > pairs[key].score:
+                pairs[key] = Candidate(key[0], key[1], c.score, c.reasons)
+    return sorted(pairs.values(), key=lambda c: (-c.score, c.case_id, c.candidate_id))
+
+
+# -- merge ----------------------------------------------------------------------------------
+
+def _added_aliases(keep: dict[str, Any], merged: dict[str, Any]) -> list[str]:
+    """The merged person's names and aliases not yet known for the kept person, so a later
+    search by either spelling finds the kept case."""
+    known = {names.fold(str(keep.get(k) or "")).strip()
+             for k in ("hfz_NameUrdu",)} | {names.fold(display_name(keep)).strip()}
+    known |= {names.fold(a).strip() for a in keep.get("hfz_Aliases") or []}
+    candidates = [display_name(merged), str(merged.get("hfz_NameUrdu") or "")]
+    candidates += [str(a) for a in merged.get("hfz_Aliases") or []]
+    added: list[str] = []
+    for text in candidates:
+        folded = names.fold(text).strip()
+        if folded and folded not in known:
+            known.add(folded)
+            added.append(text.strip())
+    return added
+
+
+def _added_documents(keep: dict[str, Any], merged: dict[str, Any]) -> list[dict[str, Any]]:
+    have = {(d.get("type"), matching.document_number(str(d.get("number", ""))))
+            for d in keep.get("hfz_IdentityDocuments") or []}
+    added = []
+    for doc in merged.get("hfz_IdentityDocuments") or []:
+        key = (doc.get("type"), matching.document_number(str(doc.get("number", ""))))
+        if key not in have:
+            have.add(key)
+            added.append(dict(doc))
+    return added
+
+
+def merge(session: Session, keep_case_id: str, merge_case_id: str, reason: str) -> list[str]:
+    """Record that two cases describe one person. Nothing is deleted: the merged case keeps
+    its stage, notes and events and points at the kept case (``hfz_MergedInto``); the kept
+    case lists it (``hfz_MergedFrom``) and its person gains the other's aliases and identity
+    documents. One transaction, audited (field names only). Returns the changed fields."""
+    actor = actor_of(session)
+    if actor.role not in MERGE_ROLES:
+        raise PermissionDenied(N_("Only a manager or an administrator may merge cases."))
+    if not reason or not reason.strip():
+        raise ValidationError(N_("Merging two cases needs a reason."))
+    if keep_case_id == merge_case_id:
+        raise ValidationError(N_("A case cannot be merged into itself."))
+    keep_case, keep_person = _case_and_person(session, keep_case_id)
+    merge_case, merge_person = _case_and_person(session, merge_case_id)
+    if "hfz_MergedInto" in keep_case.body or "hfz_MergedInto" in merge_case.body:
+        raise ValidationError(N_("One of these cases was already merged into another."))
+    store = session.store
+    changed: list[str] = []
+    with session.write():
+        person_fields: dict[str, Any] = {}
+        aliases = _added_aliases(keep_person.body, merge_person.body)
+        if aliases:
+            person_fields["hfz_Aliases"] = [*(keep_person.body.get("hfz_Aliases") or []),
+                                            *aliases]
+        documents = _added_documents(keep_person.body, merge_person.body)
+        if documents:
+            person_fields["hfz_IdentityDocuments"] = [
+                *(keep_person.body.get("hfz_IdentityDocuments") or []), *documents]
+        if person_fields:
+            store.put(PERSON, person_fields, record_id=keep_person.id)
+            changed += list(person_fields)
+        merged_from = [*(keep_case.body.get("hfz_MergedFrom") or []), merge_case.id]
+        store.put(CASE, {"hfz_MergedFrom": merged_from}, record_id=keep_case.id)
+        changed.append("hfz_MergedFrom")
+        store.put(CASE, {"hfz_MergedInto": keep_case.id, "hfz_MergeReason": reason.strip()},
+                  record_id=merge_case.id)
+        # The kept case is now also found by the merged person's names and numbers.
+        text, sound = search_fields({**keep_person.body, **person_fields},
+                                    str(keep_case.body.get("hfz_CaseNumber", "")))
+        store.index(keep_case.id, text, sound)
+        session.audit.append(session.user_id, "cases_merged", keep_case.id, changed)
+        session.audit.append(session.user_id, "cases_merged", merge_case.id,
+                             ["hfz_MergedInto", "hfz_MergeReason"])
+    return changed

@@ -1,0 +1,254 @@
+"""Duplicate detection across scripts, and the guarded merge (issue 3)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caseapp.cli.main import main
+from caseapp.domain import matching
+from caseapp.errors import NotFound, PermissionDenied, ValidationError
+from caseapp.services import demo, duplicates, profiles
+from caseapp.services.cases import CaseService
+from caseapp.services.session import Session
+
+BORDER: dict[str, Any] = {"prs_FirstName": "Muhammad", "prs_SecondName": "Ali",
+                          "prs_Birthdate": "1994-03-10", "prs_Gender": "Masculine",
+                          "prs_Citizenship": ["PK"]}
+SHELTER: dict[str, Any] = {"hfz_NameUrdu": "محمد علی", "prs_Birthdate": "1995-01-01",
+                           "prs_Gender": "Masculine"}
+CNIC = {"type": "CNIC", "number": "35202-1234567-1", "country": "PK"}
+
+
+def _open(make_profile: Callable[..., Any], role: str = "manager",
+          name: str = "alice") -> Session:
+    created, passphrase = make_profile(name, role=role)
+    return profiles.unlock(created.name, passphrase)
+
+
+# -- pure scoring -------------------------------------------------------------------------
+
+def test_latin_and_urdu_script_same_person_is_found_and_explained() -> None:
+    match = matching.score(BORDER, SHELTER, this_year=2026)
+    assert match.score >= 0.6
+    codes = [r.code for r in match.reasons]
+    assert codes[0] == "name_sound_cross_script"
+    assert "birth_year_close" in codes and "gender_same" in codes
+    close = next(r for r in match.reasons if r.code == "birth_year_close")
+    assert close.params == {"years": 1}
+    assert "Latin and Urdu" in match.reasons[0].text()
+    assert all(r.text() for r in match.reasons)
+
+
+def test_transliteration_variants_score_like_the_same_name() -> None:
+    other = {**BORDER, "prs_FirstName": "Mohammed", "prs_SecondName": "Aly"}
+    assert matching.score(BORDER, other).score >= 0.9
+
+
+def test_identical_cnic_always_matches_whatever_the_names() -> None:
+    a = {"prs_FirstName": "Fatima", "prs_Gender": "Feminine", "prs_Birthdate": "2001-01-01",
+         "hfz_IdentityDocuments": [CNIC]}
+    b = {"prs_FirstName": "Zahid", "prs_Gender": "Masculine", "prs_Birthdate": "1970-01-01",
+         "hfz_IdentityDocuments": [{**CNIC, "type": "BForm", "number": "3520212345671"}]}
+    match = matching.score(a, b)
+    assert match.score == 1.0 and match.certain
+    assert match.reasons[0].code == "same_document"
+
+
+def test_common_names_of_different_people_stay_below_threshold() -> None:
+    a = {"prs_FirstName": "Muhammad", "prs_SecondName": "Khan", "prs_Birthdate": "1980-05-01",
+         "prs_Gender": "Masculine", "prs_Citizenship": ["PK"]}
+    b = {"prs_FirstName": "Muhammad", "prs_SecondName": "Ali", "prs_Birthdate": "2000-05-01",
+         "prs_Gender": "Feminine", "prs_Citizenship": ["PK"]}
+    match = matching.score(a, b)
+    assert match.score < 0.6
+    codes = {r.code for r in match.reasons}
+    assert {"birth_year_far", "gender_differs"} <= codes
+
+
+def test_different_cnics_lower_the_score_and_scoring_is_deterministic() -> None:
+    a = {**BORDER, "hfz_IdentityDocuments": [CNIC]}
+    b = {**BORDER, "hfz_IdentityDocuments": [{**CNIC, "number": "35202-7654321-1"}]}
+    first = matching.score(a, b)
+    assert first == matching.score(a, b)
+    assert "different_document" in {r.code for r in first.reasons}
+    assert first.score < matching.score(BORDER, BORDER).score
+
+
+def test_reasons_hold_no_names_or_numbers() -> None:
+    a = {**BORDER, "hfz_IdentityDocuments": [CNIC]}
+    for reason in matching.score(a, a).reasons:
+        dumped = json.dumps(reason.to_json(), ensure_ascii=False)
+        assert "Muhammad" not in dumped and "1234567" not in dumped
+
+
+# -- candidates from the index ------------------------------------------------------------
+
+def test_border_and_shelter_cases_found_among_demo_cases(
+        make_profile: Callable[..., Any]) -> None:
+    with _open(make_profile) as session:
+        demo.fill(session, 300)
+        service = CaseService(session)
+        border = service.create(dict(BORDER))
+        shelter = service.create(dict(SHELTER))
+        found = duplicates.find_candidates(session, case_id=shelter)
+        assert border in [c.candidate_id for c in found]
+        hit = next(c for c in found if c.candidate_id == border)
+        assert hit.case_id == shelter and hit.reasons
+        # At intake, before saving: the unsaved person is checked the same way.
+        unsaved = duplicates.find_candidates(session, person={"prs_FirstName": "Mohammed",
+                                                              "prs_SecondName": "Aly",
+                                                              "prs_Birthdate": "1995-06-01"})
+        assert {border, shelter} <= {c.candidate_id for c in unsaved}
+
+
+def test_identical_cnic_found_with_different_names(make_profile: Callable[..., Any]) -> None:
+    with _open(make_profile) as session:
+        service = CaseService(session)
+        first = service.create({"prs_FirstName": "Rukhsana", "prs_Gender": "Feminine",
+                                "hfz_IdentityDocuments": [CNIC]})
+        demo.fill(session, 50)
+        found = duplicates.find_candidates(session, person={
+            "hfz_NameUrdu": "کرن", "hfz_IdentityDocuments": [
+                {"type": "CNIC", "number": "3520212345671", "country": "PK"}]})
+        assert found[0].candidate_id == first and found[0].score == 1.0
+
+
+def test_all_pairs_lists_each_pair_once(make_profile: Callable[..., Any]) -> None:
+    with _open(make_profile) as session:
+        service = CaseService(session)
+        a = service.create(dict(BORDER))
+        b = service.create(dict(SHELTER))
+        pairs = duplicates.all_pairs(session)
+        assert [(p.case_id, p.candidate_id) for p in pairs] == [(min(a, b), max(a, b))]
+
+
+def test_bad_lookups_are_refused(make_profile: Callable[..., Any]) -> None:
+    with _open(make_profile) as session:
+        with pytest.raises(NotFound):
+            duplicates.find_candidates(session, case_id="no-such-case")
+        with pytest.raises(ValidationError):
+            duplicates.find_candidates(session)
+        with pytest.raises(ValidationError):
+            duplicates.find_candidates(session, person=BORDER, threshold=1.5)
+
+
+# -- merge --------------------------------------------------------------------------------
+
+def test_merge_needs_manager_and_reason(make_profile: Callable[..., Any]) -> None:
+    with _open(make_profile, role="caseworker", name="worker") as session:
+        service = CaseService(session)
+        a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
+        with pytest.raises(PermissionDenied):
+            duplicates.merge(session, a, b, "Same person, confirmed by interview.")
+    with _open(make_profile, role="manager", name="boss") as session:
+        service = CaseService(session)
+        a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
+        with pytest.raises(ValidationError):
+            duplicates.merge(session, a, b, "   ")
+        with pytest.raises(ValidationError):
+            duplicates.merge(session, a, a, "same")
+        assert session.store.get(b) is not None
+        assert "hfz_MergedInto" not in session.store.get(b).body  # type: ignore[union-attr]
+
+
+def test_merge_keeps_both_records_and_histories(make_profile: Callable[..., Any]) -> None:
+    with _open(make_profile) as session:
+        service = CaseService(session)
+        keep = service.create(dict(BORDER))
+        gone = service.create({**SHELTER, "hfz_Aliases": ["Ali Bhai"],
+                               "hfz_IdentityDocuments": [CNIC],
+                               "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Kasur",
+                                               "hte_Country": "PK"}]})
+        note = service.add_note(gone, "Met at the shelter.")
+        stage_before = session.store.get(gone).body["hfz_Stage"]  # type: ignore[union-attr]
+        changed = duplicates.merge(session, keep, gone, "Same person, confirmed by interview.")
+        assert {"hfz_Aliases", "hfz_IdentityDocuments", "hfz_MergedFrom"} <= set(changed)
+
+        merged_case = session.store.get(gone)
+        assert merged_case is not None and not merged_case.deleted
+        assert merged_case.body["hfz_MergedInto"] == keep
+        assert merged_case.body["hfz_Stage"] == stage_before
+        assert session.store.get(note) is not None
+        assert session.store.children(gone, "trafficking_event")
+        kept = service.show(keep)
+        assert kept["hfz_MergedFrom"] == [gone]
+        assert "محمد علی" in kept["hfz_Aliases"] and "Ali Bhai" in kept["hfz_Aliases"]
+        assert kept["hfz_IdentityDocuments"] == [CNIC]
+        # The kept case is now found by the merged person's number; the merged one no more.
+        found = duplicates.find_candidates(session, person={"hfz_IdentityDocuments": [CNIC]})
+        assert [c.candidate_id for c in found] == [keep]
+
+        events = [e for e in session.audit.events() if e["action"] == "cases_merged"]
+        assert {e["record"] for e in events} == {keep, gone}
+        assert all("Same person" not in json.dumps(e) for e in events)
+        assert session.verify_audit().ok
+        with pytest.raises(ValidationError):
+            duplicates.merge(session, keep, gone, "again")
+
+
+# -- command line -------------------------------------------------------------------------
+
+def _cli_profile(make_profile: Callable[..., Any], tmp_path: Path) -> tuple[Path, str, str]:
+    created, passphrase = make_profile("cli", role="manager")
+    with profiles.unlock(created.name, passphrase) as session:
+        service = CaseService(session)
+        a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
+    secret = tmp_path / "pass.txt"
+    secret.write_text(passphrase + "\n", encoding="utf-8")
+    return secret, a, b
+
+
+def test_cli_json_lists_pairs_with_scores_and_reasons(
+        make_profile: Callable[..., Any], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    secret, a, b = _cli_profile(make_profile, tmp_path)
+    assert main(["duplicates", "--profile", "cli", "--passphrase-file", str(secret),
+                 "--json"]) == 0
+    pairs = json.loads(capsys.readouterr().out)
+    assert len(pairs) == 1
+    assert set(pairs[0]) == {"case_id", "candidate_id", "score", "reasons"}
+    assert {pairs[0]["case_id"], pairs[0]["candidate_id"]} == {a, b}
+    assert pairs[0]["reasons"][0]["code"] == "name_sound_cross_script"
+
+    assert main(["duplicates", "--profile", "cli", "--passphrase-file", str(secret),
+                 "--case", b, "--json"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert [(p["case_id"], p["candidate_id"]) for p in single] == [(b, a)]
+
+
+@pytest.mark.parametrize("extra", [["--threshold", "2"], ["--threshold", "high"],
+                                   ["--case", "missing"]])
+def test_cli_bad_input_is_one_clear_line(make_profile: Callable[..., Any], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str],
+                                         extra: list[str]) -> None:
+    secret, _a, _b = _cli_profile(make_profile, tmp_path)
+    code = main(["duplicates", "--profile", "cli", "--passphrase-file", str(secret), *extra])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("caseapp: ") and err.count("\n") == 1
+
+
+def test_cli_wrong_passphrase_fails(make_profile: Callable[..., Any], tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    _cli_profile(make_profile, tmp_path)
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("not the passphrase at all\n", encoding="utf-8")
+    assert main(["duplicates", "--profile", "cli", "--passphrase-file", str(wrong)]) != 0
+    assert capsys.readouterr().err.startswith("caseapp: ")
+
+
+def test_cli_plain_output_is_one_line_per_pair(make_profile: Callable[..., Any],
+                                               tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    secret, a, b = _cli_profile(make_profile, tmp_path)
+    assert main(["duplicates", "--profile", "cli", "--passphrase-file", str(secret),
+                 "--threshold", "0.5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    left, right, score, why = lines[0].split("\t")
+    assert {left, right} == {a, b} and float(score) >= 0.5 and "Latin and Urdu" in why
