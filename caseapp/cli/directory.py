@@ -1,0 +1,114 @@
+"""``caseapp directory list|import|export|seed``: the service directory of organisations."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.domain import referrals as rules
+from caseapp.errors import ValidationError
+from caseapp.fsutil import atomic_write
+from caseapp.i18n import N_, _
+from caseapp.services.directory import DirectoryService, ImportReport
+
+
+def _print_report(report: ImportReport, as_json: bool) -> None:
+    if as_json:
+        print_json(report.to_json())
+        return
+    print(_("created %(created)s, updated %(updated)s, unchanged %(unchanged)s, "
+            "skipped rows %(skipped)s", created=report.created, updated=report.updated,
+            unchanged=report.unchanged,
+            skipped=", ".join(str(r) for r in report.skipped_rows) or "-"))
+    for row, column, problem, params in report.problems:
+        print(_("row %(row)s, column %(column)s: %(problem)s", row=row, column=column,
+                problem=_(problem, **params)), file=sys.stderr)
+
+
+def _list(args: argparse.Namespace) -> int:
+    open_24h = True if args.open_24h else None
+    with open_profile(args) as session:
+        entries = DirectoryService(session).list(
+            service=args.service, province=args.province, district=args.district,
+            accepts_sex=args.accepts_sex, accepts_age=args.accepts_age, open_24h=open_24h,
+            query=args.query)
+    if args.json:
+        print_json(entries)
+        return 0
+    for e in entries:
+        services = ", ".join(_(rules.SERVICE_TYPES[s]) for s in e.get("hfz_Services") or []
+                             if s in rules.SERVICE_TYPES)
+        province = e.get("hfz_Province")
+        print("\t".join((str(e.get("org_Name") or ""),
+                         _(rules.PROVINCES[province]) if province in rules.PROVINCES else "",
+                         str(e.get("hfz_District") or ""), services,
+                         _("24h") if e.get("hfz_Open24h") else "", e["id"])))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    if args.csv is None:
+        raise ValidationError(N_("Name the file to import with --csv FILE."))
+    with open_profile(args) as session:
+        report = DirectoryService(session).import_csv(args.csv, skip_errors=args.skip_errors)
+    _print_report(report, args.json)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        text = DirectoryService(session).export_csv()
+    if args.csv is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        atomic_write(args.csv, text.encode("utf-8"))
+    except OSError as exc:
+        raise ValidationError(N_("The file cannot be written: %(path)s"),
+                              path=str(args.csv)) from exc
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        report = DirectoryService(session).seed()
+    _print_report(report, args.json)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("directory", help="the service directory of organisations")
+    dsub = parser.add_subparsers(dest="directory_command", required=True)
+
+    listing = dsub.add_parser("list", help="list organisations, filtered")
+    add_profile_args(listing)
+    listing.add_argument("--service", choices=sorted(rules.SERVICE_TYPES))
+    listing.add_argument("--province", help="ISO 3166-2 code (PK-PB) or name")
+    listing.add_argument("--district")
+    listing.add_argument("--accepts-sex", choices=sorted(rules.ACCEPTS_SEX))
+    listing.add_argument("--accepts-age", choices=sorted(rules.ACCEPTS_AGE))
+    listing.add_argument("--open-24h", action="store_true", help="only 24-hour services")
+    listing.add_argument("--query", help="words in the name, district or notes")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_list)
+
+    importing = dsub.add_parser("import", help="import organisations from a CSV file")
+    add_profile_args(importing)
+    importing.add_argument("--csv", type=Path, metavar="FILE")
+    importing.add_argument("--skip-errors", action="store_true",
+                           help="import the good rows and report the bad ones")
+    importing.add_argument("--json", action="store_true")
+    importing.set_defaults(handler=_import)
+
+    exporting = dsub.add_parser("export", help="write the directory as CSV")
+    add_profile_args(exporting)
+    exporting.add_argument("--csv", type=Path, metavar="FILE",
+                           help="file to write (standard output if omitted)")
+    exporting.set_defaults(handler=_export)
+
+    seeding = dsub.add_parser("seed", help="add the packaged Pakistani service types")
+    add_profile_args(seeding)
+    seeding.add_argument("--json", action="store_true")
+    seeding.set_defaults(handler=_seed)

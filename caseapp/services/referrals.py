@@ -1,0 +1,310 @@
+"""Referrals out of and into a case, with the lifecycle of ``caseapp.domain.referrals``.
+
+A referral is one ``referral`` record (its current status, a guarded field in sync) and an
+append-only ``referral_event`` record per status change (SYNC.md §4: status events never
+conflict). Sending needs the person's consent to a referral naming that provider; a manager
+or administrator may send without it only with a recorded reason, which is audited.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+from caseapp.domain import consent, htcds, roles
+from caseapp.domain import referrals as rules
+from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
+from caseapp.i18n import N_, _
+from caseapp.services.cases import CASE, actor_of
+from caseapp.services.consent import ConsentRequired, ConsentService
+from caseapp.services.directory import ORGANISATION
+from caseapp.services.session import Session
+from caseapp.store.records import Record
+
+REFERRAL = "referral"
+REFERRAL_EVENT = "referral_event"
+
+
+class InvalidReferralTransition(ValidationError):
+    msgid = N_("A referral cannot move from %(current)s to %(target)s.")
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _iso(value: date | str | None, name: str) -> str:
+    if value is None:
+        return _today().isoformat()
+    parsed = rules.parse_date(value)
+    if parsed is None:
+        raise FieldErrors([(name, rules.PROBLEMS["date"], {})])
+    return parsed.isoformat()
+
+
+class ReferralService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.store = session.store
+        self.actor = actor_of(session)
+
+    # -- helpers ------------------------------------------------------------------------
+    def _require(self, permission: str) -> None:
+        if not self.actor.can(permission):
+            raise PermissionDenied()
+
+    def _case(self, case_id: str) -> Record:
+        record = self.store.get(case_id)
+        if record is None or record.type != CASE:
+            raise NotFound()
+        return record
+
+    def _org(self, org_id: str) -> Record:
+        record = self.store.get(org_id)
+        if record is None or record.type != ORGANISATION:
+            raise NotFound()
+        return record
+
+    def _referral(self, referral_id: str) -> Record:
+        record = self.store.get(referral_id)
+        if record is None or record.type != REFERRAL:
+            raise NotFound()
+        return record
+
+    @staticmethod
+    def _check_services(services: list[str], urgency: str) -> list[rules.Problem]:
+        problems: list[rules.Problem] = []
+        if not isinstance(services, list) or not services or \
+                any(s not in rules.SERVICE_TYPES for s in services):
+            problems.append(("hfz_Services", rules.PROBLEMS["services"],
+                             {"codes": ", ".join(rules.SERVICE_TYPES)}))
+        if urgency not in rules.URGENCIES:
+            problems.append(("hfz_Urgency", rules.PROBLEMS["code"],
+                             {"value": str(urgency), "codes": ", ".join(rules.URGENCIES)}))
+        return problems
+
+    @staticmethod
+    def _check_reason(name: str, reason: str) -> list[rules.Problem]:
+        if reason is None or htcds.check_value(name, reason):
+            spec = htcds.spec(name)
+            return [(name, rules.PROBLEMS["code"],
+                     {"value": str(reason), "codes": ", ".join(spec.codes if spec else ())})]
+        return []
+
+    def _move(self, referral: Record, target: str, action: str,
+              extra: dict[str, Any] | None = None, note: str | None = None,
+              override_reason: str | None = None) -> None:
+        """Change the status and append its event, in one transaction with the audit."""
+        current = str(referral.body.get("hfz_Status"))
+        if not rules.can_move(current, target):
+            raise InvalidReferralTransition(current=_(rules.STATUS_LABELS.get(current, current)),
+                                            target=_(rules.STATUS_LABELS.get(target, target)))
+        fields: dict[str, Any] = {"hfz_Status": target, **(extra or {})}
+        event: dict[str, Any] = {"referral_id": referral.id, "from": current, "to": target,
+                                 "at": _now_ms(), "by": self.session.user_id}
+        if note:
+            event["note"] = note
+        if override_reason:
+            event["override_reason"] = override_reason
+        with self.session.write():
+            self.store.put(REFERRAL, fields, record_id=referral.id, status=target)
+            self.store.put(REFERRAL_EVENT, event, team=referral.team, parent=referral.id,
+                           status=target)
+            if override_reason:
+                self.session.audit.append(self.session.user_id,
+                                          "referral_consent_overridden", referral.id,
+                                          ["hfz_ConsentOverrideReason",
+                                           "hfz_ConsentOverrideBy"])
+            self.session.audit.append(self.session.user_id, action, referral.id,
+                                      [*fields, *(["note"] if note else [])])
+
+    @staticmethod
+    def _as_json(record: Record) -> dict[str, Any]:
+        return {"id": record.id, "case_id": record.parent, **record.body}
+
+    # -- outgoing -----------------------------------------------------------------------
+    def create_draft(self, case_id: str, org_id: str, services: list[str],
+                     urgency: str = rules.ROUTINE,
+                     reason: str = "AdditionalServicesRequired",
+                     details: str | None = None) -> str:
+        """A draft outgoing referral of a case to a directory organisation; returns its id."""
+        self._require(roles.CASE_EDIT)
+        case = self._case(case_id)
+        org = self._org(org_id)
+        problems = self._check_services(services, urgency)
+        problems += self._check_reason("cas_ReasonForOutgoingReferral", reason)
+        if details is not None and not isinstance(details, str):
+            problems.append(("cas_OutgoingReferralDetails", rules.PROBLEMS["text"], {}))
+        if problems:
+            raise FieldErrors(problems)
+        body: dict[str, Any] = {
+            "hfz_Direction": rules.OUTGOING, "hfz_Status": rules.DRAFT,
+            "cas_ReferredOrganisation": org.id,
+            "hfz_OrganisationName": org.body.get("org_Name"),
+            "hfz_Services": list(services), "hfz_Urgency": urgency,
+            "cas_ReasonForOutgoingReferral": reason,
+        }
+        if details:
+            body["cas_OutgoingReferralDetails"] = details
+        with self.session.write():
+            change = self.store.put(REFERRAL, body, team=case.team, parent=case.id,
+                                    label=str(org.body.get("org_Name") or ""),
+                                    status=rules.DRAFT)
+            assert change is not None
+            self.store.put(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
+                                            "to": rules.DRAFT, "at": _now_ms(),
+                                            "by": self.session.user_id},
+                           team=case.team, parent=change.record.id, status=rules.DRAFT)
+            self.session.audit.append(self.session.user_id, "referral_created",
+                                      change.record.id, list(body))
+        return change.record.id
+
+    def consent_decision(self, referral_id: str) -> consent.Decision:
+        """The consent decision for sending this referral now. Consent may name the provider
+        by its directory id or by its name, as staff typed it when recording consent."""
+        self._require(roles.CASE_VIEW)
+        referral = self._referral(referral_id)
+        checker = ConsentService(self.session)
+        org_id = str(referral.body.get("cas_ReferredOrganisation") or "")
+        first = checker.check(referral.parent or "", consent.REFERRAL, org_id)
+        if first.permitted:
+            return first
+        name = referral.body.get("hfz_OrganisationName")
+        if name:
+            by_name = checker.check(referral.parent or "", consent.REFERRAL, str(name))
+            if by_name.permitted:
+                return by_name
+            # Report in terms of the name a person recognises, not an id.
+            return consent.Decision(first.permitted, first.reason,
+                                    {**first.params, "provider": str(name)}, first.entry)
+        return first
+
+    def send(self, referral_id: str, override_reason: str | None = None) -> None:
+        self._require(roles.CASE_EDIT)
+        referral = self._referral(referral_id)
+        if referral.body.get("hfz_Direction") != rules.OUTGOING:
+            raise ValidationError(N_("Only an outgoing referral can be sent."))
+        if not rules.can_move(str(referral.body.get("hfz_Status")), rules.SENT):
+            current = str(referral.body.get("hfz_Status"))
+            raise InvalidReferralTransition(current=_(rules.STATUS_LABELS.get(current, current)),
+                                            target=_(rules.STATUS_LABELS[rules.SENT]))
+        decision = self.consent_decision(referral_id)
+        extra: dict[str, Any] = {"cas_OutgoingReferralDate": _today().isoformat()}
+        override: str | None = None
+        if not decision.permitted:
+            if override_reason is None:
+                raise ConsentRequired(decision)
+            if self.actor.role not in rules.OVERRIDE_ROLES:
+                raise PermissionDenied(N_("Only a manager may send a referral without the "
+                                          "person's consent."))
+            if not override_reason.strip():
+                raise ValidationError(N_("Sending a referral without consent needs a reason."))
+            override = override_reason.strip()
+            extra["hfz_ConsentOverrideReason"] = override
+            extra["hfz_ConsentOverrideBy"] = self.session.user_id
+        self._move(referral, rules.SENT, "referral_sent", extra, override_reason=override)
+
+    # -- incoming -----------------------------------------------------------------------
+    def receive(self, case_id: str, referring_organisation: str,
+                services: list[str], *, reason: str = "AdditionalServicesRequired",
+                received_on: date | str | None = None, details: str | None = None,
+                referring_caseworker: str | None = None,
+                urgency: str = rules.ROUTINE) -> str:
+        """Record a referral another organisation made to us for this case. The referring
+        organisation is a directory id or, for one not in the directory, its name."""
+        self._require(roles.CASE_EDIT)
+        case = self._case(case_id)
+        problems = self._check_services(services, urgency)
+        problems += self._check_reason("cas_ReasonForIncomingReferral", reason)
+        if not isinstance(referring_organisation, str) or not referring_organisation.strip():
+            problems.append(("cas_ReferringOrganisation", rules.PROBLEMS["required"], {}))
+        for name, value in (("cas_IncomingReferralDetails", details),
+                            ("cas_ReferringPrimaryCaseWorker", referring_caseworker)):
+            if value is not None and not isinstance(value, str):
+                problems.append((name, rules.PROBLEMS["text"], {}))
+        if received_on is not None and rules.parse_date(received_on) is None:
+            problems.append(("cas_IncomingReferralDate", rules.PROBLEMS["date"], {}))
+        if problems:
+            raise FieldErrors(problems)
+        org = self.store.get(referring_organisation.strip())
+        name = (str(org.body.get("org_Name")) if org is not None and org.type == ORGANISATION
+                else referring_organisation.strip())
+        body: dict[str, Any] = {
+            "hfz_Direction": rules.INCOMING, "hfz_Status": rules.SENT,
+            "cas_ReferringOrganisation": org.id if org is not None and
+            org.type == ORGANISATION else None,
+            "hfz_OrganisationName": name,
+            "cas_IncomingReferralDate": _iso(received_on, "cas_IncomingReferralDate"),
+            "cas_ReasonForIncomingReferral": reason,
+            "hfz_Services": list(services), "hfz_Urgency": urgency,
+        }
+        if details:
+            body["cas_IncomingReferralDetails"] = details
+        if referring_caseworker:
+            body["cas_ReferringPrimaryCaseWorker"] = referring_caseworker
+        body = {k: v for k, v in body.items() if v is not None}
+        with self.session.write():
+            change = self.store.put(REFERRAL, body, team=case.team, parent=case.id,
+                                    label=name, status=rules.SENT)
+            assert change is not None
+            self.store.put(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
+                                            "to": rules.SENT, "at": _now_ms(),
+                                            "by": self.session.user_id},
+                           team=case.team, parent=change.record.id, status=rules.SENT)
+            self.session.audit.append(self.session.user_id, "referral_received",
+                                      change.record.id, list(body))
+        return change.record.id
+
+    # -- responses and closing ----------------------------------------------------------
+    def record_response(self, referral_id: str, decision: str,
+                        note: str | None = None) -> None:
+        """``accepted`` or ``declined``: the receiving side's answer (theirs for an outgoing
+        referral, ours for an incoming one)."""
+        self._require(roles.CASE_EDIT)
+        if decision not in (rules.ACCEPTED, rules.DECLINED):
+            raise FieldErrors([("hfz_Status", rules.PROBLEMS["code"],
+                                {"value": str(decision),
+                                 "codes": ", ".join((rules.ACCEPTED, rules.DECLINED))})])
+        referral = self._referral(referral_id)
+        self._move(referral, decision, f"referral_{decision}",
+                   {"hfz_ResponseDate": _today().isoformat()}, note=note)
+
+    def complete(self, referral_id: str, note: str | None = None) -> None:
+        self._require(roles.CASE_EDIT)
+        self._move(self._referral(referral_id), rules.COMPLETED, "referral_completed",
+                   {"hfz_CompletedDate": _today().isoformat()}, note=note)
+
+    def withdraw(self, referral_id: str, note: str | None = None) -> None:
+        self._require(roles.CASE_EDIT)
+        self._move(self._referral(referral_id), rules.WITHDRAWN, "referral_withdrawn",
+                   note=note)
+
+    # -- reading ------------------------------------------------------------------------
+    def get(self, referral_id: str) -> dict[str, Any]:
+        self._require(roles.CASE_VIEW)
+        return self._as_json(self._referral(referral_id))
+
+    def events(self, referral_id: str) -> list[dict[str, Any]]:
+        """The status history, oldest first."""
+        self._require(roles.CASE_VIEW)
+        referral = self._referral(referral_id)
+        events = [e.body for e in self.store.children(referral.id, REFERRAL_EVENT)]
+        return sorted(events, key=lambda e: (int(e.get("at") or 0)))
+
+    def list_for_case(self, case_id: str) -> list[dict[str, Any]]:
+        self._require(roles.CASE_VIEW)
+        case = self._case(case_id)
+        return [self._as_json(r) for r in self.store.children(case.id, REFERRAL)]
+
+    def list(self, direction: str | None = None, status: str | None = None,
+             limit: int = -1) -> list[dict[str, Any]]:
+        """Referrals across the caseload, most recently changed first (``limit`` -1: all)."""
+        self._require(roles.CASE_VIEW)
+        records = self.store.list(REFERRAL, status=status, limit=limit)
+        return [self._as_json(r) for r in records
+                if direction is None or r.body.get("hfz_Direction") == direction]

@@ -1,0 +1,220 @@
+"""Service directory: validation, filters, CSV import/export, the packaged seed, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from caseapp.cli.main import main
+from caseapp.crypto import kdf
+from caseapp.errors import FieldErrors, PermissionDenied
+from caseapp.services import profiles
+from caseapp.services.directory import CsvErrors, DirectoryService
+from caseapp.services.session import Session
+
+PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
+RESEARCH = Path("/work/shared/domain/RESEARCH.md")
+HEADER = ("key,name,org_type,services,province,district,accepts_sex,accepts_age,open_24h,"
+          "phone,contact,evidence,notes\n")
+
+
+def _open(name: str, role: str) -> Session:
+    profiles.create_profile(name, PASSPHRASE, role=role, params=kdf.FLOOR)
+    return profiles.unlock(name, PASSPHRASE)
+
+
+@pytest.fixture
+def manager() -> Iterator[Session]:
+    s = _open("maryam", "manager")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def caseworker() -> Iterator[Session]:
+    s = _open("alice", "caseworker")
+    yield s
+    s.close()
+
+
+def test_add_validates_every_field(caseworker: Session) -> None:
+    svc = DirectoryService(caseworker)
+    with pytest.raises(FieldErrors) as err:
+        svc.add({"org_Name": "", "org_Type": "Charity", "hfz_Services": ["massage"],
+                 "hfz_Province": "PK-XX", "org_Phone": "0300 1234567",
+                 "hfz_AcceptsSex": "women", "hfz_Open24h": "maybe"})
+    assert sorted(p[0] for p in err.value.problems) == [
+        "hfz_AcceptsSex", "hfz_Open24h", "hfz_Province", "hfz_Services", "org_Name",
+        "org_Phone", "org_Type"]
+    org_id = svc.add({"org_Name": "Legal aid cell", "org_Type": "LegalService",
+                      "hfz_Services": ["legal_aid"], "hfz_Province": "PK-SD",
+                      "org_Phone": "+922100000000"})
+    assert svc.get(org_id)["hfz_Key"] == "legal-aid-cell-pk-sd"
+    assert svc.edit(org_id, {"hfz_District": "Karachi"}) == ["hfz_District"]
+    with pytest.raises(FieldErrors):
+        svc.edit(org_id, {"org_Phone": "not a phone"})
+
+
+def test_filters(manager: Session) -> None:
+    svc = DirectoryService(manager)
+    svc.seed()
+    names = {e["org_Name"] for e in svc.list(service="child_protection", province="Punjab")}
+    assert "Child Protection & Welfare Bureau (Punjab)" in names
+    assert "Child Protection Units (Sindh)" not in names
+    assert "Edhi homes" in names  # no province: serves the whole country
+    strict = svc.list(service="child_protection", province="PK-PB", include_national=False)
+    assert [e["org_Name"] for e in strict] == ["Child Protection & Welfare Bureau (Punjab)"]
+    around_the_clock = {e["org_Name"] for e in svc.list(open_24h=True)}
+    assert any("Shaheed Benazir Bhutto" in n for n in around_the_clock)
+    assert all(e["hfz_Open24h"] for e in svc.list(open_24h=True))
+    for_men = {e["org_Name"] for e in svc.list(accepts_sex="male")}
+    assert "Dar-ul-Aman" not in for_men and "AGHS" in for_men
+    assert [e["hfz_District"] for e in svc.list(district="quetta",
+                                                 include_national=False)] == ["Quetta"]
+    around_quetta = {e["org_Name"] for e in svc.list(district="Quetta", province="PK-BA")}
+    assert "FIA Anti-Human Trafficking Circle (Balochistan zone)" in around_quetta
+    assert "Dar-ul-Aman" in around_quetta  # national
+    assert "Violence Against Women Centres (Punjab Women Protection Authority)" \
+        not in around_quetta  # Punjab-wide only
+    assert "FIA Anti-Human Trafficking Circle (Punjab zone)" not in around_quetta
+    assert [e["org_Name"] for e in svc.list(query="hotline")] == ["National TIP Hotline (FIA)"]
+
+
+def test_seed_is_idempotent_and_keeps_edits(manager: Session) -> None:
+    svc = DirectoryService(manager)
+    first = svc.seed()
+    assert first.created >= 30 and first.updated == 0
+    org = svc.list(query="LHRLA")[0]
+    svc.edit(org["id"], {"hfz_District": "Karachi"})
+    again = svc.seed()
+    assert (again.created, again.updated) == (0, 0)
+    assert again.unchanged == first.created
+    assert svc.get(org["id"])["hfz_District"] == "Karachi"
+
+
+def test_seed_has_no_phone_numbers_not_in_research(manager: Session) -> None:
+    svc = DirectoryService(manager)
+    svc.seed()
+    research_digits = {re.sub(r"\D", "", n)
+                       for n in re.findall(r"\+?\d[\d -]{5,}\d", RESEARCH.read_text())} \
+        if RESEARCH.exists() else {"111247786"}
+    for entry in svc.list():
+        assert not entry.get("org_Phone")
+        for number in re.findall(r"\+?\d[\d -]{5,}\d", str(entry.get("hfz_Contact") or "")):
+            assert re.sub(r"\D", "", number) in research_digits
+    hotline = svc.list(query="hotline")[0]
+    assert hotline["hfz_Contact"] == "111-247-786"
+    # [M] evidence marks from RESEARCH travel with the entries.
+    assert any("[M]" in str(e.get("hfz_Evidence")) for e in svc.list())
+
+
+def test_import_with_errors_imports_nothing_and_reports_row_and_column(
+        manager: Session) -> None:
+    svc = DirectoryService(manager)
+    text = (HEADER
+            + "a,Good shelter,NGO,shelter,PK-KP,Peshawar,female,adult,yes,,,,\n"
+            + "b,Bad type,Charity,shelter,PK-KP,,,,,,,,\n"
+            + "c,Bad phone,NGO,legal_aid,Sindh,,,,no,0300-ABC,,,\n")
+    with pytest.raises(CsvErrors) as err:
+        svc.import_csv(text)
+    assert [(r, c) for r, c, _p, _x in err.value.problems] == [(3, "org_type"), (4, "phone")]
+    message = err.value.user_message()
+    assert "row 3, column org_type" in message and "row 4, column phone" in message
+    assert "\n" not in message
+    assert svc.list() == []
+
+    report = svc.import_csv(text, skip_errors=True)
+    assert (report.created, report.skipped_rows) == (1, [3, 4])
+    assert [e["org_Name"] for e in svc.list()] == ["Good shelter"]
+
+
+def test_import_rejects_bad_header_even_when_skipping(manager: Session) -> None:
+    svc = DirectoryService(manager)
+    with pytest.raises(CsvErrors) as err:
+        svc.import_csv("key,title\nx,y\n", skip_errors=True)
+    assert {(r, c) for r, c, _p, _x in err.value.problems} == {(1, "title"), (1, "name")}
+
+
+def test_import_repeated_key_is_an_error(manager: Session) -> None:
+    svc = DirectoryService(manager)
+    text = HEADER + "a,One,NGO,shelter,,,,,,,,,\n" + "a,Two,NGO,shelter,,,,,,,,,\n"
+    with pytest.raises(CsvErrors) as err:
+        svc.import_csv(text)
+    assert [(r, c) for r, c, _p, _x in err.value.problems] == [(3, "key")]
+
+
+def test_export_import_round_trip(manager: Session, tmp_path: Path) -> None:
+    svc = DirectoryService(manager)
+    svc.seed()
+    svc.add({"org_Name": "=HYPERLINK(\"x\")", "hfz_Services": ["medical"],
+             "org_Phone": "+925112345678", "hfz_Notes": "-dangerous"})
+    exported = svc.export_csv()
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    formula = next(r for r in rows if "HYPERLINK" in r["name"])
+    assert formula["name"].startswith("'=") and formula["notes"] == "'-dangerous"
+    assert formula["phone"] == "+925112345678"
+    # Re-importing the export changes nothing.
+    same = svc.import_csv(exported)
+    assert (same.created, same.updated) == (0, 0) and same.unchanged == len(rows)
+    # And imported into another profile it yields the same directory.
+    path = tmp_path / "directory.csv"
+    path.write_text(exported, encoding="utf-8")
+    other = _open("bilal", "administrator")
+    try:
+        copy = DirectoryService(other)
+        assert copy.import_csv(path).created == len(rows)
+        assert copy.export_csv() == exported
+        strip = [{k: v for k, v in e.items() if k != "id"} for e in copy.list()]
+        assert strip == [{k: v for k, v in e.items() if k != "id"} for e in svc.list()]
+    finally:
+        other.close()
+
+
+def test_import_and_seed_need_a_manager(caseworker: Session) -> None:
+    svc = DirectoryService(caseworker)
+    with pytest.raises(PermissionDenied):
+        svc.seed()
+    with pytest.raises(PermissionDenied):
+        svc.import_csv(HEADER)
+
+
+def test_audit_names_fields_not_values(manager: Session) -> None:
+    svc = DirectoryService(manager)
+    svc.add({"org_Name": "Secret Shelter Name", "hfz_Services": ["shelter"]})
+    svc.import_csv(HEADER + "k,Another Shelter,NGO,shelter,,,,,,,,,\n")
+    svc.export_csv()
+    conn = manager.conn
+    assert conn is not None
+    rows = conn.execute("SELECT * FROM audit").fetchall()
+    dump = repr(rows)
+    assert "Secret Shelter Name" not in dump and "Another Shelter" not in dump
+    actions = [r for r in dump.split("'") if r.startswith(("organisation_", "directory_"))]
+    assert actions == ["organisation_added", "directory_imported", "directory_exported"]
+
+
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    profiles.create_profile("maryam", PASSPHRASE, role="manager", params=kdf.FLOOR)
+    secret = tmp_path / "pass"
+    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    base = ["--profile", "maryam", "--passphrase-file", str(secret)]
+    assert main(["directory", "seed", *base]) == 0
+    assert "created" in capsys.readouterr().out
+    assert main(["directory", "list", *base, "--service", "legal_aid", "--json"]) == 0
+    assert "AGHS" in capsys.readouterr().out
+    out = tmp_path / "out.csv"
+    assert main(["directory", "export", *base, "--csv", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("key,name,")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "z,Bad,Charity,shelter,,,,,,,,,\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["directory", "import", *base, "--csv", str(bad)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("caseapp: row 2, column org_type") and "\n" not in err
+    assert main(["directory", "import", *base, "--csv", str(tmp_path / "missing.csv")]) != 0
+    assert main(["directory", "import", *base, "--csv", str(bad), "--skip-errors"]) == 0
+    assert main(["directory", "import", *base]) != 0
