@@ -1,0 +1,95 @@
+"""``caseapp export htcds|statistics`` and ``caseapp import htcds``: HTCDS 2.0 files and
+CTDC-style anonymised statistics. Every export states its purpose (ARCHITECTURE §7)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from caseapp.cli.common import add_profile_args, open_profile
+from caseapp.documents import htcds_exchange, statistics
+from caseapp.i18n import _, ngettext
+
+
+def _subcommands(sub: argparse._SubParsersAction, name: str, help_text: str
+                 ) -> argparse._SubParsersAction:
+    """The sub-command group ``name``, shared with any other module that registered it first
+    (another kind of export can add itself beside these)."""
+    parser = sub.choices.get(name)
+    if parser is None:
+        parser = sub.add_parser(name, help=help_text)
+        return parser.add_subparsers(dest=f"{name}_command", required=True)
+    group = parser._subparsers
+    assert group is not None
+    for action in group._group_actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest=f"{name}_command", required=True)
+
+
+def _export_htcds(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        report = htcds_exchange.export_htcds(session, args.out, args.format, args.purpose,
+                                             include_extensions=args.include_extensions)
+    print(ngettext("Exported %(n)s case to %(path)s.", "Exported %(n)s cases to %(path)s.",
+                   report.rows, path=str(report.path)))
+    return 0
+
+
+def _import_htcds(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        report = htcds_exchange.import_htcds(session, args.file, skip_errors=args.skip_errors)
+    for problem in report.problems:
+        print(problem.user_message(), file=sys.stderr)
+    print(_("Imported %(imported)s, skipped %(skipped)s, problems %(problems)s.",
+            imported=report.imported, skipped=report.skipped, problems=len(report.problems)))
+    if report.problems and not report.imported:
+        return 1
+    return 0 if report.ok or args.skip_errors else 1
+
+
+def _export_statistics(args: argparse.Namespace) -> int:
+    columns = args.columns.split(",") if args.columns else None
+    with open_profile(args) as session:
+        report = statistics.export_statistics(
+            session, args.out, args.purpose, k=args.k,
+            mode=statistics.AGGREGATE if args.aggregate else statistics.ROWS, columns=columns)
+    print(_("Published %(published)s of %(total)s victims to %(path)s; %(suppressed)s "
+            "suppressed in groups smaller than %(k)s.", published=report.published,
+            total=report.total, path=str(report.path), suppressed=report.suppressed,
+            k=report.k))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    exports = _subcommands(sub, "export", "export data for a transfer or for publication")
+
+    htcds = exports.add_parser("htcds", help="HTCDS 2.0 file (one row per case)")
+    add_profile_args(htcds)
+    htcds.add_argument("--format", choices=htcds_exchange.FORMATS, required=True)
+    htcds.add_argument("--out", required=True, type=Path, metavar="FILE")
+    htcds.add_argument("--purpose", required=True, help="why the data leaves (audited)")
+    htcds.add_argument("--include-extensions", action="store_true",
+                       help="also write Hifazat's hfz_ columns")
+    htcds.set_defaults(handler=_export_htcds)
+
+    stats = exports.add_parser("statistics", help="anonymised CTDC-style statistics (CSV)")
+    add_profile_args(stats)
+    stats.add_argument("--k", type=int, default=statistics.MIN_K,
+                       help=f"minimum group size (at least {statistics.MIN_K})")
+    stats.add_argument("--out", required=True, type=Path, metavar="FILE")
+    stats.add_argument("--purpose", required=True, help="why the data leaves (audited)")
+    stats.add_argument("--aggregate", action="store_true",
+                       help="one line per combination with a count column")
+    stats.add_argument("--columns", help="comma-separated subset of: "
+                                         + ", ".join(statistics.COLUMNS))
+    stats.set_defaults(handler=_export_statistics)
+
+    imports = _subcommands(sub, "import", "import data from a file")
+    htcds_in = imports.add_parser("htcds", help="HTCDS 2.0 CSV or XLSX file")
+    add_profile_args(htcds_in)
+    htcds_in.add_argument("--file", required=True, type=Path)
+    htcds_in.add_argument("--skip-errors", action="store_true",
+                          help="import the valid rows and skip rows with problems")
+    htcds_in.set_defaults(handler=_import_htcds)
