@@ -44,7 +44,7 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValidationError(N_("The file cannot be read: %(path)s"), path=str(path)) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested too deeply
         raise ValidationError(N_("The file is not valid JSON: %(path)s"),
                               path=str(path)) from exc
 

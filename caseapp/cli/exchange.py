@@ -14,18 +14,8 @@ from caseapp.i18n import _, ngettext
 
 def _subcommands(sub: argparse._SubParsersAction, name: str, help_text: str
                  ) -> argparse._SubParsersAction:
-    """The sub-command group ``name``, shared with any other module that registered it first
-    (another kind of export can add itself beside these)."""
-    parser = sub.choices.get(name)
-    if parser is None:
-        parser = sub.add_parser(name, help=help_text)
-        return parser.add_subparsers(dest=f"{name}_command", required=True)
-    group = parser._subparsers
-    assert group is not None
-    for action in group._group_actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest=f"{name}_command", required=True)
+    return sub.add_parser(name, help=help_text).add_subparsers(dest=f"{name}_command",
+                                                               required=True)
 
 
 def _export_htcds(args: argparse.Namespace) -> int:

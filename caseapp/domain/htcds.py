@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -91,7 +92,9 @@ def check_value(name: str, value: object) -> str | None:
     if kind == "Checkbox":
         return None if isinstance(value, bool) else "bool"
     if kind in ("Number", "Geolocation"):
-        return None if isinstance(value, int | float) and not isinstance(value, bool) else "number"
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and \
+            math.isfinite(value)  # json.loads accepts NaN and Infinity
+        return None if ok else "number"
     if name.endswith("Phone"):
         return None if isinstance(value, str) and PHONE_RE.match(value) else "phone"
     if "Country" in name:

@@ -70,3 +70,9 @@ def allowed_targets(current: str, role: str) -> tuple[str, ...]:
 
 def can_move(current: str, target: str, role: str) -> bool:
     return target in allowed_targets(current, role)
+
+
+def may_hold(stage: str, role: str) -> bool:
+    """Whether a user of ``role`` may put a new case straight into ``stage`` (an intake that
+    arrives already screened, an import); every case may start at intake."""
+    return stage == INTAKE or stage in _ROLE_STAGES.get(role, frozenset())

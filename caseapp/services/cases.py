@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseapp.domain import identity, names, roles, stages
-from caseapp.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from caseapp.errors import (
+    FieldErrors,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from caseapp.i18n import N_
 from caseapp.services.case_documents import display_name, split_document
 from caseapp.services.session import Session
@@ -51,7 +57,10 @@ def search_fields(person: dict[str, Any], case_number: str) -> tuple[str, str]:
                                           "hfz_NameUrdu", "hfz_FatherName",
                                           "hfz_FatherNameUrdu")]
     name_parts += person.get("hfz_Aliases") or []
-    terms = [case_number] + [p for p in name_parts if p]
+    # The case number also as bare characters: when its device part is all digits, what a
+    # user types looks like an identity number and is searched as one run of digits.
+    terms = [case_number, re.sub(r"[^0-9A-Za-z]", "", case_number)]
+    terms += [p for p in name_parts if p]
     for doc in person.get("hfz_IdentityDocuments") or []:
         terms += identity.search_terms(identity.IdentityDocument(**doc))
     if person.get("prs_IdentityNumber"):
@@ -132,6 +141,12 @@ class CaseService:
         person_fields, case_fields, events = split_document(document)
         self._check_write_fields(case_fields)
         stage = case_fields.setdefault("hfz_Stage", stages.INTAKE)
+        if not stages.may_hold(stage, self.actor.role):
+            raise InvalidTransition(current=stages.INTAKE, target=stage)
+        if stage == stages.CLOSED and not str(case_fields.get("cas_ReasonForCaseClosure")
+                                              or "").strip():
+            raise FieldErrors([("cas_ReasonForCaseClosure",
+                                N_("Closing a case needs a reason."), {})])
         case_fields.setdefault("hfz_Tracks", ["TIP"])
         case_fields["cas_Status"] = stages.htcds_status(stage)
         case_fields.setdefault("cas_CaseOwner", self.session.user_id)
@@ -178,6 +193,14 @@ class CaseService:
         self._check_write_fields({**person_fields, **case_fields})
         case = self._case(case_id)
         person = self._person_of(case)
+        if "hfz_IdentityDocuments" in person_fields and "hfz_IdentityDocuments" not in changes:
+            # Only prs_IdentityNumber was given: its document joins those on record instead
+            # of replacing them.
+            known = list(person.body.get("hfz_IdentityDocuments") or [])
+            have = {(d["type"], d["number"]) for d in known}
+            known += [d for d in person_fields["hfz_IdentityDocuments"]
+                      if (d["type"], d["number"]) not in have]
+            person_fields["hfz_IdentityDocuments"] = known
         changed: list[str] = []
         with self.session.write():
             if person_fields:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from platformdirs import user_data_dir
 
 from caseapp.crypto import kdf, passphrase_policy, recovery
-from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, KeyslotFile, seal
+from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
 from caseapp.errors import (
     ProfileError,
     ProfileNotFound,
@@ -189,10 +189,7 @@ def _now_ms() -> int:
 def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms) -> Session:
     """Open a profile with its passphrase or its recovery code (recognised by its form)."""
     p = existing(name)
-    state = UnlockState.load(p.unlock_state)
-    wait_ms = backoff_seconds(state.failures) * 1000 - (now_ms() - state.last_failure_ms)
-    if wait_ms > 0:
-        raise UnlockBackoff(seconds=(wait_ms + 999) // 1000)
+    state = _check_backoff(p, now_ms())
     slots = KeyslotFile.load(p.keyslots)
     try:
         if recovery.looks_like_code(secret):
@@ -213,6 +210,32 @@ def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms) -> Se
         with session.write():
             session.audit.append(session.user_id, "unlock")
     return session
+
+
+def _check_backoff(p: ProfilePaths, now: int) -> UnlockState:
+    """The unlock state; UnlockBackoff while the wait after recent failures runs."""
+    state = UnlockState.load(p.unlock_state)
+    if now < state.last_failure_ms:
+        # The clock was set back since the last failure: count the wait from now, or a
+        # single typo would lock the user out until the clock catches up again.
+        state.last_failure_ms = now
+        state.save(p.unlock_state)
+    wait_ms = backoff_seconds(state.failures) * 1000 - (now - state.last_failure_ms)
+    if wait_ms > 0:
+        raise UnlockBackoff(seconds=(wait_ms + 999) // 1000)
+    return state
+
+
+def _open_passphrase_slot(p: ProfilePaths, slots: KeyslotFile,
+                          passphrase: str) -> tuple[Keyslot, list[bytes]]:
+    """Like unlock: a wrong passphrase here also waits, counts toward the erase policy and
+    is audited, so changing a passphrase is no way around the back-off."""
+    state = _check_backoff(p, _now_ms())
+    try:
+        return slots.unlock(PASSPHRASE, _secret(passphrase))
+    except WrongPassphrase:
+        _record_failure(p, state, _now_ms())
+        raise
 
 
 def _record_failure(p: ProfilePaths, state: UnlockState, at: int) -> None:
@@ -266,7 +289,7 @@ def change_passphrase(name: str, old: str, new: str,
     p = existing(name)
     passphrase_policy.check(new)
     slots = KeyslotFile.load(p.keyslots)
-    slot, keys = slots.unlock(PASSPHRASE, _secret(old))
+    slot, keys = _open_passphrase_slot(p, slots, old)
     session = _open_with_any(p, keys)
     try:
         slots.replace(seal(PASSPHRASE, _secret(new), keys, params or slot.params,
@@ -310,7 +333,7 @@ def rotate_database_key(name: str, passphrase: str,
     """
     p = existing(name)
     slots = KeyslotFile.load(p.keyslots)
-    slot, keys = slots.unlock(PASSPHRASE, _secret(passphrase))
+    slot, keys = _open_passphrase_slot(p, slots, passphrase)
     session = _open_with_any(p, keys)
     old_key = session.db_key
     new_key = secrets.token_bytes(32)

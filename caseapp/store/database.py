@@ -43,6 +43,12 @@ def open_database(path: Path, key: bytes) -> Connection:
 
 def rekey(conn: Connection, new_key: bytes) -> None:
     conn.execute(f"PRAGMA rekey = {_key_pragma(new_key)}")
+    # In WAL mode the re-encrypted pages sit in the -wal file; the main file still holds
+    # pages under the old key (cipher_integrity_check fails, and vault.db alone would open
+    # with no key we keep). Copy them in before the caller drops the old key.
+    busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    if busy:
+        raise StorageError(reason=N_("the case file is in use by another program"))
 
 
 def check_integrity(conn: Connection) -> list[str]:

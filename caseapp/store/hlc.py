@@ -10,6 +10,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# The text form pads the counter to five digits; it must never need a sixth.
+MAX_COUNTER = 99_999
+
 
 @dataclass(frozen=True, order=True)
 class Hlc:
@@ -40,6 +43,10 @@ class HybridClock:
     def tick(self) -> str:
         wall = max(self._now(), self._last.wall_ms)
         counter = self._last.counter + 1 if wall == self._last.wall_ms else 0
+        if counter > MAX_COUNTER:
+            # A sixth counter digit would sort "…100000" before "…99999": move to the next
+            # millisecond instead (a clock set back keeps the wall part still for long).
+            wall, counter = wall + 1, 0
         self._last = Hlc(wall, counter, self.device)
         return str(self._last)
 

@@ -85,10 +85,11 @@ class RecordStore:
         body = dict(existing.body) if existing else {}
         clocks = dict(existing.clocks) if existing else {}
         changed = {k: v for k, v in fields.items() if k not in body or body[k] != v}
-        index_same = existing is not None and (team, parent, label, status) == (
-            existing.team if team is None else team, existing.parent if parent is None else parent,
-            existing.label if label is None else label,
-            existing.status if status is None else status)
+        # None leaves a column as it is, so only a given, different value is a change.
+        index_same = existing is not None and all(
+            new is None or new == old
+            for new, old in ((team, existing.team), (parent, existing.parent),
+                             (label, existing.label), (status, existing.status)))
         if existing is not None and not changed and index_same:
             return None
         hlc = self.clock.tick()
