@@ -19,7 +19,10 @@ class CaseAppError(Exception):
         super().__init__(self.msgid)
 
     def user_message(self) -> str:
-        return _(self.msgid, **self.params)
+        # Parameters that are themselves message ids (a reason such as "the disk is full")
+        # are translated too; other text (a path, a number) comes back unchanged.
+        params = {k: _(v) if isinstance(v, str) else v for k, v in self.params.items()}
+        return _(self.msgid, **params)
 
     def __str__(self) -> str:
         return self.user_message()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from caseapp.i18n import N_
+
 NADRA_TYPES = ("CNIC", "NICOP", "BForm")
 DOCUMENT_TYPES = ("CNIC", "NICOP", "BForm", "PoR", "ACC", "Tazkira", "Passport", "Other")
 CNIC_RE = re.compile(r"^\d{5}-\d{7}-\d$")
@@ -47,20 +49,20 @@ class IdentityDocument:
 def parse_document(data: object) -> tuple[IdentityDocument | None, str | None]:
     """(document, None) when valid; (None, problem) otherwise. Problems are msgids."""
     if not isinstance(data, dict):
-        return None, "An identity document needs a type, a number and a country."
+        return None, N_("An identity document needs a type, a number and a country.")
     doc_type = data.get("type")
     number = data.get("number")
     country = data.get("country", "PK" if doc_type in NADRA_TYPES else None)
     if doc_type not in DOCUMENT_TYPES:
-        return None, "Unknown identity document type."
+        return None, N_("Unknown identity document type.")
     if not isinstance(number, str) or not number.strip():
-        return None, "An identity document needs a number."
+        return None, N_("An identity document needs a number.")
     if not isinstance(country, str) or not re.fullmatch(r"[A-Z]{2}", country):
-        return None, "The issuing country must be a two-letter ISO 3166 code, such as PK or AF."
+        return None, N_("The issuing country must be a two-letter ISO 3166 code, such as PK or AF.")
     if doc_type in NADRA_TYPES:
         formatted = normalise_cnic(number)
         if formatted is None:
-            return None, "A CNIC, NICOP or B-Form number has 13 digits: XXXXX-XXXXXXX-X."
+            return None, N_("A CNIC, NICOP or B-Form number has 13 digits: XXXXX-XXXXXXX-X.")
         number = formatted
     else:
         number = ascii_digits(number.strip()).upper()
