@@ -230,3 +230,27 @@ def test_incoming_referral(caseworker: Session) -> None:
     audit = repr(conn.execute("SELECT * FROM audit").fetchall())
     assert "referral_received" in audit
     assert "moved to Karachi" not in audit and "Rubina" not in audit
+
+
+def test_sent_referral_is_recorded_on_the_case_for_htcds(caseworker: Session) -> None:
+    case_id, shelter, _legal = setup_case(caseworker)
+    grant_referral(caseworker, case_id, [shelter])
+    svc = ReferralService(caseworker)
+    rid = svc.create_draft(case_id, shelter, ["shelter"], rules.ROUTINE,
+                           "MigrationOrChangeOfLocation", "moving to Lahore")
+    before = CaseService(caseworker).show(case_id)
+    assert "cas_ReferredOrganisation" not in before  # a draft is not a referral yet
+    svc.send(rid)
+    case = CaseService(caseworker).show(case_id)
+    assert case["cas_ReferredOrganisation"] == "Dar-ul-Aman Lahore"
+    assert case["cas_ReasonForOutgoingReferral"] == "MigrationOrChangeOfLocation"
+    assert case["cas_OutgoingReferralDate"] == svc.get(rid)["cas_OutgoingReferralDate"]
+    assert case["cas_OutgoingReferralDetails"] == "moving to Lahore"
+
+
+def test_closed_case_cannot_be_referred(caseworker: Session) -> None:
+    case_id, shelter, _legal = setup_case(caseworker)
+    CaseService(caseworker).move(case_id, "closed", "Returned to family")
+    with pytest.raises(ValidationError):
+        ReferralService(caseworker).create_draft(case_id, shelter, ["shelter"])
+    assert ReferralService(caseworker).list_for_case(case_id) == []

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-from caseapp.domain import consent, htcds, roles
+from caseapp.domain import consent, htcds, roles, stages
 from caseapp.domain import referrals as rules
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_, _
@@ -115,6 +115,8 @@ class ReferralService:
             self.store.put(REFERRAL, fields, record_id=referral.id, status=target)
             self.store.put(REFERRAL_EVENT, event, team=referral.team, parent=referral.id,
                            status=target)
+            if target == rules.SENT and referral.body.get("hfz_Direction") == rules.OUTGOING:
+                self._mirror_on_case(referral, fields)
             if override_reason:
                 self.session.audit.append(self.session.user_id,
                                           "referral_consent_overridden", referral.id,
@@ -122,6 +124,18 @@ class ReferralService:
                                            "hfz_ConsentOverrideBy"])
             self.session.audit.append(self.session.user_id, action, referral.id,
                                       [*fields, *(["note"] if note else [])])
+
+    def _mirror_on_case(self, referral: Record, fields: dict[str, Any]) -> None:
+        """HTCDS keeps the latest outgoing referral on the case itself (cas_Referred…);
+        copy it there so an HTCDS export carries it."""
+        body = {**referral.body, **fields}
+        mirrored = {"cas_ReferredOrganisation": body.get("hfz_OrganisationName")
+                    or body.get("cas_ReferredOrganisation"),
+                    "cas_OutgoingReferralDate": body.get("cas_OutgoingReferralDate"),
+                    "cas_ReasonForOutgoingReferral": body.get("cas_ReasonForOutgoingReferral"),
+                    "cas_OutgoingReferralDetails": body.get("cas_OutgoingReferralDetails")}
+        self.store.put(CASE, {k: v for k, v in mirrored.items() if v is not None},
+                       record_id=referral.parent)
 
     @staticmethod
     def _as_json(record: Record) -> dict[str, Any]:
@@ -135,6 +149,8 @@ class ReferralService:
         """A draft outgoing referral of a case to a directory organisation; returns its id."""
         self._require(roles.CASE_EDIT)
         case = self._case(case_id)
+        if case.body.get("hfz_Stage") == stages.CLOSED:
+            raise ValidationError(N_("A closed case cannot be referred; re-open it first."))
         org = self._org(org_id)
         problems = self._check_services(services, urgency)
         problems += self._check_reason("cas_ReasonForOutgoingReferral", reason)
