@@ -252,3 +252,23 @@ def test_cli_plain_output_is_one_line_per_pair(make_profile: Callable[..., Any],
     assert len(lines) == 1
     left, right, score, why = lines[0].split("\t")
     assert {left, right} == {a, b} and float(score) >= 0.5 and "Latin and Urdu" in why
+
+
+def test_caseload_review_finds_the_pair_among_demo_cases(
+        make_profile: Callable[..., Any]) -> None:
+    with _open(make_profile) as session:
+        demo.fill(session, 300, seed=11)
+        service = CaseService(session)
+        a = service.create(dict(BORDER))
+        b = service.create(dict(SHELTER))
+        seen: list[tuple[int, int]] = []
+        pairs = duplicates.all_pairs(session, progress=lambda d, t: seen.append((d, t)))
+        keys = {(p.case_id, p.candidate_id) for p in pairs}
+        assert (min(a, b), max(a, b)) in keys
+        assert len(keys) == len(pairs)  # each pair once
+        assert seen and seen[-1][0] == seen[-1][1]  # progress reached the end
+        # Every pair the review reports is one a per-case lookup also reports.
+        for p in pairs[:40]:
+            ids = {c.candidate_id for c in duplicates.find_candidates(
+                session, case_id=p.case_id, limit=1000)}
+            assert p.candidate_id in ids

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from caseapp.cli.common import add_profile_args, open_profile, print_json
 from caseapp.errors import ValidationError
-from caseapp.i18n import N_
+from caseapp.i18n import N_, _
 from caseapp.services import duplicates
 
 
@@ -21,6 +22,10 @@ def _threshold(text: str) -> float:
     return value
 
 
+def _progress(done: int, total: int) -> None:
+    print(_("%(done)s of %(total)s pairs compared", done=done, total=total), file=sys.stderr)
+
+
 def _duplicates(args: argparse.Namespace) -> int:
     threshold = _threshold(args.threshold)
     with open_profile(args) as session:
@@ -28,7 +33,7 @@ def _duplicates(args: argparse.Namespace) -> int:
             found = duplicates.find_candidates(session, case_id=args.case, threshold=threshold,
                                                limit=args.limit)
         else:
-            found = duplicates.all_pairs(session, threshold=threshold)
+            found = duplicates.all_pairs(session, threshold=threshold, progress=_progress)
     if args.json:
         print_json([c.to_json() for c in found])
         return 0

@@ -207,7 +207,7 @@ def _best_name(a: list[_Name], b: list[_Name]) -> tuple[float, _Name, _Name, boo
     return best
 
 
-def _birth_year(person: dict[str, Any], this_year: int) -> tuple[int | None, bool]:
+def birth_year(person: dict[str, Any], this_year: int) -> tuple[int | None, bool]:
     """(year, estimated): from the birth date, else from an estimated age."""
     birth = _text(person.get("prs_Birthdate"))
     match = re.match(r"(\d{4})", birth)
@@ -239,6 +239,20 @@ def _document_keys(person: dict[str, Any]) -> dict[str, set[str]]:
 
 def document_number(text: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", identity.ascii_digits(text).upper())
+
+
+def blocking_keys(person: dict[str, Any], this_year: int, window: int = 3) -> set[str]:
+    """Keys two records of the same person very likely share: an identity number, or the
+    consonant keys of the first and last word of a name (either script) together with a
+    birth-year bucket. A record goes into buckets y//w and y//w + 1, so any two years less
+    than ``window`` apart meet in one bucket. Unknown years go to bucket "?"."""
+    keys = {f"doc:{n}" for n in document_numbers(person)}
+    year, _estimated = birth_year(person, this_year)
+    buckets = ["?"] if year is None else [str(year // window), str(year // window + 1)]
+    for variant in name_variants(person):
+        name = f"{variant.keys[0]}|{variant.keys[-1]}"
+        keys.update(f"name:{name}:{bucket}" for bucket in buckets)
+    return keys
 
 
 def document_numbers(person: dict[str, Any]) -> list[str]:
@@ -301,8 +315,8 @@ def score(a: dict[str, Any], b: dict[str, Any], *, this_year: int | None = None)
             reasons.append(Reason("father_name_differs", {"similarity": _fmt(sim)},
                                   FATHER_DIFFERS))
 
-    year_a, est_a = _birth_year(a, this_year)
-    year_b, est_b = _birth_year(b, this_year)
+    year_a, est_a = birth_year(a, this_year)
+    year_b, est_b = birth_year(b, this_year)
     if year_a is not None and year_b is not None:
         diff = abs(year_a - year_b)
         tolerance = BIRTH_TOLERANCE + (1 if est_a or est_b else 0)
