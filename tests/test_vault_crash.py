@@ -1,0 +1,353 @@
+"""SECURITY.md item 2: a crash (SIGKILL) at any step of a passphrase change or a database key
+rotation leaves a vault that opens with the old or the new secret, never neither, and passes
+SQLite's and SQLCipher's integrity checks.
+
+Each operation runs in a child process that kills itself at a chosen point: before, during or
+after each atomic file replace, inside the audit transaction, around ``PRAGMA rekey`` and at
+each ``after_step`` of the rotation. A slow test also kills the rotation at random moments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from caseapp.errors import WrongPassphrase
+from caseapp.services import profiles
+from caseapp.store import database
+
+MakeProfile = Callable[..., tuple[profiles.CreatedProfile, str]]
+NEW_PASSPHRASE = "copper kettle winter meadow"
+CANARY = "CANARY-crash-7c1e"
+REPO = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, os, signal, sys, types
+
+import caseapp.fsutil as fsutil
+from caseapp.crypto import kdf, recovery
+from caseapp.services import profiles
+from caseapp.store import audit, database
+
+args = json.loads(sys.argv[1])
+kill_at = args["kill_at"]
+
+
+def report(**item):
+    print(json.dumps(item), flush=True)
+
+
+def die():
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+# File writes: count the atomic replaces, die before/after one or halfway through its data.
+class OsProxy(types.ModuleType):
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+
+replaces = [0]
+proxy = OsProxy("os")
+
+
+def replace(src, dst):
+    replaces[0] += 1
+    point = f"replace{replaces[0]}"
+    if kill_at == point + ":before":
+        die()
+    os.replace(src, dst)
+    if kill_at == point + ":after":
+        die()
+
+
+def write(fd, data):
+    if kill_at == f"replace{replaces[0] + 1}:mid-write" and len(data) > 1:
+        os.write(fd, bytes(data[: len(data) // 2]))
+        die()
+    return os.write(fd, data)
+
+
+proxy.replace = replace
+proxy.write = write
+fsutil.os = proxy
+
+# Database steps: inside the audit transaction (before COMMIT), and just before the rekey.
+real_append = audit.AuditLog.append
+
+
+def append(self, *a, **k):
+    seq = real_append(self, *a, **k)
+    if kill_at == "audit:in-transaction":
+        die()
+    return seq
+
+
+audit.AuditLog.append = append
+real_rekey = database.rekey
+
+
+def rekey(conn, key):
+    if kill_at == "rekey:before":
+        die()
+    real_rekey(conn, key)
+
+
+database.rekey = rekey
+
+# The parent must learn a new recovery code before any slot sealed with it reaches the disk.
+real_generate = recovery.generate
+
+
+def generate():
+    code = real_generate()
+    report(code=code)
+    return code
+
+
+recovery.generate = generate
+
+
+def after_step(step):
+    report(step=step)
+    if kill_at == "step:" + step:
+        die()
+
+
+report(step="go")
+if args["op"] == "change":
+    profiles.change_passphrase(args["name"], args["old"], args["new"])
+else:
+    profiles.rotate_database_key(args["name"], args["passphrase"], params=kdf.FLOOR,
+                                 after_step=after_step)
+report(step="done")
+"""
+
+
+@dataclass
+class ChildResult:
+    returncode: int
+    steps: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    stderr: str = ""
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)  # CASEAPP_HOME was set for this test by the autouse fixture
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def parse(stdout: str, returncode: int, stderr: str) -> ChildResult:
+    result = ChildResult(returncode, stderr=stderr)
+    for line in stdout.splitlines():
+        item = json.loads(line)
+        if "step" in item:
+            result.steps.append(item["step"])
+        if "code" in item:
+            result.codes.append(item["code"])
+    return result
+
+
+def run_child(args: dict[str, str]) -> ChildResult:
+    proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], env=child_env(),
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    result = parse(proc.stdout, proc.returncode, proc.stderr)
+    if args["kill_at"] == "none":
+        assert proc.returncode == 0, proc.stderr
+        assert result.steps[-1] == "done"
+    else:
+        assert proc.returncode == -signal.SIGKILL, (args["kill_at"], proc.stderr)
+        assert "done" not in result.steps
+    return result
+
+
+class Clock:
+    """``now_ms`` for the parent's checks: an hour passes between attempts, so the failures
+    the checks provoke on purpose never trigger the back-off."""
+
+    def __init__(self) -> None:
+        self.now = time.time_ns() // 1_000_000
+
+    def __call__(self) -> int:
+        self.now += 3_600_000
+        return self.now
+
+
+def opens(name: str, secret: str, clock: Clock) -> bool:
+    try:
+        session = profiles.unlock(name, secret, now_ms=clock)
+    except WrongPassphrase:
+        return False
+    try:
+        assert database.check_integrity(session.conn) == []  # type: ignore[arg-type]
+        problems = session.conn.execute("PRAGMA integrity_check").fetchall()  # type: ignore[union-attr]
+        assert problems == [("ok",)]
+        assert session.verify_audit().ok
+        found = session.conn.execute(  # type: ignore[union-attr]
+            "SELECT body FROM records WHERE type = 'case'").fetchall()
+        assert [json.loads(b)["summary"] for (b,) in found] == [CANARY]
+    finally:
+        session.close()
+    return True
+
+
+@pytest.fixture
+def profile_with_case(make_profile: MakeProfile) -> tuple[profiles.CreatedProfile, str]:
+    created, passphrase = make_profile()
+    with profiles.unlock(created.name, passphrase) as session, session.write():
+        session.store.put("case", {"summary": CANARY}, team=session.team_id)
+    return created, passphrase
+
+
+# -- passphrase change ---------------------------------------------------------------------
+
+# kill point -> which passphrase must open the vault afterwards. The keyslot file is the
+# first atomic write; the signed audit head (written when the session closes) the second.
+CHANGE_POINTS = {
+    "replace1:mid-write": "old",
+    "replace1:before": "old",
+    "replace1:after": "new",
+    "audit:in-transaction": "new",
+    "replace2:mid-write": "new",
+    "replace2:before": "new",
+    "replace2:after": "new",
+    "none": "new",
+}
+
+
+@pytest.mark.parametrize("kill_at", list(CHANGE_POINTS))
+def test_crash_during_passphrase_change(profile_with_case: tuple[profiles.CreatedProfile, str],
+                                        kill_at: str) -> None:
+    created, old = profile_with_case
+    run_child({"op": "change", "kill_at": kill_at, "name": created.name, "old": old,
+               "new": NEW_PASSPHRASE})
+    clock = Clock()
+    old_opens = opens(created.name, old, clock)
+    new_opens = opens(created.name, NEW_PASSPHRASE, clock)
+    assert old_opens or new_opens, "the vault opens with neither passphrase"
+    expected = CHANGE_POINTS[kill_at]
+    assert (old_opens, new_opens) == (expected == "old", expected == "new")
+    assert opens(created.name, created.recovery_code, clock)
+    # Whatever state the crash left, the next change goes through.
+    current = old if old_opens else NEW_PASSPHRASE
+    profiles.change_passphrase(created.name, current, "amber pigeon salt ladder")
+    assert opens(created.name, "amber pigeon salt ladder", clock)
+
+
+# -- database key rotation -----------------------------------------------------------------
+
+# kill point -> which recovery code must open the vault afterwards (the passphrase always
+# does). Atomic writes: slots with old+new key, slots with the new key, the audit head.
+ROTATION_POINTS = {
+    "replace1:mid-write": "old",
+    "replace1:before": "old",
+    "replace1:after": "new",
+    "step:slots-both": "new",
+    "rekey:before": "new",
+    "step:rekeyed": "new",
+    "replace2:mid-write": "new",
+    "replace2:before": "new",
+    "replace2:after": "new",
+    "step:slots-new": "new",
+    "audit:in-transaction": "new",
+    "replace3:before": "new",
+    "none": "new",
+}
+
+
+@pytest.mark.parametrize("kill_at", list(ROTATION_POINTS))
+def test_crash_during_key_rotation(profile_with_case: tuple[profiles.CreatedProfile, str],
+                                   kill_at: str) -> None:
+    created, passphrase = profile_with_case
+    result = run_child({"op": "rotate", "kill_at": kill_at, "name": created.name,
+                        "passphrase": passphrase})
+    assert len(result.codes) == 1
+    new_code = result.codes[0]
+    clock = Clock()
+    assert opens(created.name, passphrase, clock), "the passphrase no longer opens the vault"
+    old_opens = opens(created.name, created.recovery_code, clock)
+    new_opens = opens(created.name, new_code, clock)
+    assert old_opens or new_opens, "the vault opens with neither recovery code"
+    expected = ROTATION_POINTS[kill_at]
+    assert (old_opens, new_opens) == (expected == "old", expected == "new")
+
+
+def rotate_in_child(name: str, passphrase: str, kill_after: tuple[str, float] | None,
+                    ) -> tuple[ChildResult, dict[str, float]]:
+    """Run an uncut rotation in a child; with ``kill_after=(step, delay)`` SIGKILL it
+    ``delay`` seconds after it reports ``step``. Also returns when each step was reported."""
+    args = {"op": "rotate", "kill_at": "none", "name": name, "passphrase": passphrase}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], env=child_env(),
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    start = time.monotonic()
+    seen: list[str] = []
+    timings: dict[str, float] = {}
+    for line in proc.stdout:
+        seen.append(line)
+        step = json.loads(line).get("step")
+        if step:
+            timings[step] = time.monotonic() - start
+        if kill_after is not None and step == kill_after[0]:
+            time.sleep(kill_after[1])
+            proc.send_signal(signal.SIGKILL)
+            break
+    out, err = proc.communicate(timeout=120)
+    return parse("".join(seen) + out, proc.returncode, err), timings
+
+
+@pytest.mark.slow
+def test_rotation_killed_at_random_moments(
+        profile_with_case: tuple[profiles.CreatedProfile, str]) -> None:
+    created, passphrase = profile_with_case
+    # Enough data that PRAGMA rekey takes a while and random kills land inside it too.
+    with profiles.unlock(created.name, passphrase) as session, session.write():
+        for i in range(300):
+            session.store.put("note", {"text": os.urandom(6000).hex(), "n": i},
+                              team=session.team_id)
+    seed = random.SystemRandom().randrange(2**32)
+    rng = random.Random(seed)  # noqa: S311 (kill timing, not a secret)
+    clock = Clock()
+
+    # One uncut rotation measures how long each phase takes here; each round then kills at a
+    # random moment of a phase: unlocking and sealing, the rekey, the final slot write, the
+    # audit and lock at the end (and a little past it, so some rounds finish).
+    first, timings = rotate_in_child(created.name, passphrase, None)
+    assert first.returncode == 0, first.stderr
+    current_code = first.codes[0]
+    steps = ["go", "slots-both", "rekeyed", "slots-new", "done"]
+    phases = {a: max(timings[b] - timings[a], 0.01) for a, b in zip(steps, steps[1:],
+                                                                   strict=False)}
+
+    outcomes = {"killed": 0, "finished": 0, "old-code": 0, "new-code": 0}
+    for round_no in range(30):
+        marker = list(phases)[round_no % len(phases)]
+        kill_after = (marker, rng.uniform(0, phases[marker] * 1.3))
+        result, _ = rotate_in_child(created.name, passphrase, kill_after)
+        context = f"seed {seed}, round {round_no}, {kill_after[1]:.3f} s after {kill_after[0]}"
+        assert result.returncode in (0, -signal.SIGKILL), (context, result.stderr)
+        outcomes["finished" if result.returncode == 0 else "killed"] += 1
+
+        assert opens(created.name, passphrase, clock), f"passphrase lost: {context}"
+        candidates = [*result.codes[-1:], current_code]
+        working = [c for c in candidates if opens(created.name, c, clock)]
+        assert working, f"neither recovery code opens the vault: {context}"
+        assert len(working) == 1, context
+        outcomes["old-code" if working[0] == current_code else "new-code"] += 1
+        current_code = working[0]
+
+    print(f"seed {seed}: {outcomes}")
+    assert outcomes["killed"] >= 10, outcomes
