@@ -703,3 +703,31 @@ def test_rekey_leaves_no_page_under_the_old_key(tmp_path: Path) -> None:
         assert reopened.execute("SELECT count(*) FROM t").fetchone()[0] == 500
     finally:
         reopened.close()
+
+
+def test_interrupted_rotation_is_reported_until_rotated_again(make_profile, capsys) -> None:
+    from caseapp.cli.main import main
+    from caseapp.services import profiles as prof
+
+    created, passphrase = make_profile()
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first_step(step: str) -> None:
+        if step == "slots-both":
+            raise Stop
+
+    with pytest.raises(Stop):
+        prof.rotate_database_key(created.name, passphrase, params=kdf.FLOOR,
+                                 after_step=stop_after_first_step)
+    with prof.unlock(created.name, passphrase) as session:
+        assert session.rotation_interrupted
+    secret_file = created.folder.parent / "pass.txt"
+    secret_file.write_text(passphrase + "\n", encoding="utf-8")
+    assert main(["case", "list", "--profile", created.name,
+                 "--passphrase-file", str(secret_file)]) == 0
+    assert "rotate-key" in capsys.readouterr().err
+    prof.rotate_database_key(created.name, passphrase, params=kdf.FLOOR)
+    with prof.unlock(created.name, passphrase) as session:
+        assert not session.rotation_interrupted

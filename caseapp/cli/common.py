@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from caseapp.errors import ValidationError
-from caseapp.i18n import N_
+from caseapp.i18n import N_, _
 from caseapp.services import profiles
 from caseapp.services.session import Session
 
@@ -36,7 +36,12 @@ def read_secret(path: Path) -> str:
 
 
 def open_profile(args: argparse.Namespace) -> Session:
-    return profiles.unlock(args.profile, read_secret(args.passphrase_file))
+    session = profiles.unlock(args.profile, read_secret(args.passphrase_file))
+    if session.rotation_interrupted:
+        print(_("Warning: a change of the database key was interrupted, so no valid recovery "
+                "code was shown. Run 'caseapp profile rotate-key' again to get a new one."),
+              file=sys.stderr)
+    return session
 
 
 def read_json(path: Path) -> Any:

@@ -200,6 +200,9 @@ def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms) -> Se
         _record_failure(p, state, now_ms())
         raise
     session = _open_with_any(p, keys)
+    # A slot still holding two keys means a key rotation was cut off after its first step:
+    # the recovery code it would have printed was never shown, so the user must rotate again.
+    session.rotation_interrupted = len(keys) > 1
     if state.unreported or state.failures:
         with session.write():
             for at in state.unreported:

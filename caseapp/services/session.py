@@ -27,6 +27,7 @@ class Session:
         self.conn: database.Connection | None = conn
         self.paths = paths
         self.db_key = db_key or b""
+        self.rotation_interrupted = False
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         self.device_id: str = meta["device_id"]
         self.user_id: str = meta["user_id"]
