@@ -8,7 +8,7 @@ from caseapp.cli.common import add_profile_args, open_profile
 from caseapp.domain import roles
 from caseapp.errors import PermissionDenied
 from caseapp.i18n import _
-from caseapp.services.cases import actor_of
+from caseapp.services.base import actor_of
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from caseapp.cli.common import add_profile_args, open_profile, print_json, read_json
+from caseapp.domain import stages
+from caseapp.errors import ValidationError
+from caseapp.i18n import N_, _
 from caseapp.services.cases import CaseService, CaseSummary
+from caseapp.services.screenings import ORG_CODES, STATUS_CODES, ScreeningService
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -47,6 +52,36 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _move(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        CaseService(session).move(args.case_id, args.to, args.reason)
+    print(_("The case is now at the stage %(stage)s.",
+            stage=_(stages.STAGE_LABELS.get(args.to, args.to))))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        ScreeningService(session).decide_status(args.case_id, args.status, args.decided_by)
+    print(_("The trafficking status of the case is recorded."))
+    return 0
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(N_("The file cannot be read: %(path)s"),
+                              path=str(path)) from exc
+
+
+def _note(args: argparse.Namespace) -> int:
+    text = _read_text(args.text_file)
+    with open_profile(args) as session:
+        print(CaseService(session).add_note(args.case_id, text))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("case", help="create, show and list cases")
     csub = parser.add_subparsers(dest="case_command", required=True)
@@ -68,6 +103,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--offset", type=int, default=0)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
+
+    move = csub.add_parser("move", help="move a case to another stage (closing needs a "
+                                        "reason)")
+    move.add_argument("case_id")
+    add_profile_args(move)
+    move.add_argument("--to", required=True, metavar="STAGE",
+                      help="one of " + ", ".join(stages.STAGES))
+    move.add_argument("--reason", metavar="TEXT", help="why the case is closed")
+    move.set_defaults(handler=_move)
+
+    status = csub.add_parser("status", help="record the legal trafficking status decision "
+                                            "(managers and administrators)")
+    status.add_argument("case_id")
+    add_profile_args(status)
+    status.add_argument("--status", required=True, metavar="CODE",
+                        help="one of " + ", ".join(STATUS_CODES))
+    status.add_argument("--decided-by", required=True, metavar="ORG_CODE",
+                        help="the deciding organisation: one of " + ", ".join(ORG_CODES))
+    status.set_defaults(handler=_status)
+
+    note = csub.add_parser("note", help="add a note to a case")
+    note.add_argument("case_id")
+    add_profile_args(note)
+    note.add_argument("--text-file", required=True, type=Path, metavar="FILE",
+                      help="UTF-8 text of the note ('-' reads standard input)")
+    note.set_defaults(handler=_note)
 
     search = sub.add_parser("search", help="find cases by name (either script), identity "
                                            "number or case number")

@@ -1,4 +1,5 @@
-"""``caseapp screening``: list, show and evaluate screening instruments (no profile needed).
+"""``caseapp screening``: list, show and evaluate screening instruments (no profile needed),
+and submit answers on a case or read a case's screening history (profile needed).
 
 Answers are read from a JSON file (or standard input with ``-``, so a caseworker's answers need
 not touch the disk) and the result is printed as JSON. The result is a screening indication,
@@ -10,11 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from caseapp.cli.common import add_profile_args, open_profile
 from caseapp.domain import screening
 from caseapp.i18n import N_, current_language
+from caseapp.services.screenings import ScreeningService
 
 
 def _print_json(value: Any) -> None:
@@ -63,6 +67,38 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _submit(args: argparse.Namespace) -> int:
+    answers = _read_answers(args.answers)
+    with open_profile(args) as session:
+        submission_id = ScreeningService(session).submit(args.case, args.instrument, answers,
+                                                         notes=args.notes)
+    # The stored result is this evaluation: the same packaged instrument, the same answers.
+    result = screening.evaluate_any(screening.load_instrument(args.instrument), answers)
+    _print_json({"id": submission_id, "result": result.to_json()})
+    return 0
+
+
+def _when(ms: object) -> str:
+    if not isinstance(ms, int):
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+def _history(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        found = ScreeningService(session).history(args.case)
+    if args.json:
+        _print_json(found)
+        return 0
+    for s in found:
+        result = s.get("result") or {}
+        outcome = result.get("indication") or result.get("summary") or ""
+        print("\t".join((s["id"], _when(s.get("submitted_at")),
+                         f"{s.get('instrument_id', '')}@{s.get('instrument_version', '')}",
+                         str(outcome))))
+    return 0
+
+
 def _add_instrument_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--instrument", metavar="ID", help="id of a packaged instrument")
@@ -89,3 +125,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="JSON object {indicator_id: yes|no|unknown}; '-' reads "
                                "standard input")
     evaluate.set_defaults(handler=_evaluate)
+
+    submit = commands.add_parser(
+        "submit", help="evaluate answers and store them on a case (needs interview consent); "
+                       "the result is a screening indication, not a legal status")
+    add_profile_args(submit)
+    submit.add_argument("--case", required=True, metavar="ID")
+    submit.add_argument("--instrument", required=True, metavar="ID",
+                        help="id of a packaged instrument")
+    submit.add_argument("--answers", required=True, metavar="FILE",
+                        help="JSON object {indicator_id: yes|no|unknown}; '-' reads "
+                             "standard input")
+    submit.add_argument("--notes", metavar="TEXT")
+    submit.set_defaults(handler=_submit)
+
+    history = commands.add_parser("history", help="every screening of a case, newest first")
+    add_profile_args(history)
+    history.add_argument("--case", required=True, metavar="ID")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=_history)

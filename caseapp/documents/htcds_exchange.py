@@ -38,13 +38,14 @@ from caseapp.errors import (
 )
 from caseapp.fsutil import atomic_write
 from caseapp.i18n import N_, _
+from caseapp.services.base import CASE, actor_of
 from caseapp.services.case_documents import (
     CASE_EXTENSIONS,
     PERSON_EXTENSIONS,
     SKIP_FIELDS,
     split_document,
 )
-from caseapp.services.cases import CASE, CaseService, actor_of
+from caseapp.services.cases import CaseService
 from caseapp.services.session import Session
 
 # -- limits (SECURITY §17): bounded before anything is parsed ------------------------------

@@ -29,7 +29,8 @@ from caseapp.documents.htcds_exchange import check_purpose, write_file
 from caseapp.domain import htcds, roles
 from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.i18n import N_
-from caseapp.services.cases import CASE, EVENT, actor_of
+from caseapp.services.base import CASE, actor_of
+from caseapp.services.cases import EVENT
 from caseapp.services.session import Session
 
 MIN_K = 11  # CTDC's published k; smaller groups are re-identifiable (RESEARCH §3.2)

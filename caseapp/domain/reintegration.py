@@ -565,10 +565,13 @@ def normalise(question: Question, answer: object) -> QuestionScore:
 
 def _weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
     """Mean of (value, weight) pairs; None when nothing carries weight."""
-    total = math.fsum(w for _v, w in pairs)
-    if total <= 0:
+    largest = max((w for _v, w in pairs), default=0.0)
+    if largest <= 0:
         return None
-    mean = math.fsum(v * w for v, w in pairs) / total
+    # Scale by the largest weight first: tiny weights (an administrator's 1e-300) would
+    # otherwise underflow in v * w and pull the mean to 0.
+    scaled = [(v, w / largest) for v, w in pairs]
+    mean = math.fsum(v * w for v, w in scaled) / math.fsum(w for _v, w in scaled)
     # fsum keeps the mean inside [min, max]; clamp against the last ulp all the same.
     return min(max(mean, min(v for v, _w in pairs)), max(v for v, _w in pairs))
 

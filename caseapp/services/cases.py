@@ -18,12 +18,11 @@ from caseapp.errors import (
     ValidationError,
 )
 from caseapp.i18n import N_
+from caseapp.services.base import CASE, Service
 from caseapp.services.case_documents import display_name, split_document
-from caseapp.services.session import Session
 from caseapp.store.records import Record
 
 PERSON = "person"
-CASE = "case"
 EVENT = "trafficking_event"
 NOTE = "note"
 ATTACHMENT = "attachment"
@@ -43,12 +42,6 @@ class CaseSummary:
         return {"id": self.id, "case_number": self.case_number, "name": self.name,
                 "name_urdu": self.name_urdu, "stage": self.stage,
                 "updated_at": self.updated_at}
-
-
-def actor_of(session: Session) -> roles.Actor:
-    user = session.user
-    return roles.Actor(session.user_id, str(user.get("role", "")),
-                       bool(user.get("law_enforcement", False)))
 
 
 def search_fields(person: dict[str, Any], case_number: str) -> tuple[str, str]:
@@ -90,23 +83,8 @@ def match_expression(query: str) -> str | None:
     return f"text : ({text})"
 
 
-class CaseService:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.store = session.store
-        self.actor = actor_of(session)
-
+class CaseService(Service):
     # -- helpers --------------------------------------------------------------------
-    def _require(self, permission: str) -> None:
-        if not self.actor.can(permission):
-            raise PermissionDenied()
-
-    def _case(self, case_id: str) -> Record:
-        record = self.store.get(case_id)
-        if record is None or record.type != CASE:
-            raise NotFound()
-        return record
-
     def _person_of(self, case: Record) -> Record:
         person = self.store.get(case.parent or "")
         if person is None:

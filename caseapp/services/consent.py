@@ -10,10 +10,9 @@ import time
 from typing import Any
 
 from caseapp.domain import consent, roles
-from caseapp.errors import CaseAppError, FieldErrors, NotFound, PermissionDenied, ValidationError
+from caseapp.errors import CaseAppError, FieldErrors, NotFound, ValidationError
 from caseapp.i18n import N_, _
-from caseapp.services.cases import CASE, actor_of
-from caseapp.services.session import Session
+from caseapp.services.base import Service
 from caseapp.store.records import Record
 
 CONSENT = "consent"
@@ -37,22 +36,7 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class ConsentService:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.store = session.store
-        self.actor = actor_of(session)
-
-    def _require(self, permission: str) -> None:
-        if not self.actor.can(permission):
-            raise PermissionDenied()
-
-    def _case(self, case_id: str) -> Record:
-        record = self.store.get(case_id)
-        if record is None or record.type != CASE:
-            raise NotFound()
-        return record
-
+class ConsentService(Service):
     def _is_child(self, case: Record, at: int) -> bool:
         person = self.store.get(case.parent or "")
         body = person.body if person else {}

@@ -20,8 +20,7 @@ from caseapp.domain import referrals as rules
 from caseapp.domain import roles
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_, _
-from caseapp.services.cases import actor_of
-from caseapp.services.session import Session
+from caseapp.services.base import Service
 from caseapp.store.records import Record
 
 ORGANISATION = "organisation"
@@ -133,17 +132,8 @@ def _cell(value: Any) -> str:
     return text
 
 
-class DirectoryService:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.store = session.store
-        self.actor = actor_of(session)
-
+class DirectoryService(Service):
     # -- helpers ------------------------------------------------------------------------
-    def _require(self, permission: str) -> None:
-        if not self.actor.can(permission):
-            raise PermissionDenied()
-
     def _require_manager(self) -> None:
         # Bulk changes alter what every caseworker sees, so they are a manager's job.
         if self.actor.role not in (roles.MANAGER, roles.ADMINISTRATOR):

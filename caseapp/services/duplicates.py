@@ -18,8 +18,9 @@ from typing import Any
 from caseapp.domain import matching, names, roles
 from caseapp.errors import NotFound, PermissionDenied, ProfileError, ValidationError
 from caseapp.i18n import N_
+from caseapp.services.base import CASE, actor_of
 from caseapp.services.case_documents import display_name
-from caseapp.services.cases import CASE, PERSON, actor_of, search_fields
+from caseapp.services.cases import PERSON, search_fields
 from caseapp.services.session import Session
 from caseapp.store.records import Record
 

@@ -9,10 +9,9 @@ from typing import Any
 
 from caseapp.domain import referrals as rules
 from caseapp.domain import roles
-from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
+from caseapp.errors import FieldErrors, NotFound, ValidationError
 from caseapp.i18n import N_
-from caseapp.services.cases import CASE, actor_of
-from caseapp.services.session import Session
+from caseapp.services.base import Service
 from caseapp.store.records import Record
 
 PLAN_ITEM = "plan_item"
@@ -50,22 +49,7 @@ def _date_text(value: date | str | None, name: str, *, required: bool = False) -
     return parsed.isoformat()
 
 
-class PlanService:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.store = session.store
-        self.actor = actor_of(session)
-
-    def _require(self, permission: str) -> None:
-        if not self.actor.can(permission):
-            raise PermissionDenied()
-
-    def _case(self, case_id: str) -> Record:
-        record = self.store.get(case_id)
-        if record is None or record.type != CASE:
-            raise NotFound()
-        return record
-
+class PlanService(Service):
     def _item(self, item_id: str, record_type: str) -> Record:
         record = self.store.get(item_id)
         if record is None or record.type != record_type:

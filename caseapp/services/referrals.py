@@ -16,10 +16,9 @@ from caseapp.domain import consent, htcds, roles, stages
 from caseapp.domain import referrals as rules
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_, _
-from caseapp.services.cases import CASE, actor_of
+from caseapp.services.base import CASE, Service
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.directory import ORGANISATION
-from caseapp.services.session import Session
 from caseapp.store.records import Record
 
 REFERRAL = "referral"
@@ -47,23 +46,8 @@ def _iso(value: date | str | None, name: str) -> str:
     return parsed.isoformat()
 
 
-class ReferralService:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.store = session.store
-        self.actor = actor_of(session)
-
+class ReferralService(Service):
     # -- helpers ------------------------------------------------------------------------
-    def _require(self, permission: str) -> None:
-        if not self.actor.can(permission):
-            raise PermissionDenied()
-
-    def _case(self, case_id: str) -> Record:
-        record = self.store.get(case_id)
-        if record is None or record.type != CASE:
-            raise NotFound()
-        return record
-
     def _org(self, org_id: str) -> Record:
         record = self.store.get(org_id)
         if record is None or record.type != ORGANISATION:

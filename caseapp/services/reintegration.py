@@ -14,9 +14,9 @@ from typing import Any
 
 from caseapp.domain import consent, roles
 from caseapp.domain import reintegration as rss
-from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
+from caseapp.errors import FieldErrors, NotFound, ValidationError
 from caseapp.i18n import N_
-from caseapp.services.cases import CASE, actor_of
+from caseapp.services.base import Service
 from caseapp.services.consent import ConsentService
 from caseapp.services.session import Session
 from caseapp.store.records import Record
@@ -37,23 +37,11 @@ class AlreadySuperseded(ValidationError):
     msgid = N_("This assessment has already been corrected; correct the newest one.")
 
 
-class ReintegrationService:
+class ReintegrationService(Service):
     def __init__(self, session: Session, survey: rss.Survey | None = None) -> None:
-        self.session = session
-        self.store = session.store
-        self.actor = actor_of(session)
+        super().__init__(session)
         # An administrator-installed survey file may replace the packaged one.
         self.survey = survey or rss.load_survey()
-
-    def _require(self, permission: str) -> None:
-        if not self.actor.can(permission):
-            raise PermissionDenied()
-
-    def _case(self, case_id: str) -> Record:
-        record = self.store.get(case_id)
-        if record is None or record.type != CASE:
-            raise NotFound()
-        return record
 
     def _all(self, case_id: str) -> list[Record]:
         return self.store.children(case_id, ASSESSMENT)

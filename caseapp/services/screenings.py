@@ -13,12 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from caseapp.domain import consent, htcds, roles, screening
-from caseapp.errors import FieldErrors, NotFound, PermissionDenied
+from caseapp.errors import FieldErrors
 from caseapp.i18n import N_
-from caseapp.services.cases import CASE, CaseService, actor_of
+from caseapp.services.base import Service
+from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
-from caseapp.services.session import Session
-from caseapp.store.records import Record
 
 SCREENING = "screening"
 STATUS_FIELD = "vic_TraffickingStatus"
@@ -30,22 +29,7 @@ ORG_CODES = ("Police", "NGO", "CourtOrProsecution", "NonPoliceGovernmentalOrgani
 CODE_PROBLEM = N_("%(value)s is not one of the standard's codes (%(codes)s)")
 
 
-class ScreeningService:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.store = session.store
-        self.actor = actor_of(session)
-
-    def _require(self, permission: str) -> None:
-        if not self.actor.can(permission):
-            raise PermissionDenied()
-
-    def _case(self, case_id: str) -> Record:
-        record = self.store.get(case_id)
-        if record is None or record.type != CASE:
-            raise NotFound()
-        return record
-
+class ScreeningService(Service):
     def submit(self, case_id: str, instrument_id: str, answers: Mapping[str, object],
                notes: str | None = None) -> str:
         """Evaluate ``answers`` with the instrument and store the submission; returns its id.

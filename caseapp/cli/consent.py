@@ -1,0 +1,119 @@
+"""``caseapp consent record | withdraw | show``: the person's consent on a case, per purpose.
+
+Every decision is its own record; a withdrawal is a new record naming what it withdraws, so
+nothing here edits an earlier entry. Whether the person is a child follows from the case (birth
+date or estimated age); the child fields are asked for only when the service needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.domain import consent
+from caseapp.i18n import _
+from caseapp.services.consent import ConsentService
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+def _entry_json(entry: consent.ConsentEntry) -> dict[str, Any]:
+    return {"id": entry.id, **entry.to_json(), "withdrawn_at": entry.withdrawn_at}
+
+
+def _record(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        consent_id = ConsentService(session).record(
+            args.case, args.purpose, args.granted, language=args.language,
+            explanation_version=args.explanation_version, interpreter=args.interpreter,
+            providers=args.providers or [], assent=args.assent,
+            guardian_name=args.guardian_name, guardian_relationship=args.guardian_relationship,
+            best_interests_by=args.best_interests_by,
+            best_interests_reason=args.best_interests_reason)
+    print(consent_id)
+    return 0
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        withdrawal_id = ConsentService(session).withdraw(args.case, consent_id=args.consent,
+                                                         purpose=args.purpose)
+    print(withdrawal_id)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        service = ConsentService(session)
+        entries = service.entries(args.case)
+        current = service.current(args.case)
+    if args.json:
+        print_json({"current": current, "entries": [_entry_json(e) for e in entries]})
+        return 0
+    for purpose in consent.PURPOSES:
+        state = current[purpose]
+        sentence = _(consent.REASONS[state["reason"]],
+                     purpose=_(consent.PURPOSE_LABELS[purpose]))
+        permitted = _("permitted") if state["permitted"] else _("not permitted")
+        print("\t".join((purpose, permitted, sentence, ", ".join(state.get("providers", [])))))
+    for e in entries:
+        decision = _("granted") if e.granted else _("refused")
+        withdrawn = _("withdrawn %(when)s", when=_when(e.withdrawn_at)) \
+            if e.withdrawn_at is not None else ""
+        print("\t".join((e.id or "", e.purpose, decision, _when(e.at),
+                         ", ".join(e.providers), withdrawn)))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("consent", help="record, withdraw and show consent on a case")
+    commands = parser.add_subparsers(dest="consent_command", required=True)
+
+    record = commands.add_parser("record", help="record one consent decision for one purpose")
+    add_profile_args(record)
+    record.add_argument("--case", required=True, metavar="ID")
+    record.add_argument("--purpose", required=True,
+                        help="one of " + ", ".join(consent.PURPOSES))
+    decision = record.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--granted", dest="granted", action="store_true", default=None,
+                          help="the person gave consent")
+    decision.add_argument("--refused", dest="granted", action="store_false",
+                          help="the person refused consent")
+    record.add_argument("--language", default="urd",
+                        help="ISO 639 code of the language the consent was explained in "
+                             "(default urd)")
+    record.add_argument("--explanation-version", metavar="V",
+                        help="version of the consent explanation text that was read out")
+    record.add_argument("--interpreter", metavar="NAME", help="interpreter, if one was used")
+    record.add_argument("--provider", dest="providers", action="append", metavar="ORG",
+                        help="service provider (directory id or name) a referral consent "
+                             "names; repeat for each")
+    record.add_argument("--assent", action=argparse.BooleanOptionalAction, default=None,
+                        help="a child's own assent (children only)")
+    record.add_argument("--guardian-name", metavar="NAME")
+    record.add_argument("--guardian-relationship", metavar="TEXT")
+    record.add_argument("--best-interests-by", metavar="NAME",
+                        help="who took a best-interests decision instead of a guardian")
+    record.add_argument("--best-interests-reason", metavar="TEXT")
+    record.set_defaults(handler=_record)
+
+    withdraw = commands.add_parser("withdraw", help="withdraw one consent, or every consent "
+                                                    "given for a purpose")
+    add_profile_args(withdraw)
+    withdraw.add_argument("--case", required=True, metavar="ID")
+    which = withdraw.add_mutually_exclusive_group(required=True)
+    which.add_argument("--purpose", metavar="P")
+    which.add_argument("--consent", metavar="ID", help="id of one consent entry")
+    withdraw.set_defaults(handler=_withdraw)
+
+    show = commands.add_parser("show", help="what is permitted now, and every decision")
+    add_profile_args(show)
+    show.add_argument("--case", required=True, metavar="ID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show)

@@ -1,0 +1,121 @@
+"""``caseapp plan …``: assistance-plan items, services delivered and follow-ups of a case, and
+the caseload-wide list of what is due."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.domain import referrals as rules
+from caseapp.errors import ValidationError
+from caseapp.i18n import N_
+from caseapp.services.plans import PlanService
+
+# Plan-item options and the HTCDS / Hifazat fields they fill.
+PLAN_OPTIONS = (("type", "spl_Type"), ("objectives", "spl_Objectives"),
+                ("action_plan", "spl_ActionPlan"), ("responsible_org", "hfz_ResponsibleOrg"),
+                ("start", "hfz_StartDate"), ("planned_end", "spl_PlannedEndDate"),
+                ("ended", "spl_ActualEndDate"), ("due", "hfz_DueDate"))
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    parsed = rules.parse_date(text)
+    if parsed is None:
+        raise ValidationError(N_("%(value)s is not a date; write it as YYYY-MM-DD."),
+                              value=text[:40])
+    return parsed
+
+
+def _add(args: argparse.Namespace) -> int:
+    fields = {name: getattr(args, option) for option, name in PLAN_OPTIONS}
+    with open_profile(args) as session:
+        print(PlanService(session).add_plan_item(args.case, fields))
+    return 0
+
+
+def _deliver(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        print(PlanService(session).record_service(args.case, args.service, args.on,
+                                                  provider=args.provider, notes=args.notes))
+    return 0
+
+
+def _follow_up(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        print(PlanService(session).add_follow_up(args.case, args.due, args.purpose))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        found = PlanService(session).for_case(args.case)
+    if args.json:
+        print_json(found)
+        return 0
+    for key, rows in found.items():
+        for row in rows:
+            print("\t".join((key, *(f"{k}={v}" for k, v in row.items()))))
+    return 0
+
+
+def _due(args: argparse.Namespace) -> int:
+    before = _date(args.before)
+    with open_profile(args) as session:
+        found = PlanService(session).follow_ups_due(before)
+    if args.json:
+        print_json([d.to_json() for d in found])
+        return 0
+    for d in found:
+        print("\t".join((d.due.isoformat(), d.kind, d.case_id, d.id, d.title)))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("plan", help="assistance plan, services delivered and follow-ups")
+    commands = parser.add_subparsers(dest="plan_command", required=True)
+
+    add = commands.add_parser("add", help="add an assistance-plan item to a case")
+    add_profile_args(add)
+    add.add_argument("--case", required=True, metavar="ID")
+    add.add_argument("--type", metavar="CODE", help="HTCDS spl_Type code, such as Legal")
+    add.add_argument("--objectives", metavar="TEXT")
+    add.add_argument("--action-plan", metavar="TEXT")
+    add.add_argument("--responsible-org", metavar="ORG")
+    add.add_argument("--start", metavar="YYYY-MM-DD", help="default today")
+    add.add_argument("--planned-end", metavar="YYYY-MM-DD")
+    add.add_argument("--ended", metavar="YYYY-MM-DD", help="actual end: the item is done")
+    add.add_argument("--due", metavar="YYYY-MM-DD", help="when the item is next due")
+    add.set_defaults(handler=_add)
+
+    deliver = commands.add_parser("deliver", help="record a service the person received")
+    add_profile_args(deliver)
+    deliver.add_argument("--case", required=True, metavar="ID")
+    deliver.add_argument("--service", metavar="TYPE",
+                         help="one of " + ", ".join(rules.SERVICE_TYPES))
+    deliver.add_argument("--on", metavar="YYYY-MM-DD", help="the date it was delivered")
+    deliver.add_argument("--provider", metavar="ORG", help="directory id or name")
+    deliver.add_argument("--notes", metavar="TEXT")
+    deliver.set_defaults(handler=_deliver)
+
+    follow_up = commands.add_parser("follow-up", help="schedule a follow-up on a case")
+    add_profile_args(follow_up)
+    follow_up.add_argument("--case", required=True, metavar="ID")
+    follow_up.add_argument("--due", metavar="YYYY-MM-DD")
+    follow_up.add_argument("--purpose", metavar="TEXT")
+    follow_up.set_defaults(handler=_follow_up)
+
+    show = commands.add_parser("show", help="plan items, services and follow-ups of a case")
+    add_profile_args(show)
+    show.add_argument("--case", required=True, metavar="ID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show)
+
+    due = commands.add_parser("due", help="open plan items and follow-ups due, across the "
+                                          "caseload, most overdue first")
+    add_profile_args(due)
+    due.add_argument("--before", metavar="YYYY-MM-DD", help="due on or before (default today)")
+    due.add_argument("--json", action="store_true")
+    due.set_defaults(handler=_due)

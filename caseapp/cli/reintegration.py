@@ -1,0 +1,132 @@
+"""``caseapp reintegration …``: reintegration assessments of a case, one per round (baseline,
+monitoring_1, …), and the change between two rounds.
+
+Answers come from a JSON file mapping question ids to answers. A round is recorded once; a
+correction is a new assessment that supersedes the old one, which is kept as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from caseapp.cli.common import add_profile_args, open_profile, print_json, read_json
+from caseapp.domain import reintegration as rss
+from caseapp.services.reintegration import ReintegrationService
+
+
+def _survey(args: argparse.Namespace) -> rss.Survey | None:
+    return rss.load_survey_file(args.survey_file) if args.survey_file else None
+
+
+def _record(args: argparse.Namespace) -> int:
+    answers = read_json(args.answers)
+    survey = _survey(args)
+    with open_profile(args) as session:
+        print(ReintegrationService(session, survey).record(args.case, args.round, answers,
+                                                           notes=args.notes))
+    return 0
+
+
+def _correct(args: argparse.Namespace) -> int:
+    answers = read_json(args.answers)
+    survey = _survey(args)
+    with open_profile(args) as session:
+        print(ReintegrationService(session, survey).correct(args.assessment_id, answers,
+                                                            notes=args.notes))
+    return 0
+
+
+def _score(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _print_assessments(found: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print_json(found)
+        return
+    for a in found:
+        scores = a.get("scores") or {}
+        print("\t".join((str(a.get("round", "")), _score(scores.get("composite")),
+                         str(scores.get("reading") or ""), a["id"],
+                         str(a.get("supersedes") or ""))))
+
+
+def _rounds(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        found = ReintegrationService(session).rounds(args.case)
+    _print_assessments(found, args.json)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        found = ReintegrationService(session).history(args.case)
+    _print_assessments(found, args.json)
+    return 0
+
+
+def _change(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        result = ReintegrationService(session).change(args.case, args.from_round,
+                                                      args.to_round)
+    if args.json:
+        print_json(result)
+        return 0
+    rows = [("composite", result["composite"]), *result["dimensions"].items()]
+    for name, c in rows:
+        print("\t".join((name, _score(c["earlier"]), _score(c["later"]), _score(c["delta"]),
+                         c["direction"])))
+    return 0
+
+
+def _add_answers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--answers", required=True, type=Path, metavar="FILE.json",
+                        help="JSON object {question_id: answer}")
+    parser.add_argument("--notes", metavar="TEXT")
+    parser.add_argument("--survey-file", type=Path, metavar="FILE",
+                        help="a survey file installed by an administrator (default: the "
+                             "packaged survey)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("reintegration", help="reintegration assessments of a case")
+    commands = parser.add_subparsers(dest="reintegration_command", required=True)
+
+    record = commands.add_parser("record", help="score and store one round (needs interview "
+                                                "consent)")
+    add_profile_args(record)
+    record.add_argument("--case", required=True, metavar="ID")
+    record.add_argument("--round", required=True, metavar="R",
+                        help="baseline, monitoring_1, monitoring_2, …")
+    _add_answers(record)
+    record.set_defaults(handler=_record)
+
+    correct = commands.add_parser("correct", help="record a correction of an assessment; the "
+                                                  "old one is kept")
+    correct.add_argument("assessment_id", metavar="ID")
+    add_profile_args(correct)
+    _add_answers(correct)
+    correct.set_defaults(handler=_correct)
+
+    rounds = commands.add_parser("rounds", help="the current assessment of each round")
+    add_profile_args(rounds)
+    rounds.add_argument("--case", required=True, metavar="ID")
+    rounds.add_argument("--json", action="store_true")
+    rounds.set_defaults(handler=_rounds)
+
+    history = commands.add_parser("history", help="every assessment, corrected ones included")
+    add_profile_args(history)
+    history.add_argument("--case", required=True, metavar="ID")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=_history)
+
+    change = commands.add_parser("change", help="change per dimension and overall between "
+                                                "two rounds")
+    add_profile_args(change)
+    change.add_argument("--case", required=True, metavar="ID")
+    change.add_argument("--from", dest="from_round", required=True, metavar="R")
+    change.add_argument("--to", dest="to_round", required=True, metavar="R")
+    change.add_argument("--json", action="store_true")
+    change.set_defaults(handler=_change)

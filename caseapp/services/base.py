@@ -1,0 +1,34 @@
+"""What every case-work service starts from: the session, its record store, the signed-in
+user's permissions, and the lookup of the case a call is about."""
+
+from __future__ import annotations
+
+from caseapp.domain import roles
+from caseapp.errors import NotFound, PermissionDenied
+from caseapp.services.session import Session
+from caseapp.store.records import Record
+
+CASE = "case"
+
+
+def actor_of(session: Session) -> roles.Actor:
+    user = session.user
+    return roles.Actor(session.user_id, str(user.get("role", "")),
+                       bool(user.get("law_enforcement", False)))
+
+
+class Service:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.store = session.store
+        self.actor = actor_of(session)
+
+    def _require(self, permission: str) -> None:
+        if not self.actor.can(permission):
+            raise PermissionDenied()
+
+    def _case(self, case_id: str) -> Record:
+        record = self.store.get(case_id)
+        if record is None or record.type != CASE:
+            raise NotFound()
+        return record
