@@ -16,7 +16,6 @@ three decimals (half up) so the same answers always show and store the same numb
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from caseapp.domain import screening
+from caseapp.domain.reference_files import FileMessages, parse_json, read_json_file
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _, current_language
 
@@ -430,30 +430,22 @@ def survey_from_dict(data: object, source: str = "survey") -> Survey:
     )
 
 
+_FILE_MESSAGES = FileMessages(
+    not_json=N_("The reintegration survey file %(path)s is not valid JSON (line %(line)s, "
+                "column %(column)s)."),
+    not_utf8=N_("The reintegration survey file %(path)s is not UTF-8 text."),
+    unreadable=N_("The reintegration survey file %(path)s cannot be read (%(reason)s)."))
+
+
 def _parse_survey_text(text: str, source: str) -> Survey:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReferenceFileError(
-            N_("The reintegration survey file %(path)s is not valid JSON (line %(line)s, "
-               "column %(column)s)."), path=source, line=exc.lineno, column=exc.colno) from exc
-    return survey_from_dict(data, source)
+    return survey_from_dict(parse_json(text, source, ReferenceFileError, _FILE_MESSAGES),
+                            source)
 
 
 def load_survey_file(path: str | Path) -> Survey:
     """Load an administrator-updated survey file; any problem raises a ValidationError."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ReferenceFileError(N_("The reintegration survey file %(path)s is not UTF-8 "
-                                    "text."), path=str(path)) from exc
-    except OSError as exc:
-        raise ReferenceFileError(N_("The reintegration survey file %(path)s cannot be read "
-                                    "(%(reason)s)."),
-                                 path=str(path), reason=exc.strerror or type(exc).__name__
-                                 ) from exc
-    return _parse_survey_text(text, str(path))
+    data = read_json_file(path, ReferenceFileError, _FILE_MESSAGES)
+    return survey_from_dict(data, str(path))
 
 
 @functools.cache

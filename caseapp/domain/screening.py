@@ -31,6 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from caseapp.domain.reference_files import FileMessages, parse_json, read_json_file
 from caseapp.errors import CaseAppError, ValidationError
 from caseapp.i18n import LANGUAGES, N_, RTL_LANGUAGES, _, current_language
 
@@ -550,30 +551,22 @@ def instrument_from_dict(data: object, source: str = "instrument") -> Instrument
     return Instrument(**base, guidance=_read_guidance(r, top))
 
 
+_FILE_MESSAGES = FileMessages(
+    not_json=N_("The screening instrument file %(path)s is not valid JSON (line %(line)s, "
+                "column %(column)s)."),
+    not_utf8=N_("The screening instrument file %(path)s is not UTF-8 text."),
+    unreadable=N_("The screening instrument file %(path)s cannot be read (%(reason)s)."))
+
+
 def _parse_instrument_text(text: str, source: str) -> Instrument:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InstrumentFileError(
-            N_("The screening instrument file %(path)s is not valid JSON (line %(line)s, "
-               "column %(column)s)."), path=source, line=exc.lineno, column=exc.colno) from exc
-    return instrument_from_dict(data, source)
+    return instrument_from_dict(parse_json(text, source, InstrumentFileError, _FILE_MESSAGES),
+                                source)
 
 
 def load_instrument_file(path: str | Path) -> Instrument:
     """Load an administrator-updated instrument file; any problem raises a ValidationError."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InstrumentFileError(N_("The screening instrument file %(path)s is not UTF-8 "
-                                     "text."), path=str(path)) from exc
-    except OSError as exc:
-        raise InstrumentFileError(N_("The screening instrument file %(path)s cannot be read "
-                                     "(%(reason)s)."),
-                                  path=str(path), reason=exc.strerror or type(exc).__name__
-                                  ) from exc
-    return _parse_instrument_text(text, str(path))
+    data = read_json_file(path, InstrumentFileError, _FILE_MESSAGES)
+    return instrument_from_dict(data, str(path))
 
 
 def _packaged_dir() -> Traversable:
