@@ -27,6 +27,8 @@ EVENT = "trafficking_event"
 NOTE = "note"
 ATTACHMENT = "attachment"
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+# Case numbers are year, device, serial: 2026-A609-00012 (dashes and padding optional).
+CASE_NUMBER_RE = re.compile(r"^(\d{4})-?([0-9A-Fa-f]{4})-?(\d{1,5})$")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,12 @@ def match_expression(query: str) -> str | None:
     query = query.strip()
     if not query:
         return None
+    case_number = CASE_NUMBER_RE.match(query)
+    if case_number:
+        # Searched as the one bare token it is indexed as: the year alone is in every case,
+        # so matching its parts would rank the whole caseload.
+        year, device, serial = case_number.groups()
+        return f'text : "{year}{device.lower()}{int(serial):05d}"*'
     if identity.looks_like_number(query):
         digits = re.sub(r"\D", "", identity.ascii_digits(query))
         return f'text : "{digits}"*'
@@ -181,16 +189,18 @@ class CaseService(Service):
             person_fields["hfz_IdentityDocuments"] = known
         changed: list[str] = []
         with self.session.write():
+            label = case.label
             if person_fields:
                 merged = {**person.body, **person_fields}
                 result = self.store.put(PERSON, person_fields, record_id=person.id,
                                         label=display_name(merged))
                 if result:
                     changed += list(result.fields)
-                    self.store.put(CASE, {}, record_id=case.id, label=display_name(merged))
+                    label = display_name(merged)
                     self._reindex(case, merged)
-            if case_fields:
-                result = self.store.put(CASE, case_fields, record_id=case.id)
+            # One write of the case row for its new fields and its list label together.
+            if case_fields or label != case.label:
+                result = self.store.put(CASE, case_fields, record_id=case.id, label=label)
                 if result:
                     changed += list(result.fields)
             for event in events:
