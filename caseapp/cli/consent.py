@@ -58,8 +58,8 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     for purpose in consent.PURPOSES:
         state = current[purpose]
-        sentence = _(consent.REASONS[state["reason"]],
-                     purpose=_(consent.PURPOSE_LABELS[purpose]))
+        msgid = consent.REASONS[state["reason"]]
+        sentence = _(msgid, purpose=_(consent.PURPOSE_LABELS[purpose]))
         permitted = _("permitted") if state["permitted"] else _("not permitted")
         print("\t".join((purpose, permitted, sentence, ", ".join(state.get("providers", [])))))
     for e in entries:

@@ -1,4 +1,5 @@
-"""``caseapp duplicates``: cases that may describe the same person, with scores and reasons."""
+"""``caseapp duplicates``: cases that may describe the same person, with scores and reasons;
+``caseapp merge``: record that two cases are the same person (managers and administrators)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ def _duplicates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        duplicates.merge(session, args.keep_id, args.merged_id, args.reason)
+    print(_("Case %(merged)s is merged into case %(kept)s.", merged=args.merged_id,
+            kept=args.keep_id))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("duplicates", help="find cases that may be the same person")
     add_profile_args(parser)
@@ -52,3 +61,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, default=20, help="candidates per case")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(handler=_duplicates)
+
+    merge = sub.add_parser("merge", help="merge a duplicate case into the case that is kept; "
+                                         "nothing is deleted")
+    merge.add_argument("keep_id", metavar="KEEP_ID", help="the case that is kept")
+    merge.add_argument("merged_id", metavar="MERGED_ID", help="the duplicate case")
+    add_profile_args(merge)
+    merge.add_argument("--reason", metavar="TEXT", help="why both cases are the same person")
+    merge.set_defaults(handler=_merge)

@@ -1,0 +1,790 @@
+"""Cases through CaseService: create, show, update, move, list, notes and attachments; HTCDS
+validation (bad input is rejected whole and nothing is stored); identity documents; stage
+moves per role; field permissions; audit events that name fields and never values; outbox
+entries with per-field hybrid logical clocks."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caseapp.crypto import kdf
+from caseapp.errors import (
+    FieldErrors,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from caseapp.services import profiles
+from caseapp.services.cases import MAX_ATTACHMENT_BYTES, CaseService
+from caseapp.services.session import Session
+from caseapp.services.session import open_session as open_session_on
+from caseapp.store import database
+from caseapp.store.hlc import Hlc
+
+OpenSession = Callable[..., Session]
+
+PASSPHRASE = "river lamp seven orchard"
+CANARY = "Qzwcanary Vubbleton"  # a value that must never reach the audit table
+CANARY_CNIC = "35202-7777123-4"
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory
+              ) -> Callable[[str], tuple[Path, bytes]]:
+    """One freshly created profile per role and its database key, made once per module
+    (Argon2 is slow on purpose); each test gets its own copy."""
+    base = tmp_path_factory.mktemp("profile-templates")
+    made: dict[str, tuple[Path, bytes]] = {}
+
+    def _template(role: str) -> tuple[Path, bytes]:
+        if role not in made:
+            name = role.replace("_", "-")
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("CASEAPP_HOME", str(base / role))
+                created = profiles.create_profile(name, PASSPHRASE, role=role,
+                                                  params=kdf.FLOOR)
+                with profiles.unlock(name, PASSPHRASE) as unlocked:
+                    key = unlocked.db_key
+            made[role] = (created.folder, key)
+        return made[role]
+
+    return _template
+
+
+@pytest.fixture
+def open_session(templates: Callable[[str], tuple[Path, bytes]]) -> Iterator[OpenSession]:
+    """``open_session(role)`` gives a new profile of that role, open (unlocking with the
+    passphrase is tested elsewhere; here the saved database key skips Argon2)."""
+    sessions: list[Session] = []
+
+    def _open(role: str = "administrator") -> Session:
+        folder, key = templates(role)
+        paths = profiles.paths(role.replace("_", "-"))
+        shutil.copytree(folder, paths.folder)
+        session = open_session_on(database.open_database(paths.database, key), paths, key)
+        sessions.append(session)
+        return session
+
+    yield _open
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
+def session(open_session: OpenSession) -> Session:
+    return open_session("administrator")
+
+
+def document(**extra: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "prs_FirstName": "Rukhsana", "prs_SecondName": "Bibi", "hfz_NameUrdu": "رخسانہ بی بی",
+        "hfz_FatherName": "Tariq Bhatti", "prs_Gender": "Feminine",
+        "prs_Birthdate": "2004-03-15", "prs_Citizenship": ["PK"], "prs_PrimaryLanguage": "urd",
+        "hfz_IdentityDocuments": [{"type": "CNIC", "number": "35202-1234568-2",
+                                   "country": "PK"}],
+        "hfz_Tracks": ["TIP"], "hfz_PlaceOfIdentification": "Dar-ul-Aman Lahore",
+        "vic_TypeOfExploitation": ["ForcedLabour"], "vic_MethodsOfControl": ["DebtBondage"],
+        "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"},
+                       {"hte_Type": "Exploitation", "hte_City": "Sheikhupura",
+                        "hte_Country": "PK"}],
+    }
+    doc.update(extra)
+    return doc
+
+
+def counts(session: Session) -> dict[str, int]:
+    conn = session.conn
+    assert conn is not None
+    return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("records", "outbox", "audit", "attachment_content", "meta")}
+
+
+def outbox(session: Session, after: int = 0) -> list[dict[str, Any]]:
+    assert session.conn is not None
+    rows = session.conn.execute(
+        "SELECT device_seq, record_id, record_type, kind, fields, base, hlc FROM outbox "
+        "WHERE device_seq > ? ORDER BY device_seq", (after,))
+    return [{"seq": r[0], "record": r[1], "type": r[2], "kind": r[3],
+             "fields": json.loads(r[4]), "base": json.loads(r[5]), "hlc": r[6]} for r in rows]
+
+
+def last_seq(session: Session) -> int:
+    assert session.conn is not None
+    return int(session.conn.execute("SELECT coalesce(max(device_seq), 0) FROM outbox")
+               .fetchone()[0])
+
+
+def audit_events(session: Session, after: int = 0) -> list[dict[str, Any]]:
+    assert session.conn is not None
+    rows = session.conn.execute("SELECT seq, actor, action, record_id, fields FROM audit "
+                                "WHERE seq > ? ORDER BY seq", (after,))
+    return [{"seq": r[0], "actor": r[1], "action": r[2], "record": r[3],
+             "fields": json.loads(r[4])} for r in rows]
+
+
+def audit_head(session: Session) -> int:
+    return session.audit.head()[0]
+
+
+def set_role(session: Session, role: str, **extra: Any) -> None:
+    """Change the signed-in user's role (as an administrator would on another device)."""
+    with session.write():
+        session.store.put("user", {"role": role, **extra}, record_id=session.user_id)
+
+
+# -- create, show, update, list ------------------------------------------------------------
+
+def test_create_then_show_returns_every_submitted_field(session: Session) -> None:
+    service = CaseService(session)
+    doc = document()
+    case_id = service.create(copy.deepcopy(doc))
+
+    shown = service.show(case_id)
+    events = shown.pop("hte_Events")
+    assert events == doc.pop("hte_Events")
+    for key, value in doc.items():
+        assert shown[key] == value, key
+    assert shown["id"] == case_id
+    assert shown["hfz_Stage"] == "intake"
+    assert shown["cas_Status"] == "Active"
+    assert shown["cas_CaseOwner"] == session.user_id
+    assert re.fullmatch(r"\d{4}-[0-9A-F]{4}-\d{5}", shown["hfz_CaseNumber"])
+
+    case = session.store.get(case_id)
+    person = session.store.get(shown["person_id"])
+    assert case is not None and person is not None
+    assert (case.type, person.type) == ("case", "person")
+    assert case.parent == person.id
+    assert case.team == person.team == session.team_id
+    # The person record holds identity, the case record the narrative: kept apart.
+    assert "prs_FirstName" in person.body and "prs_FirstName" not in case.body
+    assert "vic_TypeOfExploitation" in case.body and "vic_TypeOfExploitation" not in person.body
+    assert [e.body["hte_City"] for e in session.store.children(case_id, "trafficking_event")] \
+        == ["Kasur", "Sheikhupura"]
+
+
+def test_case_numbers_are_unique_and_sequential(session: Session) -> None:
+    service = CaseService(session)
+    numbers = [service.show(service.create(document()))["hfz_CaseNumber"] for _ in range(3)]
+    assert len(set(numbers)) == 3
+    assert [int(n.rsplit("-", 1)[1]) for n in numbers] == [1, 2, 3]
+
+
+def test_update_changes_only_what_differs(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    changed = service.update(case_id, {"prs_FirstName": "Rukhsana",  # unchanged
+                                       "prs_SecondName": "Akhtar",
+                                       "hfz_Summary": "Moved to the shelter."})
+    assert sorted(changed) == ["hfz_Summary", "prs_SecondName"]
+    shown = service.show(case_id)
+    assert shown["prs_SecondName"] == "Akhtar"
+    assert shown["hfz_Summary"] == "Moved to the shelter."
+    # The list label follows the person's name.
+    assert service.list()[0].name == "Rukhsana Akhtar"
+    before = counts(session)
+    assert service.update(case_id, {"prs_SecondName": "Akhtar"}) == []
+    assert counts(session) == before
+
+
+def test_update_can_add_historic_events(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    changed = service.update(case_id, {"hte_Events": [{"hte_Type": "Transit",
+                                                       "hte_City": "Quetta",
+                                                       "hte_Country": "PK"}]})
+    assert changed == ["hte_Events"]
+    assert [e["hte_City"] for e in service.show(case_id)["hte_Events"]] == \
+        ["Kasur", "Sheikhupura", "Quetta"]
+
+
+def test_stage_is_not_edited_directly(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    before = counts(session)
+    with pytest.raises(ValidationError):
+        service.update(case_id, {"hfz_Stage": "closed"})
+    assert counts(session) == before
+    assert service.show(case_id)["hfz_Stage"] == "intake"
+
+
+def test_unknown_case_is_not_found(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    person_id = service.show(case_id)["person_id"]
+    for missing in ("01900000-0000-7000-8000-000000000000", person_id):
+        with pytest.raises(NotFound):
+            service.show(missing)
+        with pytest.raises(NotFound):
+            service.update(missing, {"hfz_Summary": "x"})
+        with pytest.raises(NotFound):
+            service.move(missing, "screening")
+        with pytest.raises(NotFound):
+            service.add_note(missing, "A note.")
+        with pytest.raises(NotFound):
+            service.add_attachment(missing, "scan.jpg", b"\xff\xd8data", "image/jpeg")
+
+
+def test_list_pages_newest_first(session: Session) -> None:
+    service = CaseService(session)
+    ids = [service.create(document(prs_FirstName=f"Person{i}")) for i in range(5)]
+    listed = service.list()
+    assert [c.id for c in listed] == ids[::-1]
+    assert [c.name for c in listed][:2] == ["Person4 Bibi", "Person3 Bibi"]
+    assert all(c.stage == "intake" and c.name_urdu == "رخسانہ بی بی" for c in listed)
+    assert [c.id for c in service.list(limit=2, offset=1)] == [ids[3], ids[2]]
+    service.update(ids[0], {"hfz_Summary": "edited"})
+    assert service.list(limit=1)[0].id == ids[0]  # the edited case comes first
+
+
+# -- notes and attachments -----------------------------------------------------------------
+
+def test_notes(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    note_id = service.add_note(case_id, "First interview done with an interpreter.")
+    note = session.store.get(note_id)
+    assert note is not None
+    assert (note.type, note.parent, note.team) == ("note", case_id, session.team_id)
+    assert note.body == {"cco_CaseComment": "First interview done with an interpreter."}
+    assert [n.id for n in session.store.children(case_id, "note")] == [note_id]
+
+    before = counts(session)
+    for empty in ("", "   \n"):
+        with pytest.raises(ValidationError):
+            service.add_note(case_id, empty)
+    assert counts(session) == before
+
+
+def test_attachments_are_stored_inside_the_vault(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    attachment_id = service.add_attachment(case_id, "passport-scan.png", data, "image/png")
+    record = session.store.get(attachment_id)
+    assert record is not None
+    assert (record.type, record.parent) == ("attachment", case_id)
+    assert record.body == {"filename": "passport-scan.png", "mime": "image/png",
+                           "size": len(data)}
+    assert session.conn is not None
+    sha, stored = session.conn.execute(
+        "SELECT sha256, data FROM attachment_content WHERE record_id = ?",
+        (attachment_id,)).fetchone()
+    assert stored == data
+    assert sha == hashlib.sha256(data).hexdigest()
+
+
+def test_oversized_attachment_is_refused_whole(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    before = counts(session)
+    with pytest.raises(ValidationError):
+        service.add_attachment(case_id, "huge.bin", bytes(MAX_ATTACHMENT_BYTES + 1),
+                               "application/octet-stream")
+    assert counts(session) == before
+
+
+# -- HTCDS validation ----------------------------------------------------------------------
+
+BAD_FIELDS: dict[str, Any] = {
+    "prs_Gender": "Female",                      # not a picklist code (Feminine)
+    "prs_Birthdate": "1999-02-30",               # no such day
+    "prs_ShoeSize": 42,                          # not a field
+    "hfz_IdentityDocuments": [{"type": "CNIC", "number": "12345-123-1"}],
+    "vic_Vulnerabilities": ["Poverty"],          # deprecated in HTCDS 2.0
+}
+
+
+@pytest.mark.parametrize("field", sorted(BAD_FIELDS))
+def test_one_bad_field_is_named_and_nothing_is_stored(session: Session, field: str) -> None:
+    service = CaseService(session)
+    before = counts(session)
+    outbox_before = outbox(session)
+    with pytest.raises(FieldErrors) as info:
+        service.create(document(**{field: BAD_FIELDS[field]}))
+    assert [name for name, _problem, _params in info.value.problems] == [field]
+    assert field in info.value.user_message()
+    assert counts(session) == before
+    assert outbox(session) == outbox_before
+
+
+def test_all_bad_fields_are_reported_at_once(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    before = counts(session)
+    with pytest.raises(FieldErrors) as info:
+        service.create(document(**BAD_FIELDS))
+    assert {name for name, _p, _params in info.value.problems} == set(BAD_FIELDS)
+    message = info.value.user_message()
+    assert all(name in message for name in BAD_FIELDS)
+    assert "Female" in message and "Feminine" in message  # says what the codes are
+    assert "\n" not in message
+    with pytest.raises(FieldErrors) as info:
+        service.update(case_id, dict(BAD_FIELDS))
+    assert {name for name, _p, _params in info.value.problems} == set(BAD_FIELDS)
+    assert counts(session) == before
+
+
+def test_a_partly_valid_edit_changes_nothing(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    before = counts(session)
+    with pytest.raises(FieldErrors):
+        service.update(case_id, {"prs_SecondName": "Akhtar", "prs_Birthdate": "15/03/2004"})
+    assert counts(session) == before
+    assert service.show(case_id)["prs_SecondName"] == "Bibi"
+
+
+@pytest.mark.parametrize("doc, field", [
+    ({"prs_Gender": "Feminine"}, "prs_FirstName"),                     # no name at all
+    ({"prs_FirstName": "Ayesha", "hfz_Tracks": ["TOP"]}, "hfz_Tracks"),
+    ({"prs_FirstName": "Ayesha", "hfz_Stage": "limbo"}, "hfz_Stage"),
+    ({"prs_FirstName": "Ayesha", "vic_TypeOfExploitation": "ForcedLabour"},
+     "vic_TypeOfExploitation"),                                          # must be a list
+    ({"prs_FirstName": "Ayesha", "prs_Citizenship": ["Pakistan"]}, "prs_Citizenship"),
+    ({"prs_FirstName": "Ayesha", "hte_Events": [{"hte_Type": "Holiday"}]}, "hte_Type"),
+    ({"prs_FirstName": "Ayesha", "hte_Events": [{"city": "Kasur"}]}, "hte_Events.city"),
+])
+def test_more_invalid_documents(session: Session, doc: dict[str, Any], field: str) -> None:
+    before = counts(session)
+    with pytest.raises(FieldErrors) as info:
+        CaseService(session).create(doc)
+    assert field in [name for name, _p, _params in info.value.problems]
+    assert counts(session) == before
+
+
+def test_a_document_must_be_an_object(session: Session) -> None:
+    with pytest.raises(FieldErrors):
+        CaseService(session).create(["prs_FirstName", "Ayesha"])  # type: ignore[arg-type]
+
+
+# -- identity documents --------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["12345-1234567-1", "1234512345671", "۱۲۳۴۵-۱۲۳۴۵۶۷-۱",
+                                   " 12345 1234567 1 "])
+def test_cnic_is_validated_by_format_only(session: Session, typed: str) -> None:
+    service = CaseService(session)
+    case_id = service.create({"prs_FirstName": "Ayesha",
+                              "hfz_IdentityDocuments": [{"type": "CNIC", "number": typed}]})
+    assert service.show(case_id)["hfz_IdentityDocuments"] == [
+        {"type": "CNIC", "number": "12345-1234567-1", "country": "PK"}]
+
+
+@pytest.mark.parametrize("bad", ["12345-123-1", "12345-12345678-1", "1234512345671x",
+                                 "ABCDE-1234567-1", ""])
+def test_bad_cnic_format_is_refused(session: Session, bad: str) -> None:
+    before = counts(session)
+    with pytest.raises(FieldErrors) as info:
+        CaseService(session).create({"prs_FirstName": "Ayesha", "hfz_IdentityDocuments": [
+            {"type": "CNIC", "number": bad}]})
+    assert [name for name, _p, _params in info.value.problems] == ["hfz_IdentityDocuments"]
+    assert counts(session) == before
+
+
+@pytest.mark.parametrize("cnic, gender", [("35202-1234567-2", None),   # "female" parity
+                                          ("35202-1234567-2", "Masculine"),
+                                          ("35202-1234567-1", "TransgenderFeminine"),
+                                          ("35202-1234567-1", None)])
+def test_gender_is_never_inferred_from_the_cnic(session: Session, cnic: str,
+                                                gender: str | None) -> None:
+    service = CaseService(session)
+    doc: dict[str, Any] = {"prs_FirstName": "Kiran", "prs_IdentityNumber": cnic}
+    if gender:
+        doc["prs_Gender"] = gender
+    case_id = service.create(doc)
+    shown = service.show(case_id)
+    assert shown.get("prs_Gender") == gender
+    service.update(case_id, {"prs_IdentityNumber": cnic.replace("-", "")})
+    assert service.show(case_id).get("prs_Gender") == gender
+
+
+def test_identity_documents_list(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create({"prs_FirstName": "Gul Agha", "hfz_IdentityDocuments": [
+        {"type": "PoR", "number": "por123456789", "country": "PK"},
+        {"type": "Passport", "number": "p01234567", "country": "AF"},
+        {"type": "Passport", "number": "P01234567", "country": "AF"},  # the same one again
+    ]})
+    expected = [{"type": "PoR", "number": "POR123456789", "country": "PK"},
+                {"type": "Passport", "number": "P01234567", "country": "AF"}]
+    assert service.show(case_id)["hfz_IdentityDocuments"] == expected
+    # The standard's single number field adds a NADRA number to the list; it must not
+    # replace the documents already recorded.
+    service.update(case_id, {"prs_IdentityNumber": "35202-1234567-1"})
+    assert service.show(case_id)["hfz_IdentityDocuments"] == [
+        *expected, {"type": "CNIC", "number": "35202-1234567-1", "country": "PK"}]
+    # Searchable by every document.
+    for query in ("POR123456789", "P01234567", "3520212345671"):
+        assert [c.id for c in service.search(query)] == [case_id], query
+
+
+@pytest.mark.parametrize("bad_document", [
+    {"type": "DrivingLicence", "number": "123", "country": "PK"},
+    {"type": "Passport", "number": "P01234567"},                   # no issuing country
+    {"type": "Passport", "number": "P01234567", "country": "Afghanistan"},
+    {"type": "PoR", "number": "  ", "country": "PK"},
+    "35202-1234567-1",                                              # not an object
+])
+def test_bad_identity_documents_are_refused(session: Session, bad_document: Any) -> None:
+    before = counts(session)
+    with pytest.raises(FieldErrors) as info:
+        CaseService(session).create({"prs_FirstName": "Mariam",
+                                     "hfz_IdentityDocuments": [bad_document]})
+    assert [name for name, _p, _params in info.value.problems] == ["hfz_IdentityDocuments"]
+    assert counts(session) == before
+
+
+# -- stages --------------------------------------------------------------------------------
+
+LIFECYCLE = ["screening", "identification", "assistance_plan", "referral",
+             "protection_return", "reintegration", "follow_up"]
+
+
+@pytest.mark.parametrize("role", ["caseworker", "manager", "administrator"])
+def test_the_whole_lifecycle(open_session: OpenSession, role: str) -> None:
+    session = open_session(role)
+    service = CaseService(session)
+    case_id = service.create(document())
+    for stage in LIFECYCLE:
+        seq = last_seq(session)
+        service.move(case_id, stage)
+        case = session.store.get(case_id)
+        assert case is not None
+        assert (case.body["hfz_Stage"], case.status) == (stage, stage)
+        assert case.body["cas_Status"] == ("FollowUp" if stage == "follow_up" else "Active")
+        [entry] = outbox(session, seq)  # one change, carrying only what changed
+        assert entry["record"] == case_id
+        assert entry["fields"] == {k: v for k, v in (("hfz_Stage", stage),
+                                                      ("cas_Status", "FollowUp"))
+                                   if k == "hfz_Stage" or stage == "follow_up"}
+        event = audit_events(session)[-1]
+        assert (event["action"], event["record"]) == ("case_stage_changed", case_id)
+        assert event["fields"] == ["cas_Status", "hfz_Stage"]
+    service.move(case_id, "closed", "  Returned to family; follow-up completed.  ")
+    shown = service.show(case_id)
+    assert (shown["hfz_Stage"], shown["cas_Status"]) == ("closed", "Closed")
+    assert shown["cas_ReasonForCaseClosure"] == "Returned to family; follow-up completed."
+
+
+def test_rescreening_is_possible_from_any_open_stage(session: Session) -> None:
+    service = CaseService(session)
+    for stage_path in (["screening", "referral"], ["screening", "identification",
+                                                   "assistance_plan", "reintegration"]):
+        case_id = service.create(document())
+        for stage in stage_path:
+            service.move(case_id, stage)
+        service.move(case_id, "screening")
+        assert service.show(case_id)["hfz_Stage"] == "screening"
+
+
+def _at_stage(service: CaseService, path: list[str]) -> str:
+    case_id = service.create(document())
+    for stage in path:
+        service.move(case_id, stage, "Referred on to the provincial shelter."
+                     if stage == "closed" else None)
+    return case_id
+
+
+@pytest.mark.parametrize("role, path, target", [
+    ("caseworker", [], "reintegration"),                      # skipping stages
+    ("caseworker", [], "follow_up"),
+    ("caseworker", [], "intake"),                              # not a move
+    ("caseworker", [], "limbo"),                               # not a stage
+    ("caseworker", ["screening"], "protection_return"),
+    ("border_officer", ["screening", "identification"], "assistance_plan"),
+    ("border_officer", ["referral"], "assistance_plan"),
+    ("border_officer", ["referral"], "reintegration"),
+    ("caseworker", ["closed"], "intake"),                     # only managers re-open
+    ("border_officer", ["closed"], "intake"),
+    ("manager", ["closed"], "screening"),                     # re-open goes to intake
+])
+def test_refused_transitions(open_session: OpenSession, role: str, path: list[str],
+                             target: str) -> None:
+    session = open_session(role)
+    service = CaseService(session)
+    case_id = _at_stage(service, path)
+    before = counts(session)
+    with pytest.raises(InvalidTransition):
+        service.move(case_id, target, "A reason.")
+    assert counts(session) == before
+    case = session.store.get(case_id)
+    assert case is not None
+    assert case.body["hfz_Stage"] == (path[-1] if path else "intake")
+
+
+def test_border_officer_moves(open_session: OpenSession) -> None:
+    session = open_session("border_officer")
+    service = CaseService(session)
+    case_id = _at_stage(service, ["screening", "identification", "referral"])
+    service.move(case_id, "closed", "Handed over to FIA AHTC Lahore.")
+    assert service.show(case_id)["hfz_Stage"] == "closed"
+
+
+def test_closing_needs_a_reason(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    before = counts(session)
+    for reason in (None, "", "   "):
+        with pytest.raises(ValidationError):
+            service.move(case_id, "closed", reason)
+    assert counts(session) == before
+    assert service.show(case_id)["hfz_Stage"] == "intake"
+
+
+def test_creating_a_closed_case_needs_a_reason(session: Session) -> None:
+    service = CaseService(session)
+    before = counts(session)
+    with pytest.raises(ValidationError):
+        service.create(document(hfz_Stage="closed"))
+    assert counts(session) == before
+    case_id = service.create(document(hfz_Stage="closed",
+                                      cas_ReasonForCaseClosure="Duplicate of another case."))
+    assert service.show(case_id)["cas_Status"] == "Closed"
+
+
+def test_border_officer_cannot_create_a_case_at_a_stage_they_may_not_enter(
+        open_session: OpenSession) -> None:
+    session = open_session("border_officer")
+    service = CaseService(session)
+    before = counts(session)
+    with pytest.raises(InvalidTransition):
+        service.create(document(hfz_Stage="assistance_plan"))
+    assert counts(session) == before
+    case_id = service.create(document(hfz_Stage="screening"))
+    assert service.show(case_id)["hfz_Stage"] == "screening"
+
+
+@pytest.mark.parametrize("role", ["manager", "administrator"])
+def test_reopening_is_audited(open_session: OpenSession, role: str) -> None:
+    session = open_session(role)
+    service = CaseService(session)
+    case_id = _at_stage(service, ["screening", "closed"])
+    head = audit_head(session)
+    service.move(case_id, "intake")
+    [event] = audit_events(session, head)
+    assert (event["action"], event["record"], event["actor"]) == \
+        ("case_reopened", case_id, session.user_id)
+    shown = service.show(case_id)
+    assert (shown["hfz_Stage"], shown["cas_Status"]) == ("intake", "Active")
+
+
+# -- permissions ---------------------------------------------------------------------------
+
+def test_caseworker_cannot_record_trafficking_status(open_session: OpenSession) -> None:
+    session = open_session("caseworker")
+    service = CaseService(session)
+    before = counts(session)
+    for field, value in (("vic_TraffickingStatus", "ActualVictimOfTrafficking"),
+                         ("vic_TraffickingStatusDecisionMakingOrg", "Police")):
+        with pytest.raises(PermissionDenied) as info:
+            service.create(document(**{field: value}))
+        assert field in info.value.user_message()
+    assert counts(session) == before
+    case_id = service.create(document())
+    before = counts(session)
+    with pytest.raises(PermissionDenied):
+        service.update(case_id, {"vic_TraffickingStatus": "ActualVictimOfTrafficking"})
+    assert counts(session) == before
+    # A caseworker still sees the status someone authorised recorded.
+    set_role(session, "manager")
+    CaseService(session).update(case_id, {"vic_TraffickingStatus": "PossibleVictimOfTrafficking"})
+    set_role(session, "caseworker")
+    assert CaseService(session).show(case_id)["vic_TraffickingStatus"] == \
+        "PossibleVictimOfTrafficking"
+
+
+@pytest.mark.parametrize("role", ["manager", "administrator"])
+def test_manager_records_trafficking_status(open_session: OpenSession, role: str) -> None:
+    session = open_session(role)
+    service = CaseService(session)
+    case_id = service.create(document(vic_TraffickingStatus="PossibleVictimOfTrafficking"))
+    assert service.update(case_id, {"vic_TraffickingStatus": "ActualVictimOfTrafficking",
+                                    "vic_TraffickingStatusDecisionMakingOrg": "Police"}) \
+        == ["vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"]
+    assert service.show(case_id)["vic_TraffickingStatus"] == "ActualVictimOfTrafficking"
+
+
+PERPETRATOR = {"per_RoleInProcess": ["RecruiterOrIntermediary"],
+               "per_RoleDetails": "Agent in Gujranwala who kept the passports."}
+
+
+@pytest.mark.parametrize("role", ["caseworker", "administrator", "manager"])
+def test_perpetrator_fields_refused_outside_law_enforcement(open_session: OpenSession,
+                                                            role: str) -> None:
+    session = open_session(role)
+    service = CaseService(session)
+    before = counts(session)
+    with pytest.raises(PermissionDenied):
+        service.create(document(**PERPETRATOR))
+    assert counts(session) == before
+    case_id = service.create(document())
+    before = counts(session)
+    with pytest.raises(PermissionDenied):
+        service.update(case_id, {"per_RoleDetails": "x"})
+    assert counts(session) == before
+
+
+def test_border_officer_records_and_sees_perpetrator_context(open_session: OpenSession) -> None:
+    session = open_session("border_officer")
+    service = CaseService(session)
+    case_id = service.create(document(**PERPETRATOR))
+    shown = service.show(case_id)
+    assert {k: shown[k] for k in PERPETRATOR} == PERPETRATOR
+    assert service.update(case_id, {"per_RoleDetails": "Also the sub-agent in Quetta."}) \
+        == ["per_RoleDetails"]
+
+    # The same case seen by a caseworker: the fields are present but never shown or named.
+    set_role(session, "caseworker")
+    head = audit_head(session)
+    shown = CaseService(session).show(case_id)
+    assert not [k for k in shown if k.startswith("per_")]
+    assert "Also the sub-agent" not in json.dumps(shown, ensure_ascii=False)
+    [event] = audit_events(session, head)
+    assert event["action"] == "case_viewed"
+    assert not [f for f in event["fields"] if f.startswith("per_")]
+
+    # A manager flagged as law enforcement (an FIA manager) sees them.
+    set_role(session, "manager", law_enforcement=True)
+    assert CaseService(session).show(case_id)["per_RoleDetails"] == \
+        "Also the sub-agent in Quetta."
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+def test_create_view_edit_are_audited_by_field_name(session: Session) -> None:
+    service = CaseService(session)
+    head = audit_head(session)
+    doc = document(hfz_Aliases=["Rukhi"])
+    case_id = service.create(copy.deepcopy(doc))
+    [created] = audit_events(session, head)
+    assert (created["action"], created["record"], created["actor"]) == \
+        ("case_created", case_id, session.user_id)
+    assert set(doc) - {"hte_Events"} <= set(created["fields"])
+
+    head = audit_head(session)
+    shown = service.show(case_id)
+    [viewed] = audit_events(session, head)
+    assert (viewed["action"], viewed["record"]) == ("case_viewed", case_id)
+    assert set(viewed["fields"]) == set(shown) - {"id", "person_id"}
+
+    head = audit_head(session)
+    service.update(case_id, {"prs_SecondName": "Akhtar", "hfz_Summary": "Shelter."})
+    service.add_note(case_id, "Asked for her mother to be told.")
+    service.add_attachment(case_id, "cnic.jpg", b"\xff\xd8\xff", "image/jpeg")
+    service.move(case_id, "screening")
+    assert [(e["action"], e["record"], e["fields"]) for e in audit_events(session, head)] == [
+        ("case_edited", case_id, ["hfz_Summary", "prs_SecondName"]),
+        ("note_added", case_id, ["cco_CaseComment"]),
+        ("attachment_added", case_id, ["attachment"]),
+        ("case_stage_changed", case_id, ["cas_Status", "hfz_Stage"]),
+    ]
+    assert session.verify_audit().ok
+
+
+def test_audit_never_holds_values(session: Session) -> None:
+    service = CaseService(session)
+    first, last = CANARY.split()
+    case_id = service.create(document(prs_FirstName=first, prs_SecondName=last,
+                                      hfz_Aliases=[CANARY], prs_IdentityNumber=CANARY_CNIC,
+                                      hfz_Summary=f"{CANARY} testimony"))
+    service.show(case_id)
+    service.update(case_id, {"hfz_FatherName": CANARY, "prs_MobilePhone": "+923001234567"})
+    service.add_note(case_id, f"{CANARY} said the agent took her CNIC.")
+    service.add_attachment(case_id, f"{CANARY}.jpg", CANARY.encode(), "image/jpeg")
+    service.search(CANARY)
+    service.move(case_id, "closed", f"{CANARY} returned home")
+    assert session.conn is not None
+    rows = session.conn.execute("SELECT * FROM audit").fetchall()
+    assert len(rows) >= 7
+    dump = json.dumps(rows, ensure_ascii=False).lower()
+    needles = [first, last, CANARY_CNIC, CANARY_CNIC.replace("-", ""), "+923001234567",
+               "testimony", "agent took", "returned home"]
+    assert [n for n in needles if n.lower() in dump] == []
+    # The record itself holds them (so the scan above could have found them).
+    assert first in json.dumps(service.show(case_id), ensure_ascii=False)
+
+
+# -- outbox and clocks ---------------------------------------------------------------------
+
+def test_create_writes_one_outbox_entry_per_record(session: Session) -> None:
+    service = CaseService(session)
+    seq = last_seq(session)
+    case_id = service.create(document())
+    entries = outbox(session, seq)
+    case = session.store.get(case_id)
+    assert case is not None and case.parent is not None
+    person = session.store.get(case.parent)
+    assert person is not None
+    events = session.store.children(case_id, "trafficking_event")
+    assert [(e["type"], e["record"]) for e in entries] == \
+        [("person", person.id), ("case", case_id)] + [("trafficking_event", e.id)
+                                                      for e in events]
+    by_record = {e["record"]: e for e in entries}
+    for record in (person, case, *events):
+        entry = by_record[record.id]
+        assert entry["kind"] == "upsert"
+        assert entry["fields"] == record.body          # a new record: every field changed
+        assert set(entry["base"]) == set(record.body)
+        assert all(v is None for v in entry["base"].values())
+        assert set(record.clocks) == set(record.body)
+        assert set(record.clocks.values()) == {entry["hlc"]} == {record.hlc}
+    clocks = [Hlc.parse(e["hlc"]) for e in entries]
+    assert clocks == sorted(clocks) and len(set(clocks)) == len(clocks)
+
+
+def test_edits_advance_per_field_clocks(session: Session) -> None:
+    service = CaseService(session)
+    case_id = service.create(document())
+    case = session.store.get(case_id)
+    assert case is not None and case.parent is not None
+    person_before = session.store.get(case.parent)
+    assert person_before is not None
+
+    seq = last_seq(session)
+    service.show(case_id)
+    assert outbox(session, seq) == []  # viewing is not a change
+
+    service.update(case_id, {"prs_MiddleName": "Kausar", "prs_Gender": "Feminine"})
+    [entry] = [e for e in outbox(session, seq) if e["record"] == person_before.id]
+    assert entry["fields"] == {"prs_MiddleName": "Kausar"}  # the unchanged field is not sent
+    assert entry["base"] == {"prs_MiddleName": None}
+    person = session.store.get(person_before.id)
+    assert person is not None
+    assert person.clocks["prs_MiddleName"] == entry["hlc"] == person.hlc
+    assert Hlc.parse(person.hlc) > Hlc.parse(person_before.hlc)
+    for key, clock in person_before.clocks.items():
+        assert person.clocks[key] == clock, key  # untouched fields keep their clocks
+
+    seq = last_seq(session)
+    service.update(case_id, {"prs_MiddleName": "Nasreen"})
+    [entry] = [e for e in outbox(session, seq) if e["record"] == person.id]
+    assert entry["fields"] == {"prs_MiddleName": "Nasreen"}
+    assert entry["base"] == {"prs_MiddleName": person.clocks["prs_MiddleName"]}
+    assert Hlc.parse(entry["hlc"]) > Hlc.parse(person.clocks["prs_MiddleName"])
+
+    seq = last_seq(session)
+    service.update(case_id, {"hfz_Summary": "Needs legal aid."})
+    [entry] = outbox(session, seq)
+    assert (entry["record"], entry["fields"]) == (case_id, {"hfz_Summary": "Needs legal aid."})
+
+    seq = last_seq(session)
+    note_id = service.add_note(case_id, "Called the shelter.")
+    attachment_id = service.add_attachment(case_id, "a.jpg", b"\xff\xd8", "image/jpeg")
+    assert [(e["record"], e["type"]) for e in outbox(session, seq)] == \
+        [(note_id, "note"), (attachment_id, "attachment")]
+
+    every = [Hlc.parse(e["hlc"]) for e in outbox(session)]
+    assert every == sorted(every) and len(set(every)) == len(every)
+    assert session.conn is not None
+    stored_hlc = session.conn.execute("SELECT value FROM meta WHERE key = 'hlc'").fetchone()[0]
+    assert stored_hlc == str(every[-1])  # the clock survives a restart

@@ -1,0 +1,449 @@
+"""The ``caseapp`` command line end to end, with real passphrase and JSON files: every command,
+and bad input answered with one line on stderr (no traceback) and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caseapp.cli.main import main
+from caseapp.crypto import kdf
+from caseapp.i18n import translations_dir
+from caseapp.services import profiles
+
+PASSPHRASE = "river lamp seven orchard"
+NEW_PASSPHRASE = "copper kettle winter meadow"
+RECOVERY_RE = re.compile(r"^\d{5}(-\d{5}){7}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+DOCUMENT: dict[str, Any] = {
+    "prs_FirstName": "Shabnam", "prs_SecondName": "Sultani", "hfz_NameUrdu": "شبنم سلطانی",
+    "prs_Gender": "Feminine", "prs_Birthdate": "2007-05-02", "prs_Citizenship": ["AF"],
+    "hfz_Aliases": ["Shabo"], "prs_IdentityNumber": "35202-1234567-2",
+    "hfz_Tracks": ["TIP", "SOM"], "vic_TypeOfExploitation": ["ForcedMarriage"],
+    "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Jalalabad", "hte_Country": "AF"}],
+}
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture(autouse=True)
+def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process commands create profiles with the floor parameters instead of calibrating
+    (calibration is tested elsewhere; one subprocess test below runs it for real)."""
+    monkeypatch.setattr(kdf, "calibrate", lambda *a, **k: kdf.FLOOR)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / "inputs" / name
+        path.parent.mkdir(exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    def _run(*args: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run
+
+
+@pytest.fixture
+def secret(files: Callable[[str, str | bytes], Path]) -> Path:
+    return files("passphrase.txt", PASSPHRASE + "\n")
+
+
+@pytest.fixture
+def alice(run: Run, secret: Path) -> list[str | Path]:
+    """A profile made with ``profile create``; returns its profile arguments."""
+    code, _out, err = run("profile", "create", "--name", "alice", "--passphrase-file", secret)
+    assert (code, err) == (0, "")
+    return ["--profile", "alice", "--passphrase-file", secret]
+
+
+def create_case(run: Run, files: Callable[[str, str | bytes], Path], who: list[str | Path],
+                doc: dict[str, Any] | None = None) -> str:
+    path = files("case.json", json.dumps(doc or DOCUMENT, ensure_ascii=False))
+    code, out, err = run("case", "create", *who, "--json", path)
+    assert (code, err) == (0, ""), err
+    return out.strip()
+
+
+def one_line_error(code: int, out: str, err: str) -> str:
+    assert code != 0
+    assert out == ""
+    assert err.startswith("caseapp") and err.endswith("\n") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+# -- profiles ------------------------------------------------------------------------------
+
+def test_profile_create_prints_a_recovery_code(run: Run, secret: Path,
+                                                files: Callable[[str, str | bytes], Path]
+                                                ) -> None:
+    code, out, err = run("profile", "create", "--name", "bob", "--passphrase-file", secret,
+                         "--user", "Bushra Akhtar", "--role", "caseworker")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "Profile bob created."
+    codes = [line for line in lines if RECOVERY_RE.match(line)]
+    assert len(codes) == 1
+    assert len(re.sub(r"\D", "", codes[0])) == 40
+    # The recovery code opens the profile in place of the passphrase.
+    recovery = files("recovery.txt", codes[0] + "\n")
+    code, out, err = run("case", "list", "--profile", "bob", "--passphrase-file", recovery)
+    assert (code, out, err) == (0, "", "")
+    with profiles.unlock("bob", PASSPHRASE) as session:
+        assert (session.role, session.user["name"]) == ("caseworker", "Bushra Akhtar")
+
+
+def test_profile_list(run: Run, secret: Path) -> None:
+    assert run("profile", "list") == (0, "", "")
+    for name in ("zara", "amir", "m.khan"):
+        assert run("profile", "create", "--name", name, "--passphrase-file", secret)[0] == 0
+    assert run("profile", "list") == (0, "amir\nm.khan\nzara\n", "")
+
+
+def test_change_passphrase_then_the_old_one_fails(run: Run, alice: list[str | Path],
+                                                  secret: Path,
+                                                  files: Callable[[str, str | bytes], Path]
+                                                  ) -> None:
+    new = files("new.txt", NEW_PASSPHRASE + "\n")
+    code, out, err = run("profile", "change-passphrase", *alice, "--new-passphrase-file", new)
+    assert (code, err) == (0, "")
+    assert "Passphrase changed." in out
+    one_line_error(*run("case", "list", *alice))
+    assert run("case", "list", "--profile", "alice", "--passphrase-file", new) == (0, "", "")
+    # A weak new passphrase is refused and the current one keeps working.
+    weak = files("weak.txt", "password123\n")
+    one_line_error(*run("profile", "change-passphrase", "--profile", "alice",
+                        "--passphrase-file", new, "--new-passphrase-file", weak))
+    assert run("case", "list", "--profile", "alice", "--passphrase-file", new)[0] == 0
+
+
+def test_rotate_key_replaces_the_recovery_code(run: Run, secret: Path,
+                                               files: Callable[[str, str | bytes], Path]
+                                               ) -> None:
+    code, out, _err = run("profile", "create", "--name", "rot", "--passphrase-file", secret)
+    old_code = next(line for line in out.splitlines() if RECOVERY_RE.match(line))
+    who: list[str | Path] = ["--profile", "rot", "--passphrase-file", secret]
+    case_id = create_case(run, files, who)
+    code, out, err = run("profile", "rotate-key", *who)
+    assert (code, err) == (0, "")
+    new_code = next(line for line in out.splitlines() if RECOVERY_RE.match(line))
+    assert new_code != old_code
+    old_file = files("old-code.txt", old_code)
+    new_file = files("new-code.txt", new_code)
+    one_line_error(*run("case", "show", case_id, "--profile", "rot",
+                        "--passphrase-file", old_file))
+    code, out, err = run("case", "show", case_id, "--json", "--profile", "rot",
+                         "--passphrase-file", new_file)
+    assert code == 0 and json.loads(out)["prs_FirstName"] == "Shabnam"
+    assert run("case", "show", case_id, *who)[0] == 0
+
+
+def test_erase_policy(run: Run, alice: list[str | Path]) -> None:
+    assert run("profile", "erase-policy", *alice, "--after", "10") == (0, "", "")
+    assert profiles.UnlockState.load(profiles.paths("alice").unlock_state).erase_after == 10
+    one_line_error(*run("profile", "erase-policy", *alice, "--after", "2"))
+    assert run("profile", "erase-policy", *alice, "--off") == (0, "", "")
+    assert profiles.UnlockState.load(profiles.paths("alice").unlock_state).erase_after is None
+
+
+# -- cases and search ----------------------------------------------------------------------
+
+def test_case_create_then_show_returns_the_same_fields(run: Run, alice: list[str | Path],
+                                                       files: Callable[[str, str | bytes],
+                                                                       Path]) -> None:
+    case_id = create_case(run, files, alice)
+    assert UUID_RE.match(case_id)
+    code, out, err = run("case", "show", case_id, *alice, "--json")
+    assert (code, err) == (0, "")
+    shown = json.loads(out)
+    assert shown["id"] == case_id
+    for key, value in DOCUMENT.items():
+        assert shown[key] == value, key
+    assert shown["hfz_IdentityDocuments"] == [
+        {"type": "CNIC", "number": "35202-1234567-2", "country": "PK"}]
+    assert "شبنم سلطانی" in out  # Urdu written as text, not \u escapes
+    # Without --json: one "field: value" line per field.
+    code, out, _err = run("case", "show", case_id, *alice)
+    assert code == 0
+    assert "prs_FirstName: Shabnam" in out.splitlines()
+    assert f"id: {case_id}" in out.splitlines()
+
+
+def test_case_list(run: Run, alice: list[str | Path],
+                   files: Callable[[str, str | bytes], Path]) -> None:
+    first = create_case(run, files, alice)
+    second = create_case(run, files, alice, {"prs_FirstName": "Kiran", "hfz_NameUrdu": "کرن"})
+    code, out, _err = run("case", "list", *alice, "--json")
+    assert code == 0
+    listed = json.loads(out)
+    assert [c["id"] for c in listed] == [second, first]
+    assert listed[0]["name"] == "Kiran" and listed[0]["stage"] == "intake"
+    assert set(listed[0]) == {"id", "case_number", "name", "name_urdu", "stage", "updated_at"}
+    code, out, _err = run("case", "list", *alice, "--limit", "1", "--offset", "1")
+    [line] = out.splitlines()
+    number, stage, name, urdu, case_id = line.split("\t")
+    assert (stage, name, urdu, case_id) == ("intake", "Shabnam Sultani", "شبنم سلطانی", first)
+
+
+def test_search(run: Run, alice: list[str | Path],
+                files: Callable[[str, str | bytes], Path]) -> None:
+    case_id = create_case(run, files, alice)
+    create_case(run, files, alice, {"prs_FirstName": "Kiran", "prs_SecondName": "Baloch"})
+    for query in ("Shabnam", "Shabnum Sultany", "شبنم", "Shabo", "35202-1234567-2",
+                  "3520212345672"):
+        code, out, err = run("search", query, *alice, "--json")
+        assert (code, err) == (0, "")
+        assert [hit["id"] for hit in json.loads(out)] == [case_id], query
+    code, out, _err = run("search", "Zulfiqar", *alice, "--json")
+    assert json.loads(out) == []
+    code, out, _err = run("search", "Kiran", *alice)
+    assert code == 0 and out.count("\n") == 1 and "\tKiran Baloch\t" in out
+
+
+def test_demo(run: Run, alice: list[str | Path], secret: Path) -> None:
+    code, out, err = run("demo", *alice, "--cases", "30")
+    assert code == 0
+    assert "30 synthetic cases added." in out
+    assert "30 of 30 cases written" in err  # progress goes to stderr
+    code, out, _err = run("case", "list", *alice, "--json", "--limit", "100")
+    listed = json.loads(out)
+    assert len(listed) == 30
+    assert {c["stage"] for c in listed} > {"intake"}
+    # On a new profile the command creates it first and shows its recovery code once.
+    code, out, _err = run("demo", "--profile", "fresh", "--passphrase-file", secret,
+                          "--cases", "5")
+    assert code == 0
+    assert "Profile fresh created." in out
+    assert [line for line in out.splitlines() if RECOVERY_RE.match(line)]
+    assert "fresh" in profiles.list_profiles()
+
+
+def test_audit_verify(run: Run, alice: list[str | Path],
+                      files: Callable[[str, str | bytes], Path]) -> None:
+    case_id = create_case(run, files, alice)
+    run("case", "show", case_id, *alice)
+    code, out, err = run("audit", "verify", *alice)
+    assert (code, err) == (0, "")
+    assert re.match(r"Audit chain intact: \d+ events\.", out)
+
+
+def test_audit_verify_needs_the_permission(run: Run, secret: Path) -> None:
+    run("profile", "create", "--name", "cw", "--passphrase-file", secret, "--role",
+        "caseworker")
+    err = one_line_error(*run("audit", "verify", "--profile", "cw", "--passphrase-file",
+                              secret))
+    assert "role" in err
+
+
+# -- bad input: one line on stderr, non-zero exit, nothing stored --------------------------
+
+def test_missing_passphrase_file(run: Run, alice: list[str | Path], tmp_path: Path) -> None:
+    err = one_line_error(*run("case", "list", "--profile", "alice", "--passphrase-file",
+                              tmp_path / "nowhere.txt"))
+    assert "cannot be read" in err
+    one_line_error(*run("case", "list", "--profile", "alice", "--passphrase-file", tmp_path))
+
+
+@pytest.mark.parametrize("content", ["", "\n", "\n" + PASSPHRASE])
+def test_empty_passphrase_file(run: Run, alice: list[str | Path],
+                               files: Callable[[str, str | bytes], Path], content: str) -> None:
+    empty = files("empty.txt", content)
+    err = one_line_error(*run("case", "list", "--profile", "alice", "--passphrase-file", empty))
+    assert "empty" in err
+    err = one_line_error(*run("profile", "create", "--name", "nobody", "--passphrase-file",
+                              empty))
+    assert "nobody" not in profiles.list_profiles()
+
+
+def test_wrong_passphrase(run: Run, alice: list[str | Path],
+                          files: Callable[[str, str | bytes], Path]) -> None:
+    wrong = files("wrong.txt", "river lamp seven orchards\n")
+    err = one_line_error(*run("case", "list", "--profile", "alice", "--passphrase-file", wrong))
+    assert "wrong" in err
+
+
+def test_passphrase_file_with_windows_line_ending(run: Run, alice: list[str | Path],
+                                                  files: Callable[[str, str | bytes], Path]
+                                                  ) -> None:
+    crlf = files("crlf.txt", (PASSPHRASE + "\r\n").encode())
+    assert run("case", "list", "--profile", "alice", "--passphrase-file", crlf)[0] == 0
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"prs_FirstName": "A",}', b"",
+                                     b"\xff\xfe\x00garbage", b"[" * 100_000])
+def test_invalid_json(run: Run, alice: list[str | Path],
+                      files: Callable[[str, str | bytes], Path], content: bytes) -> None:
+    path = files("bad.json", content)
+    err = one_line_error(*run("case", "create", *alice, "--json", path))
+    assert "JSON" in err
+    assert run("case", "list", *alice) == (0, "", "")
+
+
+def test_missing_json_file(run: Run, alice: list[str | Path], tmp_path: Path) -> None:
+    err = one_line_error(*run("case", "create", *alice, "--json", tmp_path / "none.json"))
+    assert "cannot be read" in err
+
+
+@pytest.mark.parametrize("doc, fields", [
+    ({"prs_FirstName": "A", "prs_Gender": "Female", "prs_Birthdate": "2001-13-01",
+      "prs_ShoeSize": 9, "vic_Vulnerabilities": ["Poverty"],
+      "hfz_IdentityDocuments": [{"type": "CNIC", "number": "12345-123-1"}]},
+     ["prs_Gender", "prs_Birthdate", "prs_ShoeSize", "vic_Vulnerabilities",
+      "hfz_IdentityDocuments"]),
+    (["prs_FirstName", "A"], ["document"]),
+    ({"prs_Gender": "Feminine"}, ["prs_FirstName"]),
+    ({"prs_FirstName": "A", "prs_NumberOfChildren": float("nan")}, ["prs_NumberOfChildren"]),
+])
+def test_document_with_errors(run: Run, alice: list[str | Path],
+                              files: Callable[[str, str | bytes], Path], doc: Any,
+                              fields: list[str]) -> None:
+    path = files("errors.json", json.dumps(doc))
+    err = one_line_error(*run("case", "create", *alice, "--json", path))
+    assert all(field in err for field in fields), err
+    assert run("case", "list", *alice) == (0, "", "")
+
+
+def test_unknown_case_id(run: Run, alice: list[str | Path],
+                         files: Callable[[str, str | bytes], Path]) -> None:
+    create_case(run, files, alice)
+    for case_id in ("01900000-0000-7000-8000-000000000000", "../../etc/passwd", "' OR 1=1 --"):
+        err = one_line_error(*run("case", "show", case_id, *alice))
+        assert "not found" in err
+
+
+def test_unknown_profile(run: Run, secret: Path) -> None:
+    err = one_line_error(*run("case", "list", "--profile", "ghost", "--passphrase-file",
+                              secret))
+    assert "No profile" in err
+    one_line_error(*run("audit", "verify", "--profile", "ghost", "--passphrase-file", secret))
+    assert profiles.list_profiles() == []
+
+
+@pytest.mark.parametrize("weak", ["password", "short", "password123!", "aaaa aaaa aaaa",
+                                  "1234567890123"])
+def test_weak_passphrase_at_create(run: Run, files: Callable[[str, str | bytes], Path],
+                                   weak: str) -> None:
+    err = one_line_error(*run("profile", "create", "--name", "weak", "--passphrase-file",
+                              files("weak.txt", weak)))
+    assert "passphrase" in err
+    assert profiles.list_profiles() == []
+    assert not (profiles.home() / "weak").exists()
+
+
+@pytest.mark.parametrize("name", ["../x", "..", "a/b", "/tmp/x", ".hidden", "", "x" * 41,
+                                  "name with space", "نام"])
+def test_bad_profile_name(run: Run, secret: Path, caseapp_home: Path, name: str) -> None:
+    before = sorted(p for p in caseapp_home.parent.rglob("*"))
+    one_line_error(*run("profile", "create", "--name", name, "--passphrase-file", secret))
+    one_line_error(*run("case", "list", "--profile", name, "--passphrase-file", secret))
+    assert sorted(p for p in caseapp_home.parent.rglob("*")) == before
+    assert not Path("/tmp/x/keyslots.json").exists()
+
+
+def test_existing_profile_is_not_overwritten(run: Run, alice: list[str | Path],
+                                             secret: Path,
+                                             files: Callable[[str, str | bytes], Path]
+                                             ) -> None:
+    case_id = create_case(run, files, alice)
+    err = one_line_error(*run("profile", "create", "--name", "alice", "--passphrase-file",
+                              files("other.txt", NEW_PASSPHRASE)))
+    assert "exists" in err
+    assert run("case", "show", case_id, *alice)[0] == 0
+
+
+@pytest.mark.parametrize("args", [
+    [], ["case"], ["case", "create", "--profile", "alice"], ["nonsense"],
+    ["--lang", "xx", "profile", "list"], ["case", "list", "--profile", "a",
+                                          "--passphrase-file", "p", "--limit", "many"],
+])
+def test_usage_errors_are_one_line(run: Run, args: list[str]) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and "usage:" not in err, err
+
+
+# -- the installed entry point, in a real child process ------------------------------------
+
+def caseapp(*args: str | Path, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "caseapp.cli.main", *map(str, args)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_real_process_end_to_end(secret: Path, files: Callable[[str, str | bytes], Path],
+                                 tmp_path: Path) -> None:
+    created = caseapp("profile", "create", "--name", "proc", "--passphrase-file", secret)
+    assert created.returncode == 0, created.stderr
+    assert [line for line in created.stdout.splitlines() if RECOVERY_RE.match(line)]
+    who = ["--profile", "proc", "--passphrase-file", str(secret)]
+    path = files("case.json", json.dumps(DOCUMENT, ensure_ascii=False))
+    made = caseapp("case", "create", *who, "--json", path)
+    assert made.returncode == 0, made.stderr
+    case_id = made.stdout.strip()
+    shown = caseapp("case", "show", case_id, *who, "--json")
+    assert json.loads(shown.stdout)["hfz_NameUrdu"] == "شبنم سلطانی"
+    assert caseapp("audit", "verify", *who).returncode == 0
+    for bad in (caseapp("case", "show", case_id, "--profile", "proc", "--passphrase-file",
+                        files("wrong.txt", "not the right words at all")),
+                caseapp("case", "create", *who, "--json", files("x.json", "[" * 100_000)),
+                caseapp("case", "list", "--profile", "../x", "--passphrase-file", secret)):
+        assert bad.returncode != 0
+        assert bad.stdout == ""
+        assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr, bad.stderr
+
+
+def test_version(run: Run) -> None:
+    code, out, _err = run("--version")
+    assert code == 0 and re.match(r"caseapp \d+\.\d+", out)
+
+
+# -- Urdu messages, once the catalog exists ------------------------------------------------
+
+URDU_CATALOG = translations_dir() / "ur" / "LC_MESSAGES" / "caseapp.po"
+
+
+@pytest.mark.skipif(not URDU_CATALOG.exists(), reason="the Urdu catalog is not written yet")
+def test_urdu_messages(run: Run, alice: list[str | Path],
+                       files: Callable[[str, str | bytes], Path]) -> None:
+    try:
+        code, out, err = run("--lang", "ur", "case", "show", "01900000-0000-7000-8000-"
+                             "000000000000", *alice)
+        one_line_error(code, out, err)
+        assert re.search("[\u0600-\u06ff]", err), err  # said in Urdu
+        assert "The record was not found" not in err
+        code, out, _err = run("--lang", "ur", "audit", "verify", *alice)
+        assert code == 0 and re.search("[\u0600-\u06ff]", out)
+        path = files("unknown-field.json", json.dumps({"prs_FirstName": "A", "prs_ShoeSize": 9}))
+        err = one_line_error(*run("--lang", "ur", "case", "create", *alice, "--json", path))
+        assert "prs_ShoeSize" in err and "is not an HTCDS field" not in err
+        assert re.search("[\u0600-\u06ff]", err), err
+    finally:
+        run("--lang", "en", "profile", "list")  # leave later tests in English

@@ -1,0 +1,214 @@
+"""Search (ARCHITECTURE §9): a person is found among hundreds of synthetic cases by a name in
+either script and any common spelling, an identity number with or without dashes or in Urdu
+digits, the case number or an alias; deleted records are not found. Plus unit tests of the
+consonant skeleton that lets the scripts meet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from caseapp.crypto import kdf
+from caseapp.domain import names
+from caseapp.services import demo, profiles
+from caseapp.services.cases import CaseService
+from caseapp.services.session import Session
+
+PASSPHRASE = "river lamp seven orchard"
+
+MUHAMMAD_ALI = {
+    "prs_FirstName": "Muhammad", "prs_SecondName": "Ali", "hfz_NameUrdu": "محمد علی",
+    "hfz_FatherName": "Ghulam Rasool", "hfz_Aliases": ["Bhola"],
+    "prs_Gender": "Masculine", "prs_Birthdate": "1998-07-01",
+    "hfz_IdentityDocuments": [{"type": "CNIC", "number": "35202-1234567-1"}],
+}
+# A name written with the Urdu letters ک ہ ی, which an Arabic keyboard types as ك ه ي.
+KULSOOM = {"prs_FirstName": "Kulsoom", "prs_SecondName": "Hashmi",
+           "hfz_NameUrdu": "کلثوم ہاشمی", "prs_Gender": "Feminine"}
+
+
+@dataclass
+class Caseload:
+    session: Session
+    service: CaseService
+    demo_ids: list[str]
+    ali: str
+    ali_number: str
+    kulsoom: str
+
+
+@pytest.fixture(scope="module")
+def caseload(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Caseload]:
+    """200 synthetic cases plus the people we look for, shared by the read-only tests."""
+    home = tmp_path_factory.mktemp("search-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CASEAPP_HOME", str(home))
+        profiles.create_profile("searcher", PASSPHRASE, params=kdf.FLOOR)
+        session = profiles.unlock("searcher", PASSPHRASE)
+        try:
+            ids = demo.fill(session, 200)
+            service = CaseService(session)
+            ali = service.create(dict(MUHAMMAD_ALI))
+            kulsoom = service.create(dict(KULSOOM))
+            number = service.show(ali)["hfz_CaseNumber"]
+            yield Caseload(session, service, ids, ali, number, kulsoom)
+        finally:
+            session.close()
+
+
+def found(caseload: Caseload, query: str) -> list[str]:
+    return [hit.id for hit in caseload.service.search(query)]
+
+
+def test_the_caseload_is_large_and_varied(caseload: Caseload) -> None:
+    assert len(caseload.demo_ids) == 200
+    assert caseload.session.store.count("case") == 202
+    # The demo data shares given names with the people searched for, so a search that
+    # ignored a word would return other people too.
+    assert len(found(caseload, "Muhammad")) > 2
+    assert len(found(caseload, "Ali")) > 2
+
+
+@pytest.mark.parametrize("query", [
+    "Muhammad Ali", "muhammad ali", "MUHAMMAD ALI", "Mohammed Aly", "Mohammad Ali",
+    "Muhammed Ally", "Ali Muhammad", "محمد علی", "مُحَمَّد عَلی", "محمد علي", "Muhammad",
+    "Bhola",                                       # alias
+    "35202-1234567-1", "3520212345671", "۳۵۲۰۲-۱۲۳۴۵۶۷-۱", "۳۵۲۰۲۱۲۳۴۵۶۷۱",
+    "35202 1234567 1",
+])
+def test_each_form_finds_the_person(caseload: Caseload, query: str) -> None:
+    hits = found(caseload, query)
+    assert caseload.ali in hits, query
+    if any(ch.isdigit() for ch in query):
+        assert hits == [caseload.ali]  # an identity number names one person
+
+
+def test_the_case_number_finds_the_case(caseload: Caseload) -> None:
+    assert found(caseload, caseload.ali_number) == [caseload.ali]
+    assert found(caseload, caseload.ali_number.lower()) == [caseload.ali]
+
+
+def test_a_case_number_made_only_of_digits_is_found(caseload: Caseload) -> None:
+    """The case number ends with this device's id; when that part happens to be all digits
+    the number looks like an identity number and must still be found."""
+    session = caseload.session
+    device = session.device_id
+    session.device_id = device[:-4] + "1234"
+    try:
+        case_id = caseload.service.create({"prs_FirstName": "Sadia", "prs_SecondName": "Kausar"})
+    finally:
+        session.device_id = device
+    number = caseload.service.show(case_id)["hfz_CaseNumber"]
+    assert number.split("-")[1] == "1234"
+    assert found(caseload, number) == [case_id]
+
+
+@pytest.mark.parametrize("query", ["Zahid Mengal", "Fatima Ali", "Muhammad Khan",
+                                   "Bilal", "بلال", "35202-1234567-2", "Bholu Ram"])
+def test_an_unrelated_query_does_not_find_the_person(caseload: Caseload, query: str) -> None:
+    assert caseload.ali not in found(caseload, query)
+
+
+def test_a_name_nobody_has_finds_nothing(caseload: Caseload) -> None:
+    assert found(caseload, "Xerxes Quintavalle") == []
+    assert found(caseload, "ژوژو") == []
+
+
+@pytest.mark.parametrize("query", ["كلثوم هاشمي", "کلثوم ہاشمی", "كلثوم", "هاشمي",
+                                   "Kulsoom Hashmi", "Kulsum Hashmy"])
+def test_arabic_keyboard_letters_find_urdu_names(caseload: Caseload, query: str) -> None:
+    assert caseload.kulsoom in found(caseload, query), query
+
+
+def test_every_demo_person_is_found_by_their_own_urdu_name(caseload: Caseload) -> None:
+    for case_id in caseload.demo_ids[:40]:
+        urdu = caseload.session.store.get(
+            caseload.service.show(case_id)["person_id"]).body["hfz_NameUrdu"]  # type: ignore[union-attr]
+        hits = [h.id for h in caseload.service.search(urdu, limit=200)]
+        assert case_id in hits, urdu
+
+
+@pytest.mark.parametrize("query", ["", "   ", '"', "*", "^", "-", "----", "(", "AND", "OR",
+                                   "NOT", "NEAR(x y)", 'ali"); DROP TABLE records; --',
+                                   "O'Brien", "۔", "ali*", "a:b", "{text}: x"])
+def test_odd_queries_never_fail(caseload: Caseload, query: str) -> None:
+    hits = caseload.service.search(query)
+    assert isinstance(hits, list)
+    assert caseload.session.store.count("case") >= 202
+
+
+def test_search_results_carry_what_a_list_shows(caseload: Caseload) -> None:
+    [hit] = caseload.service.search("Bhola")
+    assert (hit.id, hit.case_number, hit.name, hit.name_urdu, hit.stage) == (
+        caseload.ali, caseload.ali_number, "Muhammad Ali", "محمد علی", "intake")
+
+
+def test_deleted_records_are_not_found() -> None:
+    profiles.create_profile("deleter", PASSPHRASE, params=kdf.FLOOR)
+    with profiles.unlock("deleter", PASSPHRASE) as session:
+        demo.fill(session, 50)
+        service = CaseService(session)
+        case_id = service.create(dict(MUHAMMAD_ALI))
+        other = service.create({"prs_FirstName": "Muhammad", "prs_SecondName": "Ali",
+                                "hfz_Aliases": ["Chhotu"]})
+        assert {case_id, other} <= {h.id for h in service.search("Muhammad Ali")}
+        with session.write():
+            session.store.delete(case_id)
+        for query in ("Muhammad Ali", "محمد علی", "Bhola", "35202-1234567-1"):
+            assert case_id not in [h.id for h in service.search(query)], query
+        assert other in [h.id for h in service.search("Muhammad Ali")]
+        assert case_id not in [c.id for c in service.list(limit=100)]
+
+
+# -- names.skeleton and names.fold ---------------------------------------------------------
+
+@pytest.mark.parametrize("spellings", [
+    ("Muhammad", "Mohammed", "Mohammad", "Muhamad", "Muhammed", "محمد", "مُحَمَّد"),
+    ("Ali", "Aly", "Alee", "علی", "علي"),
+    ("Abdullah", "Abdulla", "Abdollah", "عبداللہ", "عبدالله"),
+    ("Waseem", "Wasim", "وسیم"),
+    ("Yasir", "Yaser", "یاسر"),
+    ("Khan", "خان"),
+    ("Shahid", "Shahed", "شاہد", "شاهد"),
+    ("Kulsoom", "Kulsum", "Kalsoom", "کلثوم", "كلثوم"),
+    ("Qureshi", "Kureshi", "قریشی"),
+    ("Zainab", "Zaynab", "زینب"),
+    ("Chaudhry", "Chaudhary", "Choudhry"),
+])
+def test_spellings_and_scripts_share_one_skeleton(spellings: tuple[str, ...]) -> None:
+    keys = {tuple(names.skeleton(s)) for s in spellings}
+    assert len(keys) == 1, {s: names.skeleton(s) for s in spellings}
+    assert keys != {()}
+
+
+def test_skeleton_has_one_key_per_word() -> None:
+    assert names.skeleton("Muhammad Ali") == names.skeleton("محمد علی") == ["mhmd", "l"]
+    assert names.skeleton("Mohammed Aly") == ["mhmd", "l"]
+    assert names.skeleton("Ali Muhammad") == ["l", "mhmd"]
+    assert len(names.skeleton("Gul Agha Ahmadzai")) == 3
+
+
+@pytest.mark.parametrize("a, b", [("Ali", "Bilal"), ("Muhammad", "Hamid"),
+                                  ("Khan", "Kiran"), ("Sadia", "Shazia"), ("محمد", "احمد"),
+                                  ("Waseem", "Naseem"), ("Yasir", "Nasir")])
+def test_different_names_keep_different_skeletons(a: str, b: str) -> None:
+    assert names.skeleton(a) != names.skeleton(b)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", []), ("   ", []), ("12345", []), ("Ali 12345", ["l"]), ("-- ; ,", []),
+    ("ﻣﺤﻤﺪ", ["mhmd"]),  # Arabic presentation forms (copied from a PDF)
+    ("Muḥammad Alī", ["mhmd", "l"]),
+])
+def test_skeleton_edge_cases(text: str, expected: list[str]) -> None:
+    assert names.skeleton(text) == expected
+
+
+def test_fold_unifies_letter_forms_and_marks() -> None:
+    assert names.fold("كلثوم هاشمي") == names.fold("کلثوم ہاشمی") == "کلثوم ہاشمی"
+    assert names.fold("مُحَمَّد") == "محمد"
+    assert names.fold("MUHAMMAD Alī") == "muhammad ali"
+    assert names.fold("آصف") == names.fold("اصف")
+    assert names.words("Muhammad-Ali, s/o Ghulam") == ["muhammad", "ali", "s", "o", "ghulam"]
