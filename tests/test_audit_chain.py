@@ -125,7 +125,7 @@ def test_intact_chain_verifies(profile: Profile, capsys: pytest.CaptureFixture[s
     assert (report.ok, report.events, report.broken_at) == (True, head, None)
     code, out = cli_verify(profile, capsys)
     assert code == 0
-    assert f"{head + 1} events" in out  # the verify command's own unlock is an event too
+    assert f"{head} events" in out  # checked before the command's own events join the chain
     with profile.unlock() as session:
         work(session, 1)
         assert session.verify_audit().ok
@@ -249,9 +249,9 @@ def test_truncated_tail_is_found(profile: Profile, capsys: pytest.CaptureFixture
         report = session.verify_audit()
     assert (report.ok, report.broken_at) == (False, head - removed + 1)
     assert "removed" in report.reason or "differs" in report.reason
-    # The command line unlocks first, which appends one event after the cut; the number it
-    # reports still falls among the removed events.
-    assert head - removed < cli_broken_at(profile, capsys) <= head
+    # The command line verifies before its own unlock event joins the chain, so it names
+    # exactly the first removed event.
+    assert cli_broken_at(profile, capsys) == head - removed + 1
     assert not verify_quietly(profile).ok  # the head was not moved past the cut
 
 

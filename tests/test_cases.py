@@ -788,3 +788,33 @@ def test_edits_advance_per_field_clocks(session: Session) -> None:
     assert session.conn is not None
     stored_hlc = session.conn.execute("SELECT value FROM meta WHERE key = 'hlc'").fetchone()[0]
     assert stored_hlc == str(every[-1])  # the clock survives a restart
+
+
+def test_reopened_case_drops_the_closure_reason_but_history_keeps_it(tmp_path) -> None:
+    from caseapp.crypto import kdf
+    from caseapp.services import profiles as prof
+    from caseapp.services.cases import CaseService as Cases
+
+    prof.create_profile("reopen", "river lamp seven orchard", role="manager",
+                        params=kdf.FLOOR)
+    with prof.unlock("reopen", "river lamp seven orchard") as session:
+        svc = Cases(session)
+        case_id = svc.create({"prs_FirstName": "Nasreen"})
+        svc.move(case_id, "closed", "Returned to family")
+        svc.move(case_id, "intake")
+        assert svc.show(case_id).get("cas_ReasonForCaseClosure") is None
+        reasons = [h["fields"].get("cas_ReasonForCaseClosure")
+                   for h in session.store.history(case_id)]
+        assert "Returned to family" in reasons
+
+
+def test_vault_file_is_readable_by_its_owner_only() -> None:
+    import stat
+
+    from caseapp.crypto import kdf
+    from caseapp.services import profiles as prof
+
+    created = prof.create_profile("modes", "river lamp seven orchard", params=kdf.FLOOR)
+    for name in ("vault.db", "keyslots.json"):
+        mode = stat.S_IMODE((created.folder / name).stat().st_mode)
+        assert mode & 0o077 == 0, (name, oct(mode))

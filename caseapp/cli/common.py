@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,10 @@ def read_secret(path: Path) -> str:
     return lines[0]
 
 
-def open_profile(args: argparse.Namespace) -> Session:
-    session = profiles.unlock(args.profile, read_secret(args.passphrase_file))
+def open_profile(args: argparse.Namespace,
+                 before_audit: Callable[[Session], None] = lambda session: None) -> Session:
+    session = profiles.unlock(args.profile, read_secret(args.passphrase_file),
+                              before_audit=before_audit)
     if session.rotation_interrupted:
         print(_("Warning: a change of the database key was interrupted, so no valid recovery "
                 "code was shown. Run 'caseapp profile rotate-key' again to get a new one."),

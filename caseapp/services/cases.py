@@ -223,6 +223,9 @@ class CaseService(Service):
             if not reason or not reason.strip():
                 raise ValidationError(N_("Closing a case needs a reason."))
             fields["cas_ReasonForCaseClosure"] = reason.strip()
+        elif current == stages.CLOSED:
+            # A re-opened case is no longer closed for that reason; the history keeps it.
+            fields["cas_ReasonForCaseClosure"] = None
         with self.session.write():
             self.store.put(CASE, fields, record_id=case.id, status=target)
             action = "case_reopened" if current == stages.CLOSED else "case_stage_changed"

@@ -186,8 +186,12 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms) -> Session:
-    """Open a profile with its passphrase or its recovery code (recognised by its form)."""
+def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms,
+           before_audit: Callable[[Session], None] = lambda session: None) -> Session:
+    """Open a profile with its passphrase or its recovery code (recognised by its form).
+
+    ``before_audit`` runs on the open session before the unlock events are appended: an
+    audit check sees the chain exactly as it was found."""
     p = existing(name)
     state = _check_backoff(p, now_ms())
     slots = KeyslotFile.load(p.keyslots)
@@ -203,6 +207,11 @@ def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms) -> Se
     # A slot still holding two keys means a key rotation was cut off after its first step:
     # the recovery code it would have printed was never shown, so the user must rotate again.
     session.rotation_interrupted = len(keys) > 1
+    try:
+        before_audit(session)
+    except BaseException:
+        session.close()
+        raise
     if state.unreported or state.failures:
         with session.write():
             for at in state.unreported:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def open_database(path: Path, key: bytes) -> Connection:
     except sqlcipher3.DatabaseError as exc:
         conn.close()
         raise WrongPassphrase() from exc
+    # Only the owner may read the file, even encrypted (its WAL and SHM files take the same
+    # mode from it).
+    os.chmod(path, 0o600)
     # WAL keeps readers off the writer's back; FULL makes every commit durable (power cuts
     # are common); temp_store=MEMORY keeps sort spills out of plaintext temp files.
     conn.execute("PRAGMA journal_mode = WAL")
