@@ -88,6 +88,10 @@ def test_each_form_finds_the_person(caseload: Caseload, query: str) -> None:
 def test_the_case_number_finds_the_case(caseload: Caseload) -> None:
     assert found(caseload, caseload.ali_number) == [caseload.ali]
     assert found(caseload, caseload.ali_number.lower()) == [caseload.ali]
+    year, device, serial = caseload.ali_number.split("-")
+    # Typed without dashes, or without the serial's leading zeros.
+    assert found(caseload, f"{year}{device}{serial}") == [caseload.ali]
+    assert found(caseload, f"{year}-{device}-{int(serial)}") == [caseload.ali]
 
 
 def test_a_case_number_made_only_of_digits_is_found(caseload: Caseload) -> None:
