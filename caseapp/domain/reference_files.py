@@ -8,7 +8,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from caseapp.errors import CaseAppError
+from caseapp.errors import CaseAppError, ValidationError
+from caseapp.i18n import _
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,18 @@ def read_json_file(path: str | Path, error: type[CaseAppError],
         raise error(messages.unreadable, path=str(path),
                     reason=exc.strerror or type(exc).__name__) from exc
     return parse_json(text, str(path), error, messages)
+
+
+class ReferenceDataError(ValidationError):
+    """A problem in a reference file's content, tied to the field where it was found.
+    Subclasses give the whole-sentence msgid with %(source)s and %(problem)s."""
+
+    def __init__(self, source: str, field_path: str, problem: str, **params: object) -> None:
+        # ``problem`` is one whole sentence with a %(field)s placeholder, translated on show.
+        super().__init__(source=source, field=field_path)
+        self.problem = problem
+        self.problem_params = params
+
+    def user_message(self) -> str:
+        problem = _(self.problem, field=self.params["field"], **self.problem_params)
+        return _(self.msgid, source=self.params["source"], problem=problem)

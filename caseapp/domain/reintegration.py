@@ -27,9 +27,14 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from caseapp.domain import screening
-from caseapp.domain.reference_files import FileMessages, parse_json, read_json_file
+from caseapp.domain.reference_files import (
+    FileMessages,
+    ReferenceDataError,
+    parse_json,
+    read_json_file,
+)
 from caseapp.errors import ValidationError
-from caseapp.i18n import N_, _, current_language
+from caseapp.i18n import N_, current_language
 
 DIMENSIONS: Final = ("economic", "social", "psychosocial")
 EVIDENCE_MARKS: Final = screening.EVIDENCE_MARKS
@@ -57,20 +62,10 @@ class ReferenceFileError(ValidationError):
     msgid = N_("The reintegration survey file cannot be read.")
 
 
-class InvalidReference(ValidationError):
+class InvalidReference(ReferenceDataError):
     """A problem in the survey's reference data, tied to the field where it was found."""
 
     msgid = N_("The reintegration survey %(source)s is not valid: %(problem)s")
-
-    def __init__(self, source: str, field_path: str, problem: str, **params: object) -> None:
-        # ``problem`` is one whole sentence with a %(field)s placeholder, translated on show.
-        super().__init__(source=source, field=field_path)
-        self.problem = problem
-        self.problem_params = params
-
-    def user_message(self) -> str:
-        problem = _(self.problem, field=self.params["field"], **self.problem_params)
-        return _(self.msgid, source=self.params["source"], problem=problem)
 
 
 class InvalidAssessmentAnswers(ValidationError):

@@ -31,7 +31,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from caseapp.domain.reference_files import FileMessages, parse_json, read_json_file
+from caseapp.domain.reference_files import (
+    FileMessages,
+    ReferenceDataError,
+    parse_json,
+    read_json_file,
+)
 from caseapp.errors import CaseAppError, ValidationError
 from caseapp.i18n import LANGUAGES, N_, RTL_LANGUAGES, _, current_language
 
@@ -97,20 +102,10 @@ class InstrumentFileError(ValidationError):
     msgid = N_("The screening instrument file cannot be read.")
 
 
-class InvalidInstrument(ValidationError):
+class InvalidInstrument(ReferenceDataError):
     """A problem in an instrument's content, tied to the field where it was found."""
 
     msgid = N_("The screening instrument %(source)s is not valid: %(problem)s")
-
-    def __init__(self, source: str, field_path: str, problem: str, **params: object) -> None:
-        # ``problem`` is one whole sentence with a %(field)s placeholder.
-        super().__init__(source=source, field=field_path)
-        self.problem = problem
-        self.problem_params = params
-
-    def user_message(self) -> str:
-        problem = _(self.problem, field=self.params["field"], **self.problem_params)
-        return _(self.msgid, source=self.params["source"], problem=problem)
 
 
 class InvalidAnswers(ValidationError):
