@@ -216,3 +216,15 @@ def test_fold_unifies_letter_forms_and_marks() -> None:
     assert names.fold("MUHAMMAD Alī") == "muhammad ali"
     assert names.fold("آصف") == names.fold("اصف")
     assert names.words("Muhammad-Ali, s/o Ghulam") == ["muhammad", "ali", "s", "o", "ghulam"]
+
+
+def test_own_name_ranks_before_a_fathers_name(caseload: Caseload) -> None:
+    service = caseload.service
+    # The daughter's short index entry would out-rank the longer one on term statistics.
+    daughter = service.create({"prs_FirstName": "Qandeel", "hfz_FatherName": "Zarrar"})
+    own = service.create({"prs_FirstName": "Zarrar", "prs_MiddleName": "Ahmed Khan",
+                          "prs_SecondName": "Baloch"})
+    ids = [s.id for s in service.search("Zarrar")]
+    assert ids.index(own) < ids.index(daughter)
+    ids = [s.id for s in service.search("ضرار")]  # Urdu script, consonants match Zarrar
+    assert own in ids

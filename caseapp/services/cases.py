@@ -91,6 +91,19 @@ def match_expression(query: str) -> str | None:
     return f"text : ({text})"
 
 
+def names_own_match(person: dict[str, Any], query: str) -> bool:
+    """Whether the query matches the person's own name (either script, any spelling whose
+    consonants match), not only a father's name or an alias."""
+    own = " ".join(str(person.get(k) or "") for k in ("prs_FirstName", "prs_MiddleName",
+                                                      "prs_SecondName", "hfz_NameUrdu"))
+    words = names.words(own)
+    if all(any(w.startswith(t) for w in words) for t in names.words(query)):
+        return True
+    keys = set(names.skeleton(own))
+    wanted = names.skeleton(query)
+    return bool(wanted) and all(k in keys for k in wanted)
+
+
 class CaseService(Service):
     # -- helpers --------------------------------------------------------------------
     def _person_of(self, case: Record) -> Record:
@@ -252,6 +265,10 @@ class CaseService(Service):
             return []
         hits = self.store.search(expression, limit)
         people = {r.id: r for r in (self.store.get(h.parent or "") for h in hits) if r}
+        # The index also holds fathers' names and aliases; people whose own name matches
+        # come first, so "Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad.
+        hits.sort(key=lambda h: not names_own_match(
+            people[h.parent].body if h.parent in people else {}, query))
         return [CaseSummary(h.id, str(h.body.get("hfz_CaseNumber", "")), h.label or "",
                             str(people[h.parent].body.get("hfz_NameUrdu", ""))
                             if h.parent in people else "", h.status or "", h.updated_at)
