@@ -445,3 +445,38 @@ def test_cli_end_to_end(open_session: OpenSession, tmp_path: Path,
         _cli("export", "htcds", "--profile", "src", *common, "--format", "csv",
              "--out", str(tmp_path / "x.csv"))
     assert exc.value.code == 2
+
+
+def test_xlsx_export_and_import_write_no_temp_files(open_session: OpenSession, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """SECURITY.md 10: exported rows exist only in the chosen file, never in a temp file
+    (openpyxl's writer spills every sheet into one, deleted only afterwards)."""
+    import io
+    import tempfile
+
+    from openpyxl import Workbook
+    from openpyxl.worksheet import _writer
+
+    spy = tmp_path / "tmpdir"
+    spy.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spy))
+    seen: list[str] = []
+    real = _writer.create_temporary_file
+
+    def spying(suffix: str = "") -> str:
+        name = real(suffix)
+        seen.append(name)
+        return name
+
+    monkeypatch.setattr(_writer, "create_temporary_file", spying)
+    session = open_session()
+    CaseService(session).create(DOC)
+    out = tmp_path / "out.xlsx"
+    hx.export_htcds(session, out, "xlsx", "transfer")
+    hx.import_htcds(open_session("fresh", "manager"), out)
+    assert seen == [] and list(spy.iterdir()) == []
+    # The control: openpyxl's own writer is caught by the spy.
+    wb = Workbook(write_only=True)
+    wb.create_sheet("x").append(["Zainab"])
+    wb.save(io.BytesIO())
+    assert seen and all(name.startswith(str(spy)) for name in seen)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from caseapp.documents import xlsx_writer
 from caseapp.domain import htcds, roles
 from caseapp.errors import (
     CaseAppError,
@@ -280,24 +281,8 @@ def render_csv(columns: list[str], rows: Iterable[list[Any]]) -> bytes:
 
 
 def render_xlsx(columns: list[str], rows: Iterable[list[Any]], title: str = "HTCDS") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    ws.append(columns)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str):
-                # openpyxl would store "=…" as a formula; a value is never a formula.
-                cell.data_type = "s"
-            cells.append(cell)
-        ws.append(cells)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    # Built in memory: openpyxl's writer would spill the rows into a plaintext temp file.
+    return xlsx_writer.render(columns, rows, title)
 
 
 def write_file(path: Path, data: bytes) -> None:
