@@ -272,3 +272,19 @@ def test_caseload_review_finds_the_pair_among_demo_cases(
             ids = {c.candidate_id for c in duplicates.find_candidates(
                 session, case_id=p.case_id, limit=1000)}
             assert p.candidate_id in ids
+
+
+def test_a_merged_case_is_counted_once_in_exports(make_profile: Callable[..., Any],
+                                                  tmp_path: Any) -> None:
+    from caseapp.documents import htcds_exchange, statistics
+
+    with _open(make_profile) as session:
+        service = CaseService(session)
+        trafficking = {"vic_TypeOfExploitation": ["ForcedLabour"]}
+        keep = service.create({**BORDER, **trafficking})
+        gone = service.create({**SHELTER, **trafficking})
+        before = len(statistics.collect_rows(session))
+        duplicates.merge(session, keep, gone, "Same person, confirmed by interview.")
+        assert len(statistics.collect_rows(session)) == before - 1
+        report = htcds_exchange.export_htcds(session, tmp_path / "o.csv", "csv", "transfer")
+        assert report.rows == 1

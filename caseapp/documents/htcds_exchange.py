@@ -252,7 +252,9 @@ def _all_cases(session: Session) -> Iterator[tuple[dict[str, Any], dict[str, Any
     conn = session.conn
     assert conn is not None
     ids = [r[0] for r in conn.execute(
-        "SELECT id FROM records WHERE type = ? AND deleted = 0 ORDER BY id", (CASE,))]
+        "SELECT id FROM records WHERE type = ? AND deleted = 0 "
+        # A case merged into another describes the same person: counted once, as the kept one.
+        "AND json_extract(body, '$.hfz_MergedInto') IS NULL ORDER BY id", (CASE,))]
     for case_id in ids:
         case = store.get(case_id)
         if case is None:

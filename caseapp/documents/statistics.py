@@ -246,7 +246,9 @@ def collect_rows(session: Session,
     store = session.store
     rows: list[Row] = []
     ids = [r[0] for r in conn.execute(
-        "SELECT id FROM records WHERE type = ? AND deleted = 0 ORDER BY id", (CASE,))]
+        "SELECT id FROM records WHERE type = ? AND deleted = 0 "
+        # A case merged into another describes the same person: counted once, as the kept one.
+        "AND json_extract(body, '$.hfz_MergedInto') IS NULL ORDER BY id", (CASE,))]
     for case_id in ids:
         case = store.get(case_id)
         if case is None or not is_trafficking_case(case.body):
