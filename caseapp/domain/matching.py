@@ -22,6 +22,11 @@ from caseapp.i18n import N_, _
 
 # How much each kind of evidence may move the score. Names carry most of it; everything else
 # only confirms or contradicts, so a shared birth year alone never makes two people one.
+# The person fields a comparison reads (named in the audit event of a duplicate check).
+COMPARED_FIELDS = ("prs_FirstName", "prs_MiddleName", "prs_SecondName", "hfz_NameUrdu",
+                   "hfz_Aliases", "hfz_FatherName", "hfz_FatherNameUrdu", "prs_Birthdate",
+                   "hfz_EstimatedAge", "prs_Gender", "prs_Citizenship",
+                   "hfz_IdentityDocuments", "prs_IdentityNumber")
 NAME_WEIGHT = 0.6
 FATHER_MATCH = 0.1
 FATHER_DIFFERS = -0.1

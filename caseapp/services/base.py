@@ -3,6 +3,8 @@ user's permissions, and the lookup of the case a call is about."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from caseapp.domain import roles
 from caseapp.errors import NotFound, PermissionDenied
 from caseapp.services.session import Session
@@ -26,6 +28,12 @@ class Service:
     def _require(self, permission: str) -> None:
         if not self.actor.can(permission):
             raise PermissionDenied()
+
+    def _viewed(self, action: str, record_id: str | None = None,
+                fields: Iterable[str] = ()) -> None:
+        """A view is an audit event too (ARCHITECTURE §6): which fields, never values."""
+        with self.session.write():
+            self.session.audit.append(self.session.user_id, action, record_id, list(fields))
 
     def _case(self, case_id: str) -> Record:
         record = self.store.get(case_id)

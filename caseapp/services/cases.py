@@ -104,6 +104,11 @@ def names_own_match(person: dict[str, Any], query: str) -> bool:
     return bool(wanted) and all(k in keys for k in wanted)
 
 
+# What a list or search result shows of each case.
+SUMMARY_FIELDS = ("hfz_CaseNumber", "prs_FirstName", "prs_SecondName", "hfz_NameUrdu",
+                  "hfz_Stage")
+
+
 class CaseService(Service):
     # -- helpers --------------------------------------------------------------------
     def _person_of(self, case: Record) -> Record:
@@ -247,6 +252,7 @@ class CaseService(Service):
     def list(self, limit: int = 50, offset: int = 0) -> list[CaseSummary]:
         """A page of cases, most recently changed first."""
         self._require(roles.CASE_VIEW)
+        self._viewed("cases_listed", None, SUMMARY_FIELDS)
         conn = self.session.conn
         assert conn is not None
         rows = conn.execute(
@@ -264,6 +270,8 @@ class CaseService(Service):
         if expression is None:
             return []
         hits = self.store.search(expression, limit)
+        # The query itself is not recorded: it is usually a name.
+        self._viewed("cases_searched", None, SUMMARY_FIELDS)
         people = {r.id: r for r in (self.store.get(h.parent or "") for h in hits) if r}
         # The index also holds fathers' names and aliases; people whose own name matches
         # come first, so "Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad.

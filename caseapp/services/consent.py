@@ -62,6 +62,7 @@ class ConsentService(Service):
         whose referral is permitted now."""
         at = _now_ms() if at is None else at
         entries = self.entries(case_id)
+        self._viewed("consent_viewed", case_id, ["consent"])
         state: dict[str, dict[str, Any]] = {}
         for purpose in consent.PURPOSES:
             if purpose == consent.REFERRAL:

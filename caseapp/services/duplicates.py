@@ -113,6 +113,12 @@ def _hits(session: Session, person: dict[str, Any]) -> dict[str, dict[str, Any]]
     return out
 
 
+def _viewed(session: Session, action: str, case_id: str | None) -> None:
+    # Reading every person's identity to compare is a view of the caseload, so it is audited.
+    with session.write():
+        session.audit.append(session.user_id, action, case_id, list(matching.COMPARED_FIELDS))
+
+
 def find_candidates(session: Session, case_id: str | None = None,
                     person: dict[str, Any] | None = None, limit: int = 20,
                     threshold: float = 0.6) -> list[Candidate]:
@@ -135,6 +141,7 @@ def find_candidates(session: Session, case_id: str | None = None,
         if match.score >= threshold:
             found.append(Candidate(case_id or "", other_id, match.score, match.reasons))
     found.sort(key=lambda c: (-c.score, c.candidate_id))
+    _viewed(session, "duplicates_checked", case_id)
     return found[:limit]
 
 
@@ -177,6 +184,7 @@ def all_pairs(session: Session, threshold: float = 0.6,
         if done % 10_000 == 0:
             progress(done, len(pairs))
     progress(len(pairs), len(pairs))
+    _viewed(session, "duplicates_reviewed", None)
     return sorted(found, key=lambda c: (-c.score, c.case_id, c.candidate_id))
 
 

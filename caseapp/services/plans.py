@@ -167,6 +167,7 @@ class PlanService(Service):
         """Plan items, services delivered and follow-ups of one case."""
         self._require(roles.CASE_VIEW)
         case = self._case(case_id)
+        self._viewed("plan_viewed", case.id, ["plan_item", "service_delivered", "follow_up"])
         return {key: [{"id": r.id, **r.body} for r in self.store.children(case.id, kind)]
                 for key, kind in (("plan", PLAN_ITEM), ("services", SERVICE_DELIVERED),
                                   ("follow_ups", FOLLOW_UP))}
@@ -176,6 +177,7 @@ class PlanService(Service):
         across the caseload, soonest (most overdue) first."""
         self._require(roles.CASE_VIEW)
         before = before or _today()
+        self._viewed("follow_ups_listed", None, ["plan_item", "follow_up"])
         # Only open items (the status column, indexed with the type): LIMIT -1 is no limit.
         candidates = [*self.store.list(PLAN_ITEM, status=OPEN, limit=-1),
                       *self.store.list(FOLLOW_UP, status=OPEN, limit=-1)]

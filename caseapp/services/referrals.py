@@ -287,18 +287,22 @@ class ReferralService(Service):
     # -- reading ------------------------------------------------------------------------
     def get(self, referral_id: str) -> dict[str, Any]:
         self._require(roles.CASE_VIEW)
-        return self._as_json(self._referral(referral_id))
+        referral = self._referral(referral_id)
+        self._viewed("referral_viewed", referral.id, referral.body)
+        return self._as_json(referral)
 
     def events(self, referral_id: str) -> list[dict[str, Any]]:
         """The status history, oldest first."""
         self._require(roles.CASE_VIEW)
         referral = self._referral(referral_id)
         events = [e.body for e in self.store.children(referral.id, REFERRAL_EVENT)]
+        self._viewed("referral_events_viewed", referral.id, ["referral_event"])
         return sorted(events, key=lambda e: (int(e.get("at") or 0)))
 
     def list_for_case(self, case_id: str) -> list[dict[str, Any]]:
         self._require(roles.CASE_VIEW)
         case = self._case(case_id)
+        self._viewed("referrals_viewed", case.id, ["referral"])
         return [self._as_json(r) for r in self.store.children(case.id, REFERRAL)]
 
     def list(self, direction: str | None = None, status: str | None = None,
@@ -306,5 +310,6 @@ class ReferralService(Service):
         """Referrals across the caseload, most recently changed first (``limit`` -1: all)."""
         self._require(roles.CASE_VIEW)
         records = self.store.list(REFERRAL, status=status, limit=limit)
+        self._viewed("referrals_listed", None, ["referral"])
         return [self._as_json(r) for r in records
                 if direction is None or r.body.get("hfz_Direction") == direction]
