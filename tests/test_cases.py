@@ -818,3 +818,37 @@ def test_vault_file_is_readable_by_its_owner_only() -> None:
     for name in ("vault.db", "keyslots.json"):
         mode = stat.S_IMODE((created.folder / name).stat().st_mode)
         assert mode & 0o077 == 0, (name, oct(mode))
+
+
+def test_an_edit_cannot_leave_a_person_without_a_name_or_a_case_without_tracks() -> None:
+    from caseapp.crypto import kdf
+    from caseapp.errors import FieldErrors
+    from caseapp.services import profiles as prof
+    from caseapp.services.cases import CaseService as Cases
+
+    prof.create_profile("names", "river lamp seven orchard", params=kdf.FLOOR)
+    with prof.unlock("names", "river lamp seven orchard") as session:
+        svc = Cases(session)
+        case_id = svc.create({"prs_FirstName": "Shazia", "hfz_NameUrdu": "شازیہ"})
+        outbox = session.store.pending_changes()
+        with pytest.raises(FieldErrors):
+            svc.update(case_id, {"prs_FirstName": None, "hfz_NameUrdu": None})
+        with pytest.raises(FieldErrors):
+            svc.update(case_id, {"hfz_Tracks": None})
+        with pytest.raises(FieldErrors):
+            svc.create({"prs_FirstName": "Kiran", "hfz_Tracks": None})
+        assert session.store.pending_changes() == outbox
+        assert svc.update(case_id, {"prs_FirstName": None}) == ["prs_FirstName"]  # Urdu stays
+
+
+def test_a_locked_session_holds_no_keys() -> None:
+    from caseapp.crypto import kdf
+    from caseapp.errors import ProfileError
+    from caseapp.services import profiles as prof
+
+    prof.create_profile("locked", "river lamp seven orchard", params=kdf.FLOOR)
+    session = prof.unlock("locked", "river lamp seven orchard")
+    session.close()
+    assert session.db_key == b"" and session.sign_key is None and session.audit.key is None
+    with pytest.raises(ProfileError):
+        session.verify_audit()

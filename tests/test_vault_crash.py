@@ -213,13 +213,14 @@ def profile_with_case(make_profile: MakeProfile) -> tuple[profiles.CreatedProfil
 
 # -- passphrase change ---------------------------------------------------------------------
 
-# kill point -> which passphrase must open the vault afterwards. The keyslot file is the
-# first atomic write; the signed audit head (written when the session closes) the second.
+# kill point -> which passphrase must open the vault afterwards. The audit event comes first
+# and the keyslot file is written inside its transaction (no change without its event); the
+# signed audit head (written when the session closes) is the second atomic write.
 CHANGE_POINTS = {
+    "audit:in-transaction": "old",
     "replace1:mid-write": "old",
     "replace1:before": "old",
     "replace1:after": "new",
-    "audit:in-transaction": "new",
     "replace2:mid-write": "new",
     "replace2:before": "new",
     "replace2:after": "new",

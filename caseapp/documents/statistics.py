@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caseapp.documents.htcds_exchange import check_purpose, write_file
+from caseapp.documents.htcds_exchange import check_purpose, record_export, write_file
 from caseapp.domain import htcds, roles
 from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.i18n import N_
@@ -282,9 +282,11 @@ def export_statistics(session: Session, path: Path, purpose: str, *, k: int = MI
         lines = len(published_rows)
     data = render(chosen, mode, published_rows, combos)
     with session.write():
-        session.audit.append(session.user_id, "statistics_exported", None,
+        export_id = record_export(session, "statistics", purpose, k=k, mode=mode,
+                                  rows=len(rows) - suppressed, suppressed=suppressed)
+        session.audit.append(session.user_id, "statistics_exported", export_id,
                              [*chosen, f"mode:{mode}", f"k:{k}", f"rows:{len(rows) - suppressed}",
-                              f"suppressed:{suppressed}", f"purpose:{purpose}"])
+                              f"suppressed:{suppressed}"])
         write_file(path, data)
     return StatisticsReport(path, mode, k, chosen, len(rows), len(rows) - suppressed,
                             suppressed, lines)

@@ -56,7 +56,8 @@ PROBLEMS = {
 
 def _check_extension(kind: str, value: Any) -> str | None:
     if value is None:
-        return None
+        # An edit may clear a field, but a case always has its track(s) and a stage.
+        return kind if kind in ("tracks", "stage") else None
     if kind == "text":
         return None if isinstance(value, str) else "text"
     if kind == "text_list":
@@ -184,6 +185,15 @@ def _check_events(checker: DocumentChecker, value: Any) -> list[dict[str, Any]]:
             event[name] = _check_field(checker, name, field_value)
         events.append(event)
     return events
+
+
+NAME_FIELDS = ("prs_FirstName", "prs_SecondName", "hfz_NameUrdu")
+
+
+def require_name(person: dict[str, Any]) -> None:
+    """A person keeps at least one name in Latin or Urdu script, also after an edit."""
+    if not any(person.get(k) for k in NAME_FIELDS):
+        raise FieldErrors([("prs_FirstName", PROBLEMS["name"], {})])
 
 
 def display_name(person: dict[str, Any]) -> str:

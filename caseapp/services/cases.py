@@ -19,7 +19,7 @@ from caseapp.errors import (
 )
 from caseapp.i18n import N_
 from caseapp.services.base import CASE, Service
-from caseapp.services.case_documents import display_name, split_document
+from caseapp.services.case_documents import display_name, require_name, split_document
 from caseapp.store.records import Record
 
 PERSON = "person"
@@ -210,6 +210,7 @@ class CaseService(Service):
             label = case.label
             if person_fields:
                 merged = {**person.body, **person_fields}
+                require_name(merged)
                 result = self.store.put(PERSON, person_fields, record_id=person.id,
                                         label=display_name(merged))
                 if result:

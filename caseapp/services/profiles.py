@@ -288,9 +288,10 @@ def set_erase_policy(session: Session, failures: int | None) -> None:
         raise ValidationError(N_("Erasing after fewer than 5 wrong attempts is not allowed."))
     state = UnlockState.load(session.paths.unlock_state)
     state.erase_after = failures
-    state.save(session.paths.unlock_state)
+    # The file is saved inside the audit transaction: no change without its event.
     with session.write():
         session.audit.append(session.user_id, "erase_policy_changed")
+        state.save(session.paths.unlock_state)
 
 
 # -- keyslot lifecycle ------------------------------------------------------------------
@@ -306,9 +307,9 @@ def change_passphrase(name: str, old: str, new: str,
     try:
         slots.replace(seal(PASSPHRASE, _secret(new), keys, params or slot.params,
                            slot_id=slot.slot_id))
-        slots.save(p.keyslots)
         with session.write():
             session.audit.append(session.user_id, "passphrase_changed")
+            slots.save(p.keyslots)
     finally:
         session.close()
 
@@ -318,9 +319,9 @@ def add_passphrase(session: Session, new: str, params: kdf.Argon2Params | None =
     slots = KeyslotFile.load(session.paths.keyslots)
     slot = seal(PASSPHRASE, _secret(new), [session.db_key], params or kdf.calibrate())
     slots.slots.append(slot)
-    slots.save(session.paths.keyslots)
     with session.write():
         session.audit.append(session.user_id, "keyslot_added")
+        slots.save(session.paths.keyslots)
     return slot.slot_id
 
 
@@ -329,9 +330,9 @@ def remove_slot(session: Session, slot_id: str) -> None:
     if all(s.slot_id != slot_id for s in slots.slots):
         raise ValidationError(N_("No key slot with that id exists."))
     slots.remove(slot_id)
-    slots.save(session.paths.keyslots)
     with session.write():
         session.audit.append(session.user_id, "keyslot_removed")
+        slots.save(session.paths.keyslots)
 
 
 def rotate_database_key(name: str, passphrase: str,

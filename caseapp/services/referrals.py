@@ -118,8 +118,11 @@ class ReferralService(Service):
                     "cas_OutgoingReferralDate": body.get("cas_OutgoingReferralDate"),
                     "cas_ReasonForOutgoingReferral": body.get("cas_ReasonForOutgoingReferral"),
                     "cas_OutgoingReferralDetails": body.get("cas_OutgoingReferralDetails")}
-        self.store.put(CASE, {k: v for k, v in mirrored.items() if v is not None},
-                       record_id=referral.parent)
+        change = self.store.put(CASE, {k: v for k, v in mirrored.items() if v is not None},
+                                record_id=referral.parent)
+        if change is not None:
+            self.session.audit.append(self.session.user_id, "case_edited", referral.parent,
+                                      list(change.fields))
 
     @staticmethod
     def _as_json(record: Record) -> dict[str, Any]:

@@ -58,12 +58,13 @@ class Session:
             yield conn
 
     def verify_audit(self, *, since_anchor: bool = False) -> audit.VerifyReport:
+        conn = self._conn()
         public = self.sign_key.public_key()
         try:
             anchor = audit.read_anchor(self.paths.audit_head, public)
         except audit.ForgedAnchor:
             return audit.VerifyReport(False, 0, 1, audit.MSG_HEAD_FORGED)
-        return audit.verify(self._conn(), public, anchor, since_anchor=since_anchor)
+        return audit.verify(conn, public, anchor, since_anchor=since_anchor)
 
     def close(self) -> None:
         """Lock: record the audit head, close the database, forget the keys."""
@@ -78,7 +79,11 @@ class Session:
         finally:
             self.conn.close()
             self.conn = None
+            # Best effort (Python cannot wipe memory): drop every reference to the keys, so
+            # a locked session can neither read nor sign audit events.
             self.db_key = b""
+            self.sign_key = None  # type: ignore[assignment]
+            self.audit.key = None  # type: ignore[assignment]
 
     def __enter__(self) -> Session:
         return self
