@@ -226,6 +226,19 @@ def test_search(run: Run, alice: list[str | Path],
     assert code == 0 and out.count("\n") == 1 and "\tKiran Baloch\t" in out
 
 
+
+def test_search_query_from_standard_input(run: Run, alice: list[str | Path],
+                                          files: Callable[[str, str | bytes], Path],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name need not appear in the process list: '-' reads it from standard input."""
+    import io
+
+    case_id = create_case(run, files, alice)
+    monkeypatch.setattr("sys.stdin", io.StringIO("شبنم\n"))
+    code, out, _err = run("search", "-", *alice, "--json")
+    assert code == 0 and [hit["id"] for hit in json.loads(out)] == [case_id]
+
+
 def test_demo(run: Run, alice: list[str | Path], secret: Path) -> None:
     code, out, err = run("demo", *alice, "--cases", "30")
     assert code == 0

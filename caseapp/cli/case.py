@@ -47,8 +47,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
+    # "-" reads the query from standard input: a name typed as an argument is visible to
+    # every user of the machine (process list) and stays in the shell's history.
+    query = sys.stdin.readline().strip() if args.query == "-" else args.query
     with open_profile(args) as session:
-        _print_summaries(CaseService(session).search(args.query, args.limit), args.json)
+        _print_summaries(CaseService(session).search(query, args.limit), args.json)
     return 0
 
 
@@ -133,7 +136,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     search = sub.add_parser("search", help="find cases by name (either script), identity "
                                            "number or case number")
     add_profile_args(search)
-    search.add_argument("query")
+    search.add_argument("query", help="name, identity number or case number; '-' reads it "
+                                       "from standard input")
     search.add_argument("--limit", type=int, default=50)
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_search)
