@@ -189,6 +189,12 @@ def test_full_journey(run: Run, write: Write) -> None:
     assert "RSS visit" in ok(run("plan", "due", *me, "--before", "2026-12-31"))
     plan = ok_json(run("plan", "show", *me, "--case", case_id, "--json"))
     assert [s["hfz_ServiceType"] for s in plan["services"]] == ["medical"]
+    # Done items leave the due list, one kind after the other.
+    ok(run("plan", "done", item, *me, "--on", "2026-02-05"))
+    due = ok_json(run("plan", "due", *me, "--before", "2026-12-31", "--json"))
+    assert [d["id"] for d in due] == [follow_up]
+    ok(run("plan", "done", follow_up, *me))
+    assert ok_json(run("plan", "due", *me, "--before", "2026-12-31", "--json")) == []
 
     # Reintegration: baseline and the first monitoring round, and the change between them.
     baseline = ok(run("reintegration", "record", *me, "--case", case_id, "--round",

@@ -9,7 +9,7 @@ from datetime import date
 from caseapp.cli.common import add_profile_args, open_profile, print_json
 from caseapp.domain import referrals as rules
 from caseapp.errors import ValidationError
-from caseapp.i18n import N_
+from caseapp.i18n import N_, _
 from caseapp.services.plans import PlanService
 
 # Plan-item options and the HTCDS / Hifazat fields they fill.
@@ -46,6 +46,13 @@ def _deliver(args: argparse.Namespace) -> int:
 def _follow_up(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         print(PlanService(session).add_follow_up(args.case, args.due, args.purpose))
+    return 0
+
+
+def _done(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        PlanService(session).complete(args.item_id, args.on)
+    print(_("Marked done."))
     return 0
 
 
@@ -106,6 +113,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     follow_up.add_argument("--due", metavar="YYYY-MM-DD")
     follow_up.add_argument("--purpose", metavar="TEXT")
     follow_up.set_defaults(handler=_follow_up)
+
+    done = commands.add_parser("done", help="mark a plan item or a follow-up done")
+    done.add_argument("item_id", metavar="ID")
+    add_profile_args(done)
+    done.add_argument("--on", metavar="YYYY-MM-DD", help="when (default today)")
+    done.set_defaults(handler=_done)
 
     show = commands.add_parser("show", help="plan items, services and follow-ups of a case")
     add_profile_args(show)

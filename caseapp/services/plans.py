@@ -162,6 +162,14 @@ class PlanService(Service):
             self.store.put(FOLLOW_UP, fields, record_id=item.id, status=DONE)
             self._audit("follow_up_done", item.parent or item.id, list(fields))
 
+    def complete(self, item_id: str, on: date | str | None = None) -> None:
+        """Mark a plan item or a follow-up done, whichever the id names."""
+        record = self.store.get(item_id)
+        if record is not None and record.type == FOLLOW_UP:
+            self.complete_follow_up(item_id, on)
+        else:
+            self.complete_plan_item(item_id, on)
+
     # -- reading ------------------------------------------------------------------------
     def for_case(self, case_id: str) -> dict[str, list[dict[str, Any]]]:
         """Plan items, services delivered and follow-ups of one case."""
