@@ -10,10 +10,13 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from caseapp.cli.main import main  # noqa: E402
 from caseapp.crypto import kdf  # noqa: E402
 from caseapp.services import profiles  # noqa: E402
 
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
+# run("case", "list", ...) -> (exit code, stdout, stderr) of the command line, in-process.
+Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +38,17 @@ def make_profile() -> Callable[..., tuple[profiles.CreatedProfile, str]]:
         return profiles.create_profile(name, passphrase, **kwargs), passphrase  # type: ignore[arg-type]
 
     return _make
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    def _run(*args: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run

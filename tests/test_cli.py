@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Run
 
-from caseapp.cli.main import main
 from caseapp.crypto import kdf
 from caseapp.i18n import translations_dir
 from caseapp.services import profiles
@@ -31,7 +31,6 @@ DOCUMENT: dict[str, Any] = {
     "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Jalalabad", "hte_Country": "AF"}],
 }
 
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture(autouse=True)
@@ -53,20 +52,6 @@ def files(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
         return path
 
     return _write
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def _run(*args: str | Path) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Run
 
-from caseapp.cli.main import main
 from caseapp.crypto import kdf
 from caseapp.i18n import set_language
 from caseapp.services import profiles
@@ -30,7 +30,6 @@ BASELINE = {"eco_work": "no", "eco_debt": "unmanageable", "soc_housing": "partly
 MONITORING = {"eco_work": "fully", "eco_debt": "manageable", "soc_housing": "partly",
               "psy_safety": "agree"}
 
-Run = Callable[..., tuple[int, str, str]]
 Write = Callable[[str, Any], Path]
 
 
@@ -39,20 +38,6 @@ def english() -> Iterator[None]:
     # main() sets the process-wide language; put it back for the next test.
     yield
     set_language("en")
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def _run(*args: str | Path) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 @pytest.fixture
