@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from caseapp.cli.main import main  # noqa: E402
 from caseapp.crypto import kdf  # noqa: E402
+from caseapp.domain import consent  # noqa: E402
 from caseapp.services import profiles  # noqa: E402
+from caseapp.services.cases import CaseService  # noqa: E402
+from caseapp.services.consent import ConsentService  # noqa: E402
+from caseapp.services.session import Session  # noqa: E402
 
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
 # run("case", "list", ...) -> (exit code, stdout, stderr) of the command line, in-process.
@@ -52,3 +56,31 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
         return code, out, err
 
     return _run
+
+
+def open_as(role: str, name: str | None = None) -> Session:
+    """Create a profile for a user of ``role`` (floor KDF, fast) and unlock it."""
+    profiles.create_profile(name or role, PASSPHRASE, role=role, params=kdf.FLOOR)
+    return profiles.unlock(name or role, PASSPHRASE)
+
+
+@pytest.fixture
+def caseworker() -> Iterator[Session]:
+    session = open_as("caseworker")
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def manager() -> Iterator[Session]:
+    session = open_as("manager")
+    yield session
+    session.close()
+
+
+def consented_case(session: Session) -> str:
+    """A new case whose person agreed to the interview (screenings need that)."""
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
+    ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
+                                   explanation_version="consent-text-1.0")
+    return case_id

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import open_as
 
 from caseapp.cli.main import main
 from caseapp.crypto import kdf
@@ -21,25 +21,6 @@ PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
 RESEARCH = Path("/work/shared/domain/RESEARCH.md")
 HEADER = ("key,name,org_type,services,province,district,accepts_sex,accepts_age,open_24h,"
           "phone,contact,evidence,notes\n")
-
-
-def _open(name: str, role: str) -> Session:
-    profiles.create_profile(name, PASSPHRASE, role=role, params=kdf.FLOOR)
-    return profiles.unlock(name, PASSPHRASE)
-
-
-@pytest.fixture
-def manager() -> Iterator[Session]:
-    s = _open("maryam", "manager")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def caseworker() -> Iterator[Session]:
-    s = _open("alice", "caseworker")
-    yield s
-    s.close()
 
 
 def test_add_validates_every_field(caseworker: Session) -> None:
@@ -164,7 +145,7 @@ def test_export_import_round_trip(manager: Session, tmp_path: Path) -> None:
     # And imported into another profile it yields the same directory.
     path = tmp_path / "directory.csv"
     path.write_text(exported, encoding="utf-8")
-    other = _open("bilal", "administrator")
+    other = open_as("administrator", "bilal")
     try:
         copy = DirectoryService(other)
         assert copy.import_csv(path).created == len(rows)

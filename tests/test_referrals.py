@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from caseapp.crypto import kdf
 from caseapp.domain import consent
 from caseapp.domain import referrals as rules
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
-from caseapp.services import profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.directory import DirectoryService
@@ -22,25 +18,6 @@ from caseapp.services.referrals import (
 from caseapp.services.session import Session
 
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
-
-
-def _open(name: str, role: str) -> Session:
-    profiles.create_profile(name, PASSPHRASE, role=role, params=kdf.FLOOR)
-    return profiles.unlock(name, PASSPHRASE)
-
-
-@pytest.fixture
-def caseworker() -> Iterator[Session]:
-    s = _open("alice", "caseworker")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def manager() -> Iterator[Session]:
-    s = _open("maryam", "manager")
-    yield s
-    s.close()
 
 
 def setup_case(session: Session) -> tuple[str, str, str]:

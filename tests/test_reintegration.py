@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import consented_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caseapp.crypto import kdf
-from caseapp.domain import consent
 from caseapp.domain import reintegration as rss
 from caseapp.errors import ValidationError
-from caseapp.services import profiles
 from caseapp.services.cases import CaseService
-from caseapp.services.consent import ConsentRequired, ConsentService
+from caseapp.services.consent import ConsentRequired
 from caseapp.services.reintegration import (
     ASSESSMENT,
     AlreadySuperseded,
@@ -491,23 +488,11 @@ def test_scores_stay_in_range(data: st.DataObject) -> None:
 
 # --- the service ---------------------------------------------------------------------------
 
-def open_as(role: str) -> Session:
-    profiles.create_profile(role, PASSPHRASE, role=role, params=kdf.FLOOR)
-    return profiles.unlock(role, PASSPHRASE)
-
-
 @pytest.fixture
-def session() -> Iterator[Session]:
-    s = open_as("caseworker")
-    yield s
-    s.close()
+def session(caseworker: Session) -> Session:
+    return caseworker
 
 
-def consented_case(session: Session) -> str:
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
-    ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
-                                   explanation_version="consent-text-1.0")
-    return case_id
 
 
 BASELINE = {"eco_work": "no", "eco_debt": "unmanageable", "soc_housing": "partly",

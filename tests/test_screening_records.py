@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from conftest import consented_case
 
-from caseapp.crypto import kdf
 from caseapp.domain import consent, screening
 from caseapp.errors import FieldErrors, PermissionDenied
-from caseapp.services import profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.screenings import ScreeningService
@@ -24,30 +21,11 @@ INDICATED = {"dr_nature_job_location_employer": "yes", "dr_wages": "yes",
              "cd_threat_violence": {"answer": "yes", "note": "threatened at the kiln"}}
 
 
-def open_as(role: str) -> Session:
-    profiles.create_profile(role, PASSPHRASE, role=role, params=kdf.FLOOR)
-    return profiles.unlock(role, PASSPHRASE)
-
-
 @pytest.fixture
-def session() -> Iterator[Session]:
-    s = open_as("caseworker")
-    yield s
-    s.close()
+def session(caseworker: Session) -> Session:
+    return caseworker
 
 
-@pytest.fixture
-def manager() -> Iterator[Session]:
-    s = open_as("manager")
-    yield s
-    s.close()
-
-
-def consented_case(session: Session) -> str:
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
-    ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
-                                   explanation_version="consent-text-1.0")
-    return case_id
 
 
 def test_submission_needs_interview_consent(session: Session) -> None:
