@@ -1,8 +1,17 @@
-"""Shared fixtures: every test gets its own empty CASEAPP_HOME; Qt runs headless."""
+"""Shared fixtures: every test gets its own empty CASEAPP_HOME; Qt runs headless.
+
+One way to get a profile in a test: ``open_profile(role, name=None)`` (an unlocked session),
+``cli_profile(role, name=None)`` (the profile on disk plus the ``--profile`` and
+``--passphrase-file`` arguments for the command line), or the ``caseworker``,
+``border_officer``, ``manager`` and ``administrator`` fixtures. Each copies a template profile
+made once per test session into the test's own CASEAPP_HOME. Tests about creating profiles,
+keyslots, the KDF, back-off or rotation create their profiles themselves.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +30,9 @@ from caseapp.services.session import Session  # noqa: E402
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
 # run("case", "list", ...) -> (exit code, stdout, stderr) of the command line, in-process.
 Run = Callable[..., tuple[int, str, str]]
+OpenProfile = Callable[..., Session]
+CliProfile = Callable[..., list[str | Path]]
+NewProfile = Callable[..., profiles.ProfilePaths]
 
 
 @pytest.fixture(autouse=True)
@@ -31,17 +43,119 @@ def caseapp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+class ProfileTemplates:
+    """Profiles made with ``profiles.create_profile`` (floor KDF) once per test session, one
+    per role and per how many of that role a single test needs, so that two profiles in one
+    test never share a device id. Tests get copies: a copy shares the template's device id,
+    keys and recovery code, which is harmless as every test has its own folder."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.made: dict[tuple[str, int], profiles.CreatedProfile] = {}
+        # Argon2 outputs for the templates' keyslots, (secret, salt, params) -> key. Argon2 is
+        # a pure function, so answering a copy's unlock from here runs every other step of
+        # the unlock (back-off, AES-GCM unwrap, audit) while skipping its 0.3 s.
+        self.derived: dict[tuple[bytes, bytes, kdf.Argon2Params], bytes] = {}
+
+    def template(self, role: str, index: int) -> profiles.CreatedProfile:
+        if (role, index) not in self.made:
+            real = kdf.derive
+
+            def recording(secret: bytes, salt: bytes, params: kdf.Argon2Params) -> bytes:
+                key = real(secret, salt, params)
+                self.derived[(secret, salt, params)] = key
+                return key
+
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("CASEAPP_HOME", str(self.base / f"{role}-{index}"))
+                mp.setattr(kdf, "derive", recording)
+                self.made[(role, index)] = profiles.create_profile(
+                    role, PASSPHRASE, role=role, params=kdf.FLOOR)
+        return self.made[(role, index)]
+
+    def derive(self, secret: bytes, salt: bytes, params: kdf.Argon2Params,
+               real: Callable[[bytes, bytes, kdf.Argon2Params], bytes]) -> bytes:
+        known = self.derived.get((secret, salt, params))
+        return known if known is not None else real(secret, salt, params)
+
+
+@pytest.fixture(scope="session")
+def profile_templates(tmp_path_factory: pytest.TempPathFactory) -> ProfileTemplates:
+    return ProfileTemplates(tmp_path_factory.mktemp("profile-templates"))
+
+
 @pytest.fixture
-def make_profile() -> Callable[..., tuple[profiles.CreatedProfile, str]]:
-    """``make_profile(name="alice", passphrase=PASSPHRASE, **kwargs)`` creates a profile with
-    the floor KDF parameters (fast) and returns ``(created, passphrase)``."""
+def new_profile(profile_templates: ProfileTemplates, monkeypatch: pytest.MonkeyPatch
+                ) -> NewProfile:
+    """``new_profile(role="administrator", name=None)`` puts a copy of the role's template
+    into this test's CASEAPP_HOME under ``name`` (default: the role) and returns its paths.
+    While the test runs, unlocking a copy with PASSPHRASE skips recomputing Argon2; any other
+    secret, and every new or rotated keyslot, runs the real KDF."""
+    real = kdf.derive
+    monkeypatch.setattr(kdf, "derive", lambda secret, salt, params:
+                        profile_templates.derive(secret, salt, params, real))
+    used: dict[str, int] = {}
 
-    def _make(name: str = "alice", passphrase: str = PASSPHRASE,
-              **kwargs: object) -> tuple[profiles.CreatedProfile, str]:
-        kwargs.setdefault("params", kdf.FLOOR)
-        return profiles.create_profile(name, passphrase, **kwargs), passphrase  # type: ignore[arg-type]
+    def _new(role: str = "administrator", name: str | None = None) -> profiles.ProfilePaths:
+        index = used.get(role, 0)
+        used[role] = index + 1
+        created = profile_templates.template(role, index)
+        paths = profiles.paths(name or role)
+        shutil.copytree(created.folder, paths.folder)
+        return paths
 
-    return _make
+    return _new
+
+
+@pytest.fixture
+def open_profile(new_profile: NewProfile) -> Iterator[OpenProfile]:
+    """``open_profile(role="administrator", name=None)``: a new profile of that role,
+    unlocked with ``profiles.unlock`` (so it holds an unlock audit event); locked at the end."""
+    sessions: list[Session] = []
+
+    def _open(role: str = "administrator", name: str | None = None) -> Session:
+        paths = new_profile(role, name)
+        session = profiles.unlock(paths.name, PASSPHRASE)
+        sessions.append(session)
+        return session
+
+    yield _open
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
+def cli_profile(new_profile: NewProfile, tmp_path: Path) -> CliProfile:
+    """``cli_profile(role="administrator", name=None)``: a new profile on disk and the
+    arguments that open it from the command line (the passphrase in a file in tmp_path)."""
+
+    def _cli(role: str = "administrator", name: str | None = None) -> list[str | Path]:
+        paths = new_profile(role, name)
+        secret = tmp_path / f"{paths.name}.pass"
+        secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
+        return ["--profile", paths.name, "--passphrase-file", secret]
+
+    return _cli
+
+
+@pytest.fixture
+def caseworker(open_profile: OpenProfile) -> Session:
+    return open_profile("caseworker")
+
+
+@pytest.fixture
+def border_officer(open_profile: OpenProfile) -> Session:
+    return open_profile("border_officer")
+
+
+@pytest.fixture
+def manager(open_profile: OpenProfile) -> Session:
+    return open_profile("manager")
+
+
+@pytest.fixture
+def administrator(open_profile: OpenProfile) -> Session:
+    return open_profile("administrator")
 
 
 @pytest.fixture
@@ -56,26 +170,6 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
         return code, out, err
 
     return _run
-
-
-def open_as(role: str, name: str | None = None) -> Session:
-    """Create a profile for a user of ``role`` (floor KDF, fast) and unlock it."""
-    profiles.create_profile(name or role, PASSPHRASE, role=role, params=kdf.FLOOR)
-    return profiles.unlock(name or role, PASSPHRASE)
-
-
-@pytest.fixture
-def caseworker() -> Iterator[Session]:
-    session = open_as("caseworker")
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def manager() -> Iterator[Session]:
-    session = open_as("manager")
-    yield session
-    session.close()
 
 
 def consented_case(session: Session) -> str:

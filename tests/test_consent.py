@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from caseapp.crypto import kdf
 from caseapp.domain import consent
 from caseapp.errors import FieldErrors
-from caseapp.services import profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.session import Session
 
-PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
 HOUR = 3_600_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 
 @pytest.fixture
-def session() -> Iterator[Session]:
-    profiles.create_profile("alice", PASSPHRASE, role="caseworker", params=kdf.FLOOR)
-    s = profiles.unlock("alice", PASSPHRASE)
-    yield s
-    s.close()
+def session(caseworker: Session) -> Session:
+    return caseworker
 
 
 def new_case(session: Session, **person: object) -> str:

@@ -8,16 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import open_as
+from conftest import CliProfile, OpenProfile
 
 from caseapp.cli.main import main
-from caseapp.crypto import kdf
 from caseapp.errors import FieldErrors, PermissionDenied
-from caseapp.services import profiles
 from caseapp.services.directory import CsvErrors, DirectoryService
 from caseapp.services.session import Session
 
-PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
 RESEARCH = Path("/work/shared/domain/RESEARCH.md")
 HEADER = ("key,name,org_type,services,province,district,accepts_sex,accepts_age,open_24h,"
           "phone,contact,evidence,notes\n")
@@ -129,7 +126,8 @@ def test_import_repeated_key_is_an_error(manager: Session) -> None:
     assert [(r, c) for r, c, _p, _x in err.value.problems] == [(3, "key")]
 
 
-def test_export_import_round_trip(manager: Session, tmp_path: Path) -> None:
+def test_export_import_round_trip(manager: Session, open_profile: OpenProfile,
+                                  tmp_path: Path) -> None:
     svc = DirectoryService(manager)
     svc.seed()
     svc.add({"org_Name": "=HYPERLINK(\"x\")", "hfz_Services": ["medical"],
@@ -145,15 +143,11 @@ def test_export_import_round_trip(manager: Session, tmp_path: Path) -> None:
     # And imported into another profile it yields the same directory.
     path = tmp_path / "directory.csv"
     path.write_text(exported, encoding="utf-8")
-    other = open_as("administrator", "bilal")
-    try:
-        copy = DirectoryService(other)
-        assert copy.import_csv(path).created == len(rows)
-        assert copy.export_csv() == exported
-        strip = [{k: v for k, v in e.items() if k != "id"} for e in copy.list()]
-        assert strip == [{k: v for k, v in e.items() if k != "id"} for e in svc.list()]
-    finally:
-        other.close()
+    copy = DirectoryService(open_profile("administrator", "bilal"))
+    assert copy.import_csv(path).created == len(rows)
+    assert copy.export_csv() == exported
+    strip = [{k: v for k, v in e.items() if k != "id"} for e in copy.list()]
+    assert strip == [{k: v for k, v in e.items() if k != "id"} for e in svc.list()]
 
 
 def test_import_and_seed_need_a_manager(caseworker: Session) -> None:
@@ -178,11 +172,9 @@ def test_audit_names_fields_not_values(manager: Session) -> None:
     assert actions == ["organisation_added", "directory_imported", "directory_exported"]
 
 
-def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    profiles.create_profile("maryam", PASSPHRASE, role="manager", params=kdf.FLOOR)
-    secret = tmp_path / "pass"
-    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
-    base = ["--profile", "maryam", "--passphrase-file", str(secret)]
+def test_cli(cli_profile: CliProfile, tmp_path: Path,
+             capsys: pytest.CaptureFixture[str]) -> None:
+    base = [str(a) for a in cli_profile("manager", "maryam")]
     assert main(["directory", "seed", *base]) == 0
     assert "created" in capsys.readouterr().out
     assert main(["directory", "list", *base, "--service", "legal_aid", "--json"]) == 0

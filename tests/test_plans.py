@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from caseapp.crypto import kdf
 from caseapp.domain import referrals as rules
 from caseapp.errors import FieldErrors, NotFound, ValidationError
-from caseapp.services import profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.plans import PlanService
 from caseapp.services.session import Session
 
-PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
-
 
 @pytest.fixture
-def session() -> Iterator[Session]:
-    profiles.create_profile("alice", PASSPHRASE, role="caseworker", params=kdf.FLOOR)
-    s = profiles.unlock("alice", PASSPHRASE)
-    yield s
-    s.close()
+def session(caseworker: Session) -> Session:
+    return caseworker
 
 
 def new_case(session: Session, name: str = "Ayesha") -> str:
