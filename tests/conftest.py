@@ -10,6 +10,7 @@ keyslots, the KDF, back-off or rotation create their profiles themselves.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -73,10 +74,34 @@ class ProfileTemplates:
                     role, PASSPHRASE, role=role, params=kdf.FLOOR)
         return self.made[(role, index)]
 
-    def derive(self, secret: bytes, salt: bytes, params: kdf.Argon2Params,
-               real: Callable[[bytes, bytes, kdf.Argon2Params], bytes]) -> bytes:
-        known = self.derived.get((secret, salt, params))
-        return known if known is not None else real(secret, salt, params)
+    def answer_argon2(self, mp: pytest.MonkeyPatch) -> None:
+        """Until ``mp`` is undone, unlocking a copy with PASSPHRASE skips recomputing Argon2;
+        any other secret, and every new or rotated keyslot, runs the real KDF."""
+        real = kdf.derive
+
+        def derive(secret: bytes, salt: bytes, params: kdf.Argon2Params) -> bytes:
+            known = self.derived.get((secret, salt, params))
+            return known if known is not None else real(secret, salt, params)
+
+        mp.setattr(kdf, "derive", derive)
+
+    def copy(self, role: str, name: str | None = None, index: int = 0
+             ) -> profiles.ProfilePaths:
+        """A copy of template ``(role, index)`` in $CASEAPP_HOME, named ``name`` (default:
+        the role)."""
+        paths = profiles.paths(name or role)
+        shutil.copytree(self.template(role, index).folder, paths.folder)
+        return paths
+
+    @contextlib.contextmanager
+    def opened(self, home: Path, role: str = "administrator") -> Iterator[Session]:
+        """For module-scoped fixtures: a copy in ``home``, unlocked while the block runs."""
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("CASEAPP_HOME", str(home))
+            self.answer_argon2(mp)
+            paths = self.copy(role)
+            with profiles.unlock(paths.name, PASSPHRASE) as session:
+                yield session
 
 
 @pytest.fixture(scope="session")
@@ -89,20 +114,15 @@ def new_profile(profile_templates: ProfileTemplates, monkeypatch: pytest.MonkeyP
                 ) -> NewProfile:
     """``new_profile(role="administrator", name=None)`` puts a copy of the role's template
     into this test's CASEAPP_HOME under ``name`` (default: the role) and returns its paths.
-    While the test runs, unlocking a copy with PASSPHRASE skips recomputing Argon2; any other
-    secret, and every new or rotated keyslot, runs the real KDF."""
-    real = kdf.derive
-    monkeypatch.setattr(kdf, "derive", lambda secret, salt, params:
-                        profile_templates.derive(secret, salt, params, real))
+    A second profile of the same role in one test is copied from a second template, so it
+    has its own device id and keys."""
+    profile_templates.answer_argon2(monkeypatch)
     used: dict[str, int] = {}
 
     def _new(role: str = "administrator", name: str | None = None) -> profiles.ProfilePaths:
         index = used.get(role, 0)
         used[role] = index + 1
-        created = profile_templates.template(role, index)
-        paths = profiles.paths(name or role)
-        shutil.copytree(created.folder, paths.folder)
-        return paths
+        return profile_templates.copy(role, name, index)
 
     return _new
 

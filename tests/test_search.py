@@ -9,14 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from conftest import ProfileTemplates
 
-from caseapp.crypto import kdf
 from caseapp.domain import names
-from caseapp.services import demo, profiles
+from caseapp.services import demo
 from caseapp.services.cases import CaseService
 from caseapp.services.session import Session
-
-PASSPHRASE = "river lamp seven orchard"
 
 MUHAMMAD_ALI = {
     "prs_FirstName": "Muhammad", "prs_SecondName": "Ali", "hfz_NameUrdu": "محمد علی",
@@ -40,22 +38,16 @@ class Caseload:
 
 
 @pytest.fixture(scope="module")
-def caseload(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Caseload]:
+def caseload(tmp_path_factory: pytest.TempPathFactory,
+             profile_templates: ProfileTemplates) -> Iterator[Caseload]:
     """200 synthetic cases plus the people we look for, shared by the read-only tests."""
-    home = tmp_path_factory.mktemp("search-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CASEAPP_HOME", str(home))
-        profiles.create_profile("searcher", PASSPHRASE, params=kdf.FLOOR)
-        session = profiles.unlock("searcher", PASSPHRASE)
-        try:
-            ids = demo.fill(session, 200)
-            service = CaseService(session)
-            ali = service.create(dict(MUHAMMAD_ALI))
-            kulsoom = service.create(dict(KULSOOM))
-            number = service.show(ali)["hfz_CaseNumber"]
-            yield Caseload(session, service, ids, ali, number, kulsoom)
-        finally:
-            session.close()
+    with profile_templates.opened(tmp_path_factory.mktemp("search-home")) as session:
+        ids = demo.fill(session, 200)
+        service = CaseService(session)
+        ali = service.create(dict(MUHAMMAD_ALI))
+        kulsoom = service.create(dict(KULSOOM))
+        number = service.show(ali)["hfz_CaseNumber"]
+        yield Caseload(session, service, ids, ali, number, kulsoom)
 
 
 def found(caseload: Caseload, query: str) -> list[str]:
@@ -149,21 +141,20 @@ def test_search_results_carry_what_a_list_shows(caseload: Caseload) -> None:
         caseload.ali, caseload.ali_number, "Muhammad Ali", "محمد علی", "intake")
 
 
-def test_deleted_records_are_not_found() -> None:
-    profiles.create_profile("deleter", PASSPHRASE, params=kdf.FLOOR)
-    with profiles.unlock("deleter", PASSPHRASE) as session:
-        demo.fill(session, 50)
-        service = CaseService(session)
-        case_id = service.create(dict(MUHAMMAD_ALI))
-        other = service.create({"prs_FirstName": "Muhammad", "prs_SecondName": "Ali",
-                                "hfz_Aliases": ["Chhotu"]})
-        assert {case_id, other} <= {h.id for h in service.search("Muhammad Ali")}
-        with session.write():
-            session.store.delete(case_id)
-        for query in ("Muhammad Ali", "محمد علی", "Bhola", "35202-1234567-1"):
-            assert case_id not in [h.id for h in service.search(query)], query
-        assert other in [h.id for h in service.search("Muhammad Ali")]
-        assert case_id not in [c.id for c in service.list(limit=100)]
+def test_deleted_records_are_not_found(administrator: Session) -> None:
+    session = administrator
+    demo.fill(session, 50)
+    service = CaseService(session)
+    case_id = service.create(dict(MUHAMMAD_ALI))
+    other = service.create({"prs_FirstName": "Muhammad", "prs_SecondName": "Ali",
+                            "hfz_Aliases": ["Chhotu"]})
+    assert {case_id, other} <= {h.id for h in service.search("Muhammad Ali")}
+    with session.write():
+        session.store.delete(case_id)
+    for query in ("Muhammad Ali", "محمد علی", "Bhola", "35202-1234567-1"):
+        assert case_id not in [h.id for h in service.search(query)], query
+    assert other in [h.id for h in service.search("Muhammad Ali")]
+    assert case_id not in [c.id for c in service.list(limit=100)]
 
 
 # -- names.skeleton and names.fold ---------------------------------------------------------

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 
-from caseapp.crypto import kdf
-from caseapp.services import duplicates, profiles
+from caseapp.services import duplicates
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
 from caseapp.services.plans import PlanService
 from caseapp.services.referrals import ReferralService
 from caseapp.services.session import Session
 
-PASS = "river lamp seven orchard"
 CANARY = "Qandeelxq"
 
 
@@ -27,27 +25,26 @@ def _no_canary(session: Session) -> None:
         assert CANARY.lower() not in json.dumps(row).lower()
 
 
-def test_views_are_audited_without_values() -> None:
-    profiles.create_profile("viewer", PASS, role="manager", params=kdf.FLOOR)
-    with profiles.unlock("viewer", PASS) as session:
-        cases = CaseService(session)
-        case_id = cases.create({"prs_FirstName": CANARY, "prs_SecondName": "Baloch"})
-        checks = [
-            (lambda: cases.list(), "cases_listed"),
-            (lambda: cases.search(CANARY), "cases_searched"),
-            (lambda: duplicates.find_candidates(session, case_id=case_id),
-             "duplicates_checked"),
-            (lambda: duplicates.all_pairs(session), "duplicates_reviewed"),
-            (lambda: ConsentService(session).current(case_id), "consent_viewed"),
-            (lambda: ReferralService(session).list_for_case(case_id), "referrals_viewed"),
-            (lambda: ReferralService(session).list(), "referrals_listed"),
-            (lambda: PlanService(session).for_case(case_id), "plan_viewed"),
-            (lambda: PlanService(session).follow_ups_due(), "follow_ups_listed"),
-        ]
-        for view, action in checks:
-            before = len(_actions(session))
-            view()
-            after = _actions(session)
-            assert len(after) == before + 1 and after[-1] == action, action
-        _no_canary(session)
-        assert session.verify_audit().ok
+def test_views_are_audited_without_values(manager: Session) -> None:
+    session = manager
+    cases = CaseService(session)
+    case_id = cases.create({"prs_FirstName": CANARY, "prs_SecondName": "Baloch"})
+    checks = [
+        (lambda: cases.list(), "cases_listed"),
+        (lambda: cases.search(CANARY), "cases_searched"),
+        (lambda: duplicates.find_candidates(session, case_id=case_id),
+         "duplicates_checked"),
+        (lambda: duplicates.all_pairs(session), "duplicates_reviewed"),
+        (lambda: ConsentService(session).current(case_id), "consent_viewed"),
+        (lambda: ReferralService(session).list_for_case(case_id), "referrals_viewed"),
+        (lambda: ReferralService(session).list(), "referrals_listed"),
+        (lambda: PlanService(session).for_case(case_id), "plan_viewed"),
+        (lambda: PlanService(session).follow_ups_due(), "follow_ups_listed"),
+    ]
+    for view, action in checks:
+        before = len(_actions(session))
+        view()
+        after = _actions(session)
+        assert len(after) == before + 1 and after[-1] == action, action
+    _no_canary(session)
+    assert session.verify_audit().ok
