@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PASSPHRASE, CliProfile, OpenProfile
 
 from caseapp.cli.main import main
 from caseapp.domain import matching
 from caseapp.errors import NotFound, PermissionDenied, ValidationError
 from caseapp.services import demo, duplicates, profiles
 from caseapp.services.cases import CaseService
-from caseapp.services.session import Session
 
 BORDER: dict[str, Any] = {"prs_FirstName": "Muhammad", "prs_SecondName": "Ali",
                           "prs_Birthdate": "1994-03-10", "prs_Gender": "Masculine",
@@ -22,12 +21,6 @@ BORDER: dict[str, Any] = {"prs_FirstName": "Muhammad", "prs_SecondName": "Ali",
 SHELTER: dict[str, Any] = {"hfz_NameUrdu": "محمد علی", "prs_Birthdate": "1995-01-01",
                            "prs_Gender": "Masculine"}
 CNIC = {"type": "CNIC", "number": "35202-1234567-1", "country": "PK"}
-
-
-def _open(make_profile: Callable[..., Any], role: str = "manager",
-          name: str = "alice") -> Session:
-    created, passphrase = make_profile(name, role=role)
-    return profiles.unlock(created.name, passphrase)
 
 
 # -- pure scoring -------------------------------------------------------------------------
@@ -89,8 +82,8 @@ def test_reasons_hold_no_names_or_numbers() -> None:
 # -- candidates from the index ------------------------------------------------------------
 
 def test_border_and_shelter_cases_found_among_demo_cases(
-        make_profile: Callable[..., Any]) -> None:
-    with _open(make_profile) as session:
+        open_profile: OpenProfile) -> None:
+    with open_profile("manager") as session:
         demo.fill(session, 300)
         service = CaseService(session)
         border = service.create(dict(BORDER))
@@ -106,8 +99,8 @@ def test_border_and_shelter_cases_found_among_demo_cases(
         assert {border, shelter} <= {c.candidate_id for c in unsaved}
 
 
-def test_identical_cnic_found_with_different_names(make_profile: Callable[..., Any]) -> None:
-    with _open(make_profile) as session:
+def test_identical_cnic_found_with_different_names(open_profile: OpenProfile) -> None:
+    with open_profile("manager") as session:
         service = CaseService(session)
         first = service.create({"prs_FirstName": "Rukhsana", "prs_Gender": "Feminine",
                                 "hfz_IdentityDocuments": [CNIC]})
@@ -118,8 +111,8 @@ def test_identical_cnic_found_with_different_names(make_profile: Callable[..., A
         assert found[0].candidate_id == first and found[0].score == 1.0
 
 
-def test_all_pairs_lists_each_pair_once(make_profile: Callable[..., Any]) -> None:
-    with _open(make_profile) as session:
+def test_all_pairs_lists_each_pair_once(open_profile: OpenProfile) -> None:
+    with open_profile("manager") as session:
         service = CaseService(session)
         a = service.create(dict(BORDER))
         b = service.create(dict(SHELTER))
@@ -127,8 +120,8 @@ def test_all_pairs_lists_each_pair_once(make_profile: Callable[..., Any]) -> Non
         assert [(p.case_id, p.candidate_id) for p in pairs] == [(min(a, b), max(a, b))]
 
 
-def test_bad_lookups_are_refused(make_profile: Callable[..., Any]) -> None:
-    with _open(make_profile) as session:
+def test_bad_lookups_are_refused(open_profile: OpenProfile) -> None:
+    with open_profile("manager") as session:
         with pytest.raises(NotFound):
             duplicates.find_candidates(session, case_id="no-such-case")
         with pytest.raises(ValidationError):
@@ -139,13 +132,13 @@ def test_bad_lookups_are_refused(make_profile: Callable[..., Any]) -> None:
 
 # -- merge --------------------------------------------------------------------------------
 
-def test_merge_needs_manager_and_reason(make_profile: Callable[..., Any]) -> None:
-    with _open(make_profile, role="caseworker", name="worker") as session:
+def test_merge_needs_manager_and_reason(open_profile: OpenProfile) -> None:
+    with open_profile("caseworker", "worker") as session:
         service = CaseService(session)
         a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
         with pytest.raises(PermissionDenied):
             duplicates.merge(session, a, b, "Same person, confirmed by interview.")
-    with _open(make_profile, role="manager", name="boss") as session:
+    with open_profile("manager", "boss") as session:
         service = CaseService(session)
         a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
         with pytest.raises(ValidationError):
@@ -156,8 +149,8 @@ def test_merge_needs_manager_and_reason(make_profile: Callable[..., Any]) -> Non
         assert "hfz_MergedInto" not in session.store.get(b).body  # type: ignore[union-attr]
 
 
-def test_merge_keeps_both_records_and_histories(make_profile: Callable[..., Any]) -> None:
-    with _open(make_profile) as session:
+def test_merge_keeps_both_records_and_histories(open_profile: OpenProfile) -> None:
+    with open_profile("manager") as session:
         service = CaseService(session)
         keep = service.create(dict(BORDER))
         gone = service.create({**SHELTER, "hfz_Aliases": ["Ali Bhai"],
@@ -193,20 +186,19 @@ def test_merge_keeps_both_records_and_histories(make_profile: Callable[..., Any]
 
 # -- command line -------------------------------------------------------------------------
 
-def _cli_profile(make_profile: Callable[..., Any], tmp_path: Path) -> tuple[Path, str, str]:
-    created, passphrase = make_profile("cli", role="manager")
-    with profiles.unlock(created.name, passphrase) as session:
+def _cli_profile(cli_profile: CliProfile) -> tuple[Path, str, str]:
+    """A manager's profile "cli" holding the border and shelter cases; its passphrase file."""
+    who = cli_profile("manager", "cli")
+    with profiles.unlock("cli", PASSPHRASE) as session:
         service = CaseService(session)
         a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
-    secret = tmp_path / "pass.txt"
-    secret.write_text(passphrase + "\n", encoding="utf-8")
-    return secret, a, b
+    return Path(who[-1]), a, b
 
 
 def test_cli_json_lists_pairs_with_scores_and_reasons(
-        make_profile: Callable[..., Any], tmp_path: Path,
+        cli_profile: CliProfile,
         capsys: pytest.CaptureFixture[str]) -> None:
-    secret, a, b = _cli_profile(make_profile, tmp_path)
+    secret, a, b = _cli_profile(cli_profile)
     assert main(["duplicates", "--profile", "cli", "--passphrase-file", str(secret),
                  "--json"]) == 0
     pairs = json.loads(capsys.readouterr().out)
@@ -223,29 +215,28 @@ def test_cli_json_lists_pairs_with_scores_and_reasons(
 
 @pytest.mark.parametrize("extra", [["--threshold", "2"], ["--threshold", "high"],
                                    ["--case", "missing"]])
-def test_cli_bad_input_is_one_clear_line(make_profile: Callable[..., Any], tmp_path: Path,
+def test_cli_bad_input_is_one_clear_line(cli_profile: CliProfile,
                                          capsys: pytest.CaptureFixture[str],
                                          extra: list[str]) -> None:
-    secret, _a, _b = _cli_profile(make_profile, tmp_path)
+    secret, _a, _b = _cli_profile(cli_profile)
     code = main(["duplicates", "--profile", "cli", "--passphrase-file", str(secret), *extra])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("caseapp: ") and err.count("\n") == 1
 
 
-def test_cli_wrong_passphrase_fails(make_profile: Callable[..., Any], tmp_path: Path,
+def test_cli_wrong_passphrase_fails(cli_profile: CliProfile, tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    _cli_profile(make_profile, tmp_path)
+    _cli_profile(cli_profile)
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("not the passphrase at all\n", encoding="utf-8")
     assert main(["duplicates", "--profile", "cli", "--passphrase-file", str(wrong)]) != 0
     assert capsys.readouterr().err.startswith("caseapp: ")
 
 
-def test_cli_plain_output_is_one_line_per_pair(make_profile: Callable[..., Any],
-                                               tmp_path: Path,
+def test_cli_plain_output_is_one_line_per_pair(cli_profile: CliProfile,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    secret, a, b = _cli_profile(make_profile, tmp_path)
+    secret, a, b = _cli_profile(cli_profile)
     assert main(["duplicates", "--profile", "cli", "--passphrase-file", str(secret),
                  "--threshold", "0.5"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -255,8 +246,8 @@ def test_cli_plain_output_is_one_line_per_pair(make_profile: Callable[..., Any],
 
 
 def test_caseload_review_finds_the_pair_among_demo_cases(
-        make_profile: Callable[..., Any]) -> None:
-    with _open(make_profile) as session:
+        open_profile: OpenProfile) -> None:
+    with open_profile("manager") as session:
         demo.fill(session, 300, seed=11)
         service = CaseService(session)
         a = service.create(dict(BORDER))
@@ -274,11 +265,11 @@ def test_caseload_review_finds_the_pair_among_demo_cases(
             assert p.candidate_id in ids
 
 
-def test_a_merged_case_is_counted_once_in_exports(make_profile: Callable[..., Any],
+def test_a_merged_case_is_counted_once_in_exports(open_profile: OpenProfile,
                                                   tmp_path: Any) -> None:
     from caseapp.documents import htcds_exchange, statistics
 
-    with _open(make_profile) as session:
+    with open_profile("manager") as session:
         service = CaseService(session)
         trafficking = {"vic_TypeOfExploitation": ["ForcedLabour"]}
         keep = service.create({**BORDER, **trafficking})
