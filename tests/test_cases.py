@@ -9,14 +9,11 @@ import copy
 import hashlib
 import json
 import re
-import shutil
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import OpenProfile
 
-from caseapp.crypto import kdf
 from caseapp.errors import (
     FieldErrors,
     InvalidTransition,
@@ -24,65 +21,17 @@ from caseapp.errors import (
     PermissionDenied,
     ValidationError,
 )
-from caseapp.services import profiles
 from caseapp.services.cases import MAX_ATTACHMENT_BYTES, CaseService
 from caseapp.services.session import Session
-from caseapp.services.session import open_session as open_session_on
-from caseapp.store import database
 from caseapp.store.hlc import Hlc
 
-OpenSession = Callable[..., Session]
-
-PASSPHRASE = "river lamp seven orchard"
 CANARY = "Qzwcanary Vubbleton"  # a value that must never reach the audit table
 CANARY_CNIC = "35202-7777123-4"
 
 
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory
-              ) -> Callable[[str], tuple[Path, bytes]]:
-    """One freshly created profile per role and its database key, made once per module
-    (Argon2 is slow on purpose); each test gets its own copy."""
-    base = tmp_path_factory.mktemp("profile-templates")
-    made: dict[str, tuple[Path, bytes]] = {}
-
-    def _template(role: str) -> tuple[Path, bytes]:
-        if role not in made:
-            name = role.replace("_", "-")
-            with pytest.MonkeyPatch.context() as mp:
-                mp.setenv("CASEAPP_HOME", str(base / role))
-                created = profiles.create_profile(name, PASSPHRASE, role=role,
-                                                  params=kdf.FLOOR)
-                with profiles.unlock(name, PASSPHRASE) as unlocked:
-                    key = unlocked.db_key
-            made[role] = (created.folder, key)
-        return made[role]
-
-    return _template
-
-
 @pytest.fixture
-def open_session(templates: Callable[[str], tuple[Path, bytes]]) -> Iterator[OpenSession]:
-    """``open_session(role)`` gives a new profile of that role, open (unlocking with the
-    passphrase is tested elsewhere; here the saved database key skips Argon2)."""
-    sessions: list[Session] = []
-
-    def _open(role: str = "administrator") -> Session:
-        folder, key = templates(role)
-        paths = profiles.paths(role.replace("_", "-"))
-        shutil.copytree(folder, paths.folder)
-        session = open_session_on(database.open_database(paths.database, key), paths, key)
-        sessions.append(session)
-        return session
-
-    yield _open
-    for session in sessions:
-        session.close()
-
-
-@pytest.fixture
-def session(open_session: OpenSession) -> Session:
-    return open_session("administrator")
+def session(administrator: Session) -> Session:
+    return administrator
 
 
 def document(**extra: Any) -> dict[str, Any]:
@@ -451,8 +400,8 @@ LIFECYCLE = ["screening", "identification", "assistance_plan", "referral",
 
 
 @pytest.mark.parametrize("role", ["caseworker", "manager", "administrator"])
-def test_the_whole_lifecycle(open_session: OpenSession, role: str) -> None:
-    session = open_session(role)
+def test_the_whole_lifecycle(open_profile: OpenProfile, role: str) -> None:
+    session = open_profile(role)
     service = CaseService(session)
     case_id = service.create(document())
     for stage in LIFECYCLE:
@@ -508,9 +457,9 @@ def _at_stage(service: CaseService, path: list[str]) -> str:
     ("border_officer", ["closed"], "intake"),
     ("manager", ["closed"], "screening"),                     # re-open goes to intake
 ])
-def test_refused_transitions(open_session: OpenSession, role: str, path: list[str],
+def test_refused_transitions(open_profile: OpenProfile, role: str, path: list[str],
                              target: str) -> None:
-    session = open_session(role)
+    session = open_profile(role)
     service = CaseService(session)
     case_id = _at_stage(service, path)
     before = counts(session)
@@ -522,8 +471,8 @@ def test_refused_transitions(open_session: OpenSession, role: str, path: list[st
     assert case.body["hfz_Stage"] == (path[-1] if path else "intake")
 
 
-def test_border_officer_moves(open_session: OpenSession) -> None:
-    session = open_session("border_officer")
+def test_border_officer_moves(open_profile: OpenProfile) -> None:
+    session = open_profile("border_officer")
     service = CaseService(session)
     case_id = _at_stage(service, ["screening", "identification", "referral"])
     service.move(case_id, "closed", "Handed over to FIA AHTC Lahore.")
@@ -553,8 +502,8 @@ def test_creating_a_closed_case_needs_a_reason(session: Session) -> None:
 
 
 def test_border_officer_cannot_create_a_case_at_a_stage_they_may_not_enter(
-        open_session: OpenSession) -> None:
-    session = open_session("border_officer")
+        open_profile: OpenProfile) -> None:
+    session = open_profile("border_officer")
     service = CaseService(session)
     before = counts(session)
     with pytest.raises(InvalidTransition):
@@ -565,8 +514,8 @@ def test_border_officer_cannot_create_a_case_at_a_stage_they_may_not_enter(
 
 
 @pytest.mark.parametrize("role", ["manager", "administrator"])
-def test_reopening_is_audited(open_session: OpenSession, role: str) -> None:
-    session = open_session(role)
+def test_reopening_is_audited(open_profile: OpenProfile, role: str) -> None:
+    session = open_profile(role)
     service = CaseService(session)
     case_id = _at_stage(service, ["screening", "closed"])
     head = audit_head(session)
@@ -580,8 +529,8 @@ def test_reopening_is_audited(open_session: OpenSession, role: str) -> None:
 
 # -- permissions ---------------------------------------------------------------------------
 
-def test_caseworker_cannot_record_trafficking_status(open_session: OpenSession) -> None:
-    session = open_session("caseworker")
+def test_caseworker_cannot_record_trafficking_status(open_profile: OpenProfile) -> None:
+    session = open_profile("caseworker")
     service = CaseService(session)
     before = counts(session)
     for field, value in (("vic_TraffickingStatus", "ActualVictimOfTrafficking"),
@@ -604,8 +553,8 @@ def test_caseworker_cannot_record_trafficking_status(open_session: OpenSession) 
 
 
 @pytest.mark.parametrize("role", ["manager", "administrator"])
-def test_manager_records_trafficking_status(open_session: OpenSession, role: str) -> None:
-    session = open_session(role)
+def test_manager_records_trafficking_status(open_profile: OpenProfile, role: str) -> None:
+    session = open_profile(role)
     service = CaseService(session)
     case_id = service.create(document(vic_TraffickingStatus="PossibleVictimOfTrafficking"))
     assert service.update(case_id, {"vic_TraffickingStatus": "ActualVictimOfTrafficking",
@@ -619,9 +568,9 @@ PERPETRATOR = {"per_RoleInProcess": ["RecruiterOrIntermediary"],
 
 
 @pytest.mark.parametrize("role", ["caseworker", "administrator", "manager"])
-def test_perpetrator_fields_refused_outside_law_enforcement(open_session: OpenSession,
+def test_perpetrator_fields_refused_outside_law_enforcement(open_profile: OpenProfile,
                                                             role: str) -> None:
-    session = open_session(role)
+    session = open_profile(role)
     service = CaseService(session)
     before = counts(session)
     with pytest.raises(PermissionDenied):
@@ -634,8 +583,8 @@ def test_perpetrator_fields_refused_outside_law_enforcement(open_session: OpenSe
     assert counts(session) == before
 
 
-def test_border_officer_records_and_sees_perpetrator_context(open_session: OpenSession) -> None:
-    session = open_session("border_officer")
+def test_border_officer_records_and_sees_perpetrator_context(open_profile: OpenProfile) -> None:
+    session = open_profile("border_officer")
     service = CaseService(session)
     case_id = service.create(document(**PERPETRATOR))
     shown = service.show(case_id)
@@ -790,22 +739,16 @@ def test_edits_advance_per_field_clocks(session: Session) -> None:
     assert stored_hlc == str(every[-1])  # the clock survives a restart
 
 
-def test_reopened_case_drops_the_closure_reason_but_history_keeps_it(tmp_path) -> None:
-    from caseapp.crypto import kdf
-    from caseapp.services import profiles as prof
-    from caseapp.services.cases import CaseService as Cases
-
-    prof.create_profile("reopen", "river lamp seven orchard", role="manager",
-                        params=kdf.FLOOR)
-    with prof.unlock("reopen", "river lamp seven orchard") as session:
-        svc = Cases(session)
-        case_id = svc.create({"prs_FirstName": "Nasreen"})
-        svc.move(case_id, "closed", "Returned to family")
-        svc.move(case_id, "intake")
-        assert svc.show(case_id).get("cas_ReasonForCaseClosure") is None
-        reasons = [h["fields"].get("cas_ReasonForCaseClosure")
-                   for h in session.store.history(case_id)]
-        assert "Returned to family" in reasons
+def test_reopened_case_drops_the_closure_reason_but_history_keeps_it(manager: Session) -> None:
+    session = manager
+    svc = CaseService(session)
+    case_id = svc.create({"prs_FirstName": "Nasreen"})
+    svc.move(case_id, "closed", "Returned to family")
+    svc.move(case_id, "intake")
+    assert svc.show(case_id).get("cas_ReasonForCaseClosure") is None
+    reasons = [h["fields"].get("cas_ReasonForCaseClosure")
+               for h in session.store.history(case_id)]
+    assert "Returned to family" in reasons
 
 
 def test_vault_file_is_readable_by_its_owner_only() -> None:
@@ -820,34 +763,24 @@ def test_vault_file_is_readable_by_its_owner_only() -> None:
         assert mode & 0o077 == 0, (name, oct(mode))
 
 
-def test_an_edit_cannot_leave_a_person_without_a_name_or_a_case_without_tracks() -> None:
-    from caseapp.crypto import kdf
-    from caseapp.errors import FieldErrors
-    from caseapp.services import profiles as prof
-    from caseapp.services.cases import CaseService as Cases
-
-    prof.create_profile("names", "river lamp seven orchard", params=kdf.FLOOR)
-    with prof.unlock("names", "river lamp seven orchard") as session:
-        svc = Cases(session)
-        case_id = svc.create({"prs_FirstName": "Shazia", "hfz_NameUrdu": "شازیہ"})
-        outbox = session.store.pending_changes()
-        with pytest.raises(FieldErrors):
-            svc.update(case_id, {"prs_FirstName": None, "hfz_NameUrdu": None})
-        with pytest.raises(FieldErrors):
-            svc.update(case_id, {"hfz_Tracks": None})
-        with pytest.raises(FieldErrors):
-            svc.create({"prs_FirstName": "Kiran", "hfz_Tracks": None})
-        assert session.store.pending_changes() == outbox
-        assert svc.update(case_id, {"prs_FirstName": None}) == ["prs_FirstName"]  # Urdu stays
+def test_an_edit_cannot_leave_a_person_without_a_name_or_a_case_without_tracks(
+        session: Session) -> None:
+    svc = CaseService(session)
+    case_id = svc.create({"prs_FirstName": "Shazia", "hfz_NameUrdu": "شازیہ"})
+    outbox = session.store.pending_changes()
+    with pytest.raises(FieldErrors):
+        svc.update(case_id, {"prs_FirstName": None, "hfz_NameUrdu": None})
+    with pytest.raises(FieldErrors):
+        svc.update(case_id, {"hfz_Tracks": None})
+    with pytest.raises(FieldErrors):
+        svc.create({"prs_FirstName": "Kiran", "hfz_Tracks": None})
+    assert session.store.pending_changes() == outbox
+    assert svc.update(case_id, {"prs_FirstName": None}) == ["prs_FirstName"]  # Urdu stays
 
 
-def test_a_locked_session_holds_no_keys() -> None:
-    from caseapp.crypto import kdf
+def test_a_locked_session_holds_no_keys(session: Session) -> None:
     from caseapp.errors import ProfileError
-    from caseapp.services import profiles as prof
 
-    prof.create_profile("locked", "river lamp seven orchard", params=kdf.FLOOR)
-    session = prof.unlock("locked", "river lamp seven orchard")
     session.close()
     assert session.db_key == b"" and session.sign_key is None and session.audit.key is None
     with pytest.raises(ProfileError):
