@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
+from conftest import CliProfile, NewProfile, Run
 
 from caseapp.crypto import kdf
 from caseapp.i18n import translations_dir
@@ -60,11 +60,9 @@ def secret(files: Callable[[str, str | bytes], Path]) -> Path:
 
 
 @pytest.fixture
-def alice(run: Run, secret: Path) -> list[str | Path]:
-    """A profile made with ``profile create``; returns its profile arguments."""
-    code, _out, err = run("profile", "create", "--name", "alice", "--passphrase-file", secret)
-    assert (code, err) == (0, "")
-    return ["--profile", "alice", "--passphrase-file", secret]
+def alice(cli_profile: CliProfile) -> list[str | Path]:
+    """An administrator's profile named alice; returns its profile arguments."""
+    return cli_profile("administrator", "alice")
 
 
 def create_case(run: Run, files: Callable[[str, str | bytes], Path], who: list[str | Path],
@@ -104,10 +102,10 @@ def test_profile_create_prints_a_recovery_code(run: Run, secret: Path,
         assert (session.role, session.user["name"]) == ("caseworker", "Bushra Akhtar")
 
 
-def test_profile_list(run: Run, secret: Path) -> None:
+def test_profile_list(run: Run, new_profile: NewProfile) -> None:
     assert run("profile", "list") == (0, "", "")
-    for name in ("zara", "amir", "m.khan"):
-        assert run("profile", "create", "--name", name, "--passphrase-file", secret)[0] == 0
+    for name, role in (("zara", "caseworker"), ("amir", "manager"), ("m.khan", "border_officer")):
+        new_profile(role, name)
     assert run("profile", "list") == (0, "amir\nm.khan\nzara\n", "")
 
 
@@ -251,11 +249,8 @@ def test_audit_verify(run: Run, alice: list[str | Path],
     assert re.match(r"Audit chain intact: \d+ events\.", out)
 
 
-def test_audit_verify_needs_the_permission(run: Run, secret: Path) -> None:
-    run("profile", "create", "--name", "cw", "--passphrase-file", secret, "--role",
-        "caseworker")
-    err = one_line_error(*run("audit", "verify", "--profile", "cw", "--passphrase-file",
-                              secret))
+def test_audit_verify_needs_the_permission(run: Run, cli_profile: CliProfile) -> None:
+    err = one_line_error(*run("audit", "verify", *cli_profile("caseworker", "cw")))
     assert "role" in err
 
 
