@@ -11,14 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
+from conftest import PASSPHRASE, CliProfile, Run
 
-from caseapp.crypto import kdf
 from caseapp.i18n import set_language
 from caseapp.services import profiles
 from caseapp.services.directory import DirectoryService
 
-PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
 INSTRUMENT = "ilo-ec-adult-labour"
 # Strong deceptive recruitment + strong exploitation + strong coercion, each with a medium.
 INDICATED = {"dr_nature_job_location_employer": "yes", "dr_wages": "yes",
@@ -53,12 +51,6 @@ def write(tmp_path: Path) -> Write:
     return _write
 
 
-def make(name: str, role: str, write: Write) -> list[str | Path]:
-    """A profile with the floor KDF parameters; returns its profile arguments."""
-    profiles.create_profile(name, PASSPHRASE, role=role, params=kdf.FLOOR)
-    return ["--profile", name, "--passphrase-file", write(f"{name}.pass", PASSPHRASE + "\n")]
-
-
 def add_org(profile: str, name: str, service: str) -> str:
     with profiles.unlock(profile, PASSPHRASE) as session:
         return DirectoryService(session).add({"org_Name": name, "org_Type": "NGO",
@@ -90,8 +82,8 @@ def new_case(run: Run, write: Write, who: list[str | Path], first_name: str = "A
     return ok(run("case", "create", *who, "--json", path)).strip()
 
 
-def test_full_journey(run: Run, write: Write) -> None:
-    me = make("maryam", "manager", write)
+def test_full_journey(run: Run, write: Write, cli_profile: CliProfile) -> None:
+    me = cli_profile("manager", "maryam")
     shelter = add_org("maryam", "Dar-ul-Aman Lahore", "shelter")
     case_id = new_case(run, write, me)
 
@@ -207,8 +199,8 @@ def test_full_journey(run: Run, write: Write) -> None:
     assert doc["cas_ReasonForCaseClosure"] == "Returned home safely"
 
 
-def test_consent_withdraw(run: Run, write: Write) -> None:
-    me = make("alice", "caseworker", write)
+def test_consent_withdraw(run: Run, write: Write, cli_profile: CliProfile) -> None:
+    me = cli_profile("caseworker", "alice")
     case_id = new_case(run, write, me)
     first = ok(run("consent", "record", *me, "--case", case_id, "--purpose",
                    "follow_up_contact", "--granted", "--explanation-version", "v1")).strip()
@@ -226,8 +218,9 @@ def test_consent_withdraw(run: Run, write: Write) -> None:
                            "--json"))["entries"]) == 2
 
 
-def test_child_consent_needs_assent_and_guardian(run: Run, write: Write) -> None:
-    me = make("alice", "caseworker", write)
+def test_child_consent_needs_assent_and_guardian(run: Run, write: Write,
+                                                 cli_profile: CliProfile) -> None:
+    me = cli_profile("caseworker", "alice")
     path = write("child.json", {"prs_FirstName": "Zainab", "prs_Birthdate": "2016-03-01"})
     case_id = ok(run("case", "create", *me, "--json", path)).strip()
     base = ["consent", "record", *me, "--case", case_id, "--purpose", "interview", "--granted",
@@ -241,8 +234,9 @@ def test_child_consent_needs_assent_and_guardian(run: Run, write: Write) -> None
     assert entry["guardian_relationship"] == "mother"
 
 
-def test_bad_input_is_one_line_and_stores_nothing(run: Run, write: Write) -> None:
-    me = make("alice", "caseworker", write)
+def test_bad_input_is_one_line_and_stores_nothing(run: Run, write: Write,
+                                                  cli_profile: CliProfile) -> None:
+    me = cli_profile("caseworker", "alice")
     shelter = add_org("alice", "Dar-ul-Aman Lahore", "shelter")
     case_id = new_case(run, write, me)
 
@@ -337,8 +331,8 @@ def test_bad_input_is_one_line_and_stores_nothing(run: Run, write: Write) -> Non
         "plan": [], "services": [], "follow_ups": []}
 
 
-def test_manager_override_is_recorded(run: Run, write: Write) -> None:
-    me = make("maryam", "manager", write)
+def test_manager_override_is_recorded(run: Run, write: Write, cli_profile: CliProfile) -> None:
+    me = cli_profile("manager", "maryam")
     shelter = add_org("maryam", "Dar-ul-Aman Lahore", "shelter")
     case_id = new_case(run, write, me)
     referral = ok(run("referral", "create", *me, "--case", case_id, "--org", shelter,
@@ -354,8 +348,8 @@ def test_manager_override_is_recorded(run: Run, write: Write) -> None:
                        "--json"))["hfz_Status"] == "withdrawn"
 
 
-def test_merge(run: Run, write: Write) -> None:
-    me = make("maryam", "manager", write)
+def test_merge(run: Run, write: Write, cli_profile: CliProfile) -> None:
+    me = cli_profile("manager", "maryam")
     keep = new_case(run, write, me, "Shabnam")
     dup = new_case(run, write, me, "Shabnum")
     err = one_line_error(run("merge", keep, dup, *me))
@@ -365,15 +359,15 @@ def test_merge(run: Run, write: Write) -> None:
     assert ok_json(run("case", "show", dup, *me, "--json"))["hfz_MergedInto"] == keep
     assert ok_json(run("case", "show", keep, *me, "--json"))["hfz_MergedFrom"] == [dup]
 
-    worker = make("alice", "caseworker", write)
+    worker = cli_profile("caseworker", "alice")
     a = new_case(run, write, worker, "Bilal")
     b = new_case(run, write, worker, "Bilaal")
     err = one_line_error(run("merge", a, b, *worker, "--reason", "same"))
     assert "Only a manager or an administrator may merge cases." in err
 
 
-def test_messages_are_translated(run: Run, write: Write) -> None:
-    me = make("alice", "caseworker", write)
+def test_messages_are_translated(run: Run, write: Write, cli_profile: CliProfile) -> None:
+    me = cli_profile("caseworker", "alice")
     case_id = new_case(run, write, me)
     code, out, err = run("--lang", "ur", "case", "move", case_id, *me, "--to", "screening")
     assert (code, err) == (0, "")
