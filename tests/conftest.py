@@ -11,6 +11,7 @@ keyslots, the KDF, back-off or rotation create their profiles themselves.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -33,7 +34,7 @@ PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
 Run = Callable[..., tuple[int, str, str]]
 OpenProfile = Callable[..., Session]
 CliProfile = Callable[..., list[str | Path]]
-NewProfile = Callable[..., profiles.ProfilePaths]
+NewProfile = Callable[..., profiles.CreatedProfile]
 
 
 @pytest.fixture(autouse=True)
@@ -86,12 +87,13 @@ class ProfileTemplates:
         mp.setattr(kdf, "derive", derive)
 
     def copy(self, role: str, name: str | None = None, index: int = 0
-             ) -> profiles.ProfilePaths:
+             ) -> profiles.CreatedProfile:
         """A copy of template ``(role, index)`` in $CASEAPP_HOME, named ``name`` (default:
-        the role)."""
+        the role); its recovery code, user and device are the template's."""
+        template = self.template(role, index)
         paths = profiles.paths(name or role)
-        shutil.copytree(self.template(role, index).folder, paths.folder)
-        return paths
+        shutil.copytree(template.folder, paths.folder)
+        return dataclasses.replace(template, name=paths.name, folder=paths.folder)
 
     @contextlib.contextmanager
     def opened(self, home: Path, role: str = "administrator") -> Iterator[Session]:
@@ -99,8 +101,8 @@ class ProfileTemplates:
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("CASEAPP_HOME", str(home))
             self.answer_argon2(mp)
-            paths = self.copy(role)
-            with profiles.unlock(paths.name, PASSPHRASE) as session:
+            created = self.copy(role)
+            with profiles.unlock(created.name, PASSPHRASE) as session:
                 yield session
 
 
@@ -113,13 +115,14 @@ def profile_templates(tmp_path_factory: pytest.TempPathFactory) -> ProfileTempla
 def new_profile(profile_templates: ProfileTemplates, monkeypatch: pytest.MonkeyPatch
                 ) -> NewProfile:
     """``new_profile(role="administrator", name=None)`` puts a copy of the role's template
-    into this test's CASEAPP_HOME under ``name`` (default: the role) and returns its paths.
+    into this test's CASEAPP_HOME under ``name`` (default: the role) and returns it as
+    ``create_profile`` would (name, folder, recovery code, user and device ids).
     A second profile of the same role in one test is copied from a second template, so it
     has its own device id and keys."""
     profile_templates.answer_argon2(monkeypatch)
     used: dict[str, int] = {}
 
-    def _new(role: str = "administrator", name: str | None = None) -> profiles.ProfilePaths:
+    def _new(role: str = "administrator", name: str | None = None) -> profiles.CreatedProfile:
         index = used.get(role, 0)
         used[role] = index + 1
         return profile_templates.copy(role, name, index)
@@ -134,8 +137,8 @@ def open_profile(new_profile: NewProfile) -> Iterator[OpenProfile]:
     sessions: list[Session] = []
 
     def _open(role: str = "administrator", name: str | None = None) -> Session:
-        paths = new_profile(role, name)
-        session = profiles.unlock(paths.name, PASSPHRASE)
+        created = new_profile(role, name)
+        session = profiles.unlock(created.name, PASSPHRASE)
         sessions.append(session)
         return session
 
@@ -150,10 +153,10 @@ def cli_profile(new_profile: NewProfile, tmp_path: Path) -> CliProfile:
     arguments that open it from the command line (the passphrase in a file in tmp_path)."""
 
     def _cli(role: str = "administrator", name: str | None = None) -> list[str | Path]:
-        paths = new_profile(role, name)
-        secret = tmp_path / f"{paths.name}.pass"
+        created = new_profile(role, name)
+        secret = tmp_path / f"{created.name}.pass"
         secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
-        return ["--profile", paths.name, "--passphrase-file", secret]
+        return ["--profile", created.name, "--passphrase-file", secret]
 
     return _cli
 

@@ -11,11 +11,13 @@ import errno
 import os
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PASSPHRASE as SECRET
+from conftest import NewProfile
 
 from caseapp import fsutil
 from caseapp.crypto.kdf import FLOOR
@@ -25,7 +27,6 @@ from caseapp.services import profiles
 from caseapp.services.session import Session
 from caseapp.store import database
 
-MakeProfile = Callable[..., tuple[profiles.CreatedProfile, str]]
 CANARY = "CANARY-diskfull-ظفر-5b9d"
 OTHER = "copper kettle winter meadow"
 
@@ -79,12 +80,11 @@ def assert_sound(session: Session) -> None:
 
 
 @pytest.fixture
-def session(make_profile: MakeProfile) -> Iterator[Session]:
-    created, passphrase = make_profile()
-    with profiles.unlock(created.name, passphrase) as opened:
-        with opened.write():
-            opened.store.put("case", {"summary": "existing case"}, team=opened.team_id)
-        yield opened
+def session(administrator: Session) -> Session:
+    with administrator.write():
+        administrator.store.put("case", {"summary": "existing case"},
+                                team=administrator.team_id)
+    return administrator
 
 
 def fill_disk(session: Session, spare_pages: int = 0) -> None:
@@ -170,8 +170,8 @@ def test_os_error_inside_a_transaction_becomes_storage_error(session: Session) -
     assert_sound(session)
 
 
-def test_data_survives_a_reopen_after_disk_full(make_profile: MakeProfile) -> None:
-    created, passphrase = make_profile()
+def test_data_survives_a_reopen_after_disk_full(new_profile: NewProfile) -> None:
+    created, passphrase = new_profile(), SECRET
     with profiles.unlock(created.name, passphrase) as session:
         before = snapshot(session)
         fill_disk(session)
@@ -219,8 +219,8 @@ def _check_untouched(created: profiles.CreatedProfile, passphrase: str,
 
 
 @pytest.fixture
-def profile_with_case(make_profile: MakeProfile) -> tuple[profiles.CreatedProfile, str]:
-    created, passphrase = make_profile()
+def profile_with_case(new_profile: NewProfile) -> tuple[profiles.CreatedProfile, str]:
+    created, passphrase = new_profile(), SECRET
     with profiles.unlock(created.name, passphrase) as session, session.write():
         session.store.put("case", {"summary": CANARY}, team=session.team_id)
     return created, passphrase
@@ -289,8 +289,8 @@ def test_remove_slot_on_a_full_disk(profile_with_case: tuple[profiles.CreatedPro
 
 
 def test_lock_drops_the_keys_even_when_the_audit_head_cannot_be_written(
-        make_profile: MakeProfile, monkeypatch: pytest.MonkeyPatch) -> None:
-    created, passphrase = make_profile()
+        new_profile: NewProfile, monkeypatch: pytest.MonkeyPatch) -> None:
+    created, passphrase = new_profile(), SECRET
     session = profiles.unlock(created.name, passphrase)
     with monkeypatch.context() as patch:
         patch.setattr(fsutil, "os", _failing_os("write", errno.ENOSPC))
