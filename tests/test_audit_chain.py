@@ -13,17 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import PASSPHRASE, ProfileTemplates
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.canonical import canonical_json
 from caseapp.cli.main import main
-from caseapp.crypto import kdf
 from caseapp.services import profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.session import Session, open_session
 from caseapp.store import audit, database
 
-PASSPHRASE = "river lamp seven orchard"
 AUDIT_COLUMNS = ("at", "actor", "device", "action", "record_id", "fields", "prev", "hash", "sig")
 
 
@@ -71,21 +70,19 @@ def work(session: Session, cases: int = 3) -> None:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    """A manager's profile after real activity, made once (Argon2 is slow on purpose)."""
-    home = tmp_path_factory.mktemp("audit-template")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CASEAPP_HOME", str(home))
-        created = profiles.create_profile("auditor", PASSPHRASE, role="manager",
-                                          params=kdf.FLOOR)
-        with profiles.unlock("auditor", PASSPHRASE) as session:
-            work(session)
-            key = session.db_key
-    return created.folder, key
+def template(tmp_path_factory: pytest.TempPathFactory,
+             profile_templates: ProfileTemplates) -> tuple[Path, bytes]:
+    """A manager's profile after real activity, made once per module; tests get copies."""
+    with profile_templates.opened(tmp_path_factory.mktemp("audit-template"),
+                                  "manager") as session:
+        work(session)
+        return session.paths.folder, session.db_key
 
 
 @pytest.fixture
-def profile(template: tuple[Path, bytes], tmp_path: Path) -> Profile:
+def profile(template: tuple[Path, bytes], profile_templates: ProfileTemplates,
+            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Profile:
+    profile_templates.answer_argon2(monkeypatch)  # the copy's keyslots are the template's
     folder, key = template
     paths = profiles.paths("auditor")
     shutil.copytree(folder, paths.folder)

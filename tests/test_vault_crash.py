@@ -16,17 +16,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import PASSPHRASE, NewProfile
 
 from caseapp.errors import WrongPassphrase
 from caseapp.services import profiles
 from caseapp.store import database
 
-MakeProfile = Callable[..., tuple[profiles.CreatedProfile, str]]
 NEW_PASSPHRASE = "copper kettle winter meadow"
 CANARY = "CANARY-crash-7c1e"
 REPO = Path(__file__).resolve().parents[1]
@@ -204,11 +203,11 @@ def opens(name: str, secret: str, clock: Clock) -> bool:
 
 
 @pytest.fixture
-def profile_with_case(make_profile: MakeProfile) -> tuple[profiles.CreatedProfile, str]:
-    created, passphrase = make_profile()
-    with profiles.unlock(created.name, passphrase) as session, session.write():
+def profile_with_case(new_profile: NewProfile) -> tuple[profiles.CreatedProfile, str]:
+    created = new_profile()
+    with profiles.unlock(created.name, PASSPHRASE) as session, session.write():
         session.store.put("case", {"summary": CANARY}, team=session.team_id)
-    return created, passphrase
+    return created, PASSPHRASE
 
 
 # -- passphrase change ---------------------------------------------------------------------
