@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PASSPHRASE as OWNER_PASSPHRASE
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -53,6 +54,21 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def make_profile() -> MakeProfile:
+    """``make_profile(name="alice", passphrase=PASSPHRASE, **kwargs)`` runs
+    ``create_profile`` (floor KDF unless ``params`` is given) and returns ``(created,
+    passphrase)``. These tests are about what creating a profile writes, so unlike the
+    rest of the suite they do not start from a copied template."""
+
+    def _make(name: str = "alice", passphrase: str = OWNER_PASSPHRASE,
+              **kwargs: Any) -> tuple[profiles.CreatedProfile, str]:
+        kwargs.setdefault("params", FLOOR)
+        return profiles.create_profile(name, passphrase, **kwargs), passphrase
+
+    return _make
 
 
 def opens(name: str, secret: str, clock: FakeClock) -> bool:
