@@ -370,5 +370,6 @@ def test_rotation_killed_at_random_moments(
         outcomes["old-code" if working[0] == current_code else "new-code"] += 1
         current_code = working[0]
 
-    print(f"seed {seed}: {outcomes}")
+    print(f"seed {seed}: {outcomes}; phases (s): "
+          + ", ".join(f"{k} {v:.3f}" for k, v in phases.items()))
     assert outcomes["killed"] >= 10, outcomes
