@@ -57,6 +57,23 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
+def argon2_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the back-off and erase tests, which try the same wrong secret many times: each
+    distinct (secret, salt, parameters) goes through Argon2 once and its (deterministic)
+    output is reused, so every attempt still runs the whole unlock and fails by
+    authenticated decryption, without 0.3 s of Argon2 each time."""
+    real = kdf.derive
+    known: dict[tuple[bytes, bytes, Argon2Params], bytes] = {}
+
+    def derive(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
+        if (secret, salt, params) not in known:
+            known[(secret, salt, params)] = real(secret, salt, params)
+        return known[(secret, salt, params)]
+
+    monkeypatch.setattr(kdf, "derive", derive)
+
+
+@pytest.fixture
 def make_profile() -> MakeProfile:
     """``make_profile(name="alice", passphrase=PASSPHRASE, **kwargs)`` runs
     ``create_profile`` (floor KDF unless ``params`` is given) and returns ``(created,
@@ -219,7 +236,7 @@ def _backoff_seconds(name: str, secret: str, clock: FakeClock) -> int:
 
 
 def test_backoff_grows_with_consecutive_failures_and_resets(
-        make_profile: MakeProfile, clock: FakeClock) -> None:
+        make_profile: MakeProfile, argon2_once: None, clock: FakeClock) -> None:
     created, passphrase = make_profile()
     wrong = "wrong horse copper basket"
     failed_at: list[int] = []
@@ -265,7 +282,7 @@ def test_backoff_grows_with_consecutive_failures_and_resets(
     assert state["failures"] == 3
 
 
-def test_a_clock_set_back_never_lengthens_the_wait(make_profile: MakeProfile,
+def test_a_clock_set_back_never_lengthens_the_wait(make_profile: MakeProfile, argon2_once: None,
                                                   clock: FakeClock) -> None:
     created, passphrase = make_profile()
     with pytest.raises(WrongPassphrase):
@@ -286,7 +303,7 @@ def test_a_clock_set_back_never_lengthens_the_wait(make_profile: MakeProfile,
         assert session.store.count("user") == 1
 
 
-def test_failed_recovery_codes_count_and_are_audited(make_profile: MakeProfile,
+def test_failed_recovery_codes_count_and_are_audited(make_profile: MakeProfile, argon2_once: None,
                                                      clock: FakeClock) -> None:
     created, _ = make_profile()
     wrong_code = recovery.format_code("1" * 40)
@@ -302,7 +319,8 @@ def test_failed_recovery_codes_count_and_are_audited(make_profile: MakeProfile,
 
 
 def test_changing_the_passphrase_is_no_way_around_the_backoff(
-        make_profile: MakeProfile, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+        make_profile: MakeProfile, argon2_once: None, clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     created, passphrase = make_profile()
     monkeypatch.setattr(profiles, "_now_ms", clock)
     wrong = "wrong horse copper basket"
@@ -330,7 +348,7 @@ def test_changing_the_passphrase_is_no_way_around_the_backoff(
     assert not created.folder.exists()
 
 
-def test_erase_after_n_failures_destroys_the_profile(make_profile: MakeProfile,
+def test_erase_after_n_failures_destroys_the_profile(make_profile: MakeProfile, argon2_once: None,
                                                      clock: FakeClock) -> None:
     created, passphrase = make_profile()
     with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
@@ -361,7 +379,8 @@ def test_erase_after_n_failures_destroys_the_profile(make_profile: MakeProfile,
             profiles.unlock(created.name, secret, now_ms=clock)
 
 
-def test_erase_policy_is_off_by_default(make_profile: MakeProfile, clock: FakeClock) -> None:
+def test_erase_policy_is_off_by_default(make_profile: MakeProfile, argon2_once: None,
+                                        clock: FakeClock) -> None:
     created, passphrase = make_profile()
     failures = 12
     for _ in range(failures):
@@ -375,7 +394,7 @@ def test_erase_policy_is_off_by_default(make_profile: MakeProfile, clock: FakeCl
     assert actions.count("unlock_failed") == failures
 
 
-def test_erase_policy_limits_and_can_be_turned_off(make_profile: MakeProfile,
+def test_erase_policy_limits_and_can_be_turned_off(make_profile: MakeProfile, argon2_once: None,
                                                    clock: FakeClock) -> None:
     created, passphrase = make_profile()
     with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
