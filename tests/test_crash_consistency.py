@@ -13,9 +13,6 @@ import os
 import random
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +21,7 @@ from typing import BinaryIO
 
 import pytest
 from conftest import PASSPHRASE, NewProfile, OpenProfile
+from forkserver import Zygote
 
 from caseapp.services import profiles
 from caseapp.services.cases import CaseService
@@ -41,118 +39,46 @@ RESET_EVERY = 8
 KILL_AFTER = (0.02, 0.3)
 NAME = "crash"
 
-# The writers are forked from one "zygote" process that has imported the application once,
-# so a round costs the kill and the checks, not a Python start-up (≈ 0.5 s here). Each writer
-# is a fresh process that opens the vault itself, writes until SIGKILL, and never returns.
-ZYGOTE = r"""
-import hashlib, os, socket, sys, traceback
+# The writer; forked from a zygote that imported the application (see forkserver.py).
+WRITER = r"""
+import hashlib, os, sys
 from caseapp.services import profiles
 from caseapp.services.cases import CaseService
-from caseapp.services.session import open_session
-from caseapp.store import database, migrations
 
+name, secret = sys.argv[1], sys.argv[2]
+if secret.startswith("key:"):  # the raw database key: skips Argon2 to keep rounds short
+    from caseapp.services.session import open_session
+    from caseapp.store import database, migrations
 
-def write_until_killed(name, secret):
-    if secret.startswith("key:"):  # the raw database key: skips Argon2 to keep rounds short
-        key = bytes.fromhex(secret[4:])
-        paths = profiles.existing(name)
-        conn = database.open_database(paths.database, key)
-        migrations.migrate(conn)
-        session = open_session(conn, paths, db_key=key)
-    else:
-        session = profiles.unlock(name, secret)
-    service = CaseService(session)
-    print("ready", flush=True)
-    i = 0
-    while True:
-        i += 1
-        case_id = service.create({
-            "prs_FirstName": f"Crash{i}", "hfz_NameUrdu": "زینب بی بی",
-            "hfz_IdentityDocuments": [{"type": "CNIC", "number": f"35202-{i:07d}-2"}],
-            "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Kasur",
-                            "hte_Country": "PK"}]})
-        print("case", case_id, flush=True)
-        note_id = service.add_note(case_id, f"Interview {i}: she described the brick kiln.")
-        print("note", case_id, note_id, flush=True)
-        data = os.urandom(64 + (i * 97) % 4000)
-        attachment_id = service.add_attachment(case_id, f"scan-{i}.jpg", data, "image/jpeg")
-        print("attachment", case_id, attachment_id, hashlib.sha256(data).hexdigest(),
-              flush=True)
-        if i % 4 == 0:
-            service.update(case_id, {"prs_SecondName": "Bibi", "hfz_Summary": f"edit {i}"})
-            print("edit", case_id, flush=True)
-
-
-# Requests come over a Unix socket: the secret, with the writer's stdout pipe attached.
-# Answers: the writer's pid, then (after a byte saying it was killed) its exit code.
-name = sys.argv[1]
-control = socket.socket(fileno=int(sys.argv[2]))
+    key = bytes.fromhex(secret[4:])
+    paths = profiles.existing(name)
+    conn = database.open_database(paths.database, key)
+    migrations.migrate(conn)
+    session = open_session(conn, paths, db_key=key)
+else:
+    session = profiles.unlock(name, secret)
+service = CaseService(session)
+print("ready", flush=True)
+i = 0
 while True:
-    message, fds, _flags, _addr = socket.recv_fds(control, 4096, 1)
-    if not message:
-        break
-    pid = os.fork()
-    if pid == 0:
-        control.close()
-        os.dup2(fds[0], 1)
-        os.close(fds[0])
-        try:
-            write_until_killed(name, message.decode())
-        except BaseException:
-            traceback.print_exc()  # the test shows it: the writer must only end by the kill
-            sys.stderr.flush()
-        os._exit(70)
-    os.close(fds[0])
-    control.sendall(f"{pid}\n".encode())
-    # Reaped only once the test has sent its kill: until then the pid cannot be reused.
-    control.recv(1)
-    _pid, status = os.waitpid(pid, 0)
-    control.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+    i += 1
+    case_id = service.create({
+        "prs_FirstName": f"Crash{i}", "hfz_NameUrdu": "زینب بی بی",
+        "hfz_IdentityDocuments": [{"type": "CNIC", "number": f"35202-{i:07d}-2"}],
+        "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"}]})
+    print("case", case_id, flush=True)
+    note_id = service.add_note(case_id, f"Interview {i}: she described the brick kiln.")
+    print("note", case_id, note_id, flush=True)
+    data = os.urandom(64 + (i * 97) % 4000)
+    attachment_id = service.add_attachment(case_id, f"scan-{i}.jpg", data, "image/jpeg")
+    print("attachment", case_id, attachment_id, hashlib.sha256(data).hexdigest(), flush=True)
+    if i % 4 == 0:
+        service.update(case_id, {"prs_SecondName": "Bibi", "hfz_Summary": f"edit {i}"})
+        print("edit", case_id, flush=True)
 """
-
-
-class Zygote:
-    """The process the writers are forked from (see ZYGOTE)."""
-
-    def __init__(self, env: dict[str, str], stderr_path: Path) -> None:
-        self.stderr_path = stderr_path
-        self.stderr = stderr_path.open("wb")
-        self.control, theirs = socket.socketpair()
-        self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE, NAME, str(theirs.fileno())],
-                                     stdin=subprocess.DEVNULL, stderr=self.stderr, env=env,
-                                     pass_fds=[theirs.fileno()])
-        theirs.close()
-        self.answers = self.control.makefile("rb")
-
-    def fork(self, secret: str) -> tuple[int, BinaryIO]:
-        """A new writer: its pid and the read end of its stdout."""
-        read_fd, write_fd = os.pipe()
-        try:
-            socket.send_fds(self.control, [secret.encode()], [write_fd])
-        finally:
-            os.close(write_fd)
-        line = self.answers.readline()
-        if not line:
-            os.close(read_fd)
-            pytest.fail("the zygote ended: " + self.error())
-        return int(line), os.fdopen(read_fd, "rb")
-
-    def exit_code(self) -> int:
-        """Once the writer was sent its kill: how it ended."""
-        self.control.sendall(b"k")
-        return int(self.answers.readline() or b"-1")
-
-    def error(self) -> str:
-        self.stderr.flush()
-        return self.stderr_path.read_text(errors="replace")[-2000:]
-
-    def close(self) -> None:
-        self.control.close()
-        self.answers.close()
-        try:
-            self.proc.wait(30)
-        finally:
-            self.stderr.close()
+# What the zygote imports once, so that a writer starts at once.
+PRELOAD = ["caseapp.services.profiles", "caseapp.services.cases", "caseapp.services.session",
+           "caseapp.store.migrations"]
 
 
 @dataclass
@@ -177,16 +103,17 @@ class Reported:
 class Child:
     """One writer; its stdout is read on a thread so the pipe never fills."""
 
-    def __init__(self, zygote: Zygote, secret: str) -> None:
-        self.zygote = zygote
-        self.pid, self.stdout = zygote.fork(secret)
+    def __init__(self, zygote: Zygote, stderr: BinaryIO, secret: str) -> None:
+        self.stderr = stderr
+        # The secret travels in the request to the zygote, not on a command line.
+        self.proc = zygote.spawn(WRITER, [NAME, secret], stderr)
         self.lines: list[str] = []
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self) -> None:
-        for raw in self.stdout:
+        for raw in self.proc.stdout:
             if not raw.endswith(b"\n"):
                 break  # cut off mid-line by the kill: never reported
             line = raw.decode().strip()
@@ -200,16 +127,17 @@ class Child:
         started = self.ready.wait(60)
         if started:
             time.sleep(delay)
-        os.kill(self.pid, signal.SIGKILL)  # not reaped yet (see ZYGOTE): still our child
-        code = self.zygote.exit_code()
+        self.proc.kill()
+        code = self.proc.wait()
         if not started:
             pytest.fail("the child did not start writing: " + self.error())
         self.thread.join(30)
-        self.stdout.close()
+        self.proc.stdout.close()
         return code
 
     def error(self) -> str:
-        return self.zygote.error()
+        self.stderr.flush()
+        return Path(self.stderr.name).read_text(errors="replace")[-2000:]
 
 
 def count(session: Session, sql: str, params: tuple[object, ...] = ()) -> int:
@@ -323,16 +251,16 @@ def test_sigkill_at_random_moments(tmp_path: Path, caseapp_home: Path,
         key = session.db_key
     shutil.copytree(created.folder, pristine)
     paths = profiles.paths(NAME)
-    zygote = Zygote({**os.environ, "CASEAPP_HOME": str(caseapp_home)},
-                    tmp_path / "child-stderr.txt")
+    zygote = Zygote(PRELOAD, env={**os.environ, "CASEAPP_HOME": str(caseapp_home)})
     try:
-        _kill_and_check(zygote, rng, seed, key, pristine, paths)
+        with (tmp_path / "child-stderr.txt").open("wb") as stderr:
+            _kill_and_check(zygote, stderr, rng, seed, key, pristine, paths)
     finally:
         zygote.close()
 
 
-def _kill_and_check(zygote: Zygote, rng: random.Random, seed: int, key: bytes,
-                    pristine: Path, paths: profiles.ProfilePaths) -> None:
+def _kill_and_check(zygote: Zygote, stderr: BinaryIO, rng: random.Random, seed: int,
+                    key: bytes, pristine: Path, paths: profiles.ProfilePaths) -> None:
 
     reported = Reported()
     totals = {"cases": 0, "notes": 0, "attachments": 0, "cut": 0}
@@ -346,7 +274,7 @@ def _kill_and_check(zygote: Zygote, rng: random.Random, seed: int, key: bytes,
         # while on purpose, and the kill comes only after the unlock anyway); the others
         # open the vault with its key.
         secret = PASSPHRASE if round_no % 10 == 1 else f"key:{key.hex()}"
-        child = Child(zygote, secret)
+        child = Child(zygote, stderr, secret)
         code = child.kill_after(rng.uniform(*KILL_AFTER))
         context = f"round {round_no}, seed {seed} (CRASH_SEED={seed} replays)"
         assert code == -signal.SIGKILL, f"{context}: child ended by itself: {child.error()}"
