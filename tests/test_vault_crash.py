@@ -13,14 +13,15 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from conftest import PASSPHRASE, NewProfile
+from forkserver import Forked, Zygote
 
 from caseapp.errors import WrongPassphrase
 from caseapp.services import profiles
@@ -158,10 +159,43 @@ class ChildResult:
     stderr: str = ""
 
 
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)  # CASEAPP_HOME was set for this test by the autouse fixture
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    """The children are forked from here (see forkserver.py): no Python start-up each."""
+    env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return env
+    forks = Zygote(["caseapp.services.profiles", "caseapp.store.audit"], env=env, cwd=REPO)
+    yield forks
+    forks.close()
+
+
+class Spawn:
+    """Starts this test's children: CHILD with its JSON arguments, in this test's
+    CASEAPP_HOME (set by the autouse fixture), stderr kept in a file of tmp_path."""
+
+    def __init__(self, zygote: Zygote, folder: Path) -> None:
+        self.zygote = zygote
+        self.folder = folder
+        self.count = 0
+
+    def __call__(self, args: dict[str, str]) -> tuple[Forked, BinaryIO]:
+        self.count += 1
+        stderr = (self.folder / f"child-{self.count}.stderr").open("w+b")
+        child = self.zygote.spawn(CHILD, [json.dumps(args)], stderr,
+                                  env={"CASEAPP_HOME": os.environ["CASEAPP_HOME"]})
+        return child, stderr
+
+
+@pytest.fixture
+def spawn(zygote: Zygote, tmp_path: Path) -> Spawn:
+    return Spawn(zygote, tmp_path)
+
+
+def read_all(stderr: BinaryIO) -> str:
+    stderr.seek(0)
+    text = stderr.read().decode(errors="replace")
+    stderr.close()
+    return text
 
 
 def parse(stdout: str, returncode: int, stderr: str) -> ChildResult:
@@ -175,15 +209,16 @@ def parse(stdout: str, returncode: int, stderr: str) -> ChildResult:
     return result
 
 
-def run_child(args: dict[str, str]) -> ChildResult:
-    proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], env=child_env(),
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
-    result = parse(proc.stdout, proc.returncode, proc.stderr)
+def run_child(spawn: Spawn, args: dict[str, str]) -> ChildResult:
+    child, stderr = spawn(args)
+    returncode, out = child.communicate(timeout=120)
+    err = read_all(stderr)
+    result = parse(out.decode(), returncode, err)
     if args["kill_at"] == "none":
-        assert proc.returncode == 0, proc.stderr
+        assert returncode == 0, err
         assert result.steps[-1] == "done"
     else:
-        assert proc.returncode == -signal.SIGKILL, (args["kill_at"], proc.stderr)
+        assert returncode == -signal.SIGKILL, (args["kill_at"], err)
         assert "done" not in result.steps
     return result
 
@@ -245,9 +280,9 @@ CHANGE_POINTS = {
 
 @pytest.mark.parametrize("kill_at", list(CHANGE_POINTS))
 def test_crash_during_passphrase_change(profile_with_case: tuple[profiles.CreatedProfile, str],
-                                        kill_at: str) -> None:
+                                        spawn: Spawn, kill_at: str) -> None:
     created, old = profile_with_case
-    run_child({"op": "change", "kill_at": kill_at, "name": created.name, "old": old,
+    run_child(spawn, {"op": "change", "kill_at": kill_at, "name": created.name, "old": old,
                "new": NEW_PASSPHRASE})
     clock = Clock()
     old_opens = opens(created.name, old, clock)
@@ -285,9 +320,9 @@ ROTATION_POINTS = {
 
 @pytest.mark.parametrize("kill_at", list(ROTATION_POINTS))
 def test_crash_during_key_rotation(profile_with_case: tuple[profiles.CreatedProfile, str],
-                                   kill_at: str) -> None:
+                                   spawn: Spawn, kill_at: str) -> None:
     created, passphrase = profile_with_case
-    result = run_child({"op": "rotate", "kill_at": kill_at, "name": created.name,
+    result = run_child(spawn, {"op": "rotate", "kill_at": kill_at, "name": created.name,
                         "passphrase": passphrase})
     assert len(result.codes) == 1
     new_code = result.codes[0]
@@ -300,34 +335,33 @@ def test_crash_during_key_rotation(profile_with_case: tuple[profiles.CreatedProf
     assert (old_opens, new_opens) == (expected == "old", expected == "new")
 
 
-def rotate_in_child(name: str, passphrase: str, kill_after: tuple[str, float] | None,
+def rotate_in_child(spawn: Spawn, name: str, passphrase: str,
+                    kill_after: tuple[str, float] | None,
                     ) -> tuple[ChildResult, dict[str, float]]:
     """Run an uncut rotation in a child; with ``kill_after=(step, delay)`` SIGKILL it
     ``delay`` seconds after it reports ``step``. Also returns when each step was reported."""
-    args = {"op": "rotate", "kill_at": "none", "name": name, "passphrase": passphrase}
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], env=child_env(),
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    assert proc.stdout is not None
+    child, stderr = spawn({"op": "rotate", "kill_at": "none", "name": name,
+                           "passphrase": passphrase})
     start = time.monotonic()
     seen: list[str] = []
     timings: dict[str, float] = {}
-    for line in proc.stdout:
+    for raw in child.stdout:
+        line = raw.decode()
         seen.append(line)
         step = json.loads(line).get("step")
         if step:
             timings[step] = time.monotonic() - start
         if kill_after is not None and step == kill_after[0]:
             time.sleep(kill_after[1])
-            proc.send_signal(signal.SIGKILL)
+            child.kill()
             break
-    out, err = proc.communicate(timeout=120)
-    return parse("".join(seen) + out, proc.returncode, err), timings
+    returncode, out = child.communicate(timeout=120)
+    return parse("".join(seen) + out.decode(), returncode, read_all(stderr)), timings
 
 
 @pytest.mark.slow
 def test_rotation_killed_at_random_moments(
-        profile_with_case: tuple[profiles.CreatedProfile, str]) -> None:
+        profile_with_case: tuple[profiles.CreatedProfile, str], spawn: Spawn) -> None:
     created, passphrase = profile_with_case
     # Enough data that PRAGMA rekey takes a while and random kills land inside it too.
     with profiles.unlock(created.name, passphrase) as session, session.write():
@@ -343,7 +377,7 @@ def test_rotation_killed_at_random_moments(
     # they are most of the time). Each round then kills at a random moment of one phase in
     # turn: opening the vault, each keyslot write, the rekey, the audit and lock at the end
     # (and a little past it, so some rounds finish).
-    first, timings = rotate_in_child(created.name, passphrase, None)
+    first, timings = rotate_in_child(spawn, created.name, passphrase, None)
     assert first.returncode == 0, first.stderr
     current_code = first.codes[0]
     steps = sorted(timings, key=timings.__getitem__)
@@ -357,7 +391,7 @@ def test_rotation_killed_at_random_moments(
     for round_no in range(2 * len(phases)):
         marker = list(phases)[round_no % len(phases)]
         kill_after = (marker, rng.uniform(0, phases[marker] * 1.3))
-        result, _ = rotate_in_child(created.name, passphrase, kill_after)
+        result, _ = rotate_in_child(spawn, created.name, passphrase, kill_after)
         context = f"seed {seed}, round {round_no}, {kill_after[1]:.3f} s after {kill_after[0]}"
         assert result.returncode in (0, -signal.SIGKILL), (context, result.stderr)
         outcomes["finished" if result.returncode == 0 else "killed"] += 1
