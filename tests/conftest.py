@@ -2,10 +2,13 @@
 
 One way to get a profile in a test: ``open_profile(role, name=None)`` (an unlocked session),
 ``cli_profile(role, name=None)`` (the profile on disk plus the ``--profile`` and
-``--passphrase-file`` arguments for the command line), or the ``caseworker``,
-``border_officer``, ``manager`` and ``administrator`` fixtures. Each copies a template profile
-made once per test session into the test's own CASEAPP_HOME. Tests about creating profiles,
-keyslots, the KDF, back-off or rotation create their profiles themselves.
+``--passphrase-file`` arguments for the command line), ``new_profile(role, name=None)`` (only
+on disk), or the ``caseworker``, ``border_officer``, ``manager`` and ``administrator``
+fixtures. Each copies a template profile made once per test session by ``create_profile``
+into the test's own CASEAPP_HOME and, where it opens it, unlocks it with
+``profiles.unlock(name, PASSPHRASE)``. Module-scoped fixtures use
+``profile_templates.opened(home, role)``. Only the tests about what creating a profile
+writes (test_vault_keyslots.py, and the file-mode test) call ``create_profile`` themselves.
 """
 
 from __future__ import annotations
