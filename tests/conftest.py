@@ -80,7 +80,7 @@ def manager() -> Iterator[Session]:
 
 def consented_case(session: Session) -> str:
     """A new case whose person agreed to the interview (screenings need that)."""
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal"}).id
     ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
                                    explanation_version="consent-text-1.0")
     return case_id

@@ -29,7 +29,7 @@ def session() -> Iterator[Session]:
 
 
 def new_case(session: Session, **person: object) -> str:
-    return CaseService(session).create({"prs_FirstName": "Ayesha", **person})
+    return CaseService(session).create({"prs_FirstName": "Ayesha", **person}).id
 
 
 def grant(svc: ConsentService, case_id: str, purpose: str, **kw: object) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from caseapp.crypto import kdf
-from caseapp.services import profiles
+from caseapp.services import profile_paths, profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.session import Session, open_session
 from caseapp.store import database
@@ -48,7 +48,7 @@ if secret.startswith("key:"):  # the raw database key: skips Argon2 to keep roun
     from caseapp.store import database, migrations
 
     key = bytes.fromhex(secret[4:])
-    paths = profiles.existing(name)
+    paths = profile_paths.existing(name)
     conn = database.open_database(paths.database, key)
     migrations.migrate(conn)
     session = open_session(conn, paths, db_key=key)
@@ -194,12 +194,12 @@ def check_vault(session: Session, reported: Reported) -> list[str]:
         "a.record_id IS NULL",
         "content without its record": "SELECT count(*) FROM attachment_content a LEFT JOIN "
         "records r ON r.id = a.record_id WHERE r.id IS NULL",
-        "record without an outbox entry": "SELECT count(*) FROM records r WHERE NOT EXISTS "
-        "(SELECT 1 FROM outbox o WHERE o.record_id = r.id)",
-        "outbox entry without its record": "SELECT count(*) FROM outbox o LEFT JOIN records r "
+        "record without a logged change": "SELECT count(*) FROM records r WHERE NOT EXISTS "
+        "(SELECT 1 FROM changes o WHERE o.record_id = r.id)",
+        "logged change without its record": "SELECT count(*) FROM changes o LEFT JOIN records r "
         "ON r.id = o.record_id WHERE r.id IS NULL",
-        "record newer than its last outbox entry": "SELECT count(*) FROM records r WHERE "
-        "r.hlc != (SELECT max(o.hlc) FROM outbox o WHERE o.record_id = r.id)",
+        "record newer than its last logged change": "SELECT count(*) FROM records r WHERE "
+        "r.hlc != (SELECT max(o.hlc) FROM changes o WHERE o.record_id = r.id)",
         "case not in the search index": "SELECT count(*) FROM records c WHERE c.type = 'case' "
         "AND c.rowid NOT IN (SELECT rowid FROM search)",
         "case without its audit event": "SELECT count(*) FROM records c WHERE c.type = 'case' "
@@ -229,7 +229,7 @@ def check_vault(session: Session, reported: Reported) -> list[str]:
     if numbers != cases:
         problems.append("case numbers are not unique")
     hlc = conn.execute("SELECT value FROM meta WHERE key = 'hlc'").fetchone()
-    if hlc and hlc[0] != conn.execute("SELECT max(hlc) FROM outbox").fetchone()[0]:
+    if hlc and hlc[0] != conn.execute("SELECT max(hlc) FROM changes").fetchone()[0]:
         problems.append("the stored clock is not the newest change's")
     report = session.verify_audit()
     if not report.ok:
@@ -249,7 +249,7 @@ def test_sigkill_at_random_moments(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with profiles.unlock(NAME, PASSPHRASE) as session:
         key = session.db_key
     shutil.copytree(created.folder, pristine)
-    paths = profiles.paths(NAME)
+    paths = profile_paths.paths(NAME)
 
     reported = Reported()
     totals = {"cases": 0, "notes": 0, "attachments": 0, "cut": 0}
@@ -301,11 +301,11 @@ def test_the_checks_find_half_written_records() -> None:
         reported = Reported()
         for i in range(3):
             case_id = service.create({"prs_FirstName": f"Crash{i}", "hte_Events": [
-                {"hte_Type": "Transit", "hte_City": "Quetta", "hte_Country": "PK"}]})
+                {"hte_Type": "Transit", "hte_City": "Quetta", "hte_Country": "PK"}]}).id
             reported.add(f"case {case_id}")
             data = os.urandom(100)
-            reported.add(f"note {case_id} {service.add_note(case_id, 'the brick kiln')}")
-            attachment = service.add_attachment(case_id, "a.jpg", data, "image/jpeg")
+            reported.add(f"note {case_id} {service.add_note(case_id, 'the brick kiln').id}")
+            attachment = service.add_attachment(case_id, "a.jpg", data, "image/jpeg").id
             reported.add(f"attachment {case_id} {attachment} "
                          f"{hashlib.sha256(data).hexdigest()}")
         assert check_vault(session, reported) == []
@@ -320,8 +320,8 @@ def test_the_checks_find_half_written_records() -> None:
             ("DELETE FROM records WHERE id = ?", (person.parent,), "lost its person"),
             ("DELETE FROM attachment_content WHERE record_id = ?", (attachment,),
              "attachment without content"),
-            ("DELETE FROM outbox WHERE record_id = ?", (note,),
-             "record without an outbox entry"),
+            ("DELETE FROM changes WHERE record_id = ?", (note,),
+             "record without a logged change"),
             ("DELETE FROM records WHERE type = 'case' AND id = ?", (cases[1],),
              "reported case"),
             ("UPDATE meta SET value = '99' WHERE key = 'case_counter'", (), "case counter"),

@@ -131,7 +131,7 @@ def test_round_trip_into_fresh_profile(open_session: OpenSession, tmp_path: Path
                                        fmt: str) -> None:
     source = open_session("src")
     service = CaseService(source)
-    ids = [service.create(DOC)] + demo.fill(source, 6)
+    ids = [service.create(DOC).id] + demo.fill(source, 6)
     before = [service.show(i) for i in ids]
     out = tmp_path / f"cases.{fmt}"
     hx.export_htcds(source, out, fmt, "move to new laptop", include_extensions=True)

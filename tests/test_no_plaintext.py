@@ -117,7 +117,7 @@ def exercise(home: Path, tmp_path: Path, scan_open: list[str]) -> None:
             "hfz_FatherNameUrdu": CANARIES["urdu name"],
             "hte_Events": [{"hte_Type": "Exploitation", "hte_City": "Kasur",
                             "hte_Description": CANARIES["testimony"]}],
-        })
+        }).id
         service.update(case_id, {"hfz_Summary": CANARIES["testimony"],
                                  "hfz_FatherName": CANARIES["latin name"]})
         service.add_note(case_id, f"{CANARIES['testimony']}, said {CANARIES['latin name']}.")

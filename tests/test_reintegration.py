@@ -502,7 +502,7 @@ MONITORING = {"eco_work": "fully", "eco_debt": "manageable", "soc_housing": "par
 
 
 def test_record_needs_interview_consent(session: Session) -> None:
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal"}).id
     with pytest.raises(ConsentRequired):
         ReintegrationService(session).record(case_id, "baseline", BASELINE)
     assert session.store.children(case_id, ASSESSMENT) == []

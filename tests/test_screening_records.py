@@ -29,7 +29,7 @@ def session(caseworker: Session) -> Session:
 
 
 def test_submission_needs_interview_consent(session: Session) -> None:
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal"}).id
     svc = ScreeningService(session)
     with pytest.raises(ConsentRequired, match="interview"):
         svc.submit(case_id, INSTRUMENT, INDICATED)
@@ -105,7 +105,7 @@ def test_decide_status_allowed_for_manager(manager: Session) -> None:
     case_id = consented_case(manager)
     svc = ScreeningService(manager)
     changed = svc.decide_status(case_id, "PossibleVictimOfTrafficking", "NGO")
-    assert set(changed) == {"vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"}
+    assert changed.fields == {"vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"}
     case = manager.store.get(case_id)
     assert case is not None
     assert case.body["vic_TraffickingStatus"] == "PossibleVictimOfTrafficking"

@@ -31,7 +31,7 @@ def test_views_are_audited_without_values() -> None:
     profiles.create_profile("viewer", PASS, role="manager", params=kdf.FLOOR)
     with profiles.unlock("viewer", PASS) as session:
         cases = CaseService(session)
-        case_id = cases.create({"prs_FirstName": CANARY, "prs_SecondName": "Baloch"})
+        case_id = cases.create({"prs_FirstName": CANARY, "prs_SecondName": "Baloch"}).id
         checks = [
             (lambda: cases.list(), "cases_listed"),
             (lambda: cases.search(CANARY), "cases_searched"),

@@ -29,6 +29,12 @@ from typing import Any
 
 from caseapp.documents import xlsx_writer
 from caseapp.domain import htcds, roles
+from caseapp.domain.case_documents import (
+    CASE_EXTENSIONS,
+    PERSON_EXTENSIONS,
+    SKIP_FIELDS,
+    split_document,
+)
 from caseapp.errors import (
     CaseAppError,
     FieldErrors,
@@ -40,12 +46,6 @@ from caseapp.errors import (
 from caseapp.fsutil import atomic_write
 from caseapp.i18n import N_, _
 from caseapp.services.base import CASE, actor_of
-from caseapp.services.case_documents import (
-    CASE_EXTENSIONS,
-    PERSON_EXTENSIONS,
-    SKIP_FIELDS,
-    split_document,
-)
 from caseapp.services.cases import CaseService
 from caseapp.services.session import Session
 
@@ -556,7 +556,7 @@ def import_table(session: Session, table: Table, *, skip_errors: bool = False) -
                 # not hold, say) is undone alone when errors are skipped.
                 conn.execute("SAVEPOINT htcds_row")
                 try:
-                    case_id = service.create(doc)
+                    case_id = service.create(doc).id
                 except StorageError:
                     raise
                 except CaseAppError as exc:

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from caseapp.domain import matching, names, roles
+from caseapp.domain.projections import display_name
 from caseapp.errors import NotFound, PermissionDenied, ProfileError, ValidationError
 from caseapp.i18n import N_
 from caseapp.services.base import CASE, actor_of
-from caseapp.services.case_documents import display_name
-from caseapp.services.cases import PERSON, search_fields
+from caseapp.services.cases import PERSON
 from caseapp.services.session import Session
 from caseapp.store.records import Record
 
@@ -255,10 +255,6 @@ def merge(session: Session, keep_case_id: str, merge_case_id: str, reason: str) 
         changed.append("hfz_MergedFrom")
         store.put(CASE, {"hfz_MergedInto": keep_case.id, "hfz_MergeReason": reason.strip()},
                   record_id=merge_case.id)
-        # The kept case is now also found by the merged person's names and numbers.
-        text, sound = search_fields({**keep_person.body, **person_fields},
-                                    str(keep_case.body.get("hfz_CaseNumber", "")))
-        store.index(keep_case.id, text, sound)
         session.audit.append(session.user_id, "cases_merged", keep_case.id, changed)
         session.audit.append(session.user_id, "cases_merged", merge_case.id,
                              ["hfz_MergedInto", "hfz_MergeReason"])

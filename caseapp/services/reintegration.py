@@ -74,8 +74,7 @@ class ReintegrationService(Service):
         }
         with self.session.write():
             # Always a new record (never record_id=...): earlier assessments stay as they were.
-            change = self.store.put(ASSESSMENT, body, team=case.team, parent=case.id,
-                                    status=round_name)
+            change = self.store.put(ASSESSMENT, body, team=case.team, parent=case.id)
             assert change is not None
             # Field names only: answers and notes are what a person said.
             self.session.audit.append(self.session.user_id, action, case.id,

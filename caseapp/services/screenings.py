@@ -18,6 +18,7 @@ from caseapp.i18n import N_
 from caseapp.services.base import Service
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
+from caseapp.store.changes import Changes
 
 SCREENING = "screening"
 STATUS_FIELD = "vic_TraffickingStatus"
@@ -53,8 +54,7 @@ class ScreeningService(Service):
         }
         with self.session.write():
             # Always a new record (never record_id=…): earlier submissions stay as they were.
-            change = self.store.put(SCREENING, body, team=case.team, parent=case.id,
-                                    status=instrument.id)
+            change = self.store.put(SCREENING, body, team=case.team, parent=case.id)
             assert change is not None
             self.session.audit.append(self.session.user_id, "screening_submitted", case.id,
                                       [k for k, v in body.items() if v is not None])
@@ -73,9 +73,9 @@ class ScreeningService(Service):
                                           ["answers", "result"])
         return [{"id": r.id, **r.body} for r in records]
 
-    def decide_status(self, case_id: str, status: str, deciding_org: str) -> list[str]:
+    def decide_status(self, case_id: str, status: str, deciding_org: str) -> Changes:
         """Record the legal trafficking status and who decided it (HTCDS codes); only roles
-        with STATUS_DECIDE may. Returns the changed field names."""
+        with STATUS_DECIDE may. ``Changes.fields`` names what changed."""
         self._require(roles.STATUS_DECIDE)
         problems: list[tuple[str, str, dict[str, object]]] = []
         for name, value, codes in ((STATUS_FIELD, status, STATUS_CODES),
@@ -87,9 +87,9 @@ class ScreeningService(Service):
                                  {"value": str(value)[:80], "codes": ", ".join(allowed)}))
         if problems:
             raise FieldErrors(problems)
-        with self.session.write():
-            changed = CaseService(self.session).update(
-                case_id, {STATUS_FIELD: status, ORG_FIELD: deciding_org})
+        with self.session.write() as tx:
+            CaseService(self.session).update(case_id, {STATUS_FIELD: status,
+                                                       ORG_FIELD: deciding_org})
             self.session.audit.append(self.session.user_id, "trafficking_status_decided",
                                       case_id, [STATUS_FIELD, ORG_FIELD])
-        return changed
+        return tx.changes.with_id(case_id)

@@ -194,8 +194,3 @@ def require_name(person: dict[str, Any]) -> None:
     """A person keeps at least one name in Latin or Urdu script, also after an edit."""
     if not any(person.get(k) for k in NAME_FIELDS):
         raise FieldErrors([("prs_FirstName", PROBLEMS["name"], {})])
-
-
-def display_name(person: dict[str, Any]) -> str:
-    parts = [person.get(k) for k in ("prs_FirstName", "prs_MiddleName", "prs_SecondName")]
-    return " ".join(p for p in parts if p) or str(person.get("hfz_NameUrdu") or "")
