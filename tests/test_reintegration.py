@@ -319,7 +319,7 @@ def test_compare_with_missing_dimension(survey: rss.Survey) -> None:
 
 def test_stored_scores_round_trip(survey: rss.Survey) -> None:
     a = rss.score({"eco_work": "partly", "psy_safety": "agree"}, survey)
-    again = rss.assessment_from_json(json.loads(json.dumps(a.to_json())))
+    again = rss.assessment_from_record(json.loads(json.dumps(a.to_record())))
     assert again.to_json() == a.to_json()
 
 

@@ -10,7 +10,9 @@ them carries its evidence mark and the administrator can confirm or replace it.
 
 Scoring is pure: a dimension score is the weighted mean of its answered questions, the
 composite is the weighted mean of the dimensions that have a score. Scores are rounded to
-three decimals (half up) so the same answers always show and store the same numbers.
+three decimals (half up) so the same answers always show and store the same numbers. They are
+stored as whole thousandths (0.667 as 667): a stored body is signed as canonical JSON, which
+has no floats, and is shown as 0-1 again when read (``assessment_from_record``).
 """
 
 from __future__ import annotations
@@ -83,6 +85,24 @@ def round_score(value: float) -> float:
     """Half-up to three decimals via the shortest decimal text of the float, so 0.3325 is
     0.333 everywhere (``round`` would depend on the binary value: 0.332 or 0.333)."""
     return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-DECIMALS), ROUND_HALF_UP))
+
+
+def to_milli(score: float | None) -> int | None:
+    """A score already rounded to three decimals as whole thousandths (0.667 -> 667)."""
+    return None if score is None else round(score * 10 ** DECIMALS)
+
+
+def from_milli(milli: int | None) -> float | None:
+    # The correctly rounded quotient is the very float the score was before storing.
+    return None if milli is None else milli / 10 ** DECIMALS
+
+
+def _stored_answer(answer: str | float) -> str | int:
+    """An answer as stored: a fraction (possible only in an administrator's survey) becomes
+    its shortest decimal text, so what the person said is kept exactly and without a float."""
+    if not isinstance(answer, float):
+        return answer
+    return int(answer) if answer.is_integer() else format(Decimal(repr(answer)), "f")
 
 
 def round_key(round_name: str) -> int:
@@ -483,11 +503,24 @@ class Assessment:
     gap: float | None
     gap_flag: bool
 
-    def answers(self) -> dict[str, str | float]:
-        return {q.id: q.answer for q in self.questions
+    def answers(self) -> dict[str, str | int]:
+        """The given answers as stored (no floats)."""
+        return {q.id: _stored_answer(q.answer) for q in self.questions
                 if q.answer is not None and q.status != UNANSWERED}
 
+    def to_record(self) -> dict[str, Any]:
+        """The scores as stored: as ``to_json`` with every score in whole thousandths."""
+        shown = self.to_json()
+        for question in shown["questions"].values():
+            question["value"] = to_milli(question["value"])
+        for dimension in shown["dimensions"].values():
+            dimension["score"] = to_milli(dimension["score"])
+        for key in ("composite", "dimension_gap"):
+            shown[key] = to_milli(shown[key])
+        return shown
+
     def to_json(self) -> dict[str, Any]:
+        """The scores as shown, each from 0 to 1."""
         return {
             "survey": {"id": self.survey_id, "version": self.survey_version},
             "questions": {q.id: {"dimension": q.dimension, "status": q.status, "value": q.value}
@@ -651,15 +684,16 @@ def compare(earlier: Assessment, later: Assessment) -> Comparison:
                       == (later.survey_id, later.survey_version))
 
 
-def assessment_from_json(data: Mapping[str, Any]) -> Assessment:
-    """Rebuild the stored scores (``Assessment.to_json``) for comparison, without rescoring:
-    a stored round keeps the numbers computed with the weights of its day."""
-    dims = {d: DimensionScore(d, v["score"], v["reading"], v["answered"], v["unanswered"],
-                              v["not_applicable"])
+def assessment_from_record(data: Mapping[str, Any]) -> Assessment:
+    """Rebuild stored scores (``Assessment.to_record``) for showing and comparing, without
+    rescoring: a stored round keeps the numbers computed with the weights of its day."""
+    dims = {d: DimensionScore(d, from_milli(v["score"]), v["reading"], v["answered"],
+                              v["unanswered"], v["not_applicable"])
             for d, v in data["dimensions"].items()}
-    questions = tuple(QuestionScore(q, v["dimension"], None, v["status"], v["value"])
+    questions = tuple(QuestionScore(q, v["dimension"], None, v["status"],
+                                    from_milli(v["value"]))
                       for q, v in data["questions"].items())
     return Assessment(data["survey"]["id"], data["survey"]["version"], questions,
-                      MappingProxyType(dims), data["composite"], data["reading"],
-                      data["dimension_gap"], data["dimension_gap_flag"])
+                      MappingProxyType(dims), from_milli(data["composite"]), data["reading"],
+                      from_milli(data["dimension_gap"]), data["dimension_gap_flag"])
 
