@@ -48,7 +48,7 @@ def test_result_matches_engine(session: Session) -> None:
     record = session.store.get(sid)
     assert record is not None and record.type == "screening" and record.parent == case_id
     instrument = screening.load_instrument(INSTRUMENT)
-    expected = screening.evaluate(instrument, INDICATED).to_json()
+    expected = screening.evaluate(instrument, INDICATED).to_record()
     assert record.body["result"] == expected
     assert record.body["result"]["indication"] == screening.INDICATED
     assert record.body["instrument_id"] == INSTRUMENT

@@ -13,6 +13,7 @@ import pytest
 from conftest import PASSPHRASE, Run, consented_case, open_as
 
 from caseapp.canonical import canonical_json
+from caseapp.domain import reintegration as rss
 from caseapp.i18n import set_language
 from caseapp.services.reintegration import ReintegrationService
 from caseapp.services.screenings import ScreeningService
@@ -68,7 +69,6 @@ def test_a_fractional_number_answer_is_stored_without_a_float(
         caseworker: Session, written: list[dict[str, Any]]) -> None:
     doc = json.loads(RSS_FILE.read_text(encoding="utf-8"))
     doc["answer_types"]["count_0_3"]["integer"] = False  # an administrator's survey
-    from caseapp.domain import reintegration as rss
     svc = ReintegrationService(caseworker, rss.survey_from_dict(doc, "admin"))
     case_id = consented_case(caseworker)
     svc.record(case_id, "baseline", {"eco_income_sources": 1.5})
@@ -148,3 +148,56 @@ def test_cli_shows_the_hand_worked_numbers(tmp_path: Path, run: Run) -> None:
                                 "economic\t0.542\t0.875\t0.333\timproved",
                                 "social\t0.333\t0.333\t0.0\tunchanged",
                                 "psychosocial\t0.188\t0.188\t0.0\tunchanged"]
+
+
+# --- screening reasons are worded for the reader ---------------------------------------------
+
+LEGAL_EN = ("This is a screening indication, not a legal decision: the trafficking status is "
+            "decided and recorded separately by an authorised officer.")
+LEGAL_UR = ("یہ اسکریننگ کی نشاندہی ہے، قانونی فیصلہ نہیں: ٹریفکنگ کی حیثیت کا فیصلہ اور اندراج "
+            "ایک مجاز افسر الگ سے کرتا ہے۔")
+# The instrument file's labels of the two deceptive-recruitment indicators answered yes.
+DECEPTIVE_EN = ("Deceptive recruitment is positive: these indicators were answered yes: "
+                "Deceived about the nature of the job, location or employer; "
+                "Deceived about wages/earnings.")
+DECEPTIVE_UR = ("دھوکے سے بھرتی مثبت ہے: ان اشاریوں کا جواب 'ہاں' دیا گیا: "
+                "کام کی نوعیت، جگہ یا آجر کے بارے میں دھوکا دیا گیا؛ "
+                "اجرت یا آمدنی کے بارے میں دھوکا دیا گیا۔")
+
+
+@pytest.mark.parametrize(("writer", "reader", "legal", "deceptive"), [
+    ("ur", "en", LEGAL_EN, DECEPTIVE_EN), ("en", "ur", LEGAL_UR, DECEPTIVE_UR)])
+def test_screening_reasons_read_in_the_readers_language(
+        tmp_path: Path, run: Run, writer: str, reader: str, legal: str, deceptive: str) -> None:
+    session = open_as("caseworker", "amina")
+    case_id = consented_case(session)
+    session.close()
+    secret = tmp_path / "pass.txt"
+    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    me = ["--profile", "amina", "--passphrase-file", str(secret)]
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(INDICATED), encoding="utf-8")
+    code, _, err = run("--lang", writer, "screening", "submit", *me, "--case", case_id,
+                       "--instrument", "ilo-ec-adult-labour", "--answers", answers)
+    assert code == 0, err
+    code, out, err = run("--lang", reader, "screening", "history", *me, "--case", case_id,
+                         "--json")
+    assert code == 0, err
+    [shown] = json.loads(out)
+    assert shown["result"]["language"] == reader
+    assert legal in shown["result"]["reasons"]
+    assert deceptive in shown["result"]["reasons"]
+    assert shown["result"]["indication"] == "trafficking_indicated"
+
+
+def test_stored_screening_result_holds_no_sentence(caseworker: Session) -> None:
+    case_id = consented_case(caseworker)
+    set_language("ur")
+    sid = ScreeningService(caseworker).submit(case_id, "ilo-ec-adult-labour", INDICATED)
+    record = caseworker.store.get(sid)
+    assert record is not None
+    stored = json.dumps(record.body["result"], ensure_ascii=False)
+    assert "مثبت" not in stored and "positive:" not in stored  # neither language
+    set_language("en")
+    [shown] = ScreeningService(caseworker).history(case_id)
+    assert DECEPTIVE_EN in shown["result"]["reasons"]

@@ -38,7 +38,7 @@ from caseapp.domain.reference_files import (
     read_json_file,
 )
 from caseapp.errors import CaseAppError, ValidationError
-from caseapp.i18n import LANGUAGES, N_, RTL_LANGUAGES, _, current_language
+from caseapp.i18n import LANGUAGES, N_, RTL_LANGUAGES, current_language, gettext_for
 
 # --- vocabulary ----------------------------------------------------------------------------
 
@@ -217,16 +217,27 @@ class Answer:
 
 @dataclass(frozen=True)
 class Reason:
-    """One plain-language sentence plus the data it was made from (for UIs and audits)."""
+    """Why a result is what it is, in no language: ``code`` says what kind of reason it is,
+    ``message`` names its sentence (``MESSAGES``) and the ids are what fills it. It is
+    rendered in the reader's language when shown (``reason_text``), so a submission made in
+    Urdu reads in English for an English-speaking colleague."""
 
     code: str
-    text: str
+    message: str
     dimensions: tuple[str, ...] = ()
     indicators: tuple[str, ...] = ()
 
     def data(self) -> dict[str, Any]:
         return {"code": self.code, "dimensions": list(self.dimensions),
                 "indicators": list(self.indicators)}
+
+    def to_record(self) -> dict[str, Any]:
+        return {"message": self.message, **self.data()}
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> Reason:
+        return cls(data["code"], data["message"], tuple(data["dimensions"]),
+                   tuple(data["indicators"]))
 
 
 def _instrument_ref(instrument_id: str, version: str) -> dict[str, str]:
@@ -244,9 +255,9 @@ class ScreeningResult:
     indication: str
     trafficking_types: tuple[str, ...]
     reasons: tuple[Reason, ...]
-    language: str
+    instrument: Instrument = field(repr=False, compare=False)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_record(self) -> dict[str, Any]:
         return {
             "instrument": _instrument_ref(self.instrument_id, self.instrument_version),
             "kind": "ilo_ec",
@@ -254,10 +265,11 @@ class ScreeningResult:
             "dimensions": {d: self.dimensions[d] for d in DIMENSIONS},
             "indication": self.indication,
             "trafficking_types": list(self.trafficking_types),
-            "reasons": [r.text for r in self.reasons],
-            "reason_data": [r.data() for r in self.reasons],
-            "language": self.language,
+            "reasons": [r.to_record() for r in self.reasons],
         }
+
+    def to_json(self, lang: str | None = None) -> dict[str, Any]:
+        return show_result(self.to_record(), self.instrument, lang)
 
 
 @dataclass(frozen=True)
@@ -269,12 +281,15 @@ class ChecklistResult:
     answers: Mapping[str, Answer]
     summary: str
     reasons: tuple[Reason, ...]
-    language: str
+    instrument: Instrument = field(repr=False, compare=False)
 
     def ids_with(self, value: str) -> list[str]:
         return [i for i, a in self.answers.items() if a.value == value]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str | None = None) -> dict[str, Any]:
+        return show_result(self.to_record(), self.instrument, lang)
+
+    def to_record(self) -> dict[str, Any]:
         return {
             "instrument": _instrument_ref(self.instrument_id, self.instrument_version),
             "kind": "checklist",
@@ -283,9 +298,7 @@ class ChecklistResult:
             "absent": self.ids_with(NO),
             "unknown": self.ids_with(UNKNOWN),
             "evidence": {i: a.note for i, a in self.answers.items() if a.note},
-            "reasons": [r.text for r in self.reasons],
-            "reason_data": [r.data() for r in self.reasons],
-            "language": self.language,
+            "reasons": [r.to_record() for r in self.reasons],
         }
 
 
@@ -304,9 +317,12 @@ class VulnerabilityResult:
     instrument_version: str
     levels: Mapping[str, LevelFactors]
     reasons: tuple[Reason, ...]
-    language: str
+    instrument: Instrument = field(repr=False, compare=False)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str | None = None) -> dict[str, Any]:
+        return show_result(self.to_record(), self.instrument, lang)
+
+    def to_record(self) -> dict[str, Any]:
         return {
             "instrument": _instrument_ref(self.instrument_id, self.instrument_version),
             "kind": "vulnerability",
@@ -315,9 +331,7 @@ class VulnerabilityResult:
                      "unknown": list(f.unknown)}
                 for lv, f in self.levels.items()
             },
-            "reasons": [r.text for r in self.reasons],
-            "reason_data": [r.data() for r in self.reasons],
-            "language": self.language,
+            "reasons": [r.to_record() for r in self.reasons],
         }
 
 
@@ -722,127 +736,86 @@ def evaluate(instrument: Instrument, answers: Mapping[str, object]) -> Screening
         indication = NOT_INDICATED
     types = tuple(TRAFFICKING_TYPES[d] for d in RECRUITMENT_DIMENSIONS
                   if indication == INDICATED and d in positive)
-    lang = current_language()
-    explainer = _Explainer(instrument, lang)
+    explainer = _Explainer(instrument)
     reasons = (explainer.dimensions(groups, statuses)
                + explainer.person(statuses, indication, act_value)
                + explainer.caveats())
     assert instrument.profile is not None
     return ScreeningResult(instrument.id, instrument.version, instrument.profile.age,
-                           MappingProxyType(statuses), indication, types, tuple(reasons), lang)
+                           MappingProxyType(statuses), indication, types, tuple(reasons),
+                           instrument)
 
 
 # --- reasons -------------------------------------------------------------------------------
 
-def _join(texts: Iterable[str], lang: str) -> str:
-    # A list of labels, not a sentence: only the separator depends on the script. A semicolon,
-    # because labels themselves contain commas.
-    return ("؛ " if lang in RTL_LANGUAGES else "; ").join(texts)
-
-
 class _Explainer:
-    """Builds the reason sentences, each one whole translatable sentence."""
+    """Chooses the reasons of an ILO/EC result: one sentence (``MESSAGES``) per reason."""
 
-    def __init__(self, instrument: Instrument, lang: str) -> None:
+    def __init__(self, instrument: Instrument) -> None:
         self.instrument = instrument
-        self.lang = lang
-
-    def dim(self, dimension: str) -> str:
-        return _pick(self.instrument.dimension_labels[dimension], self.lang)
-
-    def dims(self, dimensions: Iterable[str]) -> str:
-        return _join((self.dim(d) for d in dimensions), self.lang)
-
-    def labels(self, items: Iterable[Indicator]) -> str:
-        return _join((item.label_in(self.lang) for item in items), self.lang)
 
     def dimensions(self, groups: Mapping[str, _DimensionAnswers],
                    statuses: Mapping[str, str]) -> list[Reason]:
         return [self._dimension(d, groups[d], statuses[d]) for d in DIMENSIONS]
 
-    def _dimension(self, d: str, g: _DimensionAnswers, status: str) -> Reason:
+    @staticmethod
+    def _dimension(d: str, g: _DimensionAnswers, status: str) -> Reason:
         if status == POSITIVE:
-            text = _("%(dimension)s is positive: these indicators were answered yes: "
-                     "%(indicators)s.", dimension=self.dim(d), indicators=self.labels(g.yes))
-            return Reason("dimension_positive", text, (d,), _ids(g.yes))
+            return Reason("dimension_positive", "dimension_positive", (d,), _ids(g.yes))
         if status == INSUFFICIENT:
-            text = _("%(dimension)s cannot be decided yet: it would be positive if enough of "
-                     "these unknown answers were yes: %(indicators)s.",
-                     dimension=self.dim(d), indicators=self.labels(g.unknown))
-            return Reason("dimension_insufficient", text, (d,), _ids(g.unknown))
+            return Reason("dimension_insufficient", "dimension_insufficient", (d,),
+                          _ids(g.unknown))
         if g.yes:
-            text = _("%(dimension)s is negative: the indicators answered yes (%(indicators)s) "
-                     "do not reach a positive combination.",
-                     dimension=self.dim(d), indicators=self.labels(g.yes))
-            return Reason("dimension_negative", text, (d,), _ids(g.yes))
-        text = _("%(dimension)s is negative: no indicator was answered yes.",
-                 dimension=self.dim(d))
-        return Reason("dimension_negative", text, (d,))
+            return Reason("dimension_negative", "dimension_negative", (d,), _ids(g.yes))
+        return Reason("dimension_negative", "dimension_negative_none", (d,))
 
     def person(self, statuses: Mapping[str, str], indication: str,
                act_value: str) -> list[Reason]:
         positive = [d for d in DIMENSIONS if statuses[d] == POSITIVE]
         if indication == INDICATED:
-            reasons = [self._indicated(positive, act_value)]
+            reasons = [self._indicated(positive)]
         else:
             reasons = self._missing(statuses, act_value)
             if indication == INSUFFICIENT:
                 reasons.append(self._could_change(statuses))
             else:
-                reasons.append(Reason("not_indicated", _(
-                    "Trafficking is not indicated by these answers. Screen again when new "
-                    "information comes up.")))
-        weight = [d for d in DESTINATION_DIMENSIONS if d in positive]
+                reasons.append(Reason("not_indicated", "not_indicated"))
+        weight = tuple(d for d in DESTINATION_DIMENSIONS if d in positive)
         if self.instrument.is_child and weight:
-            reasons.append(Reason("child_destination_weight", _(
-                "For a child, positive destination dimensions (%(dimensions)s) add "
-                "evidentiary weight but are not required.",
-                dimensions=self.dims(weight)), tuple(weight)))
+            reasons.append(Reason("child_destination_weight", "child_destination_weight",
+                                  weight))
         return reasons
 
-    def _indicated(self, positive: list[str], act_value: str) -> Reason:
+    def _indicated(self, positive: list[str]) -> Reason:
         recruitment = [d for d in RECRUITMENT_DIMENSIONS if d in positive]
-        exploitation = self.dim(EXPLOITATION_DIMENSION)
         if not self.instrument.is_child:
             destination = [d for d in DESTINATION_DIMENSIONS if d in positive]
-            text = _("Trafficking is indicated: recruitment (%(recruitment)s), exploitation "
-                     "(%(exploitation)s) and the situation at destination (%(destination)s) "
-                     "are all positive.", recruitment=self.dims(recruitment),
-                     exploitation=exploitation, destination=self.dims(destination))
-            return Reason("indicated", text,
+            return Reason("indicated", "indicated",
                           (*recruitment, EXPLOITATION_DIMENSION, *destination))
         if recruitment:
-            text = _("Trafficking of a child is indicated: %(exploitation)s and "
-                     "%(recruitment)s are positive. For a child no means (deception, coercion "
-                     "or abuse of vulnerability) needs to be shown.",
-                     exploitation=exploitation, recruitment=self.dims(recruitment))
-            return Reason("indicated", text, (EXPLOITATION_DIMENSION, *recruitment))
-        text = _("Trafficking of a child is indicated: %(exploitation)s is positive and the "
-                 "child was recruited, transported, transferred, harboured or received. For a "
-                 "child no means needs to be shown.", exploitation=exploitation)
+            return Reason("indicated", "indicated_child",
+                          (EXPLOITATION_DIMENSION, *recruitment))
         act = self.instrument.act_question
-        return Reason("indicated", text, (EXPLOITATION_DIMENSION,), (act.id,) if act else ())
+        return Reason("indicated", "indicated_child_act", (EXPLOITATION_DIMENSION,),
+                      (act.id,) if act else ())
 
     def _missing(self, statuses: Mapping[str, str], act_value: str) -> list[Reason]:
-        """One sentence per part of the rule that is not met, naming what could change it."""
+        """One reason per part of the rule that is not met, naming what could change it."""
         reasons: list[Reason] = []
         if statuses[EXPLOITATION_DIMENSION] != POSITIVE:
-            reasons.append(Reason("missing_exploitation", _(
-                "%(dimension)s is not positive; it is required for an indication.",
-                dimension=self.dim(EXPLOITATION_DIMENSION)), (EXPLOITATION_DIMENSION,)))
+            reasons.append(Reason("missing_exploitation", "missing_exploitation",
+                                  (EXPLOITATION_DIMENSION,)))
         recruitment_met = any(statuses[d] == POSITIVE for d in RECRUITMENT_DIMENSIONS)
         if self.instrument.is_child:
             if not recruitment_met and act_value != YES:
                 reasons.append(self._missing_act(act_value))
             return reasons
         if not recruitment_met:
-            reasons.append(Reason("missing_recruitment", _(
-                "No recruitment dimension (%(dimensions)s) is positive.",
-                dimensions=self.dims(RECRUITMENT_DIMENSIONS)), RECRUITMENT_DIMENSIONS))
+            reasons.append(Reason("missing_recruitment", "missing_recruitment",
+                                  RECRUITMENT_DIMENSIONS))
         if not any(statuses[d] == POSITIVE for d in DESTINATION_DIMENSIONS):
-            reasons.append(Reason("missing_destination", _(
-                "No destination dimension (%(dimensions)s) is positive.",
-                dimensions=self.dims(DESTINATION_DIMENSIONS)), DESTINATION_DIMENSIONS))
+            reasons.append(Reason("missing_destination", "missing_destination",
+                                  DESTINATION_DIMENSIONS))
         return reasons
 
     def _could_change(self, statuses: Mapping[str, str]) -> Reason:
@@ -854,35 +827,20 @@ class _Explainer:
                 statuses[d] == POSITIVE for d in DESTINATION_DIMENSIONS):
             needed += DESTINATION_DIMENSIONS
         open_dims = tuple(d for d in DIMENSIONS if d in needed and statuses[d] == INSUFFICIENT)
-        if not open_dims:
-            text = _("More information is needed: the answers still unknown could change the "
-                     "result to an indication of trafficking.")
-        else:
-            text = _("More information is needed: unknown answers in %(dimensions)s could "
-                     "change the result to an indication of trafficking.",
-                     dimensions=self.dims(open_dims))
-        return Reason("insufficient_information", text, open_dims)
+        message = "insufficient_information" if open_dims else "insufficient_information_any"
+        return Reason("insufficient_information", message, open_dims)
 
     def _missing_act(self, act_value: str) -> Reason:
         act = self.instrument.act_question
-        if act is not None and act_value == UNKNOWN:
-            text = _("It is not yet known whether the child was recruited, transported, "
-                     "transferred, harboured or received, and no recruitment dimension is "
-                     "positive.")
-        else:
-            text = _("It is not established that the child was recruited, transported, "
-                     "transferred, harboured or received, and no recruitment dimension is "
-                     "positive.")
-        return Reason("missing_act", text, RECRUITMENT_DIMENSIONS, (act.id,) if act else ())
+        message = "missing_act_unknown" if act is not None and act_value == UNKNOWN \
+            else "missing_act"
+        return Reason("missing_act", message, RECRUITMENT_DIMENSIONS,
+                      (act.id,) if act else ())
 
     def caveats(self) -> list[Reason]:
-        reasons = [Reason("not_a_legal_status", _(
-            "This is a screening indication, not a legal decision: the trafficking status is "
-            "decided and recorded separately by an authorised officer."))]
+        reasons = [Reason("not_a_legal_status", "not_a_legal_status")]
         if self.instrument.evidence == "[M]":
-            reasons.append(Reason("unconfirmed_instrument", _(
-                "This instrument is unconfirmed reference data [M]: confirm it against the "
-                "official source before relying on the result.")))
+            reasons.append(Reason("unconfirmed_instrument", "unconfirmed_instrument"))
         return reasons
 
 
@@ -892,10 +850,8 @@ def _ids(items: Iterable[Indicator]) -> tuple[str, ...]:
 
 # --- checklist and vulnerability -----------------------------------------------------------
 
-def _guidance_reason(instrument: Instrument, lang: str) -> list[Reason]:
-    if instrument.guidance is None:
-        return []
-    return [Reason("guidance", _pick(instrument.guidance, lang))]
+def _guidance_reason(instrument: Instrument) -> list[Reason]:
+    return [Reason("guidance", "guidance")] if instrument.guidance is not None else []
 
 
 def evaluate_checklist(instrument: Instrument, answers: Mapping[str, object]
@@ -905,59 +861,39 @@ def evaluate_checklist(instrument: Instrument, answers: Mapping[str, object]
         raise ValidationError(N_("The screening instrument %(instrument)s is not a checklist."),
                               instrument=instrument.id)
     given = normalise_answers(instrument, answers)
-    lang = current_language()
-    present = [ind for ind in instrument.indicators if given[ind.id].value == YES]
-    unknown = [ind for ind in instrument.indicators if given[ind.id].value == UNKNOWN]
-    labels = functools.partial(_labels_of, lang=lang)
-    reasons: list[Reason] = []
-    if present:
-        reasons.append(Reason("present", _("These indicators were answered yes: "
-                                           "%(indicators)s.", indicators=labels(present)),
-                              indicators=_ids(present)))
-    else:
-        reasons.append(Reason("none_present", _("No indicator was answered yes.")))
+    present = _ids(ind for ind in instrument.indicators if given[ind.id].value == YES)
+    unknown = _ids(ind for ind in instrument.indicators if given[ind.id].value == UNKNOWN)
+    reasons = [Reason("present", "present", indicators=present) if present
+               else Reason("none_present", "none_present")]
     if unknown:
-        reasons.append(Reason("unknown", _("These indicators are still unknown: "
-                                           "%(indicators)s.", indicators=labels(unknown)),
-                              indicators=_ids(unknown)))
-    reasons += _guidance_reason(instrument, lang)
+        reasons.append(Reason("unknown", "unknown", indicators=unknown))
+    reasons += _guidance_reason(instrument)
     summary = INDICATORS_PRESENT if present else INSUFFICIENT if unknown else NO_INDICATOR_PRESENT
     return ChecklistResult(instrument.id, instrument.version, MappingProxyType(given), summary,
-                           tuple(reasons), lang)
-
-
-def _labels_of(items: Iterable[Indicator], lang: str) -> str:
-    return _join((item.label_in(lang) for item in items), lang)
+                           tuple(reasons), instrument)
 
 
 def _level_factors(instrument: Instrument, given: Mapping[str, Answer], level: str
-                   ) -> tuple[list[Indicator], list[Indicator], list[Indicator]]:
+                   ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     members = [ind for ind in instrument.indicators if ind.level == level]
-    risk = [i for i in members if i.effect == "risk" and given[i.id].value == YES]
-    protective = [i for i in members if i.effect == "protective" and given[i.id].value == YES]
-    unknown = [i for i in members if given[i.id].value == UNKNOWN]
+    risk = _ids(i for i in members if i.effect == "risk" and given[i.id].value == YES)
+    protective = _ids(i for i in members if i.effect == "protective"
+                      and given[i.id].value == YES)
+    unknown = _ids(i for i in members if given[i.id].value == UNKNOWN)
     return risk, protective, unknown
 
 
-def _level_reasons(level: str, label: str, risk: list[Indicator], protective: list[Indicator],
-                   unknown: list[Indicator], lang: str) -> list[Reason]:
+def _level_reasons(level: str, factors: LevelFactors) -> list[Reason]:
     reasons: list[Reason] = []
-    if risk:
-        reasons.append(Reason("risk_factors", _(
-            "Risk factors present (%(level)s): %(factors)s.", level=label,
-            factors=_labels_of(risk, lang)), (level,), _ids(risk)))
-    if protective:
-        reasons.append(Reason("protective_factors", _(
-            "Protective factors present (%(level)s): %(factors)s.", level=label,
-            factors=_labels_of(protective, lang)), (level,), _ids(protective)))
-    if not risk and not protective:
-        reasons.append(Reason("no_factors", _(
-            "No risk or protective factor was answered yes (%(level)s).", level=label),
-            (level,)))
-    if unknown:
-        reasons.append(Reason("unknown", _(
-            "Still unknown (%(level)s): %(factors)s.", level=label,
-            factors=_labels_of(unknown, lang)), (level,), _ids(unknown)))
+    if factors.risk:
+        reasons.append(Reason("risk_factors", "risk_factors", (level,), factors.risk))
+    if factors.protective:
+        reasons.append(Reason("protective_factors", "protective_factors", (level,),
+                              factors.protective))
+    if not factors.risk and not factors.protective:
+        reasons.append(Reason("no_factors", "no_factors", (level,)))
+    if factors.unknown:
+        reasons.append(Reason("unknown", "level_unknown", (level,), factors.unknown))
     return reasons
 
 
@@ -969,17 +905,14 @@ def evaluate_vulnerability(instrument: Instrument, answers: Mapping[str, object]
         raise ValidationError(N_("The screening instrument %(instrument)s is not a "
                                  "vulnerability screening."), instrument=instrument.id)
     given = normalise_answers(instrument, answers)
-    lang = current_language()
     levels: dict[str, LevelFactors] = {}
     reasons: list[Reason] = []
     for level in LEVELS:
-        risk, protective, unknown = _level_factors(instrument, given, level)
-        levels[level] = LevelFactors(_ids(risk), _ids(protective), _ids(unknown))
-        label = _pick(instrument.level_labels[level], lang)
-        reasons += _level_reasons(level, label, risk, protective, unknown, lang)
-    reasons += _guidance_reason(instrument, lang)
+        levels[level] = LevelFactors(*_level_factors(instrument, given, level))
+        reasons += _level_reasons(level, levels[level])
+    reasons += _guidance_reason(instrument)
     return VulnerabilityResult(instrument.id, instrument.version, MappingProxyType(levels),
-                               tuple(reasons), lang)
+                               tuple(reasons), instrument)
 
 
 def evaluate_any(instrument: Instrument, answers: Mapping[str, object]) -> AnyResult:
@@ -989,3 +922,112 @@ def evaluate_any(instrument: Instrument, answers: Mapping[str, object]) -> AnyRe
     if instrument.kind == "vulnerability":
         return evaluate_vulnerability(instrument, answers)
     return evaluate(instrument, answers)
+
+
+# --- reasons in the reader's language ------------------------------------------------------
+
+# Every sentence a reason can be, by the stable name stored with it. A name is never reused
+# for another sentence: stored submissions keep naming the sentence they were made with.
+MESSAGES: Final[Mapping[str, str]] = MappingProxyType({
+    "dimension_positive": N_("%(dimension)s is positive: these indicators were answered yes: "
+                             "%(indicators)s."),
+    "dimension_insufficient": N_("%(dimension)s cannot be decided yet: it would be positive "
+                                 "if enough of these unknown answers were yes: "
+                                 "%(indicators)s."),
+    "dimension_negative": N_("%(dimension)s is negative: the indicators answered yes "
+                             "(%(indicators)s) do not reach a positive combination."),
+    "dimension_negative_none": N_("%(dimension)s is negative: no indicator was answered yes."),
+    "not_indicated": N_("Trafficking is not indicated by these answers. Screen again when new "
+                        "information comes up."),
+    "child_destination_weight": N_("For a child, positive destination dimensions "
+                                   "(%(dimensions)s) add evidentiary weight but are not "
+                                   "required."),
+    "indicated": N_("Trafficking is indicated: recruitment (%(recruitment)s), exploitation "
+                    "(%(exploitation)s) and the situation at destination (%(destination)s) "
+                    "are all positive."),
+    "indicated_child": N_("Trafficking of a child is indicated: %(exploitation)s and "
+                          "%(recruitment)s are positive. For a child no means (deception, "
+                          "coercion or abuse of vulnerability) needs to be shown."),
+    "indicated_child_act": N_("Trafficking of a child is indicated: %(exploitation)s is "
+                              "positive and the child was recruited, transported, "
+                              "transferred, harboured or received. For a child no means "
+                              "needs to be shown."),
+    "missing_exploitation": N_("%(dimension)s is not positive; it is required for an "
+                               "indication."),
+    "missing_recruitment": N_("No recruitment dimension (%(dimensions)s) is positive."),
+    "missing_destination": N_("No destination dimension (%(dimensions)s) is positive."),
+    "insufficient_information": N_("More information is needed: unknown answers in "
+                                   "%(dimensions)s could change the result to an indication "
+                                   "of trafficking."),
+    "insufficient_information_any": N_("More information is needed: the answers still "
+                                       "unknown could change the result to an indication of "
+                                       "trafficking."),
+    "missing_act_unknown": N_("It is not yet known whether the child was recruited, "
+                              "transported, transferred, harboured or received, and no "
+                              "recruitment dimension is positive."),
+    "missing_act": N_("It is not established that the child was recruited, transported, "
+                      "transferred, harboured or received, and no recruitment dimension is "
+                      "positive."),
+    "not_a_legal_status": N_("This is a screening indication, not a legal decision: the "
+                             "trafficking status is decided and recorded separately by an "
+                             "authorised officer."),
+    "unconfirmed_instrument": N_("This instrument is unconfirmed reference data [M]: confirm "
+                                 "it against the official source before relying on the "
+                                 "result."),
+    "present": N_("These indicators were answered yes: %(indicators)s."),
+    "none_present": N_("No indicator was answered yes."),
+    "unknown": N_("These indicators are still unknown: %(indicators)s."),
+    "risk_factors": N_("Risk factors present (%(level)s): %(factors)s."),
+    "protective_factors": N_("Protective factors present (%(level)s): %(factors)s."),
+    "no_factors": N_("No risk or protective factor was answered yes (%(level)s)."),
+    "level_unknown": N_("Still unknown (%(level)s): %(factors)s."),
+})
+
+
+def _join(texts: Iterable[str], lang: str) -> str:
+    # A list of labels, not a sentence: only the separator depends on the script. A semicolon,
+    # because labels themselves contain commas.
+    return ("؛ " if lang in RTL_LANGUAGES else "; ").join(texts)
+
+
+def reason_text(reason: Reason, instrument: Instrument | None, lang: str | None = None) -> str:
+    """The reason as one sentence in ``lang`` (default: the current language), with labels
+    from ``instrument``; without it (an instrument no longer shipped) the ids stand in."""
+    lang = lang or current_language()
+    if reason.message == "guidance":
+        return _pick(instrument.guidance, lang) if instrument and instrument.guidance else ""
+    items = {i.id: i for i in instrument.items()} if instrument else {}
+    labels = (instrument.level_labels if instrument and instrument.kind == "vulnerability"
+              else instrument.dimension_labels if instrument else {})
+
+    def dim(d: str) -> str:
+        return _pick(labels[d], lang) if d in labels else d
+
+    def dims(group: Iterable[str]) -> str:
+        return _join((dim(d) for d in group), lang)
+
+    first = reason.dimensions[0] if reason.dimensions else ""
+    indicators = _join((items[i].label_in(lang) if i in items else i
+                        for i in reason.indicators), lang)
+    # Every value a sentence may name; each sentence takes the ones it needs.
+    params = {
+        "dimension": dim(first), "level": dim(first), "dimensions": dims(reason.dimensions),
+        "indicators": indicators, "factors": indicators,
+        "recruitment": dims(d for d in reason.dimensions if d in RECRUITMENT_DIMENSIONS),
+        "exploitation": dim(EXPLOITATION_DIMENSION),
+        "destination": dims(d for d in reason.dimensions if d in DESTINATION_DIMENSIONS),
+    }
+    return gettext_for(lang, MESSAGES[reason.message]) % params
+
+
+def show_result(stored: Mapping[str, Any], instrument: Instrument | None,
+                lang: str | None = None) -> dict[str, Any]:
+    """A stored result (``to_record``) as shown: the reasons as sentences in ``lang``
+    (default: the current language), their data beside them."""
+    lang = lang or current_language()
+    reasons = [Reason.from_record(r) for r in stored["reasons"]]
+    shown = {k: v for k, v in stored.items() if k != "reasons"}
+    shown["reasons"] = [reason_text(r, instrument, lang) for r in reasons]
+    shown["reason_data"] = [r.data() for r in reasons]
+    shown["language"] = lang
+    return shown
