@@ -16,6 +16,7 @@ from caseapp.domain import consent, roles
 from caseapp.domain import reintegration as rss
 from caseapp.errors import FieldErrors, NotFound, ValidationError
 from caseapp.i18n import N_
+from caseapp.reference import loader
 from caseapp.services.base import Service
 from caseapp.services.consent import ConsentService
 from caseapp.services.session import Session
@@ -41,7 +42,7 @@ class ReintegrationService(Service):
     def __init__(self, session: Session, survey: rss.Survey | None = None) -> None:
         super().__init__(session)
         # An administrator-installed survey file may replace the packaged one.
-        self.survey = survey or rss.load_survey()
+        self.survey = survey or loader.load_survey()
 
     def _all(self, case_id: str) -> list[Record]:
         return self.store.children(case_id, ASSESSMENT)

@@ -17,6 +17,7 @@ from typing import Any
 from caseapp.domain import consent, htcds, roles, screening
 from caseapp.errors import FieldErrors
 from caseapp.i18n import N_
+from caseapp.reference import loader
 from caseapp.services.base import Service
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
@@ -42,7 +43,7 @@ class ScreeningService(Service):
         ConsentService(self.session).require(case.id, consent.INTERVIEW)
         if notes is not None and not isinstance(notes, str):
             raise FieldErrors([("notes", N_("must be text"), {})])
-        instrument = screening.load_instrument(instrument_id)
+        instrument = loader.load_instrument(instrument_id)
         result = screening.evaluate_any(instrument, answers)
         normalised = screening.normalise_answers(instrument, answers)
         body: dict[str, Any] = {
@@ -81,8 +82,8 @@ class ScreeningService(Service):
         """A submission as read: its reasons worded in the reader's language."""
         instrument_id = str(record.body["instrument_id"])
         try:
-            instrument: screening.Instrument | None = screening.load_instrument(instrument_id)
-        except screening.InstrumentNotFound:
+            instrument: screening.Instrument | None = loader.load_instrument(instrument_id)
+        except loader.InstrumentNotFound:
             instrument = None  # no longer shipped: the reasons name ids instead of labels
         result = screening.show_result(record.body["result"], instrument)
         return {"id": record.id, **record.body, "result": result}
