@@ -85,6 +85,7 @@ class ScreeningService(Service):
             instrument: screening.Instrument | None = loader.load_instrument(instrument_id)
         except loader.InstrumentNotFound:
             instrument = None  # no longer shipped: the reasons name ids instead of labels
+        # The outcome and the ids are those stored; only the wording is today's.
         result = screening.show_result(record.body["result"], instrument)
         return {"id": record.id, **record.body, "result": result}
 
