@@ -14,7 +14,9 @@ from conftest import PASSPHRASE, Run, consented_case, open_as
 
 from caseapp.canonical import canonical_json
 from caseapp.domain import reintegration as rss
+from caseapp.domain import screening
 from caseapp.i18n import set_language
+from caseapp.reference import loader
 from caseapp.services.reintegration import ReintegrationService
 from caseapp.services.screenings import ScreeningService
 from caseapp.services.session import Session
@@ -201,3 +203,11 @@ def test_stored_screening_result_holds_no_sentence(caseworker: Session) -> None:
     set_language("en")
     [shown] = ScreeningService(caseworker).history(case_id)
     assert DECEPTIVE_EN in shown["result"]["reasons"]
+
+
+def test_reasons_of_an_instrument_no_longer_shipped_name_ids() -> None:
+    result = screening.evaluate(loader.load_instrument("ilo-ec-adult-labour"), INDICATED)
+    shown = screening.show_result(result.to_record(), None, "en")
+    assert ("deceptive_recruitment is positive: these indicators were answered yes: "
+            "dr_nature_job_location_employer; dr_wages.") in shown["reasons"]
+    assert shown["indication"] == "trafficking_indicated"

@@ -125,7 +125,7 @@ def reason_text(reason: Reason, instrument: Instrument | None, lang: str | None 
 
     first = reason.dimensions[0] if reason.dimensions else ""
     indicators = join_labels((items[i].label_in(lang) if i in items else i
-                        for i in reason.indicators), lang)
+                              for i in reason.indicators), lang)
     # Every value a sentence may name; each sentence takes the ones it needs.
     params = {
         "dimension": dim(first), "level": dim(first), "dimensions": dims(reason.dimensions),
