@@ -7,6 +7,7 @@ from conftest import consented_case
 
 from caseapp.domain import consent, screening
 from caseapp.errors import FieldErrors, PermissionDenied
+from caseapp.reference import loader
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.screenings import ScreeningService
@@ -47,8 +48,8 @@ def test_result_matches_engine(session: Session) -> None:
     sid = ScreeningService(session).submit(case_id, INSTRUMENT, INDICATED, notes="first")
     record = session.store.get(sid)
     assert record is not None and record.type == "screening" and record.parent == case_id
-    instrument = screening.load_instrument(INSTRUMENT)
-    expected = screening.evaluate(instrument, INDICATED).to_json()
+    instrument = loader.load_instrument(INSTRUMENT)
+    expected = screening.evaluate(instrument, INDICATED).to_record()
     assert record.body["result"] == expected
     assert record.body["result"]["indication"] == screening.INDICATED
     assert record.body["instrument_id"] == INSTRUMENT
