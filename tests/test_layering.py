@@ -1,5 +1,5 @@
-"""The dependency direction of ARCHITECTURE §2 is one way: ui → cli → services → domain / store /
-crypto / sync / documents → i18n and the top-level modules. This walks the imports of every
+"""The dependency direction of ARCHITECTURE §2 is one way: ui and cli → services → domain /
+store / crypto / sync / documents → i18n and the top-level modules. This walks the imports of every
 module under ``caseapp/`` (ast, so nothing is executed) and fails on a wrong arrow or on an
 import cycle."""
 
