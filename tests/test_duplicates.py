@@ -276,7 +276,7 @@ def test_caseload_review_finds_the_pair_among_demo_cases(
 
 def test_a_merged_case_is_counted_once_in_exports(make_profile: Callable[..., Any],
                                                   tmp_path: Any) -> None:
-    from caseapp.documents import htcds_exchange, statistics
+    from caseapp.services import exchange, statistics
 
     with _open(make_profile) as session:
         service = CaseService(session)
@@ -286,5 +286,5 @@ def test_a_merged_case_is_counted_once_in_exports(make_profile: Callable[..., An
         before = len(statistics.collect_rows(session))
         duplicates.merge(session, keep, gone, "Same person, confirmed by interview.")
         assert len(statistics.collect_rows(session)) == before - 1
-        report = htcds_exchange.export_htcds(session, tmp_path / "o.csv", "csv", "transfer")
+        report = exchange.export_htcds(session, tmp_path / "o.csv", "csv", "transfer")
         assert report.rows == 1
