@@ -56,18 +56,18 @@ def seed(conn: Connection, version: int) -> list[str]:
     if version < 1:
         return []
     clock = HybridClock(DEVICE)
-    store = RecordStore(conn, clock)
+    store = RecordStore(conn, clock, DEVICE)
     log = audit.AuditLog(conn, DEVICE, KEY)
     with database.transaction(conn):
         conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
             ("device_id", DEVICE), ("user_id", "u1"), ("team_id", "t1"),
             ("profile_name", "old"), ("case_counter", "1")])
         person = store.put("person", {"prs_FirstName": "Zainab", "hfz_NameUrdu": "زینب",
-                                      "hfz_Aliases": ["Zaini"]}, team="t1", label="Zainab")
+                                      "hfz_Aliases": ["Zaini"]}, team="t1")
         assert person is not None
         case = store.put("case", {"hfz_CaseNumber": "2024-D001-00001", "hfz_Stage": "intake",
                                   "vic_TypeOfExploitation": ["ForcedLabour"]},
-                         team="t1", parent=person.record.id, label="Zainab", status="intake")
+                         team="t1", parent=person.record.id)
         assert case is not None
         store.put("person", {"prs_SecondName": "Bibi"}, record_id=person.record.id)
         store.put("note", {"cco_CaseComment": "Met at the shelter."}, team="t1",
@@ -75,9 +75,8 @@ def seed(conn: Connection, version: int) -> list[str]:
         log.append("u1", "profile_created")
         log.append("u1", "case_created", case.record.id, ["prs_FirstName", "hfz_Stage"])
         log.append("u1", "case_viewed", case.record.id, ["prs_FirstName"])
-        tables = ["meta", "records", "outbox", "audit"]
+        tables = ["meta", "records", "changes", "conflicts", "audit"]
         if version >= 2:
-            store.index(case.record.id, "zainab زینب zaini 2024-d001-00001", "znb")
             conn.execute("INSERT INTO attachment_content (record_id, sha256, data) "
                          "VALUES (?, ?, ?)", (case.record.id, "00" * 32, b"\x89PNG"))
             tables.append("attachment_content")

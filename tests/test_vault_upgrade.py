@@ -18,7 +18,7 @@ from caseapp.crypto import passphrase_policy
 from caseapp.crypto.keyslots import PASSPHRASE as PASSPHRASE_SLOT
 from caseapp.crypto.keyslots import KeyslotFile
 from caseapp.domain import consent
-from caseapp.services import profiles
+from caseapp.services import profile_paths, profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
 from caseapp.services.referrals import ReferralService
@@ -53,7 +53,7 @@ VERSIONS = sorted(EXPECTED)
 def install(version: int, home: Path) -> Path:
     """A private copy of the fixture as this test's profile (the committed files stay as
     they are: opening a vault writes to it)."""
-    folder = profiles.home() / PROFILE
+    folder = profile_paths.home() / PROFILE
     assert folder.parent.resolve().is_relative_to(home.resolve())
     shutil.copytree(VAULTS / f"v{version}", folder)
     return folder
@@ -61,7 +61,7 @@ def install(version: int, home: Path) -> Path:
 
 def cases_by_number(service: CaseService) -> dict[str, tuple[str, str, str, str]]:
     found = {}
-    for summary in service.list(limit=100):
+    for summary in service.list(limit=100).cases:
         shown = service.show(summary.id)
         [document] = shown["hfz_IdentityDocuments"]
         found[summary.case_number] = (summary.name, summary.name_urdu, summary.stage,
@@ -106,7 +106,7 @@ def test_an_earlier_vault_upgrades_on_unlock(version: int, caseapp_home: Path) -
         assert cases_by_number(service) == EXPECTED[version]
         # Still a working vault: a new case goes in beside the old ones.
         service.create({"prs_FirstName": "Farzana", "hfz_NameUrdu": "فرزانہ"})
-        assert len(service.list(limit=100)) == len(EXPECTED[version]) + 1
+        assert service.list(limit=100).total == len(EXPECTED[version]) + 1
 
     # Locked and opened again: nothing left to migrate, the chain still verifies.
     with profiles.unlock(PROFILE, PASSPHRASE) as session:
@@ -116,12 +116,11 @@ def test_an_earlier_vault_upgrades_on_unlock(version: int, caseapp_home: Path) -
 
 
 def test_a_v2_vault_keeps_search_consent_and_referrals(caseapp_home: Path) -> None:
-    """Version 2 was the first with a search index, consent and referrals; all survive.
-    (A v1 vault's cases had no index rows to keep: they are listed, not found by search.)"""
+    """Version 2 was the first with a search index, consent and referrals; all survive."""
     install(2, caseapp_home)
     with profiles.unlock(PROFILE, PASSPHRASE) as session:
         cases = CaseService(session)
-        by_number = {c.case_number: c.id for c in cases.list(limit=100)}
+        by_number = {c.case_number: c.id for c in cases.list(limit=100).cases}
         nasreen = by_number["2026-7C23-00001"]
         assert [c.id for c in cases.search("نسرین")] == [nasreen]
         assert [c.id for c in cases.search("61101-3333333-4")] == [nasreen]
@@ -133,3 +132,15 @@ def test_a_v2_vault_keeps_search_consent_and_referrals(caseapp_home: Path) -> No
         assert (referral["hfz_OrganisationName"], referral["hfz_Status"]) == (
             "Synthetic Shelter Lahore", "sent")
         assert ReferralService(session).list_for_case(by_number["2026-7C23-00003"]) == []
+
+
+def test_a_v1_vault_is_searchable_after_the_upgrade(caseapp_home: Path) -> None:
+    """A v1 vault had no search rows; the upgrade rebuilds every record's projections."""
+    install(1, caseapp_home)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        cases = CaseService(session)
+        by_number = {c.case_number: c.id for c in cases.list(limit=100).cases}
+        for query, number in (("زینب", "2024-D001-00001"), ("Imran Khokhar", "2024-D001-00002"),
+                              ("34101-2222222-3", "2024-D001-00002"),
+                              ("2024-D001-1", "2024-D001-00001")):
+            assert [c.id for c in cases.search(query)] == [by_number[number]], query

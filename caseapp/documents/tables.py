@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -164,7 +165,7 @@ def _check_zip(data: bytes) -> None:
                         raise ImportFileError(N_("The XLSX file contains XML declarations "
                                                  "that are not allowed."))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError,
-            EOFError, ValueError) as exc:
+            EOFError, ValueError, zlib.error) as exc:
         raise ImportFileError(N_("The file is not a valid XLSX workbook.")) from exc
 
 

@@ -17,6 +17,9 @@ from caseapp.domain import identity, names
 from caseapp.domain import referrals as plan_rules
 
 Body = Mapping[str, Any]
+# Raise when a projection below changes what it derives: vaults written with another version
+# rebuild their labels, statuses and search entries when next unlocked.
+VERSION = 1
 OPEN = "open"
 DONE = "done"
 

@@ -171,12 +171,12 @@ def import_table(session: Session, table: Table, *, skip_errors: bool = False) -
         report.skipped = len(table.rows)
         return report
     try:
-        with session.write() as conn:
+        with session.write() as tx:
             for number, doc in valid:
                 try:
                     # A savepoint per row: a row refused by the service (a stage this role
                     # may not hold, say) is undone alone when errors are skipped.
-                    with savepoint(conn, "htcds_row"):
+                    with savepoint(tx.conn, "htcds_row"):
                         case_id = service.create(doc).id
                 except StorageError:
                     raise

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.crypto import kdf, passphrase_policy, recovery
 from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
+from caseapp.domain import projections
 from caseapp.errors import (
     ProfileError,
     UnlockBackoff,
@@ -26,7 +27,7 @@ from caseapp.fsutil import atomic_write, destroy_file
 from caseapp.i18n import N_
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
-from caseapp.store import database, migrations
+from caseapp.store import database, meta, migrations
 from caseapp.store.ids import uuid7
 
 ROLES = ("caseworker", "border_officer", "manager", "administrator")
@@ -68,24 +69,9 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
                              seal(RECOVERY, recovery.normalise(code).encode(), [db_key], params)])
         conn = database.open_database(p.database, db_key)
         try:
-            migrations.migrate(conn)
-            device_id = uuid7()
-            user_id = uuid7()
-            team_id = uuid7()
-            sign_key = Ed25519PrivateKey.generate()
-            with database.transaction(conn):
-                conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
-                    ("device_id", device_id), ("user_id", user_id), ("team_id", team_id),
-                    ("device_sign_key", sign_key.private_bytes_raw().hex()),
-                    ("profile_name", name)])
-            session = open_session(conn, p)
-            with session.write():
-                session.store.put("team", {"name": team_name}, record_id=team_id,
-                                  team=team_id)
-                session.store.put("user", {"name": user_name or name, "role": role,
-                                           "teams": [team_id]}, record_id=user_id,
-                                  team=team_id)
-                session.audit.append(user_id, "profile_created")
+            session = initialise_vault(conn, p, user_name=user_name or name, role=role,
+                                       team_name=team_name)
+            user_id, device_id = session.user_id, session.device_id
             session.close()
         except BaseException:
             conn.close()
@@ -95,6 +81,28 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         shutil.rmtree(p.folder, ignore_errors=True)
         raise
     return CreatedProfile(name, p.folder, code, user_id, device_id)
+
+
+def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: str,
+                     role: str, team_name: str, team_id: str | None = None) -> Session:
+    """Give a new, empty database its schema, device identity and first user; returns the
+    open session. (A team id is shared when several vaults belong to one office.)"""
+    migrations.migrate(conn)
+    device_id, user_id, team_id = uuid7(), uuid7(), team_id or uuid7()
+    sign_key = Ed25519PrivateKey.generate()
+    with database.transaction(conn):
+        meta.write(conn, [("device_id", device_id), ("user_id", user_id),
+                          ("team_id", team_id),
+                          ("device_sign_key", sign_key.private_bytes_raw().hex()),
+                          ("profile_name", p.name),
+                          ("projections", str(projections.VERSION))])
+    session = open_session(conn, p)
+    with session.write():
+        session.store.create("team", {"name": team_name}, record_id=team_id, team=team_id)
+        session.store.create("user", {"name": user_name, "role": role, "teams": [team_id]},
+                             record_id=user_id, team=team_id)
+        session.audit.append(user_id, "profile_created")
+    return session
 
 
 # -- unlock, back-off and the erase policy ----------------------------------------------
@@ -215,8 +223,21 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
         except WrongPassphrase:
             continue
         migrations.migrate(conn)
-        return open_session(conn, p, db_key=key)
+        session = open_session(conn, p, db_key=key)
+        _refresh_projections(session)
+        return session
     raise ProfileError(N_("The key file does not match the case file of this profile."))
+
+
+def _refresh_projections(session: Session) -> None:
+    """Labels, statuses and search entries are derived (``domain.projections``): a vault
+    written by a version that derived them otherwise — or, before schema 3, not at all for
+    every record — has them rebuilt once, here."""
+    if session.store.meta("projections") == str(projections.VERSION):
+        return
+    with session.write() as tx:
+        session.store.reproject_all()
+        meta.write(tx.conn, [("projections", str(projections.VERSION))])
 
 
 def erase(p: ProfilePaths) -> None:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from caseapp.errors import ProfileLocked
 from caseapp.services.profile_paths import ProfilePaths
 from caseapp.store import audit, database
+from caseapp.store import meta as vault_meta
 from caseapp.store.changes import ChangeCollector, Changes
 from caseapp.store.hlc import HybridClock
 from caseapp.store.records import RecordStore
@@ -38,7 +39,7 @@ class Session:
         self.db_key = db_key or b""
         self.rotation_interrupted = False
         self.on_commit: Callable[[Changes], None] = lambda changes: None
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        meta = vault_meta.read_all(conn)
         self.device_id: str = meta["device_id"]
         self.user_id: str = meta["user_id"]
         self.team_id: str = meta["team_id"]

@@ -57,6 +57,7 @@ class AuditLog:
     def conn(self) -> Connection:
         if self._conn is None:
             raise ProfileLocked()
+        self._conn.check_thread()
         return self._conn
 
     def close(self) -> None:

@@ -78,6 +78,7 @@ class RecordStore:
     def conn(self) -> Connection:
         if self._conn is None:
             raise ProfileLocked()
+        self._conn.check_thread()
         return self._conn
 
     def close(self) -> None:
@@ -284,9 +285,22 @@ class RecordStore:
         parent = self.get(record.parent, include_deleted=True)
         return parent.body if parent else None
 
-    def _reproject(self, record: Record, now: int, *, written: bool = False) -> None:
+    def reproject_all(self) -> int:
+        """Rebuild every record's derived columns and search entry (after an upgrade whose
+        projections differ from those the vault was written with); returns the count. List
+        order is kept: nothing was edited."""
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM records ORDER BY rowid")  # noqa: S608
+        count = 0
+        for row in rows.fetchall():
+            record = Record.from_row(row)
+            self._reproject(record, record.updated_at, follow=False)
+            count += 1
+        return count
+
+    def _reproject(self, record: Record, now: int, *, written: bool = False,
+                   follow: bool = True) -> None:
         """Rebuild what is derived from ``record`` — its own columns (unless just written),
-        its search entry, and the records whose projection reads it."""
+        its search entry, and (``follow``) the records whose projection reads it."""
         proj = projection(record.type)
         if not written:
             label, status = self._derived(record)
@@ -301,7 +315,7 @@ class RecordStore:
                 self._index(record.id, *proj.search(record.body, self._parent_body(record)))
         if self.collector is not None:
             self.collector.touched(record.type, record.id, self._cases_of(record))
-        for child_type in proj.children:
+        for child_type in proj.children if follow else ():
             for child in self.children(record.id, child_type):
                 self._reproject(child, now)
 
