@@ -205,7 +205,8 @@ def test_service_refusal_rolls_back_everything(open_session: OpenSession,
     assert report.imported == 0 and [p.row for p in report.problems] == [3]
     assert CaseService(session).list().cases == []
     report = hx.import_htcds(session, path, skip_errors=True)
-    assert report.imported == 1 and [s.name for s in CaseService(session).list().cases] == ["Ayesha"]
+    assert report.imported == 1
+    assert [s.name for s in CaseService(session).list().cases] == ["Ayesha"]
 
 
 def test_bad_header_names_the_column(open_session: OpenSession, tmp_path: Path) -> None:
