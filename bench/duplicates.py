@@ -31,7 +31,7 @@ os.environ["CASEAPP_HOME"] = str(CACHE)
 sys.path.insert(0, str(ROOT))
 
 from caseapp.crypto import kdf  # noqa: E402
-from caseapp.services import demo, profiles  # noqa: E402
+from caseapp.services import demo, profile_paths, profiles  # noqa: E402
 
 
 def _profile_name(cases: int) -> str:
@@ -45,9 +45,9 @@ def build(cases: int) -> None:
     if done_marker.exists():
         print(f"reusing cached profile {name}")
         return
-    if name in profiles.list_profiles():
+    if name in profile_paths.list_profiles():
         # A half-built profile from an interrupted run: start over.
-        profiles.erase(profiles.paths(name))
+        profiles.erase(profile_paths.paths(name))
     profiles.create_profile(name, PASSPHRASE, user_name="Bench Manager", role="manager",
                             params=kdf.FLOOR)
     started = time.perf_counter()
@@ -87,7 +87,7 @@ def _variant(person: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 def probes(count: int, cases: int) -> list[dict[str, Any]]:
     """New synthetic persons (another seed) plus transliterated copies of existing ones."""
-    from caseapp.services.case_documents import split_document
+    from caseapp.domain.case_documents import split_document
 
     rng = random.Random(7)  # noqa: S311 (synthetic data)
     fresh = random.Random(99)  # noqa: S311

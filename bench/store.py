@@ -51,7 +51,7 @@ import sqlcipher3  # noqa: E402
 
 from caseapp.crypto import kdf  # noqa: E402
 from caseapp.crypto.keyslots import PASSPHRASE, KeyslotFile  # noqa: E402
-from caseapp.services import demo, profiles  # noqa: E402
+from caseapp.services import demo, profile_paths, profiles  # noqa: E402
 from caseapp.services.cases import CaseService  # noqa: E402
 from caseapp.services.session import Session  # noqa: E402
 from caseapp.store import migrations  # noqa: E402
@@ -130,7 +130,7 @@ def run_name(cases: int) -> str:
 
 
 def marker(cases: int) -> Path:
-    return profiles.paths(built_name(cases)).folder / "bench-built.json"
+    return profile_paths.paths(built_name(cases)).folder / "bench-built.json"
 
 
 def count_cases(session: Session) -> int:
@@ -142,10 +142,10 @@ def build_profile(cases: int) -> dict[str, Any]:
     name = built_name(cases)
     if marker(cases).exists():
         info = json.loads(marker(cases).read_text())
-        log(f"reusing cached profile {profiles.paths(name).folder}")
+        log(f"reusing cached profile {profile_paths.paths(name).folder}")
         return info
     started = time.perf_counter()
-    if name not in profiles.list_profiles():
+    if name not in profile_paths.list_profiles():
         log(f"creating profile {name} (calibrating Argon2id) ...")
         profiles.create_profile(name, PASSPHRASE_TEXT, user_name="Bench Manager",
                                 role="administrator")
@@ -170,7 +170,7 @@ def build_profile(cases: int) -> dict[str, Any]:
     finally:
         log("locking the built profile (verifies the whole audit chain) ...")
         session.close()
-    slot = KeyslotFile.load(profiles.paths(name).keyslots).of_kind(PASSPHRASE)[0]
+    slot = KeyslotFile.load(profile_paths.paths(name).keyslots).of_kind(PASSPHRASE)[0]
     info = {"cases": cases, "build_seconds": round(time.perf_counter() - started, 1),
             "kdf_params": slot.params.to_json(), "built_at": time.strftime("%Y-%m-%d %H:%M:%S")}
     marker(cases).write_text(json.dumps(info, indent=1))
@@ -178,10 +178,10 @@ def build_profile(cases: int) -> dict[str, Any]:
     return info
 
 
-def fresh_copy(cases: int) -> profiles.ProfilePaths:
+def fresh_copy(cases: int) -> profile_paths.ProfilePaths:
     """A working copy of the cached profile, so edits never drift the cache between runs."""
-    source = profiles.paths(built_name(cases))
-    target = profiles.paths(run_name(cases))
+    source = profile_paths.paths(built_name(cases))
+    target = profile_paths.paths(run_name(cases))
     shutil.rmtree(target.folder, ignore_errors=True)
     target.folder.mkdir(parents=True, mode=0o700)
     for item in source.folder.iterdir():
@@ -234,7 +234,7 @@ def open_encrypted(name: str) -> Callable[[], Session]:
 def open_plain(plain: Path, folder: Path) -> Callable[[], Session]:
     """What ``profiles.unlock`` does after the key is known, on a plain SQLite file: connect,
     the same pragmas as ``database.open_database``, migrate, session, the unlock audit event."""
-    paths = profiles.ProfilePaths("plain", folder)
+    paths = profile_paths.ProfilePaths("plain", folder)
 
     def opener() -> Session:
         conn = sqlcipher3.connect(str(plain), isolation_level=None, check_same_thread=False)
@@ -383,7 +383,7 @@ def run_round(store: Store, queries: list[Query],
     store.round_totals.append(totals)
 
 
-def kdf_seconds(paths: profiles.ProfilePaths, repeat: int = 3) -> list[float]:
+def kdf_seconds(paths: profile_paths.ProfilePaths, repeat: int = 3) -> list[float]:
     slot = KeyslotFile.load(paths.keyslots).of_kind(PASSPHRASE)[0]
     out = []
     for _ in range(repeat):

@@ -40,6 +40,12 @@ class ProfileError(CaseAppError):
     msgid = N_("The profile cannot be used.")
 
 
+class ProfileLocked(ProfileError):
+    """Work was asked of a locked profile (its keys are gone): unlock first."""
+
+    msgid = N_("The profile is locked; unlock it again.")
+
+
 class ProfileNotFound(ProfileError):
     msgid = N_("No profile with that name exists.")
 

@@ -5,9 +5,10 @@
 
 Messages come from ``_``, ``N_`` and ``ngettext`` calls in ``caseapp/`` and ``ui/`` and from the
 English value labels of every non-deprecated HTCDS picklist field (they are message ids,
-translated where shown). The template is ``translations/caseapp.pot``; each language's catalog
-is ``translations/<lang>/LC_MESSAGES/caseapp.po``. Updating keeps existing translations, drops
-messages no longer in the code and never guesses a translation from a similar message.
+translated where shown). The template is ``caseapp/i18n/locale/caseapp.pot``; each language's
+catalog is ``caseapp/i18n/locale/<lang>/LC_MESSAGES/caseapp.po``, inside the package so that an
+installed wheel carries it. Updating keeps existing translations, drops messages no longer in
+the code and never guesses a translation from a similar message.
 
 The output is deterministic: the creation date is fixed and locations are written without line
 numbers, so running the script twice, or after code merely moved, changes nothing.
@@ -35,7 +36,7 @@ from caseapp import __version__  # noqa: E402
 from caseapp.domain import htcds  # noqa: E402
 from caseapp.i18n import DOMAIN, LANGUAGES  # noqa: E402
 
-TRANSLATIONS = ROOT / "translations"
+TRANSLATIONS = ROOT / "caseapp" / "i18n" / "locale"
 POT_PATH = TRANSLATIONS / f"{DOMAIN}.pot"
 SOURCE_DIRS = ("caseapp", "ui")
 KEYWORDS: dict[str, tuple[int, ...] | None] = {"_": None, "N_": None, "ngettext": (1, 2)}

@@ -27,7 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from caseapp.cli.main import main  # noqa: E402
 from caseapp.crypto import kdf  # noqa: E402
 from caseapp.domain import consent  # noqa: E402
-from caseapp.services import profiles  # noqa: E402
+from caseapp.services import profile_paths, profiles  # noqa: E402
 from caseapp.services.cases import CaseService  # noqa: E402
 from caseapp.services.consent import ConsentService  # noqa: E402
 from caseapp.services.session import Session  # noqa: E402
@@ -94,7 +94,7 @@ class ProfileTemplates:
         """A copy of template ``(role, index)`` in $CASEAPP_HOME, named ``name`` (default:
         the role); its recovery code, user and device are the template's."""
         template = self.template(role, index)
-        paths = profiles.paths(name or role)
+        paths = profile_paths.paths(name or role)
         shutil.copytree(template.folder, paths.folder)
         return dataclasses.replace(template, name=paths.name, folder=paths.folder)
 
@@ -200,7 +200,7 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
 
 def consented_case(session: Session) -> str:
     """A new case whose person agreed to the interview (screenings need that)."""
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal"}).id
     ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
                                    explanation_version="consent-text-1.0")
     return case_id

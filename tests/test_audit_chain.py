@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.canonical import canonical_json
 from caseapp.cli.main import main
-from caseapp.services import profiles
+from caseapp.services import profile_paths, profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.session import Session, open_session
 from caseapp.store import audit, database
@@ -31,7 +31,7 @@ class Profile:
     name: str
     passphrase: str
     passphrase_file: Path
-    paths: profiles.ProfilePaths
+    paths: profile_paths.ProfilePaths
     key: bytes
 
     def unlock(self) -> Session:
@@ -62,7 +62,7 @@ def work(session: Session, cases: int = 3) -> None:
     service = CaseService(session)
     for i in range(cases):
         case_id = service.create({"prs_FirstName": f"Person{i}", "hfz_NameUrdu": "زینب",
-                                  "prs_Gender": "Feminine"})
+                                  "prs_Gender": "Feminine"}).id
         service.show(case_id)
         service.update(case_id, {"prs_SecondName": "Bibi", "hfz_Summary": "Seen at Torkham."})
         service.add_note(case_id, "Referred to the Dar-ul-Aman.")
@@ -84,7 +84,7 @@ def profile(template: tuple[Path, bytes], profile_templates: ProfileTemplates,
             monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Profile:
     profile_templates.answer_argon2(monkeypatch)  # the copy's keyslots are the template's
     folder, key = template
-    paths = profiles.paths("auditor")
+    paths = profile_paths.paths("auditor")
     shutil.copytree(folder, paths.folder)
     secret = tmp_path / "passphrase.txt"
     secret.write_text(PASSPHRASE + "\n", encoding="utf-8")

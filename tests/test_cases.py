@@ -96,7 +96,7 @@ def set_role(session: Session, role: str, **extra: Any) -> None:
 def test_create_then_show_returns_every_submitted_field(session: Session) -> None:
     service = CaseService(session)
     doc = document()
-    case_id = service.create(copy.deepcopy(doc))
+    case_id = service.create(copy.deepcopy(doc)).id
 
     shown = service.show(case_id)
     events = shown.pop("hte_Events")
@@ -107,7 +107,7 @@ def test_create_then_show_returns_every_submitted_field(session: Session) -> Non
     assert shown["hfz_Stage"] == "intake"
     assert shown["cas_Status"] == "Active"
     assert shown["cas_CaseOwner"] == session.user_id
-    assert re.fullmatch(r"\d{4}-[0-9A-F]{4}-\d{5}", shown["hfz_CaseNumber"])
+    assert re.fullmatch(r"\d{4}-[0-9A-F]{8}-\d{5}", shown["hfz_CaseNumber"])
 
     case = session.store.get(case_id)
     person = session.store.get(shown["person_id"])
@@ -124,42 +124,42 @@ def test_create_then_show_returns_every_submitted_field(session: Session) -> Non
 
 def test_case_numbers_are_unique_and_sequential(session: Session) -> None:
     service = CaseService(session)
-    numbers = [service.show(service.create(document()))["hfz_CaseNumber"] for _ in range(3)]
+    numbers = [service.show(service.create(document()).id)["hfz_CaseNumber"] for _ in range(3)]
     assert len(set(numbers)) == 3
     assert [int(n.rsplit("-", 1)[1]) for n in numbers] == [1, 2, 3]
 
 
 def test_update_changes_only_what_differs(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     changed = service.update(case_id, {"prs_FirstName": "Rukhsana",  # unchanged
                                        "prs_SecondName": "Akhtar",
                                        "hfz_Summary": "Moved to the shelter."})
-    assert sorted(changed) == ["hfz_Summary", "prs_SecondName"]
+    assert sorted(changed.fields) == ["hfz_Summary", "prs_SecondName"]
     shown = service.show(case_id)
     assert shown["prs_SecondName"] == "Akhtar"
     assert shown["hfz_Summary"] == "Moved to the shelter."
     # The list label follows the person's name.
-    assert service.list()[0].name == "Rukhsana Akhtar"
+    assert service.list().cases[0].name == "Rukhsana Akhtar"
     before = counts(session)
-    assert service.update(case_id, {"prs_SecondName": "Akhtar"}) == []
+    assert not service.update(case_id, {"prs_SecondName": "Akhtar"})
     assert counts(session) == before
 
 
 def test_update_can_add_historic_events(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     changed = service.update(case_id, {"hte_Events": [{"hte_Type": "Transit",
                                                        "hte_City": "Quetta",
                                                        "hte_Country": "PK"}]})
-    assert changed == ["hte_Events"]
+    assert changed.touches("trafficking_event") and changed.cases == {case_id}
     assert [e["hte_City"] for e in service.show(case_id)["hte_Events"]] == \
         ["Kasur", "Sheikhupura", "Quetta"]
 
 
 def test_stage_is_not_edited_directly(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     before = counts(session)
     with pytest.raises(ValidationError):
         service.update(case_id, {"hfz_Stage": "closed"})
@@ -169,7 +169,7 @@ def test_stage_is_not_edited_directly(session: Session) -> None:
 
 def test_unknown_case_is_not_found(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     person_id = service.show(case_id)["person_id"]
     for missing in ("01900000-0000-7000-8000-000000000000", person_id):
         with pytest.raises(NotFound):
@@ -186,22 +186,29 @@ def test_unknown_case_is_not_found(session: Session) -> None:
 
 def test_list_pages_newest_first(session: Session) -> None:
     service = CaseService(session)
-    ids = [service.create(document(prs_FirstName=f"Person{i}")) for i in range(5)]
-    listed = service.list()
+    ids = [service.create(document(prs_FirstName=f"Person{i}")).id for i in range(5)]
+    page = service.list()
+    listed = page.cases
+    assert page.total == 5 and page.next is None
     assert [c.id for c in listed] == ids[::-1]
     assert [c.name for c in listed][:2] == ["Person4 Bibi", "Person3 Bibi"]
     assert all(c.stage == "intake" and c.name_urdu == "رخسانہ بی بی" for c in listed)
-    assert [c.id for c in service.list(limit=2, offset=1)] == [ids[3], ids[2]]
+    first = service.list(limit=2)
+    assert [c.id for c in first.cases] == [ids[4], ids[3]]
+    second = service.list(limit=2, after=first.next)
+    assert [c.id for c in second.cases] == [ids[2], ids[1]]
+    last = service.list(limit=2, after=second.next)
+    assert [c.id for c in last.cases] == [ids[0]] and last.next is None
     service.update(ids[0], {"hfz_Summary": "edited"})
-    assert service.list(limit=1)[0].id == ids[0]  # the edited case comes first
+    assert service.list(limit=1).cases[0].id == ids[0]  # the edited case comes first
 
 
 # -- notes and attachments -----------------------------------------------------------------
 
 def test_notes(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
-    note_id = service.add_note(case_id, "First interview done with an interpreter.")
+    case_id = service.create(document()).id
+    note_id = service.add_note(case_id, "First interview done with an interpreter.").id
     note = session.store.get(note_id)
     assert note is not None
     assert (note.type, note.parent, note.team) == ("note", case_id, session.team_id)
@@ -217,9 +224,9 @@ def test_notes(session: Session) -> None:
 
 def test_attachments_are_stored_inside_the_vault(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-    attachment_id = service.add_attachment(case_id, "passport-scan.png", data, "image/png")
+    attachment_id = service.add_attachment(case_id, "passport-scan.png", data, "image/png").id
     record = session.store.get(attachment_id)
     assert record is not None
     assert (record.type, record.parent) == ("attachment", case_id)
@@ -235,7 +242,7 @@ def test_attachments_are_stored_inside_the_vault(session: Session) -> None:
 
 def test_oversized_attachment_is_refused_whole(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     before = counts(session)
     with pytest.raises(ValidationError):
         service.add_attachment(case_id, "huge.bin", bytes(MAX_ATTACHMENT_BYTES + 1),
@@ -269,7 +276,7 @@ def test_one_bad_field_is_named_and_nothing_is_stored(session: Session, field: s
 
 def test_all_bad_fields_are_reported_at_once(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     before = counts(session)
     with pytest.raises(FieldErrors) as info:
         service.create(document(**BAD_FIELDS))
@@ -286,7 +293,7 @@ def test_all_bad_fields_are_reported_at_once(session: Session) -> None:
 
 def test_a_partly_valid_edit_changes_nothing(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     before = counts(session)
     with pytest.raises(FieldErrors):
         service.update(case_id, {"prs_SecondName": "Akhtar", "prs_Birthdate": "15/03/2004"})
@@ -324,7 +331,7 @@ def test_a_document_must_be_an_object(session: Session) -> None:
 def test_cnic_is_validated_by_format_only(session: Session, typed: str) -> None:
     service = CaseService(session)
     case_id = service.create({"prs_FirstName": "Ayesha",
-                              "hfz_IdentityDocuments": [{"type": "CNIC", "number": typed}]})
+                              "hfz_IdentityDocuments": [{"type": "CNIC", "number": typed}]}).id
     assert service.show(case_id)["hfz_IdentityDocuments"] == [
         {"type": "CNIC", "number": "12345-1234567-1", "country": "PK"}]
 
@@ -350,7 +357,7 @@ def test_gender_is_never_inferred_from_the_cnic(session: Session, cnic: str,
     doc: dict[str, Any] = {"prs_FirstName": "Kiran", "prs_IdentityNumber": cnic}
     if gender:
         doc["prs_Gender"] = gender
-    case_id = service.create(doc)
+    case_id = service.create(doc).id
     shown = service.show(case_id)
     assert shown.get("prs_Gender") == gender
     service.update(case_id, {"prs_IdentityNumber": cnic.replace("-", "")})
@@ -363,7 +370,7 @@ def test_identity_documents_list(session: Session) -> None:
         {"type": "PoR", "number": "por123456789", "country": "PK"},
         {"type": "Passport", "number": "p01234567", "country": "AF"},
         {"type": "Passport", "number": "P01234567", "country": "AF"},  # the same one again
-    ]})
+    ]}).id
     expected = [{"type": "PoR", "number": "POR123456789", "country": "PK"},
                 {"type": "Passport", "number": "P01234567", "country": "AF"}]
     assert service.show(case_id)["hfz_IdentityDocuments"] == expected
@@ -403,7 +410,7 @@ LIFECYCLE = ["screening", "identification", "assistance_plan", "referral",
 def test_the_whole_lifecycle(open_profile: OpenProfile, role: str) -> None:
     session = open_profile(role)
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     for stage in LIFECYCLE:
         seq = last_seq(session)
         service.move(case_id, stage)
@@ -429,7 +436,7 @@ def test_rescreening_is_possible_from_any_open_stage(session: Session) -> None:
     service = CaseService(session)
     for stage_path in (["screening", "referral"], ["screening", "identification",
                                                    "assistance_plan", "reintegration"]):
-        case_id = service.create(document())
+        case_id = service.create(document()).id
         for stage in stage_path:
             service.move(case_id, stage)
         service.move(case_id, "screening")
@@ -437,7 +444,7 @@ def test_rescreening_is_possible_from_any_open_stage(session: Session) -> None:
 
 
 def _at_stage(service: CaseService, path: list[str]) -> str:
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     for stage in path:
         service.move(case_id, stage, "Referred on to the provincial shelter."
                      if stage == "closed" else None)
@@ -481,7 +488,7 @@ def test_border_officer_moves(open_profile: OpenProfile) -> None:
 
 def test_closing_needs_a_reason(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     before = counts(session)
     for reason in (None, "", "   "):
         with pytest.raises(ValidationError):
@@ -497,7 +504,7 @@ def test_creating_a_closed_case_needs_a_reason(session: Session) -> None:
         service.create(document(hfz_Stage="closed"))
     assert counts(session) == before
     case_id = service.create(document(hfz_Stage="closed",
-                                      cas_ReasonForCaseClosure="Duplicate of another case."))
+                                      cas_ReasonForCaseClosure="Duplicate of another case.")).id
     assert service.show(case_id)["cas_Status"] == "Closed"
 
 
@@ -509,7 +516,7 @@ def test_border_officer_cannot_create_a_case_at_a_stage_they_may_not_enter(
     with pytest.raises(InvalidTransition):
         service.create(document(hfz_Stage="assistance_plan"))
     assert counts(session) == before
-    case_id = service.create(document(hfz_Stage="screening"))
+    case_id = service.create(document(hfz_Stage="screening")).id
     assert service.show(case_id)["hfz_Stage"] == "screening"
 
 
@@ -539,7 +546,7 @@ def test_caseworker_cannot_record_trafficking_status(open_profile: OpenProfile) 
             service.create(document(**{field: value}))
         assert field in info.value.user_message()
     assert counts(session) == before
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     before = counts(session)
     with pytest.raises(PermissionDenied):
         service.update(case_id, {"vic_TraffickingStatus": "ActualVictimOfTrafficking"})
@@ -556,10 +563,11 @@ def test_caseworker_cannot_record_trafficking_status(open_profile: OpenProfile) 
 def test_manager_records_trafficking_status(open_profile: OpenProfile, role: str) -> None:
     session = open_profile(role)
     service = CaseService(session)
-    case_id = service.create(document(vic_TraffickingStatus="PossibleVictimOfTrafficking"))
+    case_id = service.create(document(vic_TraffickingStatus="PossibleVictimOfTrafficking")).id
     assert service.update(case_id, {"vic_TraffickingStatus": "ActualVictimOfTrafficking",
-                                    "vic_TraffickingStatusDecisionMakingOrg": "Police"}) \
-        == ["vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"]
+                                    "vic_TraffickingStatusDecisionMakingOrg": "Police"}
+                          ).fields == {"vic_TraffickingStatus",
+                                       "vic_TraffickingStatusDecisionMakingOrg"}
     assert service.show(case_id)["vic_TraffickingStatus"] == "ActualVictimOfTrafficking"
 
 
@@ -576,7 +584,7 @@ def test_perpetrator_fields_refused_outside_law_enforcement(open_profile: OpenPr
     with pytest.raises(PermissionDenied):
         service.create(document(**PERPETRATOR))
     assert counts(session) == before
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     before = counts(session)
     with pytest.raises(PermissionDenied):
         service.update(case_id, {"per_RoleDetails": "x"})
@@ -586,11 +594,11 @@ def test_perpetrator_fields_refused_outside_law_enforcement(open_profile: OpenPr
 def test_border_officer_records_and_sees_perpetrator_context(open_profile: OpenProfile) -> None:
     session = open_profile("border_officer")
     service = CaseService(session)
-    case_id = service.create(document(**PERPETRATOR))
+    case_id = service.create(document(**PERPETRATOR)).id
     shown = service.show(case_id)
     assert {k: shown[k] for k in PERPETRATOR} == PERPETRATOR
-    assert service.update(case_id, {"per_RoleDetails": "Also the sub-agent in Quetta."}) \
-        == ["per_RoleDetails"]
+    assert service.update(case_id, {"per_RoleDetails": "Also the sub-agent in Quetta."}
+                          ).fields == {"per_RoleDetails"}
 
     # The same case seen by a caseworker: the fields are present but never shown or named.
     set_role(session, "caseworker")
@@ -614,7 +622,7 @@ def test_create_view_edit_are_audited_by_field_name(session: Session) -> None:
     service = CaseService(session)
     head = audit_head(session)
     doc = document(hfz_Aliases=["Rukhi"])
-    case_id = service.create(copy.deepcopy(doc))
+    case_id = service.create(copy.deepcopy(doc)).id
     [created] = audit_events(session, head)
     assert (created["action"], created["record"], created["actor"]) == \
         ("case_created", case_id, session.user_id)
@@ -624,7 +632,7 @@ def test_create_view_edit_are_audited_by_field_name(session: Session) -> None:
     shown = service.show(case_id)
     [viewed] = audit_events(session, head)
     assert (viewed["action"], viewed["record"]) == ("case_viewed", case_id)
-    assert set(viewed["fields"]) == set(shown) - {"id", "person_id"}
+    assert set(viewed["fields"]) == set(shown) - {"id", "person_id", "clocks"}
 
     head = audit_head(session)
     service.update(case_id, {"prs_SecondName": "Akhtar", "hfz_Summary": "Shelter."})
@@ -645,7 +653,7 @@ def test_audit_never_holds_values(session: Session) -> None:
     first, last = CANARY.split()
     case_id = service.create(document(prs_FirstName=first, prs_SecondName=last,
                                       hfz_Aliases=[CANARY], prs_IdentityNumber=CANARY_CNIC,
-                                      hfz_Summary=f"{CANARY} testimony"))
+                                      hfz_Summary=f"{CANARY} testimony")).id
     service.show(case_id)
     service.update(case_id, {"hfz_FatherName": CANARY, "prs_MobilePhone": "+923001234567"})
     service.add_note(case_id, f"{CANARY} said the agent took her CNIC.")
@@ -668,7 +676,7 @@ def test_audit_never_holds_values(session: Session) -> None:
 def test_create_writes_one_outbox_entry_per_record(session: Session) -> None:
     service = CaseService(session)
     seq = last_seq(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     entries = outbox(session, seq)
     case = session.store.get(case_id)
     assert case is not None and case.parent is not None
@@ -682,18 +690,23 @@ def test_create_writes_one_outbox_entry_per_record(session: Session) -> None:
     for record in (person, case, *events):
         entry = by_record[record.id]
         assert entry["kind"] == "upsert"
-        assert entry["fields"] == record.body          # a new record: every field changed
-        assert set(entry["base"]) == set(record.body)
-        assert all(v is None for v in entry["base"].values())
-        assert set(record.clocks) == set(record.body)
-        assert set(record.clocks.values()) == {entry["hlc"]} == {record.hlc}
+        # A new record: every field changed. Lists of identity documents and aliases go
+        # element by element ([key, element] pairs), so offline edits of them merge.
+        plain = {k: v for k, v in entry["fields"].items() if not isinstance(v, dict)}
+        elements = {k: [e for _key, e in v["+"]] for k, v in entry["fields"].items()
+                    if isinstance(v, dict)}
+        assert {**plain, **elements} == record.body
+        assert entry["base"] == {}  # the editor saw no earlier value
+        assert {k for k in record.clocks if "/" not in k} == set(plain)
+        assert {c.split(" ")[0] for c in record.clocks.values()} == {entry["hlc"]} \
+            == {record.hlc}
     clocks = [Hlc.parse(e["hlc"]) for e in entries]
     assert clocks == sorted(clocks) and len(set(clocks)) == len(clocks)
 
 
 def test_edits_advance_per_field_clocks(session: Session) -> None:
     service = CaseService(session)
-    case_id = service.create(document())
+    case_id = service.create(document()).id
     case = session.store.get(case_id)
     assert case is not None and case.parent is not None
     person_before = session.store.get(case.parent)
@@ -727,8 +740,8 @@ def test_edits_advance_per_field_clocks(session: Session) -> None:
     assert (entry["record"], entry["fields"]) == (case_id, {"hfz_Summary": "Needs legal aid."})
 
     seq = last_seq(session)
-    note_id = service.add_note(case_id, "Called the shelter.")
-    attachment_id = service.add_attachment(case_id, "a.jpg", b"\xff\xd8", "image/jpeg")
+    note_id = service.add_note(case_id, "Called the shelter.").id
+    attachment_id = service.add_attachment(case_id, "a.jpg", b"\xff\xd8", "image/jpeg").id
     assert [(e["record"], e["type"]) for e in outbox(session, seq)] == \
         [(note_id, "note"), (attachment_id, "attachment")]
 
@@ -742,7 +755,7 @@ def test_edits_advance_per_field_clocks(session: Session) -> None:
 def test_reopened_case_drops_the_closure_reason_but_history_keeps_it(manager: Session) -> None:
     session = manager
     svc = CaseService(session)
-    case_id = svc.create({"prs_FirstName": "Nasreen"})
+    case_id = svc.create({"prs_FirstName": "Nasreen"}).id
     svc.move(case_id, "closed", "Returned to family")
     svc.move(case_id, "intake")
     assert svc.show(case_id).get("cas_ReasonForCaseClosure") is None
@@ -766,7 +779,7 @@ def test_vault_file_is_readable_by_its_owner_only() -> None:
 def test_an_edit_cannot_leave_a_person_without_a_name_or_a_case_without_tracks(
         session: Session) -> None:
     svc = CaseService(session)
-    case_id = svc.create({"prs_FirstName": "Shazia", "hfz_NameUrdu": "شازیہ"})
+    case_id = svc.create({"prs_FirstName": "Shazia", "hfz_NameUrdu": "شازیہ"}).id
     outbox = session.store.pending_changes()
     with pytest.raises(FieldErrors):
         svc.update(case_id, {"prs_FirstName": None, "hfz_NameUrdu": None})
@@ -775,7 +788,7 @@ def test_an_edit_cannot_leave_a_person_without_a_name_or_a_case_without_tracks(
     with pytest.raises(FieldErrors):
         svc.create({"prs_FirstName": "Kiran", "hfz_Tracks": None})
     assert session.store.pending_changes() == outbox
-    assert svc.update(case_id, {"prs_FirstName": None}) == ["prs_FirstName"]  # Urdu stays
+    assert svc.update(case_id, {"prs_FirstName": None}).fields == {"prs_FirstName"}  # Urdu stays
 
 
 def test_a_locked_session_holds_no_keys(session: Session) -> None:

@@ -17,7 +17,7 @@ from conftest import CliProfile, NewProfile, Run
 
 from caseapp.crypto import kdf
 from caseapp.i18n import translations_dir
-from caseapp.services import profiles
+from caseapp.services import profile_paths, profiles
 
 PASSPHRASE = "river lamp seven orchard"
 NEW_PASSPHRASE = "copper kettle winter meadow"
@@ -149,10 +149,10 @@ def test_rotate_key_replaces_the_recovery_code(run: Run, secret: Path,
 
 def test_erase_policy(run: Run, alice: list[str | Path]) -> None:
     assert run("profile", "erase-policy", *alice, "--after", "10") == (0, "", "")
-    assert profiles.UnlockState.load(profiles.paths("alice").unlock_state).erase_after == 10
+    assert profiles.UnlockState.load(profile_paths.paths("alice").unlock_state).erase_after == 10
     one_line_error(*run("profile", "erase-policy", *alice, "--after", "2"))
     assert run("profile", "erase-policy", *alice, "--off") == (0, "", "")
-    assert profiles.UnlockState.load(profiles.paths("alice").unlock_state).erase_after is None
+    assert profiles.UnlockState.load(profile_paths.paths("alice").unlock_state).erase_after is None
 
 
 # -- cases and search ----------------------------------------------------------------------
@@ -184,14 +184,22 @@ def test_case_list(run: Run, alice: list[str | Path],
     second = create_case(run, files, alice, {"prs_FirstName": "Kiran", "hfz_NameUrdu": "کرن"})
     code, out, _err = run("case", "list", *alice, "--json")
     assert code == 0
-    listed = json.loads(out)
+    page = json.loads(out)
+    listed = page["cases"]
+    assert (page["total"], page["next"]) == (2, None)
     assert [c["id"] for c in listed] == [second, first]
     assert listed[0]["name"] == "Kiran" and listed[0]["stage"] == "intake"
     assert set(listed[0]) == {"id", "case_number", "name", "name_urdu", "stage", "updated_at"}
-    code, out, _err = run("case", "list", *alice, "--limit", "1", "--offset", "1")
+    # The first page of one says where the next starts; --after continues from there.
+    code, out, err = run("case", "list", *alice, "--limit", "1")
+    assert code == 0 and out.split("\t")[-1].strip() == second
+    key = err.rsplit("--after ", 1)[1].strip()
+    code, out, err = run("case", "list", *alice, "--limit", "1", "--after", key)
     [line] = out.splitlines()
     number, stage, name, urdu, case_id = line.split("\t")
     assert (stage, name, urdu, case_id) == ("intake", "Shabnam Sultani", "شبنم سلطانی", first)
+    assert err == ""  # the last page
+    assert "--after" in one_line_error(*run("case", "list", *alice, "--after", "page-two"))
 
 
 def test_search(run: Run, alice: list[str | Path],
@@ -228,7 +236,7 @@ def test_demo(run: Run, alice: list[str | Path], secret: Path) -> None:
     assert "30 synthetic cases added." in out
     assert "30 of 30 cases written" in err  # progress goes to stderr
     code, out, _err = run("case", "list", *alice, "--json", "--limit", "100")
-    listed = json.loads(out)
+    listed = json.loads(out)["cases"]
     assert len(listed) == 30
     assert {c["stage"] for c in listed} > {"intake"}
     # On a new profile the command creates it first and shows its recovery code once.
@@ -237,7 +245,7 @@ def test_demo(run: Run, alice: list[str | Path], secret: Path) -> None:
     assert code == 0
     assert "Profile fresh created." in out
     assert [line for line in out.splitlines() if RECOVERY_RE.match(line)]
-    assert "fresh" in profiles.list_profiles()
+    assert "fresh" in profile_paths.list_profiles()
 
 
 def test_audit_verify(run: Run, alice: list[str | Path],
@@ -271,7 +279,7 @@ def test_empty_passphrase_file(run: Run, alice: list[str | Path],
     assert "empty" in err
     err = one_line_error(*run("profile", "create", "--name", "nobody", "--passphrase-file",
                               empty))
-    assert "nobody" not in profiles.list_profiles()
+    assert "nobody" not in profile_paths.list_profiles()
 
 
 def test_wrong_passphrase(run: Run, alice: list[str | Path],
@@ -335,7 +343,7 @@ def test_unknown_profile(run: Run, secret: Path) -> None:
                               secret))
     assert "No profile" in err
     one_line_error(*run("audit", "verify", "--profile", "ghost", "--passphrase-file", secret))
-    assert profiles.list_profiles() == []
+    assert profile_paths.list_profiles() == []
 
 
 @pytest.mark.parametrize("weak", ["password", "short", "password123!", "aaaa aaaa aaaa",
@@ -345,8 +353,8 @@ def test_weak_passphrase_at_create(run: Run, files: Callable[[str, str | bytes],
     err = one_line_error(*run("profile", "create", "--name", "weak", "--passphrase-file",
                               files("weak.txt", weak)))
     assert "passphrase" in err
-    assert profiles.list_profiles() == []
-    assert not (profiles.home() / "weak").exists()
+    assert profile_paths.list_profiles() == []
+    assert not (profile_paths.home() / "weak").exists()
 
 
 @pytest.mark.parametrize("name", ["../x", "..", "a/b", "/tmp/x", ".hidden", "", "x" * 41,

@@ -22,7 +22,7 @@ def session(caseworker: Session) -> Session:
 
 
 def new_case(session: Session, **person: object) -> str:
-    return CaseService(session).create({"prs_FirstName": "Ayesha", **person})
+    return CaseService(session).create({"prs_FirstName": "Ayesha", **person}).id
 
 
 def grant(svc: ConsentService, case_id: str, purpose: str, **kw: object) -> str:

@@ -23,7 +23,7 @@ import pytest
 from conftest import PASSPHRASE, NewProfile, OpenProfile
 from forkserver import Zygote
 
-from caseapp.services import profiles
+from caseapp.services import profile_paths, profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.session import Session, open_session
 from caseapp.store import database
@@ -42,7 +42,7 @@ NAME = "crash"
 # The writer; forked from a zygote that imported the application (see forkserver.py).
 WRITER = r"""
 import hashlib, os, sys
-from caseapp.services import profiles
+from caseapp.services import profile_paths, profiles
 from caseapp.services.cases import CaseService
 
 name, secret = sys.argv[1], sys.argv[2]
@@ -51,7 +51,7 @@ if secret.startswith("key:"):  # the raw database key: skips Argon2 to keep roun
     from caseapp.store import database, migrations
 
     key = bytes.fromhex(secret[4:])
-    paths = profiles.existing(name)
+    paths = profile_paths.existing(name)
     conn = database.open_database(paths.database, key)
     migrations.migrate(conn)
     session = open_session(conn, paths, db_key=key)
@@ -65,12 +65,12 @@ while True:
     case_id = service.create({
         "prs_FirstName": f"Crash{i}", "hfz_NameUrdu": "زینب بی بی",
         "hfz_IdentityDocuments": [{"type": "CNIC", "number": f"35202-{i:07d}-2"}],
-        "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"}]})
+        "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"}]}).id
     print("case", case_id, flush=True)
-    note_id = service.add_note(case_id, f"Interview {i}: she described the brick kiln.")
+    note_id = service.add_note(case_id, f"Interview {i}: she described the brick kiln.").id
     print("note", case_id, note_id, flush=True)
     data = os.urandom(64 + (i * 97) % 4000)
-    attachment_id = service.add_attachment(case_id, f"scan-{i}.jpg", data, "image/jpeg")
+    attachment_id = service.add_attachment(case_id, f"scan-{i}.jpg", data, "image/jpeg").id
     print("attachment", case_id, attachment_id, hashlib.sha256(data).hexdigest(), flush=True)
     if i % 4 == 0:
         service.update(case_id, {"prs_SecondName": "Bibi", "hfz_Summary": f"edit {i}"})
@@ -197,12 +197,12 @@ def check_vault(session: Session, reported: Reported) -> list[str]:
         "a.record_id IS NULL",
         "content without its record": "SELECT count(*) FROM attachment_content a LEFT JOIN "
         "records r ON r.id = a.record_id WHERE r.id IS NULL",
-        "record without an outbox entry": "SELECT count(*) FROM records r WHERE NOT EXISTS "
-        "(SELECT 1 FROM outbox o WHERE o.record_id = r.id)",
-        "outbox entry without its record": "SELECT count(*) FROM outbox o LEFT JOIN records r "
+        "record without a logged change": "SELECT count(*) FROM records r WHERE NOT EXISTS "
+        "(SELECT 1 FROM changes o WHERE o.record_id = r.id)",
+        "logged change without its record": "SELECT count(*) FROM changes o LEFT JOIN records r "
         "ON r.id = o.record_id WHERE r.id IS NULL",
-        "record newer than its last outbox entry": "SELECT count(*) FROM records r WHERE "
-        "r.hlc != (SELECT max(o.hlc) FROM outbox o WHERE o.record_id = r.id)",
+        "record newer than its last logged change": "SELECT count(*) FROM records r WHERE "
+        "r.hlc != (SELECT max(o.hlc) FROM changes o WHERE o.record_id = r.id)",
         "case not in the search index": "SELECT count(*) FROM records c WHERE c.type = 'case' "
         "AND c.rowid NOT IN (SELECT rowid FROM search)",
         "case without its audit event": "SELECT count(*) FROM records c WHERE c.type = 'case' "
@@ -232,7 +232,7 @@ def check_vault(session: Session, reported: Reported) -> list[str]:
     if numbers != cases:
         problems.append("case numbers are not unique")
     hlc = conn.execute("SELECT value FROM meta WHERE key = 'hlc'").fetchone()
-    if hlc and hlc[0] != conn.execute("SELECT max(hlc) FROM outbox").fetchone()[0]:
+    if hlc and hlc[0] != conn.execute("SELECT max(hlc) FROM changes").fetchone()[0]:
         problems.append("the stored clock is not the newest change's")
     report = session.verify_audit()
     if not report.ok:
@@ -250,7 +250,7 @@ def test_sigkill_at_random_moments(tmp_path: Path, caseapp_home: Path,
     with profiles.unlock(NAME, PASSPHRASE) as session:
         key = session.db_key
     shutil.copytree(created.folder, pristine)
-    paths = profiles.paths(NAME)
+    paths = profile_paths.paths(NAME)
     zygote = Zygote(PRELOAD, env={**os.environ, "CASEAPP_HOME": str(caseapp_home)})
     try:
         with (tmp_path / "child-stderr.txt").open("wb") as stderr:
@@ -260,7 +260,7 @@ def test_sigkill_at_random_moments(tmp_path: Path, caseapp_home: Path,
 
 
 def _kill_and_check(zygote: Zygote, stderr: BinaryIO, rng: random.Random, seed: int,
-                    key: bytes, pristine: Path, paths: profiles.ProfilePaths) -> None:
+                    key: bytes, pristine: Path, paths: profile_paths.ProfilePaths) -> None:
 
     reported = Reported()
     totals = {"cases": 0, "notes": 0, "attachments": 0, "cut": 0}
@@ -311,11 +311,11 @@ def test_the_checks_find_half_written_records(open_profile: OpenProfile) -> None
         reported = Reported()
         for i in range(3):
             case_id = service.create({"prs_FirstName": f"Crash{i}", "hte_Events": [
-                {"hte_Type": "Transit", "hte_City": "Quetta", "hte_Country": "PK"}]})
+                {"hte_Type": "Transit", "hte_City": "Quetta", "hte_Country": "PK"}]}).id
             reported.add(f"case {case_id}")
             data = os.urandom(100)
-            reported.add(f"note {case_id} {service.add_note(case_id, 'the brick kiln')}")
-            attachment = service.add_attachment(case_id, "a.jpg", data, "image/jpeg")
+            reported.add(f"note {case_id} {service.add_note(case_id, 'the brick kiln').id}")
+            attachment = service.add_attachment(case_id, "a.jpg", data, "image/jpeg").id
             reported.add(f"attachment {case_id} {attachment} "
                          f"{hashlib.sha256(data).hexdigest()}")
         assert check_vault(session, reported) == []
@@ -330,8 +330,8 @@ def test_the_checks_find_half_written_records(open_profile: OpenProfile) -> None
             ("DELETE FROM records WHERE id = ?", (person.parent,), "lost its person"),
             ("DELETE FROM attachment_content WHERE record_id = ?", (attachment,),
              "attachment without content"),
-            ("DELETE FROM outbox WHERE record_id = ?", (note,),
-             "record without an outbox entry"),
+            ("DELETE FROM changes WHERE record_id = ?", (note,),
+             "record without a logged change"),
             ("DELETE FROM records WHERE type = 'case' AND id = ?", (cases[1],),
              "reported case"),
             ("UPDATE meta SET value = '99' WHERE key = 'case_counter'", (), "case counter"),

@@ -86,8 +86,8 @@ def test_border_and_shelter_cases_found_among_demo_cases(
     with open_profile("manager") as session:
         demo.fill(session, 300)
         service = CaseService(session)
-        border = service.create(dict(BORDER))
-        shelter = service.create(dict(SHELTER))
+        border = service.create(dict(BORDER)).id
+        shelter = service.create(dict(SHELTER)).id
         found = duplicates.find_candidates(session, case_id=shelter)
         assert border in [c.candidate_id for c in found]
         hit = next(c for c in found if c.candidate_id == border)
@@ -103,7 +103,7 @@ def test_identical_cnic_found_with_different_names(open_profile: OpenProfile) ->
     with open_profile("manager") as session:
         service = CaseService(session)
         first = service.create({"prs_FirstName": "Rukhsana", "prs_Gender": "Feminine",
-                                "hfz_IdentityDocuments": [CNIC]})
+                                "hfz_IdentityDocuments": [CNIC]}).id
         demo.fill(session, 50)
         found = duplicates.find_candidates(session, person={
             "hfz_NameUrdu": "کرن", "hfz_IdentityDocuments": [
@@ -114,8 +114,8 @@ def test_identical_cnic_found_with_different_names(open_profile: OpenProfile) ->
 def test_all_pairs_lists_each_pair_once(open_profile: OpenProfile) -> None:
     with open_profile("manager") as session:
         service = CaseService(session)
-        a = service.create(dict(BORDER))
-        b = service.create(dict(SHELTER))
+        a = service.create(dict(BORDER)).id
+        b = service.create(dict(SHELTER)).id
         pairs = duplicates.all_pairs(session)
         assert [(p.case_id, p.candidate_id) for p in pairs] == [(min(a, b), max(a, b))]
 
@@ -135,12 +135,12 @@ def test_bad_lookups_are_refused(open_profile: OpenProfile) -> None:
 def test_merge_needs_manager_and_reason(open_profile: OpenProfile) -> None:
     with open_profile("caseworker", "worker") as session:
         service = CaseService(session)
-        a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
+        a, b = service.create(dict(BORDER)).id, service.create(dict(SHELTER)).id
         with pytest.raises(PermissionDenied):
             duplicates.merge(session, a, b, "Same person, confirmed by interview.")
     with open_profile("manager", "boss") as session:
         service = CaseService(session)
-        a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
+        a, b = service.create(dict(BORDER)).id, service.create(dict(SHELTER)).id
         with pytest.raises(ValidationError):
             duplicates.merge(session, a, b, "   ")
         with pytest.raises(ValidationError):
@@ -152,12 +152,12 @@ def test_merge_needs_manager_and_reason(open_profile: OpenProfile) -> None:
 def test_merge_keeps_both_records_and_histories(open_profile: OpenProfile) -> None:
     with open_profile("manager") as session:
         service = CaseService(session)
-        keep = service.create(dict(BORDER))
+        keep = service.create(dict(BORDER)).id
         gone = service.create({**SHELTER, "hfz_Aliases": ["Ali Bhai"],
                                "hfz_IdentityDocuments": [CNIC],
                                "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Kasur",
-                                               "hte_Country": "PK"}]})
-        note = service.add_note(gone, "Met at the shelter.")
+                                               "hte_Country": "PK"}]}).id
+        note = service.add_note(gone, "Met at the shelter.").id
         stage_before = session.store.get(gone).body["hfz_Stage"]  # type: ignore[union-attr]
         changed = duplicates.merge(session, keep, gone, "Same person, confirmed by interview.")
         assert {"hfz_Aliases", "hfz_IdentityDocuments", "hfz_MergedFrom"} <= set(changed)
@@ -191,7 +191,7 @@ def _cli_profile(cli_profile: CliProfile) -> tuple[Path, str, str]:
     who = cli_profile("manager", "cli")
     with profiles.unlock("cli", PASSPHRASE) as session:
         service = CaseService(session)
-        a, b = service.create(dict(BORDER)), service.create(dict(SHELTER))
+        a, b = service.create(dict(BORDER)).id, service.create(dict(SHELTER)).id
     return Path(who[-1]), a, b
 
 
@@ -250,8 +250,8 @@ def test_caseload_review_finds_the_pair_among_demo_cases(
     with open_profile("manager") as session:
         demo.fill(session, 300, seed=11)
         service = CaseService(session)
-        a = service.create(dict(BORDER))
-        b = service.create(dict(SHELTER))
+        a = service.create(dict(BORDER)).id
+        b = service.create(dict(SHELTER)).id
         seen: list[tuple[int, int]] = []
         pairs = duplicates.all_pairs(session, progress=lambda d, t: seen.append((d, t)))
         keys = {(p.case_id, p.candidate_id) for p in pairs}
@@ -267,15 +267,15 @@ def test_caseload_review_finds_the_pair_among_demo_cases(
 
 def test_a_merged_case_is_counted_once_in_exports(open_profile: OpenProfile,
                                                   tmp_path: Any) -> None:
-    from caseapp.documents import htcds_exchange, statistics
+    from caseapp.services import exchange, statistics
 
     with open_profile("manager") as session:
         service = CaseService(session)
         trafficking = {"vic_TypeOfExploitation": ["ForcedLabour"]}
-        keep = service.create({**BORDER, **trafficking})
-        gone = service.create({**SHELTER, **trafficking})
+        keep = service.create({**BORDER, **trafficking}).id
+        gone = service.create({**SHELTER, **trafficking}).id
         before = len(statistics.collect_rows(session))
         duplicates.merge(session, keep, gone, "Same person, confirmed by interview.")
         assert len(statistics.collect_rows(session)) == before - 1
-        report = htcds_exchange.export_htcds(session, tmp_path / "o.csv", "csv", "transfer")
+        report = exchange.export_htcds(session, tmp_path / "o.csv", "csv", "transfer")
         assert report.rows == 1

@@ -1,10 +1,12 @@
-"""The dependency direction of ARCHITECTURE §2 is one way: ui → services → domain / store /
-crypto / sync / documents. This walks the imports of every module under ``caseapp/`` (ast, so
-nothing is executed) and fails on a wrong arrow."""
+"""The dependency direction of ARCHITECTURE §2 is one way: ui and cli → services → domain /
+store / crypto / sync / documents → i18n and the top-level modules. This walks the imports of every
+module under ``caseapp/`` (ast, so nothing is executed) and fails on a wrong arrow or on an
+import cycle."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -13,16 +15,34 @@ import caseapp
 
 PACKAGE_ROOT = Path(caseapp.__file__).resolve().parent
 
+# The bottom layer: every package may use these, so they use none of the packages.
+BOTTOM = ("caseapp.services", "caseapp.store", "caseapp.cli", "caseapp.server",
+          "caseapp.documents", "caseapp.domain", "caseapp.crypto")
+
 # (modules the rule applies to, imports they must not make, why)
 RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("caseapp.domain", ("caseapp.services", "caseapp.store", "caseapp.cli", "caseapp.server",
-                        "ui"), "domain is pure rules: no persistence, no use cases, no UI"),
+                        "caseapp.documents", "caseapp.crypto", "caseapp.fsutil", "ui"),
+     "domain is pure rules: no persistence, no files, no use cases, no UI"),
+    # Translating a message is fine; finding and reading the catalogs is not the domain's.
+    ("caseapp.domain", ("caseapp.i18n.translations_dir", "caseapp.i18n._load"),
+     "domain does not read translation catalogs"),
     ("caseapp.store", ("caseapp.services", "caseapp.cli", "caseapp.server", "ui"),
      "store sits below the services"),
     ("caseapp.crypto", ("caseapp.services", "caseapp.cli", "caseapp.server", "ui"),
      "crypto sits below the services"),
+    ("caseapp.documents", ("caseapp.services", "caseapp.cli", "caseapp.store",
+                           "caseapp.crypto", "caseapp.server", "caseapp.fsutil", "ui"),
+     "documents hold only pure formats: values in, bytes out; the services read the vault, "
+     "check permissions, audit and write files"),
     ("caseapp.services", ("caseapp.cli", "caseapp.server", "ui"),
      "services are called by the command line and the UI, never the reverse"),
+    ("caseapp.cli", ("caseapp.store", "caseapp.crypto", "caseapp.server"),
+     "the command line goes through the services, as the desktop does"),
+    ("caseapp.i18n", BOTTOM, "i18n is the bottom layer"),
+    ("caseapp.errors", BOTTOM, "errors are the bottom layer"),
+    ("caseapp.canonical", BOTTOM, "canonical JSON is the bottom layer"),
+    ("caseapp.fsutil", BOTTOM, "file helpers are the bottom layer"),
     ("caseapp", ("ui", "PySide6.QtWidgets"), "the core never imports the desktop or widgets"),
     ("caseapp.server", ("caseapp.store",), "the server holds no client vault"),
 ]
@@ -37,15 +57,33 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imported_names(module: str, source: str, is_package: bool = False) -> set[str]:
-    """Every module a source file imports, relative imports resolved; ``from a import b``
-    counts as importing ``a`` and ``a.b`` (b may be a module)."""
-    tree = ast.parse(source)
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _nodes(tree: ast.AST, runtime_only: bool) -> Iterator[ast.AST]:
+    """Every node, or (runtime_only) every node not under ``if TYPE_CHECKING:``."""
+    for child in ast.iter_child_nodes(tree):
+        if runtime_only and isinstance(child, ast.If) and _is_type_checking(child):
+            for branch in child.orelse:
+                yield branch
+                yield from _nodes(branch, runtime_only)
+            continue
+        yield child
+        yield from _nodes(child, runtime_only)
+
+
+def import_statements(module: str, source: str, is_package: bool = False,
+                      runtime_only: bool = False) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(module imported, names taken from it) of every import, relative imports resolved:
+    ``from a import b, c`` gives ("a", ("b", "c")), ``import a.b`` gives ("a.b", ())."""
     package = module if is_package else module.rpartition(".")[0]
-    names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _nodes(ast.parse(source), runtime_only):
         if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
+            for alias in node.names:
+                yield alias.name, ()
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base_parts = package.split(".")
@@ -54,8 +92,7 @@ def imported_names(module: str, source: str, is_package: bool = False) -> set[st
                 target = f"{base}.{node.module}" if node.module else base
             else:
                 target = node.module or ""
-            names.add(target)
-            names.update(f"{target}.{alias.name}" for alias in node.names if alias.name != "*")
+            yield target, tuple(alias.name for alias in node.names if alias.name != "*")
         elif isinstance(node, ast.Call):
             # importlib.import_module("x") and __import__("x") with a literal name.
             func = node.func
@@ -63,7 +100,16 @@ def imported_names(module: str, source: str, is_package: bool = False) -> set[st
                 func.id if isinstance(func, ast.Name) else ""
             if called in ("import_module", "__import__") and node.args and \
                     isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                names.add(node.args[0].value)
+                yield node.args[0].value, ()
+
+
+def imported_names(module: str, source: str, is_package: bool = False) -> set[str]:
+    """Every module a source file imports, type-only imports included; ``from a import b``
+    counts as importing ``a`` and ``a.b`` (b may be a module)."""
+    names: set[str] = set()
+    for target, taken in import_statements(module, source, is_package):
+        names.add(target)
+        names.update(f"{target}.{name}" for name in taken)
     return names
 
 
@@ -126,6 +172,20 @@ def test_no_wrong_arrow(module: str, path: Path) -> None:
     ("caseapp.server.app", "from caseapp.store.records import RecordStore", "caseapp.store"),
     ("caseapp.services.sync", "import fastapi", "fastapi"),
     ("caseapp.domain", "from . import _private\nfrom ..store import x", "caseapp.store"),
+    ("caseapp.domain.screening", "from caseapp.documents import tables", "caseapp.documents"),
+    ("caseapp.domain.htcds", "from caseapp.i18n import translations_dir", "translations_dir"),
+    ("caseapp.domain.htcds", "from caseapp.fsutil import atomic_write", "caseapp.fsutil"),
+    ("caseapp.documents.tables", "from caseapp.services.base import actor_of",
+     "caseapp.services"),
+    ("caseapp.documents.statistics", "from ..store import queries", "caseapp.store"),
+    ("caseapp.documents.tables", "from caseapp.fsutil import atomic_write", "caseapp.fsutil"),
+    ("caseapp.documents.tables", "from caseapp.cli import common", "caseapp.cli"),
+    ("caseapp.cli.audit", "from caseapp.store.audit import VerifyReport", "caseapp.store"),
+    ("caseapp.cli.profile", "from caseapp.crypto import kdf", "caseapp.crypto"),
+    ("caseapp.errors", "from caseapp.services.session import Session", "caseapp.services"),
+    ("caseapp.canonical", "from caseapp.store import records", "caseapp.store"),
+    ("caseapp.fsutil", "from caseapp.domain import roles", "caseapp.domain"),
+    ("caseapp.i18n", "from caseapp.store import database", "caseapp.store"),
 ])
 def test_wrong_arrows_are_caught(module: str, source: str, culprit: str) -> None:
     is_package = module == "caseapp.domain"
@@ -141,6 +201,12 @@ def test_wrong_arrows_are_caught(module: str, source: str, culprit: str) -> None
     ("caseapp.domain.names", "from . import identity\nimport unicodedata"),
     ("caseapp.server.app", "import fastapi\nfrom caseapp.sync import protocol"),
     ("caseapp.store.records", "from uikit import x\nimport uireader"),  # not the ui package
+    ("caseapp.documents.tables", "from caseapp.domain import htcds\nfrom caseapp.i18n import N_"
+     "\nfrom caseapp.errors import ValidationError\nimport caseapp.canonical"),
+    ("caseapp.cli.exchange", "from caseapp.services import exchange\n"
+     "from caseapp.documents.statistics import MIN_K\nfrom caseapp.domain import stages"),
+    ("caseapp.domain.screening", "from caseapp.i18n import N_, _, current_language"),
+    ("caseapp.fsutil", "from caseapp.errors import StorageError\nfrom caseapp.i18n import N_"),
 ])
 def test_right_arrows_pass(module: str, source: str) -> None:
     assert violations(module, source) == []
@@ -152,3 +218,91 @@ def test_relative_imports_are_resolved() -> None:
     assert "caseapp.store" in imported_names("caseapp.domain.names", "from ..store import x")
     assert "caseapp.domain.identity" in imported_names(
         "caseapp.domain", "from .identity import x", is_package=True)
+
+
+# -- no import cycle ------------------------------------------------------------------------
+
+Sources = Mapping[str, tuple[str, bool]]  # module → (source, is it a package)
+
+
+def import_graph(sources: Sources) -> dict[str, set[str]]:
+    """module → the modules of ``sources`` it imports when it runs. Imports under
+    ``if TYPE_CHECKING:`` are left out: they never run, so they cannot deadlock or half-load
+    a module (the type checker resolves them lazily). Imports inside functions count: a
+    cycle through them is still a tangle of two layers. ``from a import b`` is an edge to the
+    module ``a.b`` when there is one, to ``a`` otherwise."""
+    graph: dict[str, set[str]] = {name: set() for name in sources}
+    for module, (source, is_package) in sources.items():
+        for target, taken in import_statements(module, source, is_package, runtime_only=True):
+            found = [f"{target}.{n}" for n in taken if f"{target}.{n}" in sources]
+            if len(found) < len(taken) or not taken:
+                found += [target] if target in sources else []
+            graph[module].update(f for f in found if f != module)
+    return graph
+
+
+def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other, round and round (Tarjan's strongly
+    connected components of more than one module), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_import_cycle() -> None:
+    sources = {name: (path.read_text(encoding="utf-8"), path.name == "__init__.py")
+               for name, path in all_modules()}
+    graph = import_graph(sources)
+    assert "caseapp.services.cases" in graph["caseapp.services.exchange"]  # the walk sees edges
+    assert cycles(graph) == []
+
+
+@pytest.mark.parametrize("sources, expected", [
+    ({"caseapp.a": ("from caseapp import b", False), "caseapp.b": ("import caseapp.c", False),
+      "caseapp.c": ("from caseapp.a import thing", False)},
+     [["caseapp.a", "caseapp.b", "caseapp.c"]]),
+    ({"caseapp.store.x": ("from .y import f", False),
+      "caseapp.store.y": ("from . import x", False)},
+     [["caseapp.store.x", "caseapp.store.y"]]),
+    ({"caseapp.a": ("def f():\n    from caseapp.b import g\n", False),
+      "caseapp.b": ("import caseapp.a", False)}, [["caseapp.a", "caseapp.b"]]),
+    ({"caseapp.a": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    pass\n"
+                    "else:\n    from caseapp.b import g\n", False),
+      "caseapp.b": ("import caseapp.a", False)}, [["caseapp.a", "caseapp.b"]]),
+    # Type-only imports do not run: profiles ↔ session through TYPE_CHECKING is no cycle.
+    ({"caseapp.a": ("import typing\nif typing.TYPE_CHECKING:\n    from caseapp.b import B\n",
+                    False), "caseapp.b": ("from caseapp.a import A", False)}, []),
+    # A module taking a sibling from its package does not import the package's other modules.
+    ({"caseapp.pkg": ("", True), "caseapp.pkg.m": ("from caseapp.pkg import n", False),
+      "caseapp.pkg.n": ("from caseapp.pkg import VERSION", False)}, []),
+])
+def test_planted_cycles_are_caught(sources: Sources, expected: list[list[str]]) -> None:
+    assert cycles(import_graph(sources)) == expected

@@ -1,7 +1,14 @@
 """SECURITY.md item 10, no plaintext at rest on the client: canaries seeded through create,
 edit, note, attachment, search, show, demo data, key rotation and a passphrase change never
 appear in any file of the profile folder (WAL and SHM included), in temp files made during the
-test, or in captured logs and output — in UTF-8, UTF-16-LE, or as bare CNIC digits."""
+test, or in captured logs and output — in UTF-8, UTF-16-LE, or as bare CNIC digits.
+
+The test owns its temporary folder: TMPDIR and ``tempfile.tempdir`` point at a folder under
+``tmp_path``, and only that folder and the profile folder are scanned, so files of other runs
+on the machine can neither hide a leak nor fake one. Needles are whole distinctive strings (a
+full name, an invented given name, a CNIC, a sentence of testimony), never common words that
+an unrelated file or folder name could contain.
+"""
 
 from __future__ import annotations
 
@@ -23,38 +30,37 @@ from caseapp.services.cases import CaseService
 PASSPHRASE = "river lamp seven orchard"
 NEW_PASSPHRASE = "copper kettle winter meadow"
 
+# Invented words ("Canaryxq", "Qwertzkiln") make even the short canaries unique on any disk.
 CANARIES = {
     "urdu name": "کینری ناصر",
     "latin name": "Canaryxq Zulfiqar",
+    "given name": "Canaryxq",
     "cnic": "35202-9876543-1",
     "testimony": "they locked us in the Qwertzkiln every night",
+    "place": "Qwertzkiln",
     "attachment": "ATTACHCANARY-5c1e0a9d",
 }
 # A different set, written in plain text on purpose to prove the scanner finds what it seeks.
 CONTROLS = {
     "urdu name": "کنٹرول پرندہ",
     "latin name": "Controlzq Feathers",
+    "given name": "Controlzq",
     "cnic": "61101-1112223-5",
     "testimony": "the Plovrkiln control phrase",
+    "place": "Plovrkiln",
     "attachment": "CONTROLBLOB-0e9a77c1",
 }
-# Folders of the machinery running this session, which the test must leave alone.
-FOREIGN_TEMP = ("bash_jobs", "bash_tool_")
 
 
 def needles(canaries: dict[str, str]) -> dict[str, bytes]:
-    """Every byte form a canary could take on disk."""
+    """Every byte form a canary could take on disk: as written, lower-cased (the search index
+    folds case), a CNIC's bare digits; each in UTF-8 and UTF-16-LE (SQLite's encodings)."""
     forms: dict[str, str] = {}
     for label, text in canaries.items():
         forms[label] = text
         forms[f"{label} (lower case)"] = text.lower()
-        for i, word in enumerate(text.split()):
-            if len(word) >= 5:
-                forms[f"{label} word {i}"] = word
-                forms[f"{label} word {i} (lower case)"] = word.lower()
-        digits = "".join(ch for ch in text if ch.isdigit())
         if label == "cnic":
-            forms[f"{label} digits"] = digits
+            forms[f"{label} digits"] = "".join(ch for ch in text if ch.isdigit())
     out: dict[str, bytes] = {}
     for label, text in forms.items():
         out[f"{label} / utf-8"] = text.encode("utf-8")
@@ -73,33 +79,26 @@ def scan_files(paths: Iterable[Path], patterns: dict[str, bytes]) -> list[str]:
         try:
             data = path.read_bytes()
         except OSError:
-            continue  # gone or unreadable (a socket, another user's file)
+            continue  # gone while scanning (a WAL checkpointed away)
         hits += scan_bytes(data, str(path), patterns)
     return hits
 
 
 def files_under(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    """Files and folders: a folder named after a person is a leak too (its name is scanned)."""
+    return sorted(p for p in root.rglob("*") if not p.is_symlink())
 
 
-def temp_listing() -> dict[Path, tuple[int, int]]:
-    listing: dict[Path, tuple[int, int]] = {}
-    root = Path(tempfile.gettempdir())
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(FOREIGN_TEMP)]
-        for name in filenames:
-            path = Path(dirpath) / name
-            try:
-                st = path.lstat()
-            except OSError:
-                continue
-            if path.is_file() and not path.is_symlink():
-                listing[path] = (st.st_mtime_ns, st.st_size)
-    return listing
-
-
-def new_temp_files(before: dict[Path, tuple[int, int]]) -> list[Path]:
-    return [p for p, stamp in temp_listing().items() if before.get(p) != stamp]
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own temporary folder, used by ``tempfile`` and by libraries reading TMPDIR.
+    (SQLite reads TMPDIR once per process; the vault keeps temp_store in memory anyway.)"""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    assert tempfile.gettempdir() == str(folder)
+    return folder
 
 
 def exercise(home: Path, tmp_path: Path, scan_open: list[str]) -> None:
@@ -117,7 +116,7 @@ def exercise(home: Path, tmp_path: Path, scan_open: list[str]) -> None:
             "hfz_FatherNameUrdu": CANARIES["urdu name"],
             "hte_Events": [{"hte_Type": "Exploitation", "hte_City": "Kasur",
                             "hte_Description": CANARIES["testimony"]}],
-        })
+        }).id
         service.update(case_id, {"hfz_Summary": CANARIES["testimony"],
                                  "hfz_FatherName": CANARIES["latin name"]})
         service.add_note(case_id, f"{CANARIES['testimony']}, said {CANARIES['latin name']}.")
@@ -158,22 +157,21 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_no_canary_at_rest(caseapp_home: Path, tmp_path: Path,
+def test_no_canary_at_rest(caseapp_home: Path, tmp_path: Path, private_tmp: Path,
                            capfd: pytest.CaptureFixture[str],
                            caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    before = temp_listing()
     profiles.create_profile("field", PASSPHRASE, params=kdf.FLOOR)
     hits_while_open: list[str] = []
     exercise(caseapp_home, tmp_path, hits_while_open)
 
     patterns = needles(CANARIES)
-    profile_files = files_under(caseapp_home)
+    profile_files = [p for p in files_under(caseapp_home) if p.is_file()]
     names = {p.name for p in profile_files}
     assert {"vault.db", "keyslots.json", "audit-head.json", "unlock-state.json"} <= names
     hits = list(hits_while_open)
-    hits += scan_files(profile_files, patterns)
-    hits += scan_files(new_temp_files(before), patterns)
+    hits += scan_files(files_under(caseapp_home), patterns)
+    hits += scan_files(files_under(private_tmp), patterns)
     out, err = capfd.readouterr()
     hits += scan_bytes(out.encode(), "stdout", patterns)
     hits += scan_bytes(err.encode(), "stderr", patterns)
@@ -182,6 +180,13 @@ def test_no_canary_at_rest(caseapp_home: Path, tmp_path: Path,
                        patterns)
     assert hits == []
     assert "synthetic cases added" in out  # the output was really captured
+
+    # The same scan finds a canary that does reach the private temp folder in plain text.
+    with tempfile.NamedTemporaryFile(prefix="leak-", delete=False) as f:
+        f.write(f"note: {CANARIES['testimony']}".encode("utf-16-le"))
+    assert Path(f.name).parent == private_tmp
+    assert scan_files(files_under(private_tmp), patterns) == [
+        f"{f.name}: testimony / utf-16-le", f"{f.name}: place / utf-16-le"]
 
 
 def test_the_scanner_finds_canaries_in_a_plain_database(tmp_path: Path) -> None:
@@ -209,19 +214,19 @@ def test_the_scanner_finds_canaries_in_a_plain_database(tmp_path: Path) -> None:
     clean.write_bytes(os.urandom(100_000))
     assert scan_files([clean], patterns) == []
     assert scan_files([clean], needles(CANARIES)) == []
-    # A file named after a person is a leak too.
-    named = tmp_path / f"{CONTROLS['latin name']}.txt"
+    # A file or folder named after a person is a leak too.
+    named = tmp_path / "names" / CONTROLS["given name"] / f"{CONTROLS['latin name']}.txt"
+    named.parent.mkdir(parents=True)
     named.write_bytes(b"")
-    assert scan_files([named], patterns)
+    assert scan_files(files_under(named.parent.parent), patterns) == [
+        f"name of {named.parent}: given name / utf-8",
+        f"name of {named}: latin name / utf-8", f"name of {named}: given name / utf-8"]
 
 
-def test_temp_listing_sees_new_files() -> None:
-    before = temp_listing()
-    with tempfile.NamedTemporaryFile(prefix="hifazat-scan-", delete=False) as f:
-        f.write(CONTROLS["attachment"].encode())
-    try:
-        fresh = new_temp_files(before)
-        assert Path(f.name) in fresh
-        assert scan_files(fresh, needles(CONTROLS))
-    finally:
-        os.unlink(f.name)
+def test_common_words_are_not_leaks(tmp_path: Path) -> None:
+    """Words of a canary that any file may hold (a folder another run left named "locked")
+    are not hits; only the whole distinctive strings are."""
+    other = tmp_path / "locked"
+    other.mkdir()
+    (other / "every night.txt").write_text("Zulfiqar locked the door every night, 35202")
+    assert scan_files(files_under(tmp_path), needles(CANARIES)) == []

@@ -19,7 +19,7 @@ def session(caseworker: Session) -> Session:
 
 
 def new_case(session: Session, name: str = "Ayesha") -> str:
-    return CaseService(session).create({"prs_FirstName": name})
+    return CaseService(session).create({"prs_FirstName": name}).id
 
 
 def test_plan_item_validation(session: Session) -> None:

@@ -7,6 +7,7 @@ from conftest import consented_case
 
 from caseapp.domain import consent, screening
 from caseapp.errors import FieldErrors, PermissionDenied
+from caseapp.reference import loader
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.screenings import ScreeningService
@@ -29,7 +30,7 @@ def session(caseworker: Session) -> Session:
 
 
 def test_submission_needs_interview_consent(session: Session) -> None:
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"})
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal"}).id
     svc = ScreeningService(session)
     with pytest.raises(ConsentRequired, match="interview"):
         svc.submit(case_id, INSTRUMENT, INDICATED)
@@ -47,8 +48,8 @@ def test_result_matches_engine(session: Session) -> None:
     sid = ScreeningService(session).submit(case_id, INSTRUMENT, INDICATED, notes="first")
     record = session.store.get(sid)
     assert record is not None and record.type == "screening" and record.parent == case_id
-    instrument = screening.load_instrument(INSTRUMENT)
-    expected = screening.evaluate(instrument, INDICATED).to_json()
+    instrument = loader.load_instrument(INSTRUMENT)
+    expected = screening.evaluate(instrument, INDICATED).to_record()
     assert record.body["result"] == expected
     assert record.body["result"]["indication"] == screening.INDICATED
     assert record.body["instrument_id"] == INSTRUMENT
@@ -105,7 +106,7 @@ def test_decide_status_allowed_for_manager(manager: Session) -> None:
     case_id = consented_case(manager)
     svc = ScreeningService(manager)
     changed = svc.decide_status(case_id, "PossibleVictimOfTrafficking", "NGO")
-    assert set(changed) == {"vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"}
+    assert changed.fields == {"vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"}
     case = manager.store.get(case_id)
     assert case is not None
     assert case.body["vic_TraffickingStatus"] == "PossibleVictimOfTrafficking"

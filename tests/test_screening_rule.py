@@ -30,6 +30,7 @@ from caseapp.domain.screening import (
 )
 from caseapp.errors import ValidationError
 from caseapp.i18n import set_language
+from caseapp.reference import loader
 
 LANGS = ("en", "ur", "ps", "fa_AF")
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
@@ -222,9 +223,10 @@ def test_reasons_name_the_indicators_that_made_a_dimension_positive() -> None:
     result = screening.evaluate(ADULT, answers_for({"dr": "SM", "ec": "SS", "cd": "SS"}))
     reason = _reason(result, "dimension_positive", "deceptive_recruitment")
     assert reason.indicators == ("dr_s1", "dr_m1")
-    assert "deceptive_recruitment strong 1 (en)" in reason.text
-    assert "deceptive_recruitment medium 1 (en)" in reason.text
-    assert reason.text.startswith("deceptive_recruitment (en) is positive")
+    text = screening.reason_text(reason, ADULT)
+    assert "deceptive_recruitment strong 1 (en)" in text
+    assert "deceptive_recruitment medium 1 (en)" in text
+    assert text.startswith("deceptive_recruitment (en) is positive")
 
 
 def test_reasons_say_which_part_of_the_rule_is_missing() -> None:
@@ -260,24 +262,25 @@ def test_every_result_says_it_is_not_a_legal_status() -> None:
 
 
 def test_unconfirmed_instrument_is_flagged_in_the_reasons() -> None:
-    result = screening.evaluate(screening.load_instrument("ilo-ec-adult-sexual"), {})
+    result = screening.evaluate(loader.load_instrument("ilo-ec-adult-sexual"), {})
     _reason(result, "unconfirmed_instrument")
-    confirmed = screening.evaluate(screening.load_instrument("ilo-ec-adult-labour"), {})
+    confirmed = screening.evaluate(loader.load_instrument("ilo-ec-adult-labour"), {})
     assert "unconfirmed_instrument" not in [r.code for r in confirmed.reasons]
 
 
 def test_reasons_use_indicator_labels_in_the_current_language() -> None:
     set_language("ur")
-    instrument = screening.load_instrument("ilo-ec-adult-labour")
+    instrument = loader.load_instrument("ilo-ec-adult-labour")
     data = raw("ilo-ec-adult-labour")
     labels = {i["id"]: i["label"]["ur"] for i in data["indicators"]}
     result = screening.evaluate(instrument, {"dr_nature_job_location_employer": "yes",
                                              "dr_wages": "yes"})
     reason = _reason(result, "dimension_positive", "deceptive_recruitment")
-    assert labels["dr_nature_job_location_employer"] in reason.text
-    assert labels["dr_wages"] in reason.text
-    assert data["dimensions"]["deceptive_recruitment"]["ur"] in reason.text
-    assert result.language == "ur"
+    text = screening.reason_text(reason, instrument)
+    assert labels["dr_nature_job_location_employer"] in text
+    assert labels["dr_wages"] in text
+    assert data["dimensions"]["deceptive_recruitment"]["ur"] in text
+    assert result.to_json()["language"] == "ur"
 
 
 def test_to_json_shape() -> None:
@@ -330,12 +333,12 @@ def test_parse_answers_rejects_non_objects_and_bad_json() -> None:
 
 def test_evaluate_refuses_other_kinds() -> None:
     with pytest.raises(ValidationError):
-        screening.evaluate(screening.load_instrument("ilo-forced-labour-11"), {})
+        screening.evaluate(loader.load_instrument("ilo-forced-labour-11"), {})
 
 
 # --- property tests ------------------------------------------------------------------------
 
-ALL_ILO_EC = [ADULT, CHILD] + [screening.load_instrument(i) for i in ILO_EC_IDS]
+ALL_ILO_EC = [ADULT, CHILD] + [loader.load_instrument(i) for i in ILO_EC_IDS]
 ORDER = {NEGATIVE: 0, INSUFFICIENT: 1, POSITIVE: 2}
 
 
@@ -437,7 +440,7 @@ def test_dimension_rule_matches_research_formula(s: int, m: int, w: int) -> None
 
 @pytest.mark.parametrize("instrument_id", ILO_EC_IDS)
 def test_all_yes_indicates_and_all_unknown_is_insufficient(instrument_id: str) -> None:
-    instrument = screening.load_instrument(instrument_id)
+    instrument = loader.load_instrument(instrument_id)
     everything = dict.fromkeys((i.id for i in instrument.items()), "yes")
     result = screening.evaluate(instrument, everything)
     assert set(result.dimensions.values()) == {POSITIVE}
@@ -448,7 +451,7 @@ def test_all_yes_indicates_and_all_unknown_is_insufficient(instrument_id: str) -
 # --- checklist and vulnerability kinds -----------------------------------------------------
 
 def test_forced_labour_checklist_lists_evidence_without_a_score() -> None:
-    instrument = screening.load_instrument("ilo-forced-labour-11")
+    instrument = loader.load_instrument("ilo-forced-labour-11")
     ids = [i.id for i in instrument.indicators]
     all_no = dict.fromkeys(ids, "no")
     assert screening.evaluate_checklist(instrument, all_no).summary == "no_indicator_present"
@@ -464,7 +467,7 @@ def test_forced_labour_checklist_lists_evidence_without_a_score() -> None:
 
 
 def test_vulnerability_screening_lists_factors_per_level() -> None:
-    instrument = screening.load_instrument("iom-som-vulnerability")
+    instrument = loader.load_instrument("iom-som-vulnerability")
     data = raw("iom-som-vulnerability")
     first = {}
     for item in data["indicators"]:
@@ -487,7 +490,7 @@ def test_vulnerability_screening_lists_factors_per_level() -> None:
 
 def test_the_expected_instruments_are_shipped() -> None:
     assert {p.stem for p in SHIPPED_FILES} == EXPECTED_IDS
-    assert [i.id for i in screening.list_instruments()] == sorted(EXPECTED_IDS)
+    assert [i.id for i in loader.list_instruments()] == sorted(EXPECTED_IDS)
 
 
 def _check_labels(labels: object, where: str) -> None:
@@ -532,7 +535,7 @@ def test_shipped_file_is_well_formed(path: Path) -> None:
                       else data.get(key, {}).values() if key == "levels" else []):
             _check_labels(label, key)
     # The strict loader accepts it as well.
-    assert screening.load_instrument_file(path).id == path.stem
+    assert loader.load_instrument_file(path).id == path.stem
 
 
 def _strengths(instrument_id: str) -> dict[str, tuple[str, str]]:
@@ -648,7 +651,7 @@ def test_bad_instrument_file_is_rejected_clearly(tmp_path: Path, name: str, edit
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(ValidationError) as excinfo:
-        screening.load_instrument_file(path)
+        loader.load_instrument_file(path)
     message = str(excinfo.value)
     assert fragment in message, (name, message)
     assert "edited.json" in message
@@ -660,7 +663,7 @@ def test_checklist_items_may_not_carry_strengths(tmp_path: Path) -> None:
     path = tmp_path / "fl.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValidationError, match="strength"):
-        screening.load_instrument_file(path)
+        loader.load_instrument_file(path)
 
 
 @pytest.mark.parametrize(("content", "fragment"), [
@@ -672,12 +675,12 @@ def test_unreadable_instrument_files(tmp_path: Path, content: bytes, fragment: s
     path = tmp_path / "broken.json"
     path.write_bytes(content)
     with pytest.raises(ValidationError, match=fragment):
-        screening.load_instrument_file(path)
+        loader.load_instrument_file(path)
 
 
 def test_missing_instrument_file(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="cannot be read"):
-        screening.load_instrument_file(tmp_path / "absent.json")
+        loader.load_instrument_file(tmp_path / "absent.json")
 
 
 def test_administrator_can_change_the_combination_rule(tmp_path: Path) -> None:
@@ -685,7 +688,7 @@ def test_administrator_can_change_the_combination_rule(tmp_path: Path) -> None:
     data["positive_combinations"] = [{"strong": 1}]
     path = tmp_path / "strict.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    instrument = screening.load_instrument_file(path)
+    instrument = loader.load_instrument_file(path)
     result = screening.evaluate(instrument, {"dr_nature_job_location_employer": "yes"})
     assert result.dimensions["deceptive_recruitment"] == POSITIVE
 
@@ -693,5 +696,5 @@ def test_administrator_can_change_the_combination_rule(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad_id", ["no-such-instrument", "../ilo-ec-adult-labour", "",
                                     "ILO-EC-ADULT-LABOUR"])
 def test_unknown_packaged_instrument(bad_id: str) -> None:
-    with pytest.raises(screening.InstrumentNotFound):
-        screening.load_instrument(bad_id)
+    with pytest.raises(loader.InstrumentNotFound):
+        loader.load_instrument(bad_id)

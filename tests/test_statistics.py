@@ -22,6 +22,7 @@ from caseapp.crypto import kdf
 from caseapp.documents import statistics as stats
 from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.services import demo, profiles
+from caseapp.services import statistics as publishing
 from caseapp.services.cases import CaseService
 from caseapp.services.session import Session
 
@@ -180,7 +181,7 @@ def test_export_has_no_identifying_values_and_is_k_anonymous(open_session: OpenS
     _population(session, 12)
     demo.fill(session, 40)
     out = tmp_path / "stats.csv"
-    report = stats.export_statistics(session, out, "annual report", k=11)
+    report = publishing.export_statistics(session, out, "annual report", k=11)
     text = out.read_text(encoding="utf-8")
     for canary in (CANARY_NAME, CANARY_CNIC, "7777123", CANARY_CITY, CANARY_DATE, "1999",
                    "قزوکنیری", "Lahore", "Karachi", "Taftan"):
@@ -202,7 +203,7 @@ def test_smuggling_only_cases_are_not_counted(open_session: OpenSession,
     service = CaseService(session)
     service.create({"prs_FirstName": "A", "hfz_Tracks": ["SOM"]})
     service.create({"prs_FirstName": "B", "hfz_Tracks": ["SOM", "TIP"]})
-    report = stats.export_statistics(session, tmp_path / "s.csv", "report")
+    report = publishing.export_statistics(session, tmp_path / "s.csv", "report")
     assert report.total == 1 and report.published == 0 and report.suppressed == 1
 
 
@@ -212,7 +213,7 @@ def test_aggregate_export(open_session: OpenSession, tmp_path: Path) -> None:
     service = CaseService(session)
     service.create({**_canary_case(99), "prs_Gender": "Masculine"})
     out = tmp_path / "agg.csv"
-    report = stats.export_statistics(session, out, "report", mode=stats.AGGREGATE,
+    report = publishing.export_statistics(session, out, "report", mode=stats.AGGREGATE,
                                      columns=["gender", "citizenship"])
     rows = _read(out)
     assert rows == [{"gender": "Woman", "citizenship": "PK", "count": "13"}]
@@ -223,27 +224,27 @@ def test_aggregate_export(open_session: OpenSession, tmp_path: Path) -> None:
 def test_small_k_refused(open_session: OpenSession, tmp_path: Path, k: int) -> None:
     session = open_session()
     with pytest.raises(ValidationError, match="at least 11"):
-        stats.export_statistics(session, tmp_path / "s.csv", "report", k=k)
+        publishing.export_statistics(session, tmp_path / "s.csv", "report", k=k)
     assert not (tmp_path / "s.csv").exists()
 
 
 def test_unknown_column_refused(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     with pytest.raises(ValidationError, match="prs_FirstName"):
-        stats.export_statistics(session, tmp_path / "s.csv", "report",
+        publishing.export_statistics(session, tmp_path / "s.csv", "report",
                                 columns=["gender", "prs_FirstName"])
 
 
 def test_border_officer_refused(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session("bo", "border_officer")
     with pytest.raises(PermissionDenied):
-        stats.export_statistics(session, tmp_path / "s.csv", "report")
+        publishing.export_statistics(session, tmp_path / "s.csv", "report")
 
 
 def test_audit_event_without_values(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     _population(session, 11)
-    stats.export_statistics(session, tmp_path / "s.csv", "UNODC report")
+    publishing.export_statistics(session, tmp_path / "s.csv", "UNODC report")
     event = next(e for e in session.audit.events() if e["action"] == "statistics_exported")
     fields = event["fields"]
     assert isinstance(fields, list)

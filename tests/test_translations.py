@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po, write_po
 from caseapp import errors, i18n
 
 ROOT = Path(__file__).resolve().parents[1]
+LOCALE = ROOT / "caseapp" / "i18n" / "locale"  # inside the package, so wheels carry it
 LANGS = ("ur", "ps", "fa_AF")
 PLURAL_FORMS = {"ur": (2, "(n != 1)"), "ps": (2, "(n != 1)"), "fa_AF": (2, "(n > 1)")}
 # Names of apps and platforms, kept in Latin script as people see them on their phones.
@@ -50,7 +51,7 @@ def fresh_template(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
 
 
 def _po(lang: str) -> Catalog:
-    with (ROOT / "translations" / lang / "LC_MESSAGES" / "caseapp.po").open("rb") as f:
+    with (LOCALE / lang / "LC_MESSAGES" / "caseapp.po").open("rb") as f:
         return read_po(f, locale=lang)
 
 

@@ -60,7 +60,7 @@ def snapshot(session: Session) -> dict[str, Any]:
     conn = session.conn
     assert conn is not None
     return {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
-            for table in ("records", "outbox", "audit", "meta")}
+            for table in ("records", "changes", "audit", "meta")}
 
 
 def assert_no_canary(folder: Path) -> None:
@@ -119,7 +119,7 @@ def test_disk_full_rolls_back_the_whole_transaction(session: Session) -> None:
     assert "disk" in message and "Nothing was changed" in message
     assert "database or disk is full" not in message  # the user sees our words, not SQLite's
 
-    assert snapshot(session) == before  # records, outbox, audit and clock all unchanged
+    assert snapshot(session) == before  # records, change log, audit and clock all unchanged
     assert session.store.get(reached[0]) is None
     assert session.store.count("case") == 1
     assert_sound(session)
@@ -181,7 +181,7 @@ def test_data_survives_a_reopen_after_disk_full(new_profile: NewProfile) -> None
     with profiles.unlock(created.name, passphrase) as session:
         after = snapshot(session)
         assert after["records"] == before["records"]
-        assert after["outbox"] == before["outbox"]
+        assert after["changes"] == before["changes"]
         assert_sound(session)
     assert_no_canary(created.folder)
 

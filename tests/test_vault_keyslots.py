@@ -29,7 +29,7 @@ from caseapp.errors import (
     ValidationError,
     WrongPassphrase,
 )
-from caseapp.services import profiles
+from caseapp.services import profile_paths, profiles
 from caseapp.store import database
 
 MakeProfile = Callable[..., tuple[profiles.CreatedProfile, str]]
@@ -373,7 +373,7 @@ def test_erase_after_n_failures_destroys_the_profile(make_profile: MakeProfile, 
     assert leftover != original
     assert b"wrapped" not in leftover and b"argon2id" not in leftover
     assert not created.folder.exists()
-    assert profiles.list_profiles() == []
+    assert profile_paths.list_profiles() == []
     for secret in (passphrase, created.recovery_code):
         with pytest.raises(ProfileNotFound):
             profiles.unlock(created.name, secret, now_ms=clock)
@@ -699,7 +699,7 @@ def test_a_recovery_code_shaped_passphrase_cannot_lock_its_owner_out(
 def test_create_profile_refuses_a_weak_passphrase(caseapp_home: Path) -> None:
     with pytest.raises(PassphrasePolicyError):
         profiles.create_profile("alice", "Pakistan@12345678", params=FLOOR)
-    assert profiles.list_profiles() == []
+    assert profile_paths.list_profiles() == []
     assert not (caseapp_home / "profiles" / "alice").exists()
 
 

@@ -28,7 +28,7 @@ def _no_canary(session: Session) -> None:
 def test_views_are_audited_without_values(manager: Session) -> None:
     session = manager
     cases = CaseService(session)
-    case_id = cases.create({"prs_FirstName": CANARY, "prs_SecondName": "Baloch"})
+    case_id = cases.create({"prs_FirstName": CANARY, "prs_SecondName": "Baloch"}).id
     checks = [
         (lambda: cases.list(), "cases_listed"),
         (lambda: cases.search(CANARY), "cases_searched"),

@@ -17,7 +17,7 @@ from caseapp.services.screenings import ORG_CODES, STATUS_CODES, ScreeningServic
 def _create(args: argparse.Namespace) -> int:
     document = read_json(args.json)
     with open_profile(args) as session:
-        print(CaseService(session).create(document))
+        print(CaseService(session).create(document).id)
     return 0
 
 
@@ -40,9 +40,32 @@ def _print_summaries(summaries: list[CaseSummary], as_json: bool) -> None:
         print("\t".join((s.case_number, s.stage, s.name, s.name_urdu, s.id)))
 
 
+def _page_key(text: str | None) -> tuple[int, str] | None:
+    """``--after`` is the ``next`` key printed with the page before: UPDATED_AT:CASE_ID."""
+    if text is None:
+        return None
+    updated_at, _sep, case_id = text.partition(":")
+    if not updated_at.isdigit() or not case_id:
+        raise ValidationError(N_("--after takes the key printed after the previous page, "
+                                 "such as 1764599000000:0193…"))
+    return int(updated_at), case_id
+
+
 def _list(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise ValidationError(N_("--limit must be a whole number of at least 1."))
+    after = _page_key(args.after)
     with open_profile(args) as session:
-        _print_summaries(CaseService(session).list(args.limit, args.offset), args.json)
+        page = CaseService(session).list(args.limit, after)
+    key = f"{page.next[0]}:{page.next[1]}" if page.next else None
+    if args.json:
+        print_json({"total": page.total, "cases": [s.to_json() for s in page.cases],
+                    "next": key})
+        return 0
+    _print_summaries(page.cases, False)
+    if key:
+        print(_("%(shown)s of %(total)s cases shown; the next page: --after %(key)s",
+                shown=len(page.cases), total=page.total, key=key), file=sys.stderr)
     return 0
 
 
@@ -81,7 +104,7 @@ def _read_text(path: Path) -> str:
 def _note(args: argparse.Namespace) -> int:
     text = _read_text(args.text_file)
     with open_profile(args) as session:
-        print(CaseService(session).add_note(args.case_id, text))
+        print(CaseService(session).add_note(args.case_id, text).id)
     return 0
 
 
@@ -103,7 +126,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing = csub.add_parser("list", help="list cases, most recently changed first")
     add_profile_args(listing)
     listing.add_argument("--limit", type=int, default=50)
-    listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--after", metavar="KEY",
+                         help="start after this key (printed with the page before)")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from caseapp.cli.common import read_secret
 from caseapp.i18n import _
-from caseapp.services import demo, profiles
+from caseapp.services import demo, profile_paths, profiles
 
 
 def _demo(args: argparse.Namespace) -> int:
     secret = read_secret(args.passphrase_file)
-    if args.profile not in profiles.list_profiles():
+    if args.profile not in profile_paths.list_profiles():
         created = profiles.create_profile(args.profile, secret, user_name="Demo Manager")
         print(_("Profile %(name)s created.", name=created.name))
         print(_("Recovery code (write it down and keep it apart from this computer; it is "

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 from caseapp.cli.common import add_profile_args, open_profile
-from caseapp.documents import htcds_exchange, statistics
+from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
 from caseapp.i18n import _, ngettext
+from caseapp.services import exchange, statistics
 
 
 def _subcommands(sub: argparse._SubParsersAction, name: str, help_text: str
@@ -20,8 +21,8 @@ def _subcommands(sub: argparse._SubParsersAction, name: str, help_text: str
 
 def _export_htcds(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
-        report = htcds_exchange.export_htcds(session, args.out, args.format, args.purpose,
-                                             include_extensions=args.include_extensions)
+        report = exchange.export_htcds(session, args.out, args.format, args.purpose,
+                                       include_extensions=args.include_extensions)
     print(ngettext("Exported %(n)s case to %(path)s.", "Exported %(n)s cases to %(path)s.",
                    report.rows, path=str(report.path)))
     return 0
@@ -29,7 +30,7 @@ def _export_htcds(args: argparse.Namespace) -> int:
 
 def _import_htcds(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
-        report = htcds_exchange.import_htcds(session, args.file, skip_errors=args.skip_errors)
+        report = exchange.import_htcds(session, args.file, skip_errors=args.skip_errors)
     for problem in report.problems:
         print(problem.user_message(), file=sys.stderr)
     print(_("Imported %(imported)s, skipped %(skipped)s, problems %(problems)s.",
@@ -44,7 +45,7 @@ def _export_statistics(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         report = statistics.export_statistics(
             session, args.out, args.purpose, k=args.k,
-            mode=statistics.AGGREGATE if args.aggregate else statistics.ROWS, columns=columns)
+            mode=AGGREGATE if args.aggregate else ROWS, columns=columns)
     print(_("Published %(published)s of %(total)s victims to %(path)s; %(suppressed)s "
             "suppressed in groups smaller than %(k)s.", published=report.published,
             total=report.total, path=str(report.path), suppressed=report.suppressed,
@@ -57,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     htcds = exports.add_parser("htcds", help="HTCDS 2.0 file (one row per case)")
     add_profile_args(htcds)
-    htcds.add_argument("--format", choices=htcds_exchange.FORMATS, required=True)
+    htcds.add_argument("--format", choices=exchange.FORMATS, required=True)
     htcds.add_argument("--out", required=True, type=Path, metavar="FILE")
     htcds.add_argument("--purpose", required=True, help="why the data leaves (audited)")
     htcds.add_argument("--include-extensions", action="store_true",
@@ -66,14 +67,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     stats = exports.add_parser("statistics", help="anonymised CTDC-style statistics (CSV)")
     add_profile_args(stats)
-    stats.add_argument("--k", type=int, default=statistics.MIN_K,
-                       help=f"minimum group size (at least {statistics.MIN_K})")
+    stats.add_argument("--k", type=int, default=MIN_K,
+                       help=f"minimum group size (at least {MIN_K})")
     stats.add_argument("--out", required=True, type=Path, metavar="FILE")
     stats.add_argument("--purpose", required=True, help="why the data leaves (audited)")
     stats.add_argument("--aggregate", action="store_true",
                        help="one line per combination with a count column")
     stats.add_argument("--columns", help="comma-separated subset of: "
-                                         + ", ".join(statistics.COLUMNS))
+                                         + ", ".join(COLUMNS))
     stats.set_defaults(handler=_export_statistics)
 
     imports = _subcommands(sub, "import", "import data from a file")

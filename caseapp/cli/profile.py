@@ -7,7 +7,7 @@ from pathlib import Path
 
 from caseapp.cli.common import add_profile_args, open_profile, read_secret
 from caseapp.i18n import _
-from caseapp.services import profiles
+from caseapp.services import profile_paths, profiles
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -21,7 +21,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(_args: argparse.Namespace) -> int:
-    for name in profiles.list_profiles():
+    for name in profile_paths.list_profiles():
         print(name)
     return 0
 

@@ -13,11 +13,12 @@ from typing import Any
 
 from caseapp.cli.common import add_profile_args, open_profile, print_json, read_json
 from caseapp.domain import reintegration as rss
+from caseapp.reference import loader
 from caseapp.services.reintegration import ReintegrationService
 
 
 def _survey(args: argparse.Namespace) -> rss.Survey | None:
-    return rss.load_survey_file(args.survey_file) if args.survey_file else None
+    return loader.load_survey_file(args.survey_file) if args.survey_file else None
 
 
 def _record(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 from caseapp.cli.common import add_profile_args, open_profile
 from caseapp.domain import screening
 from caseapp.i18n import N_, current_language
+from caseapp.reference import loader
 from caseapp.services.screenings import ScreeningService
 
 
@@ -27,8 +28,8 @@ def _print_json(value: Any) -> None:
 
 def _instrument(args: argparse.Namespace) -> screening.Instrument:
     if args.instrument_file is not None:
-        return screening.load_instrument_file(args.instrument_file)
-    return screening.load_instrument(args.instrument)
+        return loader.load_instrument_file(args.instrument_file)
+    return loader.load_instrument(args.instrument)
 
 
 def _read_answers(path: str) -> dict[str, object]:
@@ -50,7 +51,7 @@ def _list(args: argparse.Namespace) -> int:
     _print_json([
         {"id": ins.id, "version": ins.version, "title": ins.title_in(lang), "kind": ins.kind,
          "evidence": ins.evidence}
-        for ins in screening.list_instruments()
+        for ins in loader.list_instruments()
     ])
     return 0
 
@@ -73,7 +74,7 @@ def _submit(args: argparse.Namespace) -> int:
         submission_id = ScreeningService(session).submit(args.case, args.instrument, answers,
                                                          notes=args.notes)
     # The stored result is this evaluation: the same packaged instrument, the same answers.
-    result = screening.evaluate_any(screening.load_instrument(args.instrument), answers)
+    result = screening.evaluate_any(loader.load_instrument(args.instrument), answers)
     _print_json({"id": submission_id, "result": result.to_json()})
     return 0
 

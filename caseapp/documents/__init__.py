@@ -1,2 +1,4 @@
-"""Documents and data exchange that leave or enter the machine: HTCDS 2.0 files (CSV, XLSX)
-and CTDC-style anonymised statistics (ARCHITECTURE §7)."""
+"""Documents and data exchange formats, pure: values in, bytes out and back (ARCHITECTURE §7).
+HTCDS 2.0 files (``tables``: CSV/XLSX bytes ⇄ tables; ``htcds_rows``: rows ⇄ case documents)
+and CTDC-style anonymised statistics. Reading the vault, permissions, audit and files are
+the services' part (``caseapp.services.exchange``, ``caseapp.services.statistics``)."""

@@ -11,6 +11,9 @@ k-anonymity is enforced over *all* exported columns together, as CTDC does with 
 is published only when at least k rows share every one of its values; the rest are suppressed
 and counted. In the aggregate form each distinct combination is published with its ``count``,
 and only counts of at least k appear.
+
+Plain values in, CSV bytes out: ``caseapp.services.statistics`` reads the cases, checks the
+permission and audits the export.
 """
 
 from __future__ import annotations
@@ -20,18 +23,12 @@ import datetime as dt
 import io
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from caseapp.documents.htcds_exchange import check_purpose, record_export, write_file
-from caseapp.domain import htcds, roles
-from caseapp.errors import PermissionDenied, ValidationError
+from caseapp.domain import htcds
+from caseapp.errors import ValidationError
 from caseapp.i18n import N_
-from caseapp.services.base import CASE, actor_of
-from caseapp.services.cases import EVENT
-from caseapp.services.session import Session
 
 MIN_K = 11  # CTDC's published k; smaller groups are re-identifiable (RESEARCH §3.2)
 MISSING = "-99"
@@ -81,18 +78,6 @@ COLUMNS: tuple[str, ...] = (
     "isOtherExploit", *MEANS)
 
 Row = dict[str, str]
-
-
-@dataclass(frozen=True)
-class StatisticsReport:
-    path: Path | None
-    mode: str
-    k: int
-    columns: tuple[str, ...]
-    total: int        # victims considered
-    published: int    # victims represented in the file
-    suppressed: int   # victims left out because their group was smaller than k
-    lines: int        # data lines written (rows, or combinations in the aggregate form)
 
 
 # -- one victim as coarse values -------------------------------------------------------------
@@ -216,6 +201,12 @@ def check_columns(columns: Sequence[str] | None) -> tuple[str, ...]:
     return chosen
 
 
+def check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValidationError(N_("Unknown statistics form %(mode)s; choose rows or "
+                                 "aggregate."), mode=mode)
+
+
 def render(columns: Sequence[str], mode: str, rows: list[Row],
            combos: list[tuple[tuple[str, ...], int]]) -> bytes:
     buf = io.StringIO()
@@ -229,64 +220,24 @@ def render(columns: Sequence[str], mode: str, rows: list[Row],
     return buf.getvalue().encode("utf-8")
 
 
-# -- the export --------------------------------------------------------------------------------
+def publish(rows: list[Row], columns: Sequence[str], mode: str, k: int
+            ) -> tuple[bytes, int, int]:
+    """(CSV bytes, victims suppressed, data lines) of the k-anonymous table of ``rows``."""
+    published_rows: list[Row] = []
+    combos: list[tuple[tuple[str, ...], int]] = []
+    if mode == AGGREGATE:
+        combos, suppressed = aggregate(rows, columns, k)
+        lines = len(combos)
+    else:
+        published_rows, suppressed = k_anonymise(rows, columns, k)
+        lines = len(published_rows)
+    return render(columns, mode, published_rows, combos), suppressed, lines
+
+
+# -- which victims are counted ----------------------------------------------------------------
 
 def is_trafficking_case(case: dict[str, Any]) -> bool:
     """CTDC counts victims of trafficking: smuggling-only cases and people found not to be
     victims are left out."""
     tracks = case.get("hfz_Tracks") or ["TIP"]
     return "TIP" in tracks and case.get("vic_TraffickingStatus") != "NotAVictimOfTrafficking"
-
-
-def collect_rows(session: Session,
-                 registered_of: Callable[[str], dt.date | None] = registration_date
-                 ) -> list[Row]:
-    conn = session.conn
-    assert conn is not None
-    store = session.store
-    rows: list[Row] = []
-    ids = [r[0] for r in conn.execute(
-        "SELECT id FROM records WHERE type = ? AND deleted = 0 "
-        # A case merged into another describes the same person: counted once, as the kept one.
-        "AND json_extract(body, '$.hfz_MergedInto') IS NULL ORDER BY id", (CASE,))]
-    for case_id in ids:
-        case = store.get(case_id)
-        if case is None or not is_trafficking_case(case.body):
-            continue
-        person = store.get(case.parent or "")
-        events = [e.body for e in store.children(case.id, EVENT)]
-        rows.append(victim_row(person.body if person else {}, case.body, events,
-                               registered_of(case.id)))
-    return rows
-
-
-def export_statistics(session: Session, path: Path, purpose: str, *, k: int = MIN_K,
-                      mode: str = ROWS, columns: Sequence[str] | None = None
-                      ) -> StatisticsReport:
-    if not actor_of(session).can(roles.CASE_EXPORT):
-        raise PermissionDenied()
-    check_k(k)
-    if mode not in MODES:
-        raise ValidationError(N_("Unknown statistics form %(mode)s; choose rows or "
-                                 "aggregate."), mode=mode)
-    chosen = check_columns(columns)
-    purpose = check_purpose(purpose)
-    rows = collect_rows(session)
-    published_rows: list[Row] = []
-    combos: list[tuple[tuple[str, ...], int]] = []
-    if mode == AGGREGATE:
-        combos, suppressed = aggregate(rows, chosen, k)
-        lines = len(combos)
-    else:
-        published_rows, suppressed = k_anonymise(rows, chosen, k)
-        lines = len(published_rows)
-    data = render(chosen, mode, published_rows, combos)
-    with session.write():
-        export_id = record_export(session, "statistics", purpose, k=k, mode=mode,
-                                  rows=len(rows) - suppressed, suppressed=suppressed)
-        session.audit.append(session.user_id, "statistics_exported", export_id,
-                             [*chosen, f"mode:{mode}", f"k:{k}", f"rows:{len(rows) - suppressed}",
-                              f"suppressed:{suppressed}"])
-        write_file(path, data)
-    return StatisticsReport(path, mode, k, chosen, len(rows), len(rows) - suppressed,
-                            suppressed, lines)

@@ -1,8 +1,9 @@
 """One gettext catalog for core, documents and UI (ARCHITECTURE §8).
 
-Catalogs live in ``translations/<lang>/LC_MESSAGES/caseapp.po`` at the top of the repository.
-They are compiled in memory on first use, so a checkout runs without a build step and a
-stale ``.mo`` can never shadow an edited ``.po``.
+Catalogs live inside the package, in ``caseapp/i18n/locale/<lang>/LC_MESSAGES/caseapp.po``,
+so an installed wheel carries them (package data) exactly as a checkout does. They are compiled
+in memory on first use, so a checkout runs without a build step and a stale ``.mo`` can never
+shadow an edited ``.po``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def translations_dir() -> Path:
     override = os.environ.get("CASEAPP_TRANSLATIONS")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "translations"
+    return Path(__file__).resolve().parent / "locale"
 
 
 def _load(lang: str) -> gettext.NullTranslations:

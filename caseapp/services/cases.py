@@ -4,12 +4,12 @@ audit events and search indexing done in the same transaction as the change."""
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from caseapp.domain import identity, names, roles, stages
+from caseapp.domain import case_search, roles, stages
+from caseapp.domain.case_documents import require_name, split_document
 from caseapp.errors import (
     FieldErrors,
     InvalidTransition,
@@ -19,7 +19,8 @@ from caseapp.errors import (
 )
 from caseapp.i18n import N_
 from caseapp.services.base import CASE, Service
-from caseapp.services.case_documents import display_name, require_name, split_document
+from caseapp.store import lists
+from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
 PERSON = "person"
@@ -27,8 +28,6 @@ EVENT = "trafficking_event"
 NOTE = "note"
 ATTACHMENT = "attachment"
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
-# Case numbers are year, device, serial: 2026-A609-00012 (dashes and padding optional).
-CASE_NUMBER_RE = re.compile(r"^(\d{4})-?([0-9A-Fa-f]{4})-?(\d{1,5})$")
 
 
 @dataclass(frozen=True)
@@ -40,68 +39,23 @@ class CaseSummary:
     stage: str
     updated_at: int
 
+    @property
+    def key(self) -> tuple[int, str]:
+        """Where the next page starts: pass as ``after``."""
+        return (self.updated_at, self.id)
+
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "case_number": self.case_number, "name": self.name,
                 "name_urdu": self.name_urdu, "stage": self.stage,
                 "updated_at": self.updated_at}
 
 
-def search_fields(person: dict[str, Any], case_number: str) -> tuple[str, str]:
-    """(text, sound) for the search index of one case."""
-    name_parts = [person.get(k) for k in ("prs_FirstName", "prs_MiddleName", "prs_SecondName",
-                                          "hfz_NameUrdu", "hfz_FatherName",
-                                          "hfz_FatherNameUrdu")]
-    name_parts += person.get("hfz_Aliases") or []
-    # The case number also as bare characters: when its device part is all digits, what a
-    # user types looks like an identity number and is searched as one run of digits.
-    terms = [case_number, re.sub(r"[^0-9A-Za-z]", "", case_number)]
-    terms += [p for p in name_parts if p]
-    for doc in person.get("hfz_IdentityDocuments") or []:
-        terms += identity.search_terms(identity.IdentityDocument(**doc))
-    if person.get("prs_IdentityNumber"):
-        terms.append(re.sub(r"[^0-9A-Za-z]", "", str(person["prs_IdentityNumber"])))
-    text = " ".join(names.fold(t) for t in terms)
-    sound = " ".join(k for part in name_parts if part for k in names.skeleton(part))
-    return text, sound
-
-
-def match_expression(query: str) -> str | None:
-    """FTS5 expression for what a user typed: a name in either script (any spelling whose
-    consonants match), an identity number with or without dashes, or a case number."""
-    query = query.strip()
-    if not query:
-        return None
-    case_number = CASE_NUMBER_RE.match(query)
-    if case_number:
-        # Searched as the one bare token it is indexed as: the year alone is in every case,
-        # so matching its parts would rank the whole caseload.
-        year, device, serial = case_number.groups()
-        return f'text : "{year}{device.lower()}{int(serial):05d}"*'
-    if identity.looks_like_number(query):
-        digits = re.sub(r"\D", "", identity.ascii_digits(query))
-        return f'text : "{digits}"*'
-    tokens = names.words(query)
-    if not tokens:
-        return None
-    text = " AND ".join(f'"{t}"*' for t in tokens)
-    keys = names.skeleton(query)
-    if keys and all(not t.isdigit() for t in tokens):
-        sound = " AND ".join(f'"{k}"' for k in keys)
-        return f"(text : ({text})) OR (sound : ({sound}))"
-    return f"text : ({text})"
-
-
-def names_own_match(person: dict[str, Any], query: str) -> bool:
-    """Whether the query matches the person's own name (either script, any spelling whose
-    consonants match), not only a father's name or an alias."""
-    own = " ".join(str(person.get(k) or "") for k in ("prs_FirstName", "prs_MiddleName",
-                                                      "prs_SecondName", "hfz_NameUrdu"))
-    words = names.words(own)
-    if all(any(w.startswith(t) for w in words) for t in names.words(query)):
-        return True
-    keys = set(names.skeleton(own))
-    wanted = names.skeleton(query)
-    return bool(wanted) and all(k in keys for k in wanted)
+@dataclass(frozen=True)
+class CasePage:
+    cases: list[CaseSummary]
+    total: int
+    # the key of the last case shown, for the next page; None on the last page
+    next: tuple[int, str] | None
 
 
 # What a list or search result shows of each case.
@@ -118,15 +72,11 @@ class CaseService(Service):
         return person
 
     def _next_case_number(self) -> str:
-        conn = self.session.conn
-        assert conn is not None
-        row = conn.execute("SELECT value FROM meta WHERE key = 'case_counter'").fetchone()
-        n = int(row[0]) + 1 if row else 1
-        conn.execute("INSERT INTO meta (key, value) VALUES ('case_counter', ?) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(n),))
-        # Year, this device, a local counter: unique across offline devices without talking.
-        year = time.gmtime().tm_year
-        return f"{year}-{self.session.device_id[-4:].upper()}-{n:05d}"
+        # Year, this profile's random code, a local counter: unique across offline devices
+        # without talking (32 random bits: 5 in a million chance of a clash among 200).
+        code = self.store.meta("case_code") or self.session.device_id[-8:]
+        return case_search.case_number(time.gmtime().tm_year, code,
+                                       self.store.next_counter("case_counter"))
 
     def _check_write_fields(self, fields: dict[str, Any]) -> None:
         denied = [f for f in fields if not self.actor.may_write_field(f)]
@@ -134,13 +84,10 @@ class CaseService(Service):
             raise PermissionDenied(N_("Your role may not record these fields: %(fields)s"),
                                    fields=", ".join(sorted(denied)))
 
-    def _reindex(self, case: Record, person: dict[str, Any]) -> None:
-        text, sound = search_fields(person, str(case.body.get("hfz_CaseNumber", "")))
-        self.store.index(case.id, text, sound)
-
     # -- use cases ------------------------------------------------------------------
-    def create(self, document: dict[str, Any]) -> str:
-        """Create a person and their case from an HTCDS-keyed document; returns the case id."""
+    def create(self, document: dict[str, Any]) -> Changes:
+        """Create a person and their case from an HTCDS-keyed document; the returned
+        ``Changes`` carries the new case's id."""
         self._require(roles.CASE_CREATE)
         person_fields, case_fields, events = split_document(document)
         self._check_write_fields(case_fields)
@@ -155,23 +102,20 @@ class CaseService(Service):
         case_fields["cas_Status"] = stages.htcds_status(stage)
         case_fields.setdefault("cas_CaseOwner", self.session.user_id)
         team = self.session.team_id
-        with self.session.write():
-            person = self.store.put(PERSON, person_fields, team=team,
-                                    label=display_name(person_fields))
-            assert person is not None
+        with self.session.write() as tx:
+            person = self.store.create(PERSON, person_fields, team=team)
             case_fields["hfz_CaseNumber"] = self._next_case_number()
-            case = self.store.put(CASE, case_fields, team=team, parent=person.record.id,
-                                  label=display_name(person_fields), status=stage)
-            assert case is not None
+            case = self.store.create(CASE, case_fields, team=team, parent=person.record.id)
             for event in events:
-                self.store.put(EVENT, event, team=team, parent=case.record.id)
-            self._reindex(case.record, person_fields)
+                self.store.create(EVENT, event, team=team, parent=case.record.id)
             self.session.audit.append(self.session.user_id, "case_created", case.record.id,
                                       [*person_fields, *case_fields])
-        return case.record.id
+        return tx.changes.with_id(case.record.id)
 
     def show(self, case_id: str) -> dict[str, Any]:
         """The case as one HTCDS-keyed document, without fields the role may not read.
+        ``clocks`` holds each field's clock: pass it back as ``update(seen=…)`` so an edit
+        over a value the editor never saw becomes a conflict, not a silent overwrite.
         Viewing is an audit event (which fields were shown, never their values)."""
         self._require(roles.CASE_VIEW)
         case = self._case(case_id)
@@ -181,15 +125,21 @@ class CaseService(Service):
         events = [e.body for e in self.store.children(case.id, EVENT)]
         if events:
             doc["hte_Events"] = events
+        shown = sorted(doc)
         doc["id"] = case.id
         doc["person_id"] = person.id
+        doc["clocks"] = {k: v for k, v in {**person.clocks, **case.clocks}.items()
+                         if k in doc}
         with self.session.write():
-            self.session.audit.append(self.session.user_id, "case_viewed", case.id,
-                                      sorted(k for k in doc if k not in ("id", "person_id")))
+            self.session.audit.append(self.session.user_id, "case_viewed", case.id, shown)
         return doc
 
-    def update(self, case_id: str, changes: dict[str, Any]) -> list[str]:
-        """Apply edits to the person and the case; returns the names of changed fields."""
+    def update(self, case_id: str, changes: dict[str, Any],
+               seen: dict[str, str | None] | None = None) -> Changes:
+        """Apply edits to the person and the case; ``Changes.fields`` names what changed.
+
+        ``seen`` is the ``clocks`` of the ``show`` the editor worked from (None: the record
+        as it is now)."""
         self._require(roles.CASE_EDIT)
         if "hfz_Stage" in changes:
             raise ValidationError(N_("Change the stage with a stage move, not an edit."))
@@ -206,30 +156,24 @@ class CaseService(Service):
                       if (d["type"], d["number"]) not in have]
             person_fields["hfz_IdentityDocuments"] = known
         changed: list[str] = []
-        with self.session.write():
-            label = case.label
+        with self.session.write() as tx:
             if person_fields:
-                merged = {**person.body, **person_fields}
-                require_name(merged)
-                result = self.store.put(PERSON, person_fields, record_id=person.id,
-                                        label=display_name(merged))
+                require_name({**person.body, **person_fields})
+                result = self.store.update(person.id, person_fields, seen=seen)
                 if result:
                     changed += list(result.fields)
-                    label = display_name(merged)
-                    self._reindex(case, merged)
-            # One write of the case row for its new fields and its list label together.
-            if case_fields or label != case.label:
-                result = self.store.put(CASE, case_fields, record_id=case.id, label=label)
+            if case_fields:
+                result = self.store.update(case.id, case_fields, seen=seen)
                 if result:
                     changed += list(result.fields)
             for event in events:
-                self.store.put(EVENT, event, team=case.team, parent=case.id)
+                self.store.create(EVENT, event, team=case.team, parent=case.id)
                 changed.append("hte_Events")
             if changed:
                 self.session.audit.append(self.session.user_id, "case_edited", case.id, changed)
-        return changed
+        return tx.changes.with_id(case.id)
 
-    def move(self, case_id: str, target: str, reason: str | None = None) -> None:
+    def move(self, case_id: str, target: str, reason: str | None = None) -> Changes:
         """Move a case to another stage. Closing needs a reason (cas_ReasonForCaseClosure);
         re-opening is its own audit event."""
         self._require(roles.CASE_TRANSITION)
@@ -245,29 +189,28 @@ class CaseService(Service):
         elif current == stages.CLOSED:
             # A re-opened case is no longer closed for that reason; the history keeps it.
             fields["cas_ReasonForCaseClosure"] = None
-        with self.session.write():
-            self.store.put(CASE, fields, record_id=case.id, status=target)
+        with self.session.write() as tx:
+            self.store.update(case.id, fields)
             action = "case_reopened" if current == stages.CLOSED else "case_stage_changed"
             self.session.audit.append(self.session.user_id, action, case.id, list(fields))
+        return tx.changes.with_id(case.id)
 
-    def list(self, limit: int = 50, offset: int = 0) -> list[CaseSummary]:
-        """A page of cases, most recently changed first."""
+    def list(self, limit: int = 50, after: tuple[int, str] | None = None) -> CasePage:
+        """A page of cases, most recently changed first, after the ``key`` of the last case
+        of the page before. The first page of a listing is its one audit event."""
         self._require(roles.CASE_VIEW)
-        self._viewed("cases_listed", None, SUMMARY_FIELDS)
-        conn = self.session.conn
-        assert conn is not None
-        rows = conn.execute(
-            "SELECT c.id, json_extract(c.body, '$.hfz_CaseNumber'), c.label, "
-            "json_extract(p.body, '$.hfz_NameUrdu'), c.status, c.updated_at "
-            "FROM records c LEFT JOIN records p ON p.id = c.parent "
-            "WHERE c.type = 'case' AND c.deleted = 0 "
-            "ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?", (limit, offset))
-        return [CaseSummary(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5])
-                for r in rows]
+        if after is None:
+            self._viewed("cases_listed", None, SUMMARY_FIELDS)
+        # One row more than the page: whether a next page exists, without counting.
+        rows = lists.case_rows(self.store.conn, limit + 1, after)
+        cases = [CaseSummary(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5])
+                 for r in rows[:limit]]
+        return CasePage(cases, self.store.count(CASE),
+                        cases[-1].key if len(rows) > limit else None)
 
     def search(self, query: str, limit: int = 50) -> list[CaseSummary]:
         self._require(roles.CASE_VIEW)
-        expression = match_expression(query)
+        expression = case_search.match_expression(query)
         if expression is None:
             return []
         hits = self.store.search(expression, limit)
@@ -276,40 +219,37 @@ class CaseService(Service):
         people = {r.id: r for r in (self.store.get(h.parent or "") for h in hits) if r}
         # The index also holds fathers' names and aliases; people whose own name matches
         # come first, so "Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad.
-        hits.sort(key=lambda h: not names_own_match(
+        hits.sort(key=lambda h: not case_search.names_own_match(
             people[h.parent].body if h.parent in people else {}, query))
         return [CaseSummary(h.id, str(h.body.get("hfz_CaseNumber", "")), h.label or "",
                             str(people[h.parent].body.get("hfz_NameUrdu", ""))
                             if h.parent in people else "", h.status or "", h.updated_at)
                 for h in hits]
 
-    def add_note(self, case_id: str, text: str) -> str:
+    def add_note(self, case_id: str, text: str) -> Changes:
+        """A note on the case; the returned ``Changes`` carries the note's id."""
         self._require(roles.CASE_EDIT)
         if not text.strip():
             raise ValidationError(N_("A note cannot be empty."))
         case = self._case(case_id)
-        with self.session.write():
-            change = self.store.put(NOTE, {"cco_CaseComment": text}, team=case.team,
-                                    parent=case.id)
-            assert change is not None
+        with self.session.write() as tx:
+            change = self.store.create(NOTE, {"cco_CaseComment": text}, team=case.team,
+                                       parent=case.id)
             self.session.audit.append(self.session.user_id, "note_added", case.id,
                                       ["cco_CaseComment"])
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
-    def add_attachment(self, case_id: str, filename: str, data: bytes, mime: str) -> str:
+    def add_attachment(self, case_id: str, filename: str, data: bytes, mime: str) -> Changes:
         """Store a photo or scan inside the encrypted database (never as a loose file)."""
         self._require(roles.CASE_EDIT)
         if len(data) > MAX_ATTACHMENT_BYTES:
             raise ValidationError(N_("The file is larger than 25 MB."))
         case = self._case(case_id)
-        with self.session.write() as conn:
-            change = self.store.put(ATTACHMENT, {"filename": filename, "mime": mime,
-                                                 "size": len(data)},
-                                    team=case.team, parent=case.id)
-            assert change is not None
-            conn.execute("INSERT INTO attachment_content (record_id, sha256, data) "
-                         "VALUES (?, ?, ?)",
-                         (change.record.id, hashlib.sha256(data).hexdigest(), data))
+        with self.session.write() as tx:
+            change = self.store.create(ATTACHMENT, {"filename": filename, "mime": mime,
+                                                    "size": len(data)},
+                                       team=case.team, parent=case.id)
+            self.store.put_content(change.record.id, hashlib.sha256(data).hexdigest(), data)
             self.session.audit.append(self.session.user_id, "attachment_added", case.id,
                                       ["attachment"])
-        return change.record.id
+        return tx.changes.with_id(change.record.id)

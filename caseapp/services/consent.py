@@ -120,8 +120,7 @@ class ConsentService(Service):
         consent.validate(entry)
         body = entry.to_json()
         with self.session.write():
-            change = self.store.put(CONSENT, body, team=case.team, parent=case.id,
-                                    status=purpose)
+            change = self.store.put(CONSENT, body, team=case.team, parent=case.id)
             assert change is not None
             # Field names only: values (a guardian's name, a reason) never enter the audit.
             self.session.audit.append(self.session.user_id, "consent_recorded", case.id,
@@ -156,8 +155,7 @@ class ConsentService(Service):
         body = {"consent_ids": [e.id for e in targets], "purpose": purpose, "at": at,
                 "staff_user_id": self.session.user_id}
         with self.session.write():
-            change = self.store.put(WITHDRAWAL, body, team=case.team, parent=case.id,
-                                    status=purpose)
+            change = self.store.put(WITHDRAWAL, body, team=case.team, parent=case.id)
             assert change is not None
             self.session.audit.append(self.session.user_id, "consent_withdrawn", case.id,
                                       list(body))

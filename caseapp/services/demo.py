@@ -179,6 +179,6 @@ def fill(session: Session, count: int, seed: int = 2026, batch: int = 500,
                 if "vic_TraffickingStatus" in doc and not service.actor.can(
                         "trafficking_status.decide"):
                     del doc["vic_TraffickingStatus"]
-                ids.append(service.create(doc))
+                ids.append(service.create(doc).id)
         progress(len(ids), count)
     return ids

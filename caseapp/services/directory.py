@@ -220,8 +220,7 @@ class DirectoryService(Service):
         if body["hfz_Key"] in self._by_key():
             raise FieldErrors([("hfz_Key", N_("is already used by another entry"), {})])
         with self.session.write():
-            change = self.store.put(ORGANISATION, body, team=self.session.team_id,
-                                    label=body["org_Name"], status=body.get("org_Type"))
+            change = self.store.put(ORGANISATION, body, team=self.session.team_id)
             assert change is not None
             self.session.audit.append(self.session.user_id, "organisation_added",
                                       change.record.id, list(body))
@@ -238,9 +237,7 @@ class DirectoryService(Service):
             if other is not None and other.id != org_id:
                 raise FieldErrors([("hfz_Key", N_("is already used by another entry"), {})])
         with self.session.write():
-            change = self.store.put(ORGANISATION, changes, record_id=record.id,
-                                    label=changes.get("org_Name"),
-                                    status=changes.get("org_Type"))
+            change = self.store.put(ORGANISATION, changes, record_id=record.id)
             if change is None or not change.fields:
                 return []
             self.session.audit.append(self.session.user_id, "organisation_edited", record.id,
@@ -318,9 +315,7 @@ class DirectoryService(Service):
                 current = existing.get(str(body["hfz_Key"]))
                 if current is None:
                     fields = {k: v for k, v in body.items() if v not in (None, [], "")}
-                    change = self.store.put(ORGANISATION, fields, team=self.session.team_id,
-                                            label=fields["org_Name"],
-                                            status=fields.get("org_Type"))
+                    change = self.store.put(ORGANISATION, fields, team=self.session.team_id)
                     assert change is not None
                     existing[str(body["hfz_Key"])] = change.record
                     report.created += 1
@@ -331,8 +326,7 @@ class DirectoryService(Service):
                     # An empty cell clears a field, but a field never set stays unset.
                     body = {k: v for k, v in body.items()
                             if v not in (None, []) or current.body.get(k) not in (None, [])}
-                    change = self.store.put(ORGANISATION, body, record_id=current.id,
-                                            label=body["org_Name"], status=body.get("org_Type"))
+                    change = self.store.put(ORGANISATION, body, record_id=current.id)
                     if change is None or not change.fields:
                         report.unchanged += 1
                     else:

@@ -8,7 +8,6 @@ form of the name on ``sound``. The few hundred hits are then scored by
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,12 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from caseapp.domain import matching, names, roles
-from caseapp.errors import NotFound, PermissionDenied, ProfileError, ValidationError
+from caseapp.domain.projections import display_name
+from caseapp.errors import NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_
 from caseapp.services.base import CASE, actor_of
-from caseapp.services.case_documents import display_name
-from caseapp.services.cases import PERSON, search_fields
+from caseapp.services.cases import PERSON
 from caseapp.services.session import Session
+from caseapp.store import queries
 from caseapp.store.records import Record
 
 NAME_HITS = 300      # scored per lookup: keeps one lookup well inside 200 ms at 100,000 cases
@@ -50,9 +50,7 @@ def _require_view(session: Session) -> None:
 
 
 def _conn(session: Session) -> Any:
-    if session.conn is None:
-        raise ProfileError(N_("The profile is locked; unlock it again."))
-    return session.conn
+    return session.store.conn  # ProfileLocked after a lock
 
 
 def _case_and_person(session: Session, case_id: str) -> tuple[Record, Record]:
@@ -89,13 +87,6 @@ def _document_expression(person: dict[str, Any]) -> str | None:
     return "text : (" + " OR ".join(f'"{n.lower()}"' for n in numbers) + ")"
 
 
-_RANKED_SQL = "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?"
-# Looked up by rowid in a second step: joined into the ranked sub-query, SQLite scans records.
-_RECORDS_SQL = (
-    "SELECT c.id, c.body, p.body FROM records c JOIN records p ON p.id = c.parent "
-    "WHERE c.rowid IN (SELECT value FROM json_each(?)) AND c.deleted = 0 AND c.type = 'case'")
-
-
 def _hits(session: Session, person: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """case id → person body of the cases the index suggests (merged-away cases left out)."""
     conn = _conn(session)
@@ -103,14 +94,10 @@ def _hits(session: Session, person: dict[str, Any]) -> dict[str, dict[str, Any]]
     for expression, limit in ((_document_expression(person), DOCUMENT_HITS),
                               (_name_expression(person), NAME_HITS)):
         if expression is not None:
-            rowids += [r[0] for r in conn.execute(_RANKED_SQL, (expression, limit))]
-    out: dict[str, dict[str, Any]] = {}
+            rowids += queries.ranked_rowids(conn, expression, limit)
     if not rowids:
-        return out
-    for case_id, case_body, person_body in conn.execute(_RECORDS_SQL, (json.dumps(rowids),)):
-        if "hfz_MergedInto" not in json.loads(case_body):
-            out[case_id] = json.loads(person_body)
-    return out
+        return {}
+    return dict(queries.people_of_cases(conn, rowids))
 
 
 def _viewed(session: Session, action: str, case_id: str | None) -> None:
@@ -162,12 +149,7 @@ def all_pairs(session: Session, threshold: float = 0.6,
     this_year = datetime.now(UTC).year
     people: dict[str, dict[str, Any]] = {}
     blocks: dict[str, list[str]] = defaultdict(list)
-    for case_id, case_body, person_body in conn.execute(
-            "SELECT c.id, c.body, p.body FROM records c JOIN records p ON p.id = c.parent "
-            "WHERE c.type = 'case' AND c.deleted = 0 ORDER BY c.id"):
-        if "hfz_MergedInto" in json.loads(case_body):
-            continue
-        person = json.loads(person_body)
+    for case_id, person in queries.people_of_cases(conn):
         people[case_id] = person
         for key in matching.blocking_keys(person, this_year):
             blocks[key].append(case_id)
@@ -255,10 +237,6 @@ def merge(session: Session, keep_case_id: str, merge_case_id: str, reason: str) 
         changed.append("hfz_MergedFrom")
         store.put(CASE, {"hfz_MergedInto": keep_case.id, "hfz_MergeReason": reason.strip()},
                   record_id=merge_case.id)
-        # The kept case is now also found by the merged person's names and numbers.
-        text, sound = search_fields({**keep_person.body, **person_fields},
-                                    str(keep_case.body.get("hfz_CaseNumber", "")))
-        store.index(keep_case.id, text, sound)
         session.audit.append(session.user_id, "cases_merged", keep_case.id, changed)
         session.audit.append(session.user_id, "cases_merged", merge_case.id,
                              ["hfz_MergedInto", "hfz_MergeReason"])

@@ -71,10 +71,8 @@ class PlanService(Service):
         problems = rules.validate_plan_item(body)
         if problems:
             raise FieldErrors(problems)
-        status = OPEN if rules.is_open(body) else DONE
         with self.session.write():
-            change = self.store.put(PLAN_ITEM, body, team=case.team, parent=case.id,
-                                    status=status)
+            change = self.store.put(PLAN_ITEM, body, team=case.team, parent=case.id)
             assert change is not None
             self._audit("plan_item_added", case.id, list(body))
         return change.record.id
@@ -88,10 +86,8 @@ class PlanService(Service):
         problems = [p for p in problems if p[0] in changes]
         if problems:
             raise FieldErrors(problems)
-        merged = {**item.body, **changes}
         with self.session.write():
-            change = self.store.put(PLAN_ITEM, changes, record_id=item.id,
-                                    status=OPEN if rules.is_open(merged) else DONE)
+            change = self.store.put(PLAN_ITEM, changes, record_id=item.id)
             if change is None or not change.fields:
                 return []
             self._audit("plan_item_edited", item.parent or item.id, list(change.fields))
@@ -127,8 +123,7 @@ class PlanService(Service):
         if notes:
             body["hfz_Notes"] = notes
         with self.session.write():
-            change = self.store.put(SERVICE_DELIVERED, body, team=case.team, parent=case.id,
-                                    status=service_type)
+            change = self.store.put(SERVICE_DELIVERED, body, team=case.team, parent=case.id)
             assert change is not None
             self._audit("service_recorded", case.id, list(body))
         return change.record.id
@@ -142,8 +137,7 @@ class PlanService(Service):
         body = {"hfz_DueDate": _date_text(due_on, "hfz_DueDate", required=True),
                 "hfz_Purpose": purpose.strip()}
         with self.session.write():
-            change = self.store.put(FOLLOW_UP, body, team=case.team, parent=case.id,
-                                    status=OPEN)
+            change = self.store.put(FOLLOW_UP, body, team=case.team, parent=case.id)
             assert change is not None
             self._audit("follow_up_added", case.id, list(body))
         return change.record.id
@@ -159,7 +153,7 @@ class PlanService(Service):
         if note:
             fields["hfz_Outcome"] = note
         with self.session.write():
-            self.store.put(FOLLOW_UP, fields, record_id=item.id, status=DONE)
+            self.store.put(FOLLOW_UP, fields, record_id=item.id)
             self._audit("follow_up_done", item.parent or item.id, list(fields))
 
     def complete(self, item_id: str, on: date | str | None = None) -> None:

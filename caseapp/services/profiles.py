@@ -1,15 +1,10 @@
-"""Profiles: one encrypted vault per user on this machine (ARCHITECTURE §4, SECURITY.md).
-
-A profile folder holds ``vault.db`` (SQLCipher), ``keyslots.json`` (the wrapped database key),
-``unlock-state.json`` (failure counter and erase policy: no secrets) and ``audit-head.json``.
-Folder names are staff profile names, never anything from a case.
-"""
+"""Profiles: one encrypted vault per user on this machine (ARCHITECTURE §4, SECURITY.md):
+creation, unlock with back-off and the erase policy, and the keyslot lifecycle. The folder
+layout is ``profile_paths``."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import secrets
 import shutil
 import time
@@ -18,76 +13,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from platformdirs import user_data_dir
 
 from caseapp.crypto import kdf, passphrase_policy, recovery
 from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
+from caseapp.domain import projections
 from caseapp.errors import (
     ProfileError,
-    ProfileNotFound,
     UnlockBackoff,
     ValidationError,
     WrongPassphrase,
 )
 from caseapp.fsutil import atomic_write, destroy_file
 from caseapp.i18n import N_
+from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
-from caseapp.store import database, migrations
+from caseapp.store import database, meta, migrations
 from caseapp.store.ids import uuid7
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 ROLES = ("caseworker", "border_officer", "manager", "administrator")
 # Failures allowed before waiting starts, and the longest wait (seconds).
 FREE_FAILURES = 3
 MAX_DELAY = 15 * 60
-
-
-def home() -> Path:
-    """Where profiles live: $CASEAPP_HOME, else the platform's per-user data folder."""
-    base = os.environ.get("CASEAPP_HOME") or user_data_dir("Hifazat", "Hifazat")
-    path = Path(base) / "profiles"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
-@dataclass(frozen=True)
-class ProfilePaths:
-    name: str
-    folder: Path
-
-    @property
-    def database(self) -> Path:
-        return self.folder / "vault.db"
-
-    @property
-    def keyslots(self) -> Path:
-        return self.folder / "keyslots.json"
-
-    @property
-    def unlock_state(self) -> Path:
-        return self.folder / "unlock-state.json"
-
-    @property
-    def audit_head(self) -> Path:
-        return self.folder / "audit-head.json"
-
-
-def paths(name: str) -> ProfilePaths:
-    if not NAME_RE.match(name):
-        raise ValidationError(N_("A profile name uses 1 to 40 Latin letters, digits, dots, "
-                                 "dashes or underscores, and starts with a letter or digit."))
-    return ProfilePaths(name, home() / name)
-
-
-def existing(name: str) -> ProfilePaths:
-    p = paths(name)
-    if not p.keyslots.exists():
-        raise ProfileNotFound()
-    return p
-
-
-def list_profiles() -> list[str]:
-    return sorted(p.name for p in home().iterdir() if (p / "keyslots.json").exists())
 
 
 @dataclass(frozen=True)
@@ -123,24 +69,9 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
                              seal(RECOVERY, recovery.normalise(code).encode(), [db_key], params)])
         conn = database.open_database(p.database, db_key)
         try:
-            migrations.migrate(conn)
-            device_id = uuid7()
-            user_id = uuid7()
-            team_id = uuid7()
-            sign_key = Ed25519PrivateKey.generate()
-            with database.transaction(conn):
-                conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
-                    ("device_id", device_id), ("user_id", user_id), ("team_id", team_id),
-                    ("device_sign_key", sign_key.private_bytes_raw().hex()),
-                    ("profile_name", name)])
-            session = open_session(conn, p)
-            with session.write():
-                session.store.put("team", {"name": team_name}, record_id=team_id,
-                                  team=team_id, label=team_name)
-                session.store.put("user", {"name": user_name or name, "role": role,
-                                           "teams": [team_id]}, record_id=user_id,
-                                  team=team_id, label=user_name or name)
-                session.audit.append(user_id, "profile_created")
+            session = initialise_vault(conn, p, user_name=user_name or name, role=role,
+                                       team_name=team_name)
+            user_id, device_id = session.user_id, session.device_id
             session.close()
         except BaseException:
             conn.close()
@@ -150,6 +81,28 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         shutil.rmtree(p.folder, ignore_errors=True)
         raise
     return CreatedProfile(name, p.folder, code, user_id, device_id)
+
+
+def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: str,
+                     role: str, team_name: str, team_id: str | None = None) -> Session:
+    """Give a new, empty database its schema, device identity and first user; returns the
+    open session. (A team id is shared when several vaults belong to one office.)"""
+    migrations.migrate(conn)
+    device_id, user_id, team_id = uuid7(), uuid7(), team_id or uuid7()
+    sign_key = Ed25519PrivateKey.generate()
+    with database.transaction(conn):
+        meta.write(conn, [("device_id", device_id), ("user_id", user_id),
+                          ("team_id", team_id),
+                          ("device_sign_key", sign_key.private_bytes_raw().hex()),
+                          ("profile_name", p.name),
+                          ("projections", str(projections.VERSION))])
+    session = open_session(conn, p)
+    with session.write():
+        session.store.create("team", {"name": team_name}, record_id=team_id, team=team_id)
+        session.store.create("user", {"name": user_name, "role": role, "teams": [team_id]},
+                             record_id=user_id, team=team_id)
+        session.audit.append(user_id, "profile_created")
+    return session
 
 
 # -- unlock, back-off and the erase policy ----------------------------------------------
@@ -270,8 +223,21 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
         except WrongPassphrase:
             continue
         migrations.migrate(conn)
-        return open_session(conn, p, db_key=key)
+        session = open_session(conn, p, db_key=key)
+        _refresh_projections(session)
+        return session
     raise ProfileError(N_("The key file does not match the case file of this profile."))
+
+
+def _refresh_projections(session: Session) -> None:
+    """Labels, statuses and search entries are derived (``domain.projections``): a vault
+    written by a version that derived them otherwise — or, before schema 3, not at all for
+    every record — has them rebuilt once, here."""
+    if session.store.meta("projections") == str(projections.VERSION):
+        return
+    with session.write() as tx:
+        session.store.reproject_all()
+        meta.write(tx.conn, [("projections", str(projections.VERSION))])
 
 
 def erase(p: ProfilePaths) -> None:

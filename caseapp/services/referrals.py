@@ -96,9 +96,8 @@ class ReferralService(Service):
         if override_reason:
             event["override_reason"] = override_reason
         with self.session.write():
-            self.store.put(REFERRAL, fields, record_id=referral.id, status=target)
-            self.store.put(REFERRAL_EVENT, event, team=referral.team, parent=referral.id,
-                           status=target)
+            self.store.put(REFERRAL, fields, record_id=referral.id)
+            self.store.put(REFERRAL_EVENT, event, team=referral.team, parent=referral.id)
             if target == rules.SENT and referral.body.get("hfz_Direction") == rules.OUTGOING:
                 self._mirror_on_case(referral, fields)
             if override_reason:
@@ -155,14 +154,12 @@ class ReferralService(Service):
         if details:
             body["cas_OutgoingReferralDetails"] = details
         with self.session.write():
-            change = self.store.put(REFERRAL, body, team=case.team, parent=case.id,
-                                    label=str(org.body.get("org_Name") or ""),
-                                    status=rules.DRAFT)
+            change = self.store.put(REFERRAL, body, team=case.team, parent=case.id)
             assert change is not None
             self.store.put(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
                                             "to": rules.DRAFT, "at": _now_ms(),
                                             "by": self.session.user_id},
-                           team=case.team, parent=change.record.id, status=rules.DRAFT)
+                           team=case.team, parent=change.record.id)
             self.session.audit.append(self.session.user_id, "referral_created",
                                       change.record.id, list(body))
         return change.record.id
@@ -252,13 +249,12 @@ class ReferralService(Service):
             body["cas_ReferringPrimaryCaseWorker"] = referring_caseworker
         body = {k: v for k, v in body.items() if v is not None}
         with self.session.write():
-            change = self.store.put(REFERRAL, body, team=case.team, parent=case.id,
-                                    label=name, status=rules.SENT)
+            change = self.store.put(REFERRAL, body, team=case.team, parent=case.id)
             assert change is not None
             self.store.put(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
                                             "to": rules.SENT, "at": _now_ms(),
                                             "by": self.session.user_id},
-                           team=case.team, parent=change.record.id, status=rules.SENT)
+                           team=case.team, parent=change.record.id)
             self.session.audit.append(self.session.user_id, "referral_received",
                                       change.record.id, list(body))
         return change.record.id

@@ -16,6 +16,7 @@ from caseapp.domain import consent, roles
 from caseapp.domain import reintegration as rss
 from caseapp.errors import FieldErrors, NotFound, ValidationError
 from caseapp.i18n import N_
+from caseapp.reference import loader
 from caseapp.services.base import Service
 from caseapp.services.consent import ConsentService
 from caseapp.services.session import Session
@@ -41,7 +42,7 @@ class ReintegrationService(Service):
     def __init__(self, session: Session, survey: rss.Survey | None = None) -> None:
         super().__init__(session)
         # An administrator-installed survey file may replace the packaged one.
-        self.survey = survey or rss.load_survey()
+        self.survey = survey or loader.load_survey()
 
     def _all(self, case_id: str) -> list[Record]:
         return self.store.children(case_id, ASSESSMENT)
@@ -66,7 +67,7 @@ class ReintegrationService(Service):
             "survey_id": self.survey.id,
             "survey_version": self.survey.version,
             "answers": assessment.answers(),
-            "scores": assessment.to_json(),
+            "scores": assessment.to_record(),
             "notes": notes,
             "supersedes": supersedes,
             "assessed_by": self.session.user_id,
@@ -74,8 +75,7 @@ class ReintegrationService(Service):
         }
         with self.session.write():
             # Always a new record (never record_id=...): earlier assessments stay as they were.
-            change = self.store.put(ASSESSMENT, body, team=case.team, parent=case.id,
-                                    status=round_name)
+            change = self.store.put(ASSESSMENT, body, team=case.team, parent=case.id)
             assert change is not None
             # Field names only: answers and notes are what a person said.
             self.session.audit.append(self.session.user_id, action, case.id,
@@ -109,6 +109,12 @@ class ReintegrationService(Service):
         return self._store(case, str(old.body["round"]), answers, notes, old.id,
                            "reintegration_corrected")
 
+    @staticmethod
+    def _shown(record: Record) -> dict[str, Any]:
+        """A stored assessment as read: its id, and its scores from 0 to 1 again."""
+        scores = rss.assessment_from_record(record.body["scores"]).to_json()
+        return {"id": record.id, **record.body, "scores": scores}
+
     def _viewed(self, case_id: str) -> None:
         with self.session.write():
             self.session.audit.append(self.session.user_id, "reintegration_viewed", case_id,
@@ -122,7 +128,7 @@ class ReintegrationService(Service):
         records.sort(key=lambda r: rss.round_key(str(r.body["round"])))
         if records:
             self._viewed(case.id)
-        return [{"id": r.id, **r.body} for r in records]
+        return [self._shown(r) for r in records]
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
         """Every assessment, superseded ones included, in the order they were recorded."""
@@ -133,7 +139,7 @@ class ReintegrationService(Service):
         records.sort(key=lambda r: (int(r.body.get("assessed_at", 0)), r.id))
         if records:
             self._viewed(case.id)
-        return [{"id": r.id, **r.body} for r in records]
+        return [self._shown(r) for r in records]
 
     def change(self, case_id: str, from_round: str, to_round: str) -> dict[str, Any]:
         """Per-dimension and composite change between two recorded rounds."""
@@ -145,7 +151,7 @@ class ReintegrationService(Service):
             if record is None:
                 raise RoundNotRecorded(round=name)
             # The stored scores, not a rescoring: each round keeps its day's weights.
-            found.append(rss.assessment_from_json(record.body["scores"]))
+            found.append(rss.assessment_from_record(record.body["scores"]))
         self._viewed(case.id)
         result = rss.compare(found[0], found[1]).to_json()
         return {"from_round": from_round, "to_round": to_round, **result}

@@ -2,8 +2,10 @@
 
 A submission is immutable: the answers, the instrument version and the computed result are
 stored together, so the reasons shown later are the reasons computed then, even after the
-instrument changes. A correction is a new submission. The screening *indication* never sets
-``vic_TraffickingStatus``; an authorised officer decides that with ``decide_status``.
+instrument changes. The reasons are stored as codes and ids, not sentences, and are worded in
+the reader's language each time they are shown. A correction is a new submission. The
+screening *indication* never sets ``vic_TraffickingStatus``; an authorised officer decides that
+with ``decide_status``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from typing import Any
 from caseapp.domain import consent, htcds, roles, screening
 from caseapp.errors import FieldErrors
 from caseapp.i18n import N_
+from caseapp.reference import loader
 from caseapp.services.base import Service
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
+from caseapp.store.changes import Changes
+from caseapp.store.records import Record
 
 SCREENING = "screening"
 STATUS_FIELD = "vic_TraffickingStatus"
@@ -39,22 +44,21 @@ class ScreeningService(Service):
         ConsentService(self.session).require(case.id, consent.INTERVIEW)
         if notes is not None and not isinstance(notes, str):
             raise FieldErrors([("notes", N_("must be text"), {})])
-        instrument = screening.load_instrument(instrument_id)
+        instrument = loader.load_instrument(instrument_id)
         result = screening.evaluate_any(instrument, answers)
         normalised = screening.normalise_answers(instrument, answers)
         body: dict[str, Any] = {
             "instrument_id": instrument.id,
             "instrument_version": instrument.version,
             "answers": {k: {"answer": a.value, "note": a.note} for k, a in normalised.items()},
-            "result": result.to_json(),
+            "result": result.to_record(),
             "notes": notes,
             "submitted_by": self.session.user_id,
             "submitted_at": time.time_ns() // 1_000_000,
         }
         with self.session.write():
             # Always a new record (never record_id=…): earlier submissions stay as they were.
-            change = self.store.put(SCREENING, body, team=case.team, parent=case.id,
-                                    status=instrument.id)
+            change = self.store.put(SCREENING, body, team=case.team, parent=case.id)
             assert change is not None
             self.session.audit.append(self.session.user_id, "screening_submitted", case.id,
                                       [k for k, v in body.items() if v is not None])
@@ -71,11 +75,23 @@ class ScreeningService(Service):
             with self.session.write():
                 self.session.audit.append(self.session.user_id, "screenings_viewed", case.id,
                                           ["answers", "result"])
-        return [{"id": r.id, **r.body} for r in records]
+        return [self._shown(r) for r in records]
 
-    def decide_status(self, case_id: str, status: str, deciding_org: str) -> list[str]:
+    @staticmethod
+    def _shown(record: Record) -> dict[str, Any]:
+        """A submission as read: its reasons worded in the reader's language."""
+        instrument_id = str(record.body["instrument_id"])
+        try:
+            instrument: screening.Instrument | None = loader.load_instrument(instrument_id)
+        except loader.InstrumentNotFound:
+            instrument = None  # no longer shipped: the reasons name ids instead of labels
+        # The outcome and the ids are those stored; only the wording is today's.
+        result = screening.show_result(record.body["result"], instrument)
+        return {"id": record.id, **record.body, "result": result}
+
+    def decide_status(self, case_id: str, status: str, deciding_org: str) -> Changes:
         """Record the legal trafficking status and who decided it (HTCDS codes); only roles
-        with STATUS_DECIDE may. Returns the changed field names."""
+        with STATUS_DECIDE may. ``Changes.fields`` names what changed."""
         self._require(roles.STATUS_DECIDE)
         problems: list[tuple[str, str, dict[str, object]]] = []
         for name, value, codes in ((STATUS_FIELD, status, STATUS_CODES),
@@ -87,9 +103,9 @@ class ScreeningService(Service):
                                  {"value": str(value)[:80], "codes": ", ".join(allowed)}))
         if problems:
             raise FieldErrors(problems)
-        with self.session.write():
-            changed = CaseService(self.session).update(
-                case_id, {STATUS_FIELD: status, ORG_FIELD: deciding_org})
+        with self.session.write() as tx:
+            CaseService(self.session).update(case_id, {STATUS_FIELD: status,
+                                                       ORG_FIELD: deciding_org})
             self.session.audit.append(self.session.user_id, "trafficking_status_decided",
                                       case_id, [STATUS_FIELD, ORG_FIELD])
-        return changed
+        return tx.changes.with_id(case_id)

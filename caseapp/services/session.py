@@ -1,24 +1,34 @@
 """An unlocked profile: the open database, the signed-in user, the device keys.
 
-Closing a session writes the signed audit head beside the database and drops the keys.
+Writes happen in ``Session.write()`` transactions; when the outermost one commits, what it
+changed is handed, as one ``Changes`` value, to ``on_commit`` (the application object
+publishes it on its event bus). Closing a session writes the signed audit head beside the
+database and drops the keys; every store call after that raises ``ProfileLocked``.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from caseapp.errors import ProfileError
-from caseapp.i18n import N_
+from caseapp.errors import ProfileLocked
+from caseapp.services.profile_paths import ProfilePaths
 from caseapp.store import audit, database
+from caseapp.store import meta as vault_meta
+from caseapp.store.changes import ChangeCollector, Changes
 from caseapp.store.hlc import HybridClock
 from caseapp.store.records import RecordStore
 
-if TYPE_CHECKING:
-    from caseapp.services.profiles import ProfilePaths
+
+class Transaction:
+    """What ``Session.write()`` yields: the connection, and — once the block has committed —
+    the ``Changes`` it made."""
+
+    def __init__(self, conn: database.Connection) -> None:
+        self.conn = conn
+        self.changes = Changes()
 
 
 class Session:
@@ -28,15 +38,20 @@ class Session:
         self.paths = paths
         self.db_key = db_key or b""
         self.rotation_interrupted = False
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        self.on_commit: Callable[[Changes], None] = lambda changes: None
+        meta = vault_meta.read_all(conn)
         self.device_id: str = meta["device_id"]
         self.user_id: str = meta["user_id"]
         self.team_id: str = meta["team_id"]
         self.sign_key = Ed25519PrivateKey.from_private_bytes(
             bytes.fromhex(meta["device_sign_key"]))
         self.clock = HybridClock(self.device_id, meta.get("hlc"))
-        self.store = RecordStore(conn, self.clock)
+        self.store = RecordStore(conn, self.clock, self.device_id)
         self.audit = audit.AuditLog(conn, self.device_id, self.sign_key)
+
+    @property
+    def locked(self) -> bool:
+        return self.conn is None
 
     @property
     def user(self) -> dict[str, object]:
@@ -49,13 +64,30 @@ class Session:
 
     def _conn(self) -> database.Connection:
         if self.conn is None:
-            raise ProfileError(N_("The profile is locked; unlock it again."))
+            raise ProfileLocked()
         return self.conn
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[database.Connection]:
-        with database.transaction(self._conn()) as conn:
-            yield conn
+    def write(self) -> Iterator[Transaction]:
+        """One transaction; nested blocks join the outermost (a batch commits once)."""
+        conn = self._conn()
+        outermost = self.store.collector is None
+        if outermost:
+            self.store.collector = ChangeCollector()
+        tx = Transaction(conn)
+        try:
+            with database.transaction(conn):
+                yield tx
+        except BaseException:
+            if outermost:
+                self.store.collector = None
+            raise
+        if outermost:
+            collector, self.store.collector = self.store.collector, None
+            assert collector is not None
+            tx.changes = collector.freeze()
+            if tx.changes:
+                self.on_commit(tx.changes)
 
     def verify_audit(self, *, since_anchor: bool = False) -> audit.VerifyReport:
         conn = self._conn()
@@ -79,11 +111,12 @@ class Session:
         finally:
             self.conn.close()
             self.conn = None
+            self.store.close()
+            self.audit.close()
             # Best effort (Python cannot wipe memory): drop every reference to the keys, so
             # a locked session can neither read nor sign audit events.
             self.db_key = b""
             self.sign_key = None  # type: ignore[assignment]
-            self.audit.key = None  # type: ignore[assignment]
 
     def __enter__(self) -> Session:
         return self

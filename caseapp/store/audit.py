@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from caseapp.canonical import canonical_json
+from caseapp.errors import ProfileLocked
 from caseapp.fsutil import atomic_write
 from caseapp.i18n import N_, _
 from caseapp.store.database import Connection
@@ -48,9 +49,21 @@ def _entry(seq: int, at: int, actor: str, device: str, action: str, record_id: s
 
 class AuditLog:
     def __init__(self, conn: Connection, device: str, key: Ed25519PrivateKey) -> None:
-        self.conn = conn
+        self._conn: Connection | None = conn
         self.device = device
-        self.key = key
+        self.key: Ed25519PrivateKey | None = key
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise ProfileLocked()
+        self._conn.check_thread()
+        return self._conn
+
+    def close(self) -> None:
+        """After a lock the log can neither read nor sign."""
+        self._conn = None
+        self.key = None
 
     def head(self) -> tuple[int, str]:
         row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -65,6 +78,8 @@ class AuditLog:
         names = sorted(set(fields))
         entry = _entry(seq, when, actor, self.device, action, record_id, names)
         digest = _entry_hash(prev, entry)
+        if self.key is None:
+            raise ProfileLocked()
         sig = self.key.sign(bytes.fromhex(digest)).hex()
         self.conn.execute(
             "INSERT INTO audit (seq, at, actor, device, action, record_id, fields, prev, hash, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +14,27 @@ import sqlcipher3
 from caseapp.errors import StorageError, VaultCorrupt, WrongPassphrase
 from caseapp.i18n import N_
 
-Connection = sqlcipher3.Connection
 DatabaseError = sqlcipher3.DatabaseError
+
+
+class WrongThread(RuntimeError):
+    """Database work was attempted off the thread that owns the connection: a programming
+    error, never a user's. (A transaction silently shared between threads let one thread's
+    rollback erase another's saved note.)"""
+
+
+class Connection(sqlcipher3.Connection):
+    """A connection that belongs to the thread that opened it; the driver refuses any other
+    thread (check_same_thread), and ``transaction`` says so by name."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.owner = threading.get_ident()
+
+    def check_thread(self) -> None:
+        if threading.get_ident() != self.owner:
+            raise WrongThread("this connection belongs to another thread; submit the work "
+                              "to the database thread")
 
 
 def _key_pragma(key: bytes) -> str:
@@ -25,7 +45,9 @@ def _key_pragma(key: bytes) -> str:
 
 def open_database(path: Path, key: bytes) -> Connection:
     """Open (or create) the encrypted database. A wrong key raises WrongPassphrase."""
-    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True,
+                              factory=Connection)
+    assert isinstance(conn, Connection)
     try:
         conn.execute(f"PRAGMA key = {_key_pragma(key)}")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -76,7 +98,9 @@ def transaction(conn: Connection) -> Iterator[Connection]:
     """BEGIN IMMEDIATE … COMMIT; any error rolls everything back and is raised as a typed,
     translatable StorageError, so a failed save never leaves half a record behind.
 
-    Inside an open transaction it joins it: a batch (an import, demo data) commits once."""
+    Inside a transaction open on the same thread it joins it: a batch (an import, demo data)
+    commits once. Another thread never joins: it gets WrongThread."""
+    conn.check_thread()
     if conn.in_transaction:
         yield conn
         return

@@ -6,6 +6,7 @@ The text form sorts like the tuple, so clocks compare as strings in SQL and in P
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,22 +36,27 @@ class HybridClock:
         self.device = device
         self._now = now_ms
         self._last = Hlc.parse(last) if last else Hlc(0, 0, device)
+        # tick() reads and writes _last: two threads ticking at once must not hand out the
+        # same clock, or two edits would tie.
+        self._lock = threading.Lock()
 
     @property
     def last(self) -> str:
         return str(self._last)
 
     def tick(self) -> str:
-        wall = max(self._now(), self._last.wall_ms)
-        counter = self._last.counter + 1 if wall == self._last.wall_ms else 0
-        if counter > MAX_COUNTER:
-            # A sixth counter digit would sort "…100000" before "…99999": move to the next
-            # millisecond instead (a clock set back keeps the wall part still for long).
-            wall, counter = wall + 1, 0
-        self._last = Hlc(wall, counter, self.device)
-        return str(self._last)
+        with self._lock:
+            wall = max(self._now(), self._last.wall_ms)
+            counter = self._last.counter + 1 if wall == self._last.wall_ms else 0
+            if counter > MAX_COUNTER:
+                # A sixth counter digit would sort "…100000" before "…99999": move to the next
+                # millisecond instead (a clock set back keeps the wall part still for long).
+                wall, counter = wall + 1, 0
+            self._last = Hlc(wall, counter, self.device)
+            return str(self._last)
 
     def observe(self, remote: str) -> None:
         other = Hlc.parse(remote)
-        if (other.wall_ms, other.counter) > (self._last.wall_ms, self._last.counter):
-            self._last = Hlc(other.wall_ms, other.counter, self.device)
+        with self._lock:
+            if (other.wall_ms, other.counter) > (self._last.wall_ms, self._last.counter):
+                self._last = Hlc(other.wall_ms, other.counter, self.device)

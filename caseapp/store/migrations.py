@@ -69,6 +69,58 @@ MIGRATIONS: list[str] = [
         data      BLOB NOT NULL
     );
     """,
+    # 3: the change log. One table of changes, local and remote alike, each carrying what
+    # another replica needs to place and merge it (parent, team, the clocks the editor saw,
+    # device and its gapless sequence); the outbox is its unpushed local part, kept as a view.
+    # Conflicts on guarded fields (SYNC.md §4). Keyset paging of lists. A random per-profile
+    # code for case numbers (a 4-hex-digit device suffix collides too often between devices).
+    """
+    CREATE TABLE changes (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        change_id   TEXT NOT NULL UNIQUE,
+        record_id   TEXT NOT NULL,
+        record_type TEXT NOT NULL,
+        parent      TEXT,
+        team        TEXT,
+        kind        TEXT NOT NULL CHECK (kind IN ('upsert', 'delete', 'purge')),
+        fields      TEXT NOT NULL,
+        seen        TEXT NOT NULL,
+        hlc         TEXT NOT NULL,
+        device      TEXT NOT NULL,
+        device_seq  INTEGER NOT NULL,
+        origin      TEXT NOT NULL CHECK (origin IN ('local', 'remote')),
+        created_at  INTEGER NOT NULL,
+        pushed_seq  INTEGER,
+        UNIQUE (device, device_seq)
+    );
+    CREATE INDEX changes_by_record ON changes (record_id, seq);
+    CREATE INDEX changes_unpushed ON changes (seq) WHERE origin = 'local' AND pushed_seq IS NULL;
+    INSERT INTO changes (change_id, record_id, record_type, parent, team, kind, fields, seen,
+                         hlc, device, device_seq, origin, created_at, pushed_seq)
+        SELECT o.change_id, o.record_id, o.record_type, r.parent, r.team, o.kind, o.fields,
+               o.base, o.hlc, (SELECT value FROM meta WHERE key = 'device_id'), o.device_seq,
+               'local', o.created_at, o.pushed_seq
+        FROM outbox o LEFT JOIN records r ON r.id = o.record_id ORDER BY o.device_seq;
+    DROP TABLE outbox;
+    CREATE VIEW outbox AS
+        SELECT device_seq, change_id, record_id, record_type, kind, fields, seen AS base, hlc,
+               created_at, pushed_seq
+        FROM changes WHERE origin = 'local';
+    CREATE TABLE conflicts (
+        id          TEXT PRIMARY KEY,
+        record_id   TEXT NOT NULL,
+        field       TEXT NOT NULL,
+        clock_a     TEXT NOT NULL,
+        value_a     TEXT NOT NULL,
+        clock_b     TEXT NOT NULL,
+        value_b     TEXT NOT NULL,
+        resolved_by TEXT
+    );
+    CREATE INDEX conflicts_by_record ON conflicts (record_id);
+    DROP INDEX records_by_type;
+    CREATE INDEX records_by_type ON records (type, deleted, updated_at DESC, id DESC);
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('case_code', upper(hex(randomblob(4))));
+    """,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)

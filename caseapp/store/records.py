@@ -1,6 +1,10 @@
 """The uniform record store (ARCHITECTURE §3): every record is id (UUIDv7), type, team, JSON
-body and per-field hybrid logical clocks, with a tombstone flag. Every local change writes an
-outbox entry (the unit sync pushes) in the same transaction as the record itself."""
+body and per-field hybrid logical clocks, with a tombstone flag.
+
+Every write — a local create, update or delete, or a change applied from another device — goes
+through one path: merge the change into the record (``merge``), log it in the change log in
+the same transaction, and rebuild the record's derived columns (label, status, search terms)
+from its body with the record type's projection (``domain.projections``)."""
 
 from __future__ import annotations
 
@@ -9,12 +13,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from caseapp.errors import NotFound
+from caseapp.domain import merge_rules
+from caseapp.domain.projections import projection
+from caseapp.errors import NotFound, ProfileLocked
+from caseapp.store import changelog, merge
+from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange, dumps
+from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection
 from caseapp.store.hlc import HybridClock
 from caseapp.store.ids import uuid7
 
 _COLUMNS = "id, type, team, parent, label, status, body, clocks, hlc, deleted, updated_at"
+CASE = "case"
 
 
 @dataclass
@@ -40,25 +50,41 @@ class Record:
 
 @dataclass(frozen=True)
 class Change:
-    """What one write changed: the fields, and the clocks they had before (for merge)."""
+    """What one write did: the record after it, the fields whose value changed, and the
+    change as logged."""
 
     record: Record
     fields: dict[str, Any]
     kind: str
+    logged: LoggedChange
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 class RecordStore:
-    """Reads and writes records. Callers own the transaction (``database.transaction``) so a
-    record, its audit event and its search entry commit or fail together."""
+    """Reads and writes records. Callers own the transaction (``Session.write``) so a
+    record, its change, its audit event and its search entry commit or fail together."""
 
-    def __init__(self, conn: Connection, clock: HybridClock) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection, clock: HybridClock, device: str) -> None:
+        self._conn: Connection | None = conn
         self.clock = clock
+        self.device = device
+        # Set by the session while a transaction is open: what it touched, for ``Changes``.
+        self.collector: ChangeCollector | None = None
 
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise ProfileLocked()
+        self._conn.check_thread()
+        return self._conn
+
+    def close(self) -> None:
+        self._conn = None
+
+    # -- reading ----------------------------------------------------------------------
     def get(self, record_id: str, *, include_deleted: bool = False) -> Record | None:
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM records WHERE id = ?",  # noqa: S608
                                 (record_id,)).fetchone()
@@ -71,88 +97,27 @@ class RecordStore:
         row = self.conn.execute("SELECT rowid FROM records WHERE id = ?", (record_id,)).fetchone()
         return None if row is None else int(row[0])
 
-    def put(self, record_type: str, fields: dict[str, Any], *, record_id: str | None = None,
-            team: str | None = None, parent: str | None = None, label: str | None = None,
-            status: str | None = None) -> Change | None:
-        """Create or update a record with ``fields``; returns None when nothing changed."""
-        now = time.time_ns() // 1_000_000
-        existing = self.get(record_id, include_deleted=True) if record_id else None
-        if existing is not None and existing.deleted:
-            # A deleted record never comes back through an edit (SYNC.md §4).
-            raise NotFound()
-        if existing is not None and existing.type != record_type:
-            raise ValueError("record type cannot change")
-        body = dict(existing.body) if existing else {}
-        clocks = dict(existing.clocks) if existing else {}
-        changed = {k: v for k, v in fields.items() if k not in body or body[k] != v}
-        # None leaves a column as it is, so only a given, different value is a change.
-        index_same = existing is not None and all(
-            new is None or new == old
-            for new, old in ((team, existing.team), (parent, existing.parent),
-                             (label, existing.label), (status, existing.status)))
-        if existing is not None and not changed and index_same:
-            return None
-        hlc = self.clock.tick()
-        base = {k: clocks.get(k) for k in changed}
-        for key in changed:
-            clocks[key] = hlc
-        body.update(changed)
-        record = Record(
-            id=record_id or uuid7(now), type=record_type, body=body,
-            team=team if team is not None or existing is None else existing.team,
-            parent=parent if parent is not None or existing is None else existing.parent,
-            label=label if label is not None or existing is None else existing.label,
-            status=status if status is not None or existing is None else existing.status,
-            clocks=clocks, hlc=hlc, updated_at=now)
-        self.conn.execute(
-            "INSERT INTO records (id, type, team, parent, label, status, body, clocks, hlc, "
-            "deleted, updated_at) VALUES (?,?,?,?,?,?,?,?,?,0,?) ON CONFLICT (id) DO UPDATE SET "
-            "team=excluded.team, parent=excluded.parent, label=excluded.label, "
-            "status=excluded.status, body=excluded.body, clocks=excluded.clocks, "
-            "hlc=excluded.hlc, updated_at=excluded.updated_at",
-            (record.id, record.type, record.team, record.parent, record.label, record.status,
-             _dumps(body), _dumps(clocks), hlc, now))
-        self._outbox(record, "upsert", changed, base, hlc, now)
-        return Change(record, changed, "upsert")
-
-    def delete(self, record_id: str) -> Change | None:
-        record = self.get(record_id)
-        if record is None:
-            return None
-        now = time.time_ns() // 1_000_000
-        hlc = self.clock.tick()
-        self.conn.execute("UPDATE records SET deleted = 1, hlc = ?, updated_at = ? WHERE id = ?",
-                          (hlc, now, record_id))
-        self.unindex(record_id)
-        self._outbox(record, "delete", {}, {}, hlc, now)
-        record.deleted = True
-        return Change(record, {}, "delete")
-
-    def _outbox(self, record: Record, kind: str, fields: dict[str, Any],
-                base: dict[str, str | None], hlc: str, now: int) -> None:
-        self.conn.execute(
-            "INSERT INTO outbox (change_id, record_id, record_type, kind, fields, base, hlc, "
-            "created_at) VALUES (?,?,?,?,?,?,?,?)",
-            (uuid7(now), record.id, record.type, kind, _dumps(fields), _dumps(base), hlc, now))
-        self.conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) "
-                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (hlc,))
-
     def children(self, parent: str, record_type: str) -> list[Record]:
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM records WHERE parent = ? AND type = ? "  # noqa: S608
             "AND deleted = 0 ORDER BY id", (parent, record_type))
         return [Record.from_row(r) for r in rows]
 
-    def list(self, record_type: str, *, limit: int = 50, offset: int = 0,
+    def list(self, record_type: str, *, limit: int = 50, after: tuple[int, str] | None = None,
              status: str | None = None) -> list[Record]:
-        """Newest first; served by the (type, deleted, updated_at) index."""
+        """Newest first, one page after the key ``(updated_at, id)`` of the last record of the
+        page before: served by the (type, deleted, updated_at, id) index at any depth, where
+        an OFFSET would read every record it skips."""
         sql = f"SELECT {_COLUMNS} FROM records WHERE type = ? AND deleted = 0"  # noqa: S608
         args: list[Any] = [record_type]
         if status is not None:
             sql += " AND status = ?"
             args.append(status)
-        sql += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
-        return [Record.from_row(r) for r in self.conn.execute(sql, (*args, limit, offset))]
+        if after is not None:
+            sql += " AND (updated_at, id) < (?, ?)"
+            args += [after[0], after[1]]
+        sql += " ORDER BY updated_at DESC, id DESC LIMIT ?"
+        return [Record.from_row(r) for r in self.conn.execute(sql, (*args, limit))]
 
     def count(self, record_type: str) -> int:
         return int(self.conn.execute(
@@ -160,29 +125,17 @@ class RecordStore:
             (record_type,)).fetchone()[0])
 
     def pending_changes(self) -> int:
-        return int(self.conn.execute(
-            "SELECT count(*) FROM outbox WHERE pushed_seq IS NULL").fetchone()[0])
+        return changelog.pending(self.conn)
+
+    def unpushed(self, limit: int = 500) -> list[LoggedChange]:
+        return changelog.unpushed(self.conn, limit)
 
     def history(self, record_id: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT device_seq, kind, fields, base, hlc, created_at FROM outbox "
-            "WHERE record_id = ? ORDER BY device_seq", (record_id,))
-        return [{"seq": r[0], "kind": r[1], "fields": json.loads(r[2]), "base": json.loads(r[3]),
-                 "hlc": r[4], "at": r[5]} for r in rows]
+        """Every change to the record, local and from other devices, in the order applied."""
+        return changelog.history(self.conn, record_id)
 
-    # Search index rows share the record's rowid; the caller decides what text a record has.
-    def index(self, record_id: str, text: str, sound: str) -> None:
-        rowid = self.rowid(record_id)
-        if rowid is None:
-            return
-        self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
-        self.conn.execute("INSERT INTO search (rowid, text, sound) VALUES (?, ?, ?)",
-                          (rowid, text, sound))
-
-    def unindex(self, record_id: str) -> None:
-        rowid = self.rowid(record_id)
-        if rowid is not None:
-            self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
+    def conflicts(self, record_id: str | None = None) -> list[dict[str, Any]]:
+        return merge.conflicts(self.conn, record_id)
 
     def search(self, match: str, limit: int = 50) -> list[Record]:
         """Records whose index matches an FTS5 ``match`` expression, best first.
@@ -201,3 +154,207 @@ class RecordStore:
             "WHERE r.deleted = 0 ORDER BY hits.rank, r.rowid DESC",
             (match, limit))
         return [Record.from_row(r) for r in rows]
+
+    # -- local writes -----------------------------------------------------------------
+    def create(self, record_type: str, fields: dict[str, Any], *, team: str | None = None,
+               parent: str | None = None, record_id: str | None = None) -> Change:
+        record_id = record_id or uuid7()
+        if self.get(record_id, include_deleted=True) is not None:
+            raise ValueError("a record with that id exists")
+        logged = {k: self._as_logged(record_type, k, None, v) for k, v in fields.items()}
+        return self._local(record_type, record_id, UPSERT, logged, {}, team, parent)
+
+    def update(self, record_id: str, fields: dict[str, Any], *,
+               seen: dict[str, str | None] | None = None,
+               record_type: str | None = None) -> Change | None:
+        """Change ``fields`` of a record; None when no value changes.
+
+        ``seen`` holds the field clocks the editor was shown (``Record.clocks`` when the form
+        opened): a guarded field changed over a value it never saw is a conflict. Without it,
+        the editor saw the record as it is now."""
+        existing = self.get(record_id, include_deleted=True)
+        if existing is None or existing.deleted:
+            # A deleted record never comes back through an edit (SYNC.md §4).
+            raise NotFound()
+        if record_type is not None and existing.type != record_type:
+            raise ValueError("record type cannot change")
+        logged: dict[str, Any] = {}
+        for name, value in fields.items():
+            if merge_rules.set_key(existing.type, name) is not None:
+                delta = self._as_logged(existing.type, name, existing.body.get(name), value)
+                if delta is not None:
+                    logged[name] = delta
+            elif name not in existing.body or existing.body[name] != value:
+                logged[name] = value
+        if not logged:
+            return None
+        base = existing.clocks if seen is None else seen
+        seen_map = {name: base.get(name) for name in logged}
+        return self._local(existing.type, record_id, UPSERT, logged, seen_map, existing.team,
+                           existing.parent)
+
+    def put(self, record_type: str, fields: dict[str, Any], *, record_id: str | None = None,
+            team: str | None = None, parent: str | None = None) -> Change | None:
+        """Create (no ``record_id``) or update a record."""
+        if record_id is None or self.get(record_id, include_deleted=True) is None:
+            return self.create(record_type, fields, team=team, parent=parent,
+                               record_id=record_id)
+        return self.update(record_id, fields, record_type=record_type)
+
+    def delete(self, record_id: str) -> Change | None:
+        record = self.get(record_id)
+        if record is None:
+            return None
+        return self._local(record.type, record_id, DELETE, {}, {}, record.team, record.parent)
+
+    @staticmethod
+    def _as_logged(record_type: str, name: str, old: Any, new: Any) -> Any:
+        """A set field's value as the element changes that make it; other values as they are."""
+        key = merge_rules.set_key(record_type, name)
+        if key is None:
+            return new
+        return merge.set_delta(key, old, new)
+
+    def _local(self, record_type: str, record_id: str, kind: str, fields: dict[str, Any],
+               seen: dict[str, str | None], team: str | None, parent: str | None) -> Change:
+        fields = {k: v for k, v in fields.items() if v is not None or
+                  merge_rules.set_key(record_type, k) is None}
+        entry = LoggedChange(
+            change_id=uuid7(), record_id=record_id, record_type=record_type, kind=kind,
+            fields=fields, hlc=self.clock.tick(), device=self.device,
+            device_seq=changelog.next_device_seq(self.conn, self.device), parent=parent,
+            team=team, seen=seen)
+        record, changed = self._write(entry, LOCAL)
+        return Change(record, {k: record.body.get(k) for k in changed}, kind, entry)
+
+    # -- changes from other devices ---------------------------------------------------
+    def apply_remote(self, entry: LoggedChange) -> bool:
+        """Merge a change made on another device (already verified and decrypted by sync);
+        False when this replica has it already."""
+        if changelog.known(self.conn, entry.change_id):
+            return False
+        self.clock.observe(entry.hlc)
+        self._write(entry, REMOTE)
+        if self.collector is not None:
+            self.collector.remote = True
+        return True
+
+    # -- the one write path -------------------------------------------------------------
+    def _write(self, entry: LoggedChange, origin: str) -> tuple[Record, list[str]]:
+        conn = self.conn
+        existing = self.get(entry.record_id, include_deleted=True)
+        if existing is not None and existing.type != entry.record_type:
+            raise ValueError("record type cannot change")
+        body = dict(existing.body) if existing else {}
+        clocks = dict(existing.clocks) if existing else {}
+        merge.record_conflicts(conn, entry)
+        changed = merge.merge_fields(entry.record_type, body, clocks, entry.fields, entry.hlc)
+        if self.collector is not None:
+            self.collector.fields.update(changed)
+        now = _now_ms()
+        record = Record(
+            id=entry.record_id, type=entry.record_type, body=body,
+            team=existing.team if existing else entry.team,
+            parent=existing.parent if existing else entry.parent,
+            clocks=clocks, hlc=max(existing.hlc, entry.hlc) if existing else entry.hlc,
+            deleted=(existing.deleted if existing else False) or entry.kind == DELETE,
+            updated_at=now)
+        record.label, record.status = self._derived(record)
+        conn.execute(
+            "INSERT INTO records (id, type, team, parent, label, status, body, clocks, hlc, "
+            "deleted, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+            "label=excluded.label, status=excluded.status, body=excluded.body, "
+            "clocks=excluded.clocks, hlc=excluded.hlc, deleted=excluded.deleted, "
+            "updated_at=excluded.updated_at",
+            (record.id, record.type, record.team, record.parent, record.label, record.status,
+             dumps(body), dumps(clocks), record.hlc, int(record.deleted), now))
+        changelog.append(conn, entry, origin, now)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (self.clock.last,))
+        self._reproject(record, now, written=True)
+        return record, changed
+
+    def _derived(self, record: Record) -> tuple[str | None, str | None]:
+        proj = projection(record.type)
+        parent = self._parent_body(record) if proj.reads_parent else None
+        return proj.label(record.body, parent), proj.status(record.body, parent)
+
+    def _parent_body(self, record: Record) -> dict[str, Any] | None:
+        if not record.parent:
+            return None
+        parent = self.get(record.parent, include_deleted=True)
+        return parent.body if parent else None
+
+    def reproject_all(self) -> int:
+        """Rebuild every record's derived columns and search entry (after an upgrade whose
+        projections differ from those the vault was written with); returns the count. List
+        order is kept: nothing was edited."""
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM records ORDER BY rowid")  # noqa: S608
+        count = 0
+        for row in rows.fetchall():
+            record = Record.from_row(row)
+            self._reproject(record, record.updated_at, follow=False)
+            count += 1
+        return count
+
+    def _reproject(self, record: Record, now: int, *, written: bool = False,
+                   follow: bool = True) -> None:
+        """Rebuild what is derived from ``record`` — its own columns (unless just written),
+        its search entry, and (``follow``) the records whose projection reads it."""
+        proj = projection(record.type)
+        if not written:
+            label, status = self._derived(record)
+            if (label, status) != (record.label, record.status):
+                record.label, record.status = label, status
+                self.conn.execute("UPDATE records SET label = ?, status = ?, updated_at = ? "
+                                  "WHERE id = ?", (label, status, now, record.id))
+        if proj.search is not None:
+            if record.deleted:
+                self._unindex(record.id)
+            else:
+                self._index(record.id, *proj.search(record.body, self._parent_body(record)))
+        if self.collector is not None:
+            self.collector.touched(record.type, record.id, self._cases_of(record))
+        for child_type in proj.children if follow else ():
+            for child in self.children(record.id, child_type):
+                self._reproject(child, now)
+
+    def _cases_of(self, record: Record) -> list[str]:
+        if record.type == CASE:
+            return [record.id]
+        if record.parent:
+            row = self.conn.execute("SELECT type FROM records WHERE id = ?",
+                                    (record.parent,)).fetchone()
+            if row is not None and row[0] == CASE:
+                return [record.parent]
+        return []
+
+    # Search index rows share the record's rowid; the projection decides what text it has.
+    def _index(self, record_id: str, text: str, sound: str) -> None:
+        rowid = self.rowid(record_id)
+        if rowid is None:
+            return
+        self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
+        self.conn.execute("INSERT INTO search (rowid, text, sound) VALUES (?, ?, ?)",
+                          (rowid, text, sound))
+
+    def _unindex(self, record_id: str) -> None:
+        rowid = self.rowid(record_id)
+        if rowid is not None:
+            self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
+
+    # -- meta and attachment content ----------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def next_counter(self, key: str) -> int:
+        """Increment and return a counter kept in ``meta`` (inside the caller's transaction)."""
+        n = int(self.meta(key) or 0) + 1
+        self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, str(n)))
+        return n
+
+    def put_content(self, record_id: str, sha256: str, data: bytes) -> None:
+        self.conn.execute("INSERT INTO attachment_content (record_id, sha256, data) "
+                          "VALUES (?, ?, ?)", (record_id, sha256, data))

@@ -1,0 +1,196 @@
+"""Validation of case documents keyed by HTCDS field names (plus our ``hfz_`` extensions),
+and the split of one document into the person record and the case record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseapp.domain import htcds, identity, stages
+from caseapp.errors import FieldErrors
+from caseapp.i18n import N_
+
+# Our extensions, where the mission needs more than the standard (ARCHITECTURE §3).
+PERSON_EXTENSIONS = {
+    "hfz_NameUrdu": "text",            # full name in Urdu (Perso-Arabic) script
+    "hfz_FatherName": "text",          # s/o, d/o: how Pakistani records identify a person
+    "hfz_FatherNameUrdu": "text",
+    "hfz_Aliases": "text_list",
+    "hfz_IdentityDocuments": "documents",
+    "hfz_EstimatedAge": "int",
+    "hfz_BirthYearEstimated": "bool",
+}
+CASE_EXTENSIONS = {
+    "hfz_Tracks": "tracks",            # TIP and/or SOM
+    "hfz_Stage": "stage",
+    "hfz_RiskFlags": "text_list",
+    "hfz_PlaceOfIdentification": "text",
+    "hfz_Summary": "text",
+}
+EVENTS_KEY = "hte_Events"
+TRACKS = ("TIP", "SOM")
+# Only the case-level parts of the standard are stored on the case; referral and comment
+# fields have their own records.
+CASE_PREFIXES = ("vic_", "per_", "cas_")
+PERSON_PREFIX = "prs_"
+SKIP_FIELDS = {"cas_Status"}  # derived from the stage
+
+PROBLEMS = {
+    "unknown": N_("is not an HTCDS field or a Hifazat extension"),
+    "deprecated": N_("is deprecated in HTCDS 2.0 and cannot be recorded"),
+    "code": N_("%(value)s is not one of the standard's codes (%(codes)s)"),
+    "list": N_("must be a list of codes"),
+    "date": N_("must be a date written YYYY-MM-DD"),
+    "bool": N_("must be true or false"),
+    "number": N_("must be a number"),
+    "phone": N_("must be a phone number in international form, such as +923001234567"),
+    "country": N_("must be a two-letter ISO 3166 country code, such as PK"),
+    "language": N_("must be an ISO 639 language code, such as urd"),
+    "text": N_("must be text"),
+    "text_list": N_("must be a list of texts"),
+    "int": N_("must be a whole number"),
+    "tracks": N_("must list TIP, SOM or both"),
+    "stage": N_("%(value)s is not a case stage"),
+    "name": N_("A person needs a name in Latin or Urdu script."),
+}
+
+
+def _check_extension(kind: str, value: Any) -> str | None:
+    if value is None:
+        # An edit may clear a field, but a case always has its track(s) and a stage.
+        return kind if kind in ("tracks", "stage") else None
+    if kind == "text":
+        return None if isinstance(value, str) else "text"
+    if kind == "text_list":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return None if ok else "text_list"
+    if kind == "int":
+        return None if isinstance(value, int) and not isinstance(value, bool) else "int"
+    if kind == "bool":
+        return None if isinstance(value, bool) else "bool"
+    if kind == "tracks":
+        ok = isinstance(value, list) and value and all(v in TRACKS for v in value)
+        return None if ok else "tracks"
+    if kind == "stage":
+        return None if value in stages.STAGES else "stage"
+    return None
+
+
+class DocumentChecker:
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str, dict[str, object]]] = []
+
+    def add(self, field: str, code: str, **params: object) -> None:
+        self.problems.append((field, PROBLEMS[code], params))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise FieldErrors(self.problems)
+
+
+def _check_field(checker: DocumentChecker, name: str, value: Any) -> Any:
+    """Validate one field and return its stored form."""
+    ext = PERSON_EXTENSIONS.get(name) or CASE_EXTENSIONS.get(name)
+    if ext == "documents":
+        docs = []
+        for item in value if isinstance(value, list) else [value]:
+            doc, problem = identity.parse_document(item)
+            if doc is None:
+                checker.problems.append((name, problem or "", {}))
+            else:
+                docs.append(doc.to_json())
+        return docs
+    if ext is not None:
+        problem = _check_extension(ext, value)
+        if problem:
+            checker.add(name, problem, value=value)
+        return value
+    spec = htcds.spec(name)
+    if spec is None:
+        checker.add(name, "unknown")
+        return value
+    problem = htcds.check_value(name, value)
+    if problem == "code":
+        bad = [v for v in (value if isinstance(value, list) else [value]) if v not in spec.codes]
+        checker.add(name, "code", value=", ".join(map(str, bad)), codes=", ".join(spec.codes))
+    elif problem:
+        checker.add(name, problem)
+    return value
+
+
+def split_document(doc: dict[str, Any], *, partial: bool = False
+                   ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """Validate a whole document; return (person fields, case fields, historic events).
+
+    ``partial`` documents are edits: a name is then not required."""
+    if not isinstance(doc, dict):
+        raise FieldErrors([("document", N_("must be a JSON object keyed by field names"), {})])
+    checker = DocumentChecker()
+    person: dict[str, Any] = {}
+    case: dict[str, Any] = {}
+    events: list[dict[str, Any]] = []
+    for name, value in doc.items():
+        if name == EVENTS_KEY:
+            events = _check_events(checker, value)
+        elif name == "prs_IdentityNumber":
+            # The standard's single number field: kept, and also added as a document when
+            # it is a NADRA number, so searching by CNIC always works.
+            person[name] = _check_field(checker, name, value)
+            cnic = identity.normalise_cnic(value) if isinstance(value, str) else None
+            if cnic:
+                person.setdefault("hfz_IdentityDocuments", [])
+                person["hfz_IdentityDocuments"].append(
+                    {"type": "CNIC", "number": cnic, "country": "PK"})
+        elif name.startswith(PERSON_PREFIX) or name in PERSON_EXTENSIONS:
+            checked = _check_field(checker, name, value)
+            if name == "hfz_IdentityDocuments":
+                person[name] = person.get(name, []) + checked
+            else:
+                person[name] = checked
+        elif name.startswith(CASE_PREFIXES) or name in CASE_EXTENSIONS:
+            if name in SKIP_FIELDS:
+                continue
+            case[name] = _check_field(checker, name, value)
+        else:
+            checker.add(name, "unknown")
+    if "hfz_IdentityDocuments" in person:
+        person["hfz_IdentityDocuments"] = _unique_docs(person["hfz_IdentityDocuments"])
+    if not partial and not any(person.get(k) for k in ("prs_FirstName", "prs_SecondName",
+                                                        "hfz_NameUrdu")):
+        checker.problems.append(("prs_FirstName", PROBLEMS["name"], {}))
+    checker.raise_if_any()
+    return person, case, events
+
+
+def _unique_docs(docs: list[dict[str, str]]) -> list[dict[str, str]]:
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for d in docs:
+        seen.setdefault((d["type"], d["number"]), d)
+    return list(seen.values())
+
+
+def _check_events(checker: DocumentChecker, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        checker.add(EVENTS_KEY, "list")
+        return []
+    events = []
+    for item in value:
+        if not isinstance(item, dict):
+            checker.add(EVENTS_KEY, "list")
+            continue
+        event = {}
+        for name, field_value in item.items():
+            if not name.startswith("hte_"):
+                checker.add(f"{EVENTS_KEY}.{name}", "unknown")
+                continue
+            event[name] = _check_field(checker, name, field_value)
+        events.append(event)
+    return events
+
+
+NAME_FIELDS = ("prs_FirstName", "prs_SecondName", "hfz_NameUrdu")
+
+
+def require_name(person: dict[str, Any]) -> None:
+    """A person keeps at least one name in Latin or Urdu script, also after an edit."""
+    if not any(person.get(k) for k in NAME_FIELDS):
+        raise FieldErrors([("prs_FirstName", PROBLEMS["name"], {})])

@@ -1,0 +1,61 @@
+"""What a user types into search, as an FTS5 expression over the case index
+(``projections.search_fields``): a name in either script, an identity number, a case number."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from caseapp.domain import identity, names
+
+# Case numbers are year, the profile's random code, serial: 2026-3FA9C01B-00012 (dashes and
+# padding optional). Profiles made before schema 3 numbered with a 4-digit device part.
+CASE_NUMBER_RE = re.compile(r"^(\d{4})-?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{4})-?(\d{1,5})$")
+
+
+def case_number(year: int, code: str, serial: int) -> str:
+    return f"{year}-{code.upper()}-{serial:05d}"
+
+
+def match_expression(query: str) -> str | None:
+    """FTS5 expression for what a user typed: a name in either script (any spelling whose
+    consonants match), an identity number with or without dashes, or a case number."""
+    query = query.strip()
+    if not query:
+        return None
+    number = CASE_NUMBER_RE.match(query)
+    if number:
+        # Searched as the one bare token it is indexed as: the year alone is in every case,
+        # so matching its parts would rank the whole caseload.
+        year, code, serial = number.groups()
+        token = f"{year}{code.lower()}{int(serial):05d}"
+        if query.isdigit():
+            # Thirteen digits read as a case number are also a CNIC typed without dashes.
+            return f'text : ("{token}"* OR "{query}"*)'
+        return f'text : "{token}"*'
+    if identity.looks_like_number(query):
+        digits = re.sub(r"\D", "", identity.ascii_digits(query))
+        return f'text : "{digits}"*'
+    tokens = names.words(query)
+    if not tokens:
+        return None
+    text = " AND ".join(f'"{t}"*' for t in tokens)
+    keys = names.skeleton(query)
+    if keys and all(not t.isdigit() for t in tokens):
+        sound = " AND ".join(f'"{k}"' for k in keys)
+        return f"(text : ({text})) OR (sound : ({sound}))"
+    return f"text : ({text})"
+
+
+def names_own_match(person: Mapping[str, Any], query: str) -> bool:
+    """Whether the query matches the person's own name (either script, any spelling whose
+    consonants match), not only a father's name or an alias."""
+    own = " ".join(str(person.get(k) or "") for k in ("prs_FirstName", "prs_MiddleName",
+                                                      "prs_SecondName", "hfz_NameUrdu"))
+    words = names.words(own)
+    if all(any(w.startswith(t) for w in words) for t in names.words(query)):
+        return True
+    keys = set(names.skeleton(own))
+    wanted = names.skeleton(query)
+    return bool(wanted) and all(k in keys for k in wanted)

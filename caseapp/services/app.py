@@ -1,0 +1,143 @@
+"""The application object: the one thing the desktop (and the command line) holds, like
+Anki's ``Collection``. It owns the unlocked session, runs all database work on one thread,
+builds the services, locks and unlocks, and publishes a ``Changes`` value on its event bus
+after every commit — local edits and changes applied from other devices alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
+
+from caseapp.errors import ProfileLocked
+from caseapp.services import profiles
+from caseapp.services.base import Service
+from caseapp.services.cases import CaseService
+from caseapp.services.consent import ConsentService
+from caseapp.services.directory import DirectoryService
+from caseapp.services.events import EventBus
+from caseapp.services.plans import PlanService
+from caseapp.services.referrals import ReferralService
+from caseapp.services.reintegration import ReintegrationService
+from caseapp.services.screenings import ScreeningService
+from caseapp.services.session import Session
+from caseapp.store.dbthread import DbThread
+
+T = TypeVar("T")
+S = TypeVar("S", bound=Service)
+
+
+class Services:
+    """The services of one unlocked session, each built once, on the database thread."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._built: dict[type[Service], Service] = {}
+
+    def get(self, kind: type[S]) -> S:
+        if kind not in self._built:
+            self._built[kind] = kind(self.session)
+        service = self._built[kind]
+        assert isinstance(service, kind)
+        return service
+
+    @property
+    def cases(self) -> CaseService:
+        return self.get(CaseService)
+
+    @property
+    def consent(self) -> ConsentService:
+        return self.get(ConsentService)
+
+    @property
+    def screenings(self) -> ScreeningService:
+        return self.get(ScreeningService)
+
+    @property
+    def referrals(self) -> ReferralService:
+        return self.get(ReferralService)
+
+    @property
+    def plans(self) -> PlanService:
+        return self.get(PlanService)
+
+    @property
+    def reintegration(self) -> ReintegrationService:
+        return self.get(ReintegrationService)
+
+    @property
+    def directory(self) -> DirectoryService:
+        return self.get(DirectoryService)
+
+
+class CaseApp:
+    """``threaded=True`` (the desktop): database work runs on a thread of its own, and
+    ``submit`` returns futures. ``threaded=False`` (the command line, tests): work runs on the
+    calling thread, which then owns the connection."""
+
+    def __init__(self, *, threaded: bool = True) -> None:
+        self.events = EventBus()
+        self._db = DbThread() if threaded else None
+        self._session: Session | None = None
+        self._services: Services | None = None
+
+    # -- running work -------------------------------------------------------------------
+    def _call(self, fn: Callable[[], T]) -> T:
+        return self._db.call(fn) if self._db is not None else fn()
+
+    def run(self, fn: Callable[[Services], T]) -> T:
+        """Run ``fn(services)`` on the database thread and return its result; raises
+        ``ProfileLocked`` when no profile is unlocked."""
+        return self._call(lambda: fn(self._require()))
+
+    def submit(self, fn: Callable[[Services], T]) -> Future[T]:
+        """Queue ``fn(services)`` on the database thread (the desktop's way: never block)."""
+        if self._db is None:
+            future: Future[T] = Future()
+            try:
+                future.set_result(self.run(fn))
+            except BaseException as exc:
+                future.set_exception(exc)
+            return future
+        return self._db.submit(lambda: fn(self._require()))
+
+    def _require(self) -> Services:
+        if self._services is None or self._session is None or self._session.locked:
+            raise ProfileLocked()
+        return self._services
+
+    # -- unlock and lock ------------------------------------------------------------------
+    @property
+    def locked(self) -> bool:
+        return self._session is None or self._session.locked
+
+    @property
+    def profile(self) -> str | None:
+        return None if self._session is None else self._session.paths.name
+
+    def unlock(self, profile: str, secret: str) -> None:
+        """Open ``profile`` with its passphrase or recovery code (on the database thread: the
+        key derivation takes about a second and must not freeze a window)."""
+        self._call(lambda: self._attach(profiles.unlock(profile, secret)))
+
+    def _attach(self, session: Session) -> None:
+        if self._session is not None:
+            self._session.close()
+        session.on_commit = self.events.publish
+        self._session = session
+        self._services = Services(session)
+
+    def lock(self) -> None:
+        """Record the audit head, close the database and drop the keys. Services built
+        before keep failing with ``ProfileLocked`` until the next unlock."""
+        def close() -> None:
+            if self._session is not None:
+                self._session.close()
+            self._services = None
+        self._call(close)
+
+    def close(self) -> None:
+        """Lock, then end the database thread."""
+        self.lock()
+        if self._db is not None:
+            self._db.stop()

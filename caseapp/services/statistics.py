@@ -1,0 +1,66 @@
+"""Publishing CTDC-style anonymised statistics (``caseapp.documents.statistics`` builds the
+table): the export permission, a stated purpose, k checked before anything is read, and an
+audit event with the columns and counts, never a value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from caseapp.documents import statistics
+from caseapp.documents.statistics import MIN_K, ROWS, Row
+from caseapp.services.cases import EVENT
+from caseapp.services.exports import (
+    check_purpose,
+    exported_cases,
+    record_export,
+    require_export,
+    write_file,
+)
+from caseapp.services.session import Session
+
+
+@dataclass(frozen=True)
+class StatisticsReport:
+    path: Path | None
+    mode: str
+    k: int
+    columns: tuple[str, ...]
+    total: int        # victims considered
+    published: int    # victims represented in the file
+    suppressed: int   # victims left out because their group was smaller than k
+    lines: int        # data lines written (rows, or combinations in the aggregate form)
+
+
+def collect_rows(session: Session) -> list[Row]:
+    """The coarse row of every victim of trafficking, each person once."""
+    rows: list[Row] = []
+    for case, person in exported_cases(session):
+        if not statistics.is_trafficking_case(case.body):
+            continue
+        events = [e.body for e in session.store.children(case.id, EVENT)]
+        rows.append(statistics.victim_row(person, case.body, events,
+                                          statistics.registration_date(case.id)))
+    return rows
+
+
+def export_statistics(session: Session, path: Path, purpose: str, *, k: int = MIN_K,
+                      mode: str = ROWS, columns: Sequence[str] | None = None
+                      ) -> StatisticsReport:
+    require_export(session)
+    statistics.check_k(k)
+    statistics.check_mode(mode)
+    chosen = statistics.check_columns(columns)
+    purpose = check_purpose(purpose)
+    rows = collect_rows(session)
+    data, suppressed, lines = statistics.publish(rows, chosen, mode, k)
+    published = len(rows) - suppressed
+    with session.write():
+        export_id = record_export(session, "statistics", purpose, k=k, mode=mode,
+                                  rows=published, suppressed=suppressed)
+        session.audit.append(session.user_id, "statistics_exported", export_id,
+                             [*chosen, f"mode:{mode}", f"k:{k}", f"rows:{published}",
+                              f"suppressed:{suppressed}"])
+        write_file(path, data)
+    return StatisticsReport(path, mode, k, chosen, len(rows), published, suppressed, lines)

@@ -1,0 +1,103 @@
+"""The change log (SYNC.md §3): every change to a record, made here or applied from another
+device, in the order this replica applied it. A change carries what any replica needs to
+place and merge it: the record's type, parent and team, the changed fields, the clock they
+were written at and the clocks the editor saw, the device and its gapless sequence.
+
+The outbox is the unpushed local part; history reads the whole log, so edits from other
+devices appear in it too."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from caseapp.store.database import Connection
+
+LOCAL = "local"
+REMOTE = "remote"
+UPSERT = "upsert"
+DELETE = "delete"
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class LoggedChange:
+    change_id: str
+    record_id: str
+    record_type: str
+    kind: str
+    fields: dict[str, Any]
+    hlc: str
+    device: str
+    device_seq: int
+    parent: str | None = None
+    team: str | None = None
+    # field -> clock of the value the editor saw (None: the editor saw no value)
+    seen: dict[str, str | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoggedChange:
+        return cls(**data)
+
+
+_COLUMNS = ("change_id, record_id, record_type, kind, fields, hlc, device, device_seq, parent, "
+            "team, seen")
+
+
+def _from_row(row: tuple[Any, ...]) -> LoggedChange:
+    return LoggedChange(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6],
+                        row[7], row[8], row[9], json.loads(row[10]))
+
+
+def known(conn: Connection, change_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM changes WHERE change_id = ?",
+                        (change_id,)).fetchone() is not None
+
+
+def next_device_seq(conn: Connection, device: str) -> int:
+    row = conn.execute("SELECT max(device_seq) FROM changes WHERE device = ?",
+                       (device,)).fetchone()
+    return int(row[0] or 0) + 1
+
+
+def append(conn: Connection, change: LoggedChange, origin: str, now_ms: int) -> None:
+    conn.execute(
+        "INSERT INTO changes (change_id, record_id, record_type, parent, team, kind, fields, "
+        "seen, hlc, device, device_seq, origin, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (change.change_id, change.record_id, change.record_type, change.parent, change.team,
+         change.kind, dumps(change.fields), dumps(change.seen), change.hlc, change.device,
+         change.device_seq, origin, now_ms))
+
+
+def of_record(conn: Connection, record_id: str) -> list[LoggedChange]:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM changes WHERE record_id = ? "  # noqa: S608
+                        "ORDER BY seq", (record_id,))
+    return [_from_row(r) for r in rows]
+
+
+def unpushed(conn: Connection, limit: int = 500) -> list[LoggedChange]:
+    """Local changes not yet pushed, oldest first: what the next sync sends."""
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM changes "  # noqa: S608
+                        "WHERE origin = 'local' AND pushed_seq IS NULL ORDER BY seq LIMIT ?",
+                        (limit,))
+    return [_from_row(r) for r in rows]
+
+
+def pending(conn: Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM changes WHERE origin = 'local' AND "
+                            "pushed_seq IS NULL").fetchone()[0])
+
+
+def history(conn: Connection, record_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT seq, kind, fields, seen, hlc, created_at, device, origin FROM changes "
+        "WHERE record_id = ? ORDER BY seq", (record_id,))
+    return [{"seq": r[0], "kind": r[1], "fields": json.loads(r[2]), "base": json.loads(r[3]),
+             "hlc": r[4], "at": r[5], "device": r[6], "origin": r[7]} for r in rows]

@@ -1,0 +1,45 @@
+"""Read queries over the records that no ``RecordStore`` method answers: the caseload as
+exports and duplicate checks walk it, and ranked search hits. Nothing here writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from caseapp.store.database import Connection
+
+# A case merged into another describes the same person as the kept one: left out, so that
+# person is counted and compared once.
+_UNMERGED = "json_extract(c.body, '$.hfz_MergedInto') IS NULL"
+
+
+def unmerged_case_ids(conn: Connection) -> list[str]:
+    """Ids of the live cases not merged into another, oldest first."""
+    return [r[0] for r in conn.execute(
+        f"SELECT c.id FROM records c WHERE c.type = 'case' AND c.deleted = 0 "  # noqa: S608
+        f"AND {_UNMERGED} ORDER BY c.id")]
+
+
+def ranked_rowids(conn: Connection, match: str, limit: int) -> list[int]:
+    """Rowids of the search rows matching an FTS5 expression, best ranked first."""
+    return [r[0] for r in conn.execute(
+        "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?", (match, limit))]
+
+
+def people_of_cases(conn: Connection, rowids: Sequence[int] | None = None
+                    ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(case id, person body) of the live, unmerged cases: all of them by case id, or only
+    those with the given record rowids."""
+    sql = ("SELECT c.id, p.body FROM records c JOIN records p ON p.id = c.parent "
+           f"WHERE c.type = 'case' AND c.deleted = 0 AND {_UNMERGED}")
+    args: tuple[Any, ...] = ()
+    if rowids is None:
+        sql += " ORDER BY c.id"
+    else:
+        # A list of rowids, not a join with the ranked hits: joined, SQLite scans records.
+        # Unordered too: ordering by id would make SQLite walk the id index instead.
+        sql += " AND c.rowid IN (SELECT value FROM json_each(?))"
+        args = (json.dumps(list(rowids)),)
+    for case_id, person_body in conn.execute(sql, args):
+        yield case_id, json.loads(person_body)

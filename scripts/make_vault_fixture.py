@@ -1,0 +1,173 @@
+"""Make a committed vault fixture: a whole profile folder written by the code of one schema
+version, for tests/test_vault_upgrade.py to unlock and upgrade with today's code.
+
+    .venv/bin/python scripts/make_vault_fixture.py 1   # writes tests/data/vaults/v1/
+    .venv/bin/python scripts/make_vault_fixture.py 2   # writes tests/data/vaults/v2/
+
+Each version's code is checked out at a pinned commit into a temporary ``git worktree`` and
+this script runs again inside it (``--inside``) with that checkout first on the import path,
+so the vault is exactly what a user of that version had. The profile is named ``fixture``,
+its passphrase is PASSPHRASE below, the KDF runs at the floor parameters (fast to unlock) and
+every person is synthetic. Fixtures, once committed, are never regenerated: a new schema
+version gets a new fixture (add its commit and builder here).
+
+Version 1: no commit ever held migration 1 alone (migration 2 landed in the same first
+commit, and was changed before any release). The v1 vault is written by the code just before
+the case service existed (COMMITS[1]) with its migration list cut to migration 1. That code
+had no case service either, so its cases are written through its record store and audit log,
+in the shape the first case service (cfa1da8) reads: a person, a case with its number, stage
+and label, a note, and the audit events.
+
+Version 2: the code at COMMITS[2], through its public services: three cases with names in
+both scripts and CNICs, notes, consent, a referral sent to a directory organisation, a stage
+move and a few seeded demo cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITS = {
+    1: "1b43667712d3ba32f55f963e73245e21ddec7ec8",  # last commit before the case service
+    2: "0b4187ca515e792372942d5bb69146018a941051",  # last commit with two migrations
+}
+PROFILE = "fixture"
+PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
+
+# Synthetic people: (first, second, Urdu name, CNIC, case number (v1 only), stage, note).
+V1_CASES = [
+    ("Zainab", "Bibi", "زینب بی بی", "35202-1111111-2", "2024-D001-00001", "intake",
+     "Met at the shelter on the first evening."),
+    ("Imran", "Khokhar", "عمران کھوکھر", "34101-2222222-3", "2024-D001-00002", "screening",
+     "Brick kiln near Kasur; brother also there."),
+]
+V2_CASES = [
+    ("Nasreen", "Akhtar", "نسرین اختر", "61101-3333333-4", "Female",
+     "Arrived with two children; asked for a female officer."),
+    ("Tariq", "Mehmood", "طارق محمود", "42201-4444444-5", "Male",
+     "Passport kept by the agent in Muscat."),
+    ("Shabana", "Parveen", "شبانہ پروین", "17301-5555555-6", "Female",
+     "Wants to call her mother in Mardan."),
+]
+
+
+def _build_v1() -> None:
+    from caseapp.crypto import kdf
+    from caseapp.services import profiles
+    from caseapp.store import migrations
+
+    # A schema-1 program: only migration 1, which is also what migrate() defaults to.
+    del migrations.MIGRATIONS[1:]
+    migrations.CURRENT_VERSION = 1
+    migrations.migrate.__defaults__ = (1,)
+    profiles.create_profile(PROFILE, PASSPHRASE, params=kdf.FLOOR)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session, session.write() as conn:
+        store, team = session.store, session.team_id
+        for first, second, urdu, cnic, number, stage, note in V1_CASES:
+            person_body = {"prs_FirstName": first, "prs_SecondName": second,
+                           "hfz_NameUrdu": urdu, "hfz_IdentityDocuments": [
+                               {"type": "CNIC", "number": cnic, "country": "PK"}]}
+            label = f"{first} {second}"
+            person = store.put("person", person_body, team=team, label=label)
+            case_body = {"hfz_CaseNumber": number, "hfz_Stage": stage,
+                         "hfz_Tracks": ["TIP"], "vic_TypeOfExploitation": ["ForcedLabour"]}
+            case = store.put("case", case_body, team=team, parent=person.record.id,
+                             label=label, status=stage)
+            store.put("note", {"cco_CaseComment": note}, team=team, parent=case.record.id)
+            session.audit.append(session.user_id, "case_created", case.record.id,
+                                 [*person_body, *case_body])
+            session.audit.append(session.user_id, "note_added", case.record.id,
+                                 ["cco_CaseComment"])
+        conn.execute("INSERT INTO meta (key, value) VALUES ('case_counter', ?)",
+                     (str(len(V1_CASES)),))
+        assert migrations.schema_version(conn) == 1
+
+
+def _build_v2() -> None:
+    from caseapp.crypto import kdf
+    from caseapp.domain import consent
+    from caseapp.services import demo, profiles
+    from caseapp.services.cases import CaseService
+    from caseapp.services.consent import ConsentService
+    from caseapp.services.directory import DirectoryService
+    from caseapp.services.referrals import ReferralService
+
+    profiles.create_profile(PROFILE, PASSPHRASE, params=kdf.FLOOR)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        cases = CaseService(session)
+        ids = []
+        for first, second, urdu, cnic, gender, note in V2_CASES:
+            case_id = cases.create({
+                "prs_FirstName": first, "prs_SecondName": second, "hfz_NameUrdu": urdu,
+                "prs_Gender": "Feminine" if gender == "Female" else "Masculine",
+                "hfz_IdentityDocuments": [{"type": "CNIC", "number": cnic, "country": "PK"}],
+                "vic_TypeOfExploitation": ["ForcedLabour"], "hfz_Tracks": ["TIP"]})
+            cases.add_note(case_id, note)
+            ids.append(case_id)
+        consents = ConsentService(session)
+        consents.record(ids[0], consent.INTERVIEW, True, language="urd",
+                        explanation_version="consent-text-1.0")
+        shelter = DirectoryService(session).add({
+            "org_Name": "Synthetic Shelter Lahore", "org_Type": "LocalGovernmentOrganisation",
+            "hfz_Services": ["shelter"]})
+        consents.record(ids[0], consent.REFERRAL, True, language="urd",
+                        explanation_version="consent-text-1.0", providers=[shelter])
+        referrals = ReferralService(session)
+        referral = referrals.create_draft(ids[0], shelter, ["shelter"])
+        referrals.send(referral)
+        cases.move(ids[1], "screening")
+        demo.fill(session, 4, seed=6)
+
+
+def _inside(version: int, checkout: Path) -> None:
+    import caseapp
+
+    # The pinned checkout, not this one or an editable install, must be what runs.
+    assert Path(caseapp.__file__).resolve().is_relative_to(checkout.resolve()), caseapp.__file__
+    {1: _build_v1, 2: _build_v2}[version]()
+
+
+def _make(version: int, out: Path) -> None:
+    if out.exists():
+        raise SystemExit(f"{out} exists: fixtures are made once; remove it to remake")
+    with tempfile.TemporaryDirectory(prefix="vault-fixture-") as tmp:
+        checkout, home = Path(tmp) / "code", Path(tmp) / "home"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout),
+                        COMMITS[version]], check=True)
+        try:
+            env = {**os.environ, "PYTHONPATH": str(checkout), "CASEAPP_HOME": str(home)}
+            subprocess.run([sys.executable, __file__, str(version), "--inside", str(checkout)],
+                           env=env, check=True, cwd=tmp)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(checkout)], check=True)
+        folder = home / "profiles" / PROFILE
+        leftovers = sorted(p.name for p in folder.iterdir() if p.name.endswith(("-wal", "-shm")))
+        assert not leftovers, f"the vault was not closed cleanly: {leftovers}"
+        shutil.copytree(folder, out)
+    for path in sorted(out.iterdir()):
+        print(f"{path.relative_to(ROOT)}: {path.stat().st_size} bytes")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("version", type=int, choices=sorted(COMMITS))
+    parser.add_argument("--out", type=Path, help="default: tests/data/vaults/v<version>")
+    parser.add_argument("--inside", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.inside:
+        _inside(args.version, args.inside)
+    else:
+        _make(args.version, args.out or ROOT / "tests" / "data" / "vaults" / f"v{args.version}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The application object and its contracts for the desktop and sync: one database thread,
+a thread-safe clock, a typed error after a lock, one ``Changes`` value per commit."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from caseapp.crypto import kdf
+from caseapp.errors import ProfileLocked
+from caseapp.services import profiles
+from caseapp.services.app import CaseApp, Services
+from caseapp.services.cases import CaseService
+from caseapp.store.changes import Changes
+from caseapp.store.database import WrongThread
+from caseapp.store.dbthread import DbThread
+from caseapp.store.hlc import HybridClock
+from tests.conftest import PASSPHRASE
+
+
+@pytest.fixture
+def app(caseapp_home: Path) -> CaseApp:
+    profiles.create_profile("amina", PASSPHRASE, role="caseworker", params=kdf.FLOOR)
+    app = CaseApp(threaded=True)
+    app.unlock("amina", PASSPHRASE)
+    yield app
+    app.close()
+
+
+def new_case(services: Services) -> str:
+    changes = services.cases.create({"prs_FirstName": "Rukhsana", "hfz_NameUrdu": "رخسانہ"})
+    assert changes.id is not None
+    return changes.id
+
+
+def test_the_clock_never_hands_out_one_value_twice_across_threads() -> None:
+    clock = HybridClock("device")
+    with ThreadPoolExecutor(4) as pool:
+        batches = list(pool.map(lambda _n: [clock.tick() for _ in range(20_000)], range(4)))
+    ticks = [t for batch in batches for t in batch]
+    assert len(set(ticks)) == 80_000
+
+
+def test_another_thread_cannot_join_an_open_transaction(app: CaseApp) -> None:
+    """A note added from another thread inside someone's open transaction used to be rolled
+    back with it, after its id had been returned."""
+    case_id = app.run(new_case)
+    errors: list[BaseException] = []
+    on_thread_b = threading.Event()
+
+    def thread_b(services: Services) -> None:
+        try:
+            services.cases.add_note(case_id, "Called the family.")
+        except BaseException as exc:
+            errors.append(exc)
+        on_thread_b.set()
+
+    def thread_a(services: Services) -> None:
+        with pytest.raises(RuntimeError, match="undo"), services.session.write():
+            services.cases.update(case_id, {"hfz_Summary": "Half an edit."})
+            worker = threading.Thread(target=thread_b, args=(services,))
+            worker.start()
+            worker.join()
+            raise RuntimeError("undo")
+
+    app.run(thread_a)
+    assert on_thread_b.is_set()
+    [error] = errors
+    assert isinstance(error, WrongThread)
+    # Submitted the right way, the note lands on its own, whatever another edit does.
+    note = app.submit(lambda s: s.cases.add_note(case_id, "Called the family.")).result()
+    app.run(thread_a)
+    notes = app.run(lambda s: s.session.store.children(case_id, "note"))
+    assert [n.id for n in notes] == [note.id]
+    assert "hfz_Summary" not in app.run(lambda s: s.cases.show(case_id))
+
+
+def test_work_from_many_threads_runs_on_the_database_thread(app: CaseApp) -> None:
+    case_id = app.run(new_case)
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(lambda n=n: app.run(
+            lambda s: s.cases.add_note(case_id, f"Note {n}."))) for n in range(20)]
+        ids = [f.result().id for f in futures]
+    notes = app.run(lambda s: s.session.store.children(case_id, "note"))
+    assert sorted(n.id for n in notes) == sorted(ids) and len(set(ids)) == 20
+
+
+def test_a_failure_on_the_database_thread_reaches_the_caller() -> None:
+    db = DbThread()
+    try:
+        future = db.submit(lambda: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            future.result()
+        assert db.call(lambda: "still running") == "still running"
+    finally:
+        db.stop()
+
+
+def test_every_commit_publishes_one_changes_value(app: CaseApp) -> None:
+    seen: list[Changes] = []
+    app.events.subscribe(seen.append)
+    case_id = app.run(new_case)
+    [created] = seen
+    assert created.touches("person", "case") and created.cases == {case_id}
+    assert not created.remote
+    seen.clear()
+    app.run(lambda s: s.cases.update(case_id, {"prs_FirstName": "Shazia"}))
+    [renamed] = seen
+    # The person changed, and so did the case's label (a projection, not a logged change).
+    assert renamed.fields == {"prs_FirstName"} and renamed.ids("case") == {case_id}
+    seen.clear()
+    app.run(lambda s: s.cases.show(case_id))   # a view writes only its audit event
+    app.run(lambda s: s.cases.update(case_id, {"prs_FirstName": "Shazia"}))  # no change
+    assert seen == []
+
+
+def test_after_a_lock_services_fail_with_a_typed_error(app: CaseApp) -> None:
+    case_id = app.run(new_case)
+    service = app.run(lambda s: s.cases)
+    app.lock()
+    assert app.locked
+    for attempt in (lambda: app.run(lambda s: s.cases.show(case_id)),
+                    lambda: app.submit(lambda s: s.cases.list()).result(),
+                    lambda: app._call(lambda: service.show(case_id)),
+                    lambda: app._call(lambda: service.add_note(case_id, "After the lock."))):
+        with pytest.raises(ProfileLocked) as caught:
+            attempt()
+        assert caught.value.user_message() == "The profile is locked; unlock it again."
+    app.unlock("amina", PASSPHRASE)
+    assert app.run(lambda s: s.cases.show(case_id))["prs_FirstName"] == "Rukhsana"
+
+
+def test_unlock_runs_on_the_database_thread_and_a_wrong_passphrase_says_so(
+        app: CaseApp) -> None:
+    app.lock()
+    with pytest.raises(Exception) as caught:
+        app.unlock("amina", "not the passphrase at all")
+    assert "passphrase" in str(caught.value)
+    assert app.locked
+    app.unlock("amina", PASSPHRASE)
+    assert not app.locked and app.profile == "amina"
+
+
+def test_the_command_line_runs_on_its_own_thread(caseapp_home: Path) -> None:
+    profiles.create_profile("bilal", PASSPHRASE, role="caseworker", params=kdf.FLOOR)
+    app = CaseApp(threaded=False)
+    app.unlock("bilal", PASSPHRASE)
+    try:
+        case_id = app.run(new_case)
+        assert app.submit(lambda s: s.cases.show(case_id)).result()["prs_FirstName"] == \
+            "Rukhsana"
+        # A plain service on the same session works the same way.
+        assert app.run(lambda s: CaseService(s.session).list().total) == 1
+    finally:
+        app.close()

@@ -1,0 +1,86 @@
+"""Read queries and savepoints of the store, on a migrated in-memory database: merged and
+deleted cases are left out of exports and duplicate checks, and a savepoint undoes only its
+own block while the error that caused it is the one reported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlcipher3
+
+from caseapp.store import migrations, queries
+from caseapp.store.database import Connection, transaction
+from caseapp.store.hlc import HybridClock
+from caseapp.store.records import RecordStore
+from caseapp.store.savepoints import savepoint
+
+DEVICE = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+
+
+@pytest.fixture
+def store() -> Iterator[RecordStore]:
+    conn = sqlcipher3.connect(":memory:", isolation_level=None, factory=Connection)
+    migrations.migrate(conn)
+    yield RecordStore(conn, HybridClock(DEVICE), DEVICE)
+    conn.close()
+
+
+def _case(store: RecordStore, name: str, **case: object) -> str:
+    person = store.put("person", {"prs_FirstName": name})
+    assert person is not None
+    change = store.put("case", dict(case), parent=person.record.id)
+    assert change is not None
+    return change.record.id
+
+
+def _names(store: RecordStore) -> list[str]:
+    return [str(r.body["prs_FirstName"]) for r in store.list("person", limit=100)]
+
+
+def test_merged_and_deleted_cases_are_left_out(store: RecordStore) -> None:
+    kept = _case(store, "Ayesha")
+    merged = _case(store, "Aisha", hfz_MergedInto=kept)
+    gone = _case(store, "Bilal")
+    store.delete(gone)
+    later = _case(store, "Zainab")
+    assert queries.unmerged_case_ids(store.conn) == [kept, later]  # oldest first
+    people = dict(queries.people_of_cases(store.conn))
+    assert list(people) == [kept, later]
+    assert people[kept] == {"prs_FirstName": "Ayesha"}
+    rowids = [store.rowid(i) for i in (merged, later)]
+    assert dict(queries.people_of_cases(store.conn, [r for r in rowids if r])) == {
+        later: {"prs_FirstName": "Zainab"}}
+
+
+def test_ranked_rowids_best_match_first(store: RecordStore) -> None:
+    # The case's search entry is its person's names (a projection): fewer other words rank
+    # a match higher.
+    weak = _case(store, "Ayesha Khan Lahore Punjab Pakistan")
+    strong = _case(store, "Ayesha")
+    ranked = queries.ranked_rowids(store.conn, "text : ayesha", 10)
+    assert ranked == [store.rowid(strong), store.rowid(weak)]
+    assert queries.ranked_rowids(store.conn, "text : ayesha", 1) == [store.rowid(strong)]
+
+
+def test_savepoint_undoes_only_its_block(store: RecordStore) -> None:
+    conn: Connection = store.conn
+    with transaction(conn):
+        store.put("person", {"prs_FirstName": "Ayesha"})
+        with pytest.raises(ValueError), savepoint(conn, "row"):
+            store.put("person", {"prs_FirstName": "Bilal"})
+            raise ValueError("refused")
+        with savepoint(conn, "row"):
+            store.put("person", {"prs_FirstName": "Zainab"})
+    assert sorted(_names(store)) == ["Ayesha", "Zainab"]
+
+
+def test_savepoint_reports_the_original_error(store: RecordStore) -> None:
+    # When the transaction is already gone (a failing drive ends it), undoing the savepoint
+    # fails too; the error worth reporting is still the first one.
+    conn = store.conn
+    conn.execute("BEGIN")
+    with pytest.raises(ValueError, match="drive"), savepoint(conn, "row"):
+        conn.execute("ROLLBACK")
+        raise ValueError("drive")
+    assert not conn.in_transaction
