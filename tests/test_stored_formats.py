@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, Run, consented_case, open_as
+from conftest import PASSPHRASE, OpenProfile, Run, consented_case
 
 from caseapp.canonical import canonical_json
 from caseapp.domain import reintegration as rss
@@ -112,8 +112,9 @@ def survey_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_cli_shows_the_hand_worked_numbers(tmp_path: Path, run: Run) -> None:
-    session = open_as("caseworker", "amina")
+def test_cli_shows_the_hand_worked_numbers(tmp_path: Path, run: Run,
+                                           open_profile: OpenProfile) -> None:
+    session = open_profile("caseworker", "amina")
     case_id = consented_case(session)
     session.close()
     secret = tmp_path / "pass.txt"
@@ -170,8 +171,9 @@ DECEPTIVE_UR = ("دھوکے سے بھرتی مثبت ہے: ان اشاریوں �
 @pytest.mark.parametrize(("writer", "reader", "legal", "deceptive"), [
     ("ur", "en", LEGAL_EN, DECEPTIVE_EN), ("en", "ur", LEGAL_UR, DECEPTIVE_UR)])
 def test_screening_reasons_read_in_the_readers_language(
-        tmp_path: Path, run: Run, writer: str, reader: str, legal: str, deceptive: str) -> None:
-    session = open_as("caseworker", "amina")
+        tmp_path: Path, run: Run, open_profile: OpenProfile, writer: str, reader: str,
+        legal: str, deceptive: str) -> None:
+    session = open_profile("caseworker", "amina")
     case_id = consented_case(session)
     session.close()
     secret = tmp_path / "pass.txt"
