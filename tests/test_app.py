@@ -5,25 +5,22 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
+from conftest import PASSPHRASE, NewProfile
 
-from caseapp.crypto import kdf
 from caseapp.errors import ProfileLocked
-from caseapp.services import profiles
 from caseapp.services.app import CaseApp, Services
 from caseapp.services.cases import CaseService
 from caseapp.store.changes import Changes
 from caseapp.store.database import WrongThread
 from caseapp.store.dbthread import DbThread
 from caseapp.store.hlc import HybridClock
-from tests.conftest import PASSPHRASE
 
 
 @pytest.fixture
-def app(caseapp_home: Path) -> CaseApp:
-    profiles.create_profile("amina", PASSPHRASE, role="caseworker", params=kdf.FLOOR)
+def app(new_profile: NewProfile) -> CaseApp:
+    new_profile("caseworker", "amina")
     app = CaseApp(threaded=True)
     app.unlock("amina", PASSPHRASE)
     yield app
@@ -144,8 +141,8 @@ def test_unlock_runs_on_the_database_thread_and_a_wrong_passphrase_says_so(
     assert not app.locked and app.profile == "amina"
 
 
-def test_the_command_line_runs_on_its_own_thread(caseapp_home: Path) -> None:
-    profiles.create_profile("bilal", PASSPHRASE, role="caseworker", params=kdf.FLOOR)
+def test_the_command_line_runs_on_its_own_thread(new_profile: NewProfile) -> None:
+    new_profile("caseworker", "bilal")
     app = CaseApp(threaded=False)
     app.unlock("bilal", PASSPHRASE)
     try:
