@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 ZYGOTE = r"""
-import json, os, socket, sys, traceback
+import json, os, signal, socket, sys, traceback
 
 for module in sys.argv[2:]:
     __import__(module)
@@ -53,8 +53,12 @@ while True:
     for fd in fds:
         os.close(fd)
     control.sendall(f"{pid}\n".encode())
-    control.recv(1)  # the test is done with this child
+    done = control.recv(1)  # the test is done with this child
+    if not done:  # the test ended without saying so: never leave a child running
+        os.kill(pid, signal.SIGKILL)
     _pid, status = os.waitpid(pid, 0)
+    if not done:
+        break
     control.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
 """
 
