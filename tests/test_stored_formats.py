@@ -17,6 +17,7 @@ from caseapp.domain import reintegration as rss
 from caseapp.domain import screening
 from caseapp.i18n import set_language
 from caseapp.reference import loader
+from caseapp.services.cases import CaseService
 from caseapp.services.reintegration import ReintegrationService
 from caseapp.services.screenings import ScreeningService
 from caseapp.services.session import Session
@@ -211,3 +212,20 @@ def test_reasons_of_an_instrument_no_longer_shipped_name_ids() -> None:
     assert ("deceptive_recruitment is positive: these indicators were answered yes: "
             "dr_nature_job_location_employer; dr_wages.") in shown["reasons"]
     assert shown["indication"] == "trafficking_indicated"
+
+
+def test_case_numbers_with_fractions_are_stored_without_a_float(caseworker: Session) -> None:
+    """HTCDS Number and Geolocation fields take any number; a record body keeps whole
+    numbers as integers and fractions as their decimal text."""
+    service = CaseService(caseworker)
+    case_id = service.create({"prs_FirstName": "Gul", "prs_MailingLatitude": 31.5204,
+                              "prs_MailingLongitude": 74.3587,
+                              "vic_AgeWhenTrafficked": 16.0}).id
+    for change in caseworker.store.unpushed(limit=1000):   # what a sync would send
+        canonical_json(change.to_json())
+    shown = service.show(case_id)
+    assert (shown["prs_MailingLatitude"], shown["prs_MailingLongitude"]) == ("31.5204",
+                                                                              "74.3587")
+    assert shown["vic_AgeWhenTrafficked"] == 16
+    # What was shown can be saved back as it is.
+    assert not service.update(case_id, {"prs_MailingLatitude": "31.5204"})
