@@ -62,7 +62,7 @@ def make(name: str, role: str, write: Write) -> list[str | Path]:
 def add_org(profile: str, name: str, service: str) -> str:
     with profiles.unlock(profile, PASSPHRASE) as session:
         return DirectoryService(session).add({"org_Name": name, "org_Type": "NGO",
-                                              "hfz_Services": [service]})
+                                              "hfz_Services": [service]}).id
 
 
 def ok(result: tuple[int, str, str]) -> str:

@@ -194,14 +194,6 @@ class RecordStore:
         return self._local(existing.type, record_id, UPSERT, logged, seen_map, existing.team,
                            existing.parent)
 
-    def put(self, record_type: str, fields: dict[str, Any], *, record_id: str | None = None,
-            team: str | None = None, parent: str | None = None) -> Change | None:
-        """Create (no ``record_id``) or update a record."""
-        if record_id is None or self.get(record_id, include_deleted=True) is None:
-            return self.create(record_type, fields, team=team, parent=parent,
-                               record_id=record_id)
-        return self.update(record_id, fields, record_type=record_type)
-
     def delete(self, record_id: str) -> Change | None:
         record = self.get(record_id)
         if record is None:
