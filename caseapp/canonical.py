@@ -6,17 +6,18 @@ import json
 from typing import Any
 
 
-def _reject_floats(value: Any) -> None:
+def reject_floats(value: Any) -> None:
+    """TypeError for a float anywhere in ``value``."""
     if isinstance(value, float):
         raise TypeError("floats are not allowed in canonical JSON")
     if isinstance(value, dict):
         for item in value.values():
-            _reject_floats(item)
+            reject_floats(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            _reject_floats(item)
+            reject_floats(item)
 
 
 def canonical_json(value: Any) -> bytes:
-    _reject_floats(value)
+    reject_floats(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()

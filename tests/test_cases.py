@@ -88,7 +88,7 @@ def audit_head(session: Session) -> int:
 def set_role(session: Session, role: str, **extra: Any) -> None:
     """Change the signed-in user's role (as an administrator would on another device)."""
     with session.write():
-        session.store.put("user", {"role": role, **extra}, record_id=session.user_id)
+        session.store.update(session.user_id, {"role": role, **extra})
 
 
 # -- create, show, update, list ------------------------------------------------------------

@@ -328,3 +328,10 @@ def test_a_remote_change_for_an_unknown_parent_waits_for_it(tmp_path: Path) -> N
     assert case.label == "Gul"
     a.close()
     b.close()
+
+
+def test_no_float_reaches_a_stored_change(office: tuple[Device, Device]) -> None:
+    a, _b = office
+    with pytest.raises(TypeError), a.session.write():
+        a.session.store.update(a.case, {"hfz_Score": 0.5})
+    assert a.session.store.get(a.case).body.get("hfz_Score") is None  # type: ignore[union-attr]

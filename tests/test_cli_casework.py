@@ -54,7 +54,7 @@ def write(tmp_path: Path) -> Write:
 def add_org(profile: str, name: str, service: str) -> str:
     with profiles.unlock(profile, PASSPHRASE) as session:
         return DirectoryService(session).add({"org_Name": name, "org_Type": "NGO",
-                                              "hfz_Services": [service]})
+                                              "hfz_Services": [service]}).id
 
 
 def ok(result: tuple[int, str, str]) -> str:

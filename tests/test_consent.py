@@ -28,7 +28,7 @@ def new_case(session: Session, **person: object) -> str:
 def grant(svc: ConsentService, case_id: str, purpose: str, **kw: object) -> str:
     kw.setdefault("language", "urd")
     kw.setdefault("explanation_version", "consent-text-1.0")
-    return svc.record(case_id, purpose, True, **kw)  # type: ignore[arg-type]
+    return svc.record(case_id, purpose, True, **kw).id  # type: ignore[arg-type]
 
 
 def test_consent_is_per_purpose(session: Session) -> None:
@@ -53,7 +53,7 @@ def test_withdrawal_blocks_from_then_on_and_not_before(session: Session) -> None
     case_id = new_case(session)
     svc = ConsentService(session)
     cid = grant(svc, case_id, consent.FOLLOW_UP_CONTACT, at=T0)
-    wid = svc.withdraw(case_id, purpose=consent.FOLLOW_UP_CONTACT, at=T0 + 2 * HOUR)
+    wid = svc.withdraw(case_id, purpose=consent.FOLLOW_UP_CONTACT, at=T0 + 2 * HOUR).id
     assert svc.check(case_id, consent.FOLLOW_UP_CONTACT, at=T0 + HOUR).permitted
     decision = svc.check(case_id, consent.FOLLOW_UP_CONTACT, at=T0 + 3 * HOUR)
     assert not decision.permitted and decision.reason == consent.WITHDRAWN

@@ -31,9 +31,9 @@ def test_add_validates_every_field(caseworker: Session) -> None:
         "org_Phone", "org_Type"]
     org_id = svc.add({"org_Name": "Legal aid cell", "org_Type": "LegalService",
                       "hfz_Services": ["legal_aid"], "hfz_Province": "PK-SD",
-                      "org_Phone": "+922100000000"})
+                      "org_Phone": "+922100000000"}).id
     assert svc.get(org_id)["hfz_Key"] == "legal-aid-cell-pk-sd"
-    assert svc.edit(org_id, {"hfz_District": "Karachi"}) == ["hfz_District"]
+    assert svc.edit(org_id, {"hfz_District": "Karachi"}).fields == {"hfz_District"}
     with pytest.raises(FieldErrors):
         svc.edit(org_id, {"org_Phone": "not a phone"})
 

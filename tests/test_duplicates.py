@@ -160,7 +160,8 @@ def test_merge_keeps_both_records_and_histories(open_profile: OpenProfile) -> No
         note = service.add_note(gone, "Met at the shelter.").id
         stage_before = session.store.get(gone).body["hfz_Stage"]  # type: ignore[union-attr]
         changed = duplicates.merge(session, keep, gone, "Same person, confirmed by interview.")
-        assert {"hfz_Aliases", "hfz_IdentityDocuments", "hfz_MergedFrom"} <= set(changed)
+        assert {"hfz_Aliases", "hfz_IdentityDocuments", "hfz_MergedFrom"} <= changed.fields
+        assert changed.cases == {keep, gone} and changed.id == keep
 
         merged_case = session.store.get(gone)
         assert merged_case is not None and not merged_case.deleted

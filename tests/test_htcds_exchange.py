@@ -98,7 +98,7 @@ def test_law_enforcement_sees_perpetrator_columns(open_session: OpenSession,
     conn = session.conn
     assert conn is not None
     with session.write():
-        session.store.put("user", {"law_enforcement": True}, record_id=session.user_id)
+        session.store.update(session.user_id, {"law_enforcement": True})
     hx.export_htcds(session, tmp_path / "o.csv", "csv", "FIA investigation")
     header = _csv_rows(tmp_path / "o.csv")[0]
     assert [h for h in header if h.startswith("per_")] == \

@@ -62,15 +62,15 @@ def seed(conn: Connection, version: int) -> list[str]:
         conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
             ("device_id", DEVICE), ("user_id", "u1"), ("team_id", "t1"),
             ("profile_name", "old"), ("case_counter", "1")])
-        person = store.put("person", {"prs_FirstName": "Zainab", "hfz_NameUrdu": "زینب",
+        person = store.create("person", {"prs_FirstName": "Zainab", "hfz_NameUrdu": "زینب",
                                       "hfz_Aliases": ["Zaini"]}, team="t1")
         assert person is not None
-        case = store.put("case", {"hfz_CaseNumber": "2024-D001-00001", "hfz_Stage": "intake",
+        case = store.create("case", {"hfz_CaseNumber": "2024-D001-00001", "hfz_Stage": "intake",
                                   "vic_TypeOfExploitation": ["ForcedLabour"]},
                          team="t1", parent=person.record.id)
         assert case is not None
-        store.put("person", {"prs_SecondName": "Bibi"}, record_id=person.record.id)
-        store.put("note", {"cco_CaseComment": "Met at the shelter."}, team="t1",
+        store.update(person.record.id, {"prs_SecondName": "Bibi"})
+        store.create("note", {"cco_CaseComment": "Met at the shelter."}, team="t1",
                   parent=case.record.id)
         log.append("u1", "profile_created")
         log.append("u1", "case_created", case.record.id, ["prs_FirstName", "hfz_Stage"])

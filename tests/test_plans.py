@@ -33,12 +33,12 @@ def test_plan_item_validation(session: Session) -> None:
     item = svc.add_plan_item(case_id, {"spl_Type": "Legal", "spl_Objectives": "Get a lawyer",
                                        "spl_ActionPlan": "Refer to legal aid",
                                        "spl_PlannedEndDate": date(2026, 5, 1),
-                                       "hfz_StartDate": "2026-04-01"})
+                                       "hfz_StartDate": "2026-04-01"}).id
     with pytest.raises(FieldErrors):
         svc.complete_plan_item(item, "2026-03-01")  # before it started
     with pytest.raises(FieldErrors):
         svc.update_plan_item(item, {"hfz_DueDate": "soon"})
-    assert svc.update_plan_item(item, {"hfz_DueDate": "2026-04-15"}) == ["hfz_DueDate"]
+    assert svc.update_plan_item(item, {"hfz_DueDate": "2026-04-15"}).fields == {"hfz_DueDate"}
     with pytest.raises(NotFound):
         svc.add_plan_item("nope", {"spl_Type": "Legal", "spl_Objectives": "x"})
 
@@ -60,19 +60,19 @@ def test_services_delivered(session: Session) -> None:
 def test_follow_ups_due_soonest_first_and_done_excluded(session: Session) -> None:
     svc = PlanService(session)
     first, second = new_case(session, "Ayesha"), new_case(session, "Bilal")
-    late = svc.add_follow_up(first, "2026-03-10", "RSS visit")
-    overdue = svc.add_follow_up(second, date(2026, 2, 1), "Phone check")
-    future = svc.add_follow_up(first, "2026-12-01", "Six-month review")
-    done = svc.add_follow_up(second, "2026-01-15", "Already visited")
+    late = svc.add_follow_up(first, "2026-03-10", "RSS visit").id
+    overdue = svc.add_follow_up(second, date(2026, 2, 1), "Phone check").id
+    future = svc.add_follow_up(first, "2026-12-01", "Six-month review").id
+    done = svc.add_follow_up(second, "2026-01-15", "Already visited").id
     svc.complete_follow_up(done, "2026-01-16")
     plan_by_due = svc.add_plan_item(first, {"spl_Type": "Health", "spl_Objectives": "Therapy",
-                                            "hfz_DueDate": "2026-03-01"})
+                                            "hfz_DueDate": "2026-03-01"}).id
     plan_by_end = svc.add_plan_item(second, {"spl_Type": "Livelihood",
                                              "spl_Objectives": "Tailoring course",
-                                             "spl_PlannedEndDate": "2026-02-20"})
+                                             "spl_PlannedEndDate": "2026-02-20"}).id
     finished = svc.add_plan_item(second, {"spl_Type": "Legal", "spl_Objectives": "Statement",
                                           "hfz_DueDate": "2026-01-01",
-                                          "hfz_StartDate": "2025-12-01"})
+                                          "hfz_StartDate": "2025-12-01"}).id
     svc.complete_plan_item(finished, "2026-01-02")
     svc.add_plan_item(first, {"spl_Type": "Education", "spl_Objectives": "No date yet"})
 
@@ -106,7 +106,7 @@ def test_audit_names_fields_not_values(session: Session) -> None:
     case_id = new_case(session)
     svc.add_plan_item(case_id, {"spl_Type": "Health", "spl_Objectives": "Trauma counselling"})
     svc.record_service(case_id, "psychosocial", "2026-02-03", notes="cried a lot")
-    fid = svc.add_follow_up(case_id, "2026-03-01", "Visit mother in Swat")
+    fid = svc.add_follow_up(case_id, "2026-03-01", "Visit mother in Swat").id
     svc.complete_follow_up(fid, note="mother threatened")
     conn = session.conn
     assert conn is not None

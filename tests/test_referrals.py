@@ -25,9 +25,9 @@ def setup_case(session: Session) -> tuple[str, str, str]:
     case_id = CaseService(session).create({"prs_FirstName": "Ayesha"}).id
     directory = DirectoryService(session)
     shelter = directory.add({"org_Name": "Dar-ul-Aman Lahore", "org_Type":
-                             "LocalGovernmentOrganisation", "hfz_Services": ["shelter"]})
+                             "LocalGovernmentOrganisation", "hfz_Services": ["shelter"]}).id
     legal = directory.add({"org_Name": "AGHS", "org_Type": "NGO",
-                           "hfz_Services": ["legal_aid"]})
+                           "hfz_Services": ["legal_aid"]}).id
     return case_id, shelter, legal
 
 
@@ -50,7 +50,7 @@ def test_full_lifecycle_with_consent(caseworker: Session) -> None:
     grant_referral(caseworker, case_id, [shelter])
     svc = ReferralService(caseworker)
     rid = svc.create_draft(case_id, shelter, ["shelter"], rules.URGENT,
-                           "AdditionalServicesRequired", "needs a safe place tonight")
+                           "AdditionalServicesRequired", "needs a safe place tonight").id
     with pytest.raises(InvalidReferralTransition):
         svc.complete(rid)  # a draft cannot be completed
     svc.send(rid)
@@ -76,7 +76,7 @@ def test_declined_and_withdrawn_are_final(caseworker: Session) -> None:
     case_id, shelter, _legal = setup_case(caseworker)
     grant_referral(caseworker, case_id, [shelter])
     svc = ReferralService(caseworker)
-    declined = svc.create_draft(case_id, shelter, ["shelter"])
+    declined = svc.create_draft(case_id, shelter, ["shelter"]).id
     svc.send(declined)
     svc.record_response(declined, "declined")
     for move in (svc.complete, svc.withdraw):
@@ -84,7 +84,7 @@ def test_declined_and_withdrawn_are_final(caseworker: Session) -> None:
             move(declined)
     with pytest.raises(InvalidReferralTransition):
         svc.record_response(declined, "accepted")
-    withdrawn = svc.create_draft(case_id, shelter, ["shelter"])
+    withdrawn = svc.create_draft(case_id, shelter, ["shelter"]).id
     svc.withdraw(withdrawn)
     with pytest.raises(InvalidReferralTransition):
         svc.send(withdrawn)
@@ -96,7 +96,7 @@ def test_declined_and_withdrawn_are_final(caseworker: Session) -> None:
 def test_send_blocked_without_consent(caseworker: Session) -> None:
     case_id, shelter, _legal = setup_case(caseworker)
     svc = ReferralService(caseworker)
-    rid = svc.create_draft(case_id, shelter, ["shelter"])
+    rid = svc.create_draft(case_id, shelter, ["shelter"]).id
     with pytest.raises(ConsentRequired) as err:
         svc.send(rid)
     assert "No consent" in err.value.user_message()
@@ -107,13 +107,13 @@ def test_consent_naming_another_provider_does_not_count(caseworker: Session) -> 
     case_id, shelter, legal = setup_case(caseworker)
     grant_referral(caseworker, case_id, [legal])
     svc = ReferralService(caseworker)
-    rid = svc.create_draft(case_id, shelter, ["shelter"])
+    rid = svc.create_draft(case_id, shelter, ["shelter"]).id
     with pytest.raises(ConsentRequired) as err:
         svc.send(rid)
     # The message names the provider as people know it, not by its id.
     assert "Dar-ul-Aman Lahore" in err.value.user_message()
     assert svc.get(rid)["hfz_Status"] == "draft"
-    legal_referral = svc.create_draft(case_id, legal, ["legal_aid"])
+    legal_referral = svc.create_draft(case_id, legal, ["legal_aid"]).id
     svc.send(legal_referral)
     assert svc.get(legal_referral)["hfz_Status"] == "sent"
 
@@ -122,7 +122,7 @@ def test_consent_naming_the_provider_by_name_counts(caseworker: Session) -> None
     case_id, shelter, _legal = setup_case(caseworker)
     grant_referral(caseworker, case_id, ["Dar-ul-Aman Lahore"])
     svc = ReferralService(caseworker)
-    rid = svc.create_draft(case_id, shelter, ["shelter"])
+    rid = svc.create_draft(case_id, shelter, ["shelter"]).id
     svc.send(rid)
     assert svc.get(rid)["hfz_Status"] == "sent"
 
@@ -132,7 +132,7 @@ def test_withdrawn_consent_blocks_sending(caseworker: Session) -> None:
     grant_referral(caseworker, case_id, [shelter])
     ConsentService(caseworker).withdraw(case_id, purpose=consent.REFERRAL)
     svc = ReferralService(caseworker)
-    rid = svc.create_draft(case_id, shelter, ["shelter"])
+    rid = svc.create_draft(case_id, shelter, ["shelter"]).id
     with pytest.raises(ConsentRequired):
         svc.send(rid)
 
@@ -140,7 +140,7 @@ def test_withdrawn_consent_blocks_sending(caseworker: Session) -> None:
 def test_caseworker_cannot_override(caseworker: Session) -> None:
     case_id, shelter, _legal = setup_case(caseworker)
     svc = ReferralService(caseworker)
-    rid = svc.create_draft(case_id, shelter, ["shelter"])
+    rid = svc.create_draft(case_id, shelter, ["shelter"]).id
     with pytest.raises(PermissionDenied):
         svc.send(rid, override_reason="urgent danger")
     assert svc.get(rid)["hfz_Status"] == "draft"
@@ -149,7 +149,7 @@ def test_caseworker_cannot_override(caseworker: Session) -> None:
 def test_manager_override_is_recorded_and_audited(manager: Session) -> None:
     case_id, shelter, _legal = setup_case(manager)
     svc = ReferralService(manager)
-    rid = svc.create_draft(case_id, shelter, ["shelter"], rules.EMERGENCY)
+    rid = svc.create_draft(case_id, shelter, ["shelter"], rules.EMERGENCY).id
     with pytest.raises(ValidationError):
         svc.send(rid, override_reason="   ")
     svc.send(rid, override_reason="life at risk tonight; person unconscious")
@@ -183,8 +183,8 @@ def test_incoming_referral(caseworker: Session) -> None:
     svc = ReferralService(caseworker)
     known = svc.receive(case_id, shelter, ["psychosocial"],
                         reason="MigrationOrChangeOfLocation", received_on="2026-03-01",
-                        details="moved to Karachi", referring_caseworker="Ms Rubina")
-    unknown = svc.receive(case_id, "Police station Saddar", ["legal_aid"])
+                        details="moved to Karachi", referring_caseworker="Ms Rubina").id
+    unknown = svc.receive(case_id, "Police station Saddar", ["legal_aid"]).id
     first = svc.get(known)
     assert first["hfz_Direction"] == "incoming" and first["hfz_Status"] == "sent"
     assert first["cas_ReferringOrganisation"] == shelter
@@ -214,7 +214,7 @@ def test_sent_referral_is_recorded_on_the_case_for_htcds(caseworker: Session) ->
     grant_referral(caseworker, case_id, [shelter])
     svc = ReferralService(caseworker)
     rid = svc.create_draft(case_id, shelter, ["shelter"], rules.ROUTINE,
-                           "MigrationOrChangeOfLocation", "moving to Lahore")
+                           "MigrationOrChangeOfLocation", "moving to Lahore").id
     before = CaseService(caseworker).show(case_id)
     assert "cas_ReferredOrganisation" not in before  # a draft is not a referral yet
     svc.send(rid)

@@ -514,8 +514,8 @@ def test_rounds_are_stored_with_scores_and_version(session: Session) -> None:
     case_id = consented_case(session)
     svc = ReintegrationService(session)
     # Recorded out of order on purpose: rounds() sorts baseline first.
-    m1 = svc.record(case_id, "monitoring_1", MONITORING, notes="new job at the market")
-    base = svc.record(case_id, "baseline", BASELINE)
+    m1 = svc.record(case_id, "monitoring_1", MONITORING, notes="new job at the market").id
+    base = svc.record(case_id, "baseline", BASELINE).id
     rounds = svc.rounds(case_id)
     assert [r["id"] for r in rounds] == [base, m1]
     assert [r["round"] for r in rounds] == ["baseline", "monitoring_1"]
@@ -530,12 +530,12 @@ def test_rounds_are_stored_with_scores_and_version(session: Session) -> None:
 def test_round_recorded_once_and_corrected_by_supersession(session: Session) -> None:
     case_id = consented_case(session)
     svc = ReintegrationService(session)
-    first = svc.record(case_id, "baseline", BASELINE)
+    first = svc.record(case_id, "baseline", BASELINE).id
     with pytest.raises(RoundAlreadyRecorded):
         svc.record(case_id, "baseline", MONITORING)
     before = session.store.get(first)
     assert before is not None
-    fixed = svc.correct(first, {**BASELINE, "eco_work": "partly"}, notes="misheard")
+    fixed = svc.correct(first, {**BASELINE, "eco_work": "partly"}, notes="misheard").id
     after = session.store.get(first)
     assert after is not None and after.body == before.body  # the old record is untouched
     assert [r["id"] for r in svc.rounds(case_id)] == [fixed]
@@ -581,7 +581,7 @@ def test_stored_scores_survive_a_new_survey_version(session: Session) -> None:
 def test_audit_names_fields_not_answers(session: Session) -> None:
     case_id = consented_case(session)
     svc = ReintegrationService(session)
-    first = svc.record(case_id, "baseline", BASELINE, notes="afraid of the lender")
+    first = svc.record(case_id, "baseline", BASELINE, notes="afraid of the lender").id
     svc.correct(first, BASELINE, notes="afraid of the lender, corrected")
     svc.rounds(case_id)
     events = session.audit.events(case_id)

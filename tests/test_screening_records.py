@@ -45,7 +45,7 @@ def test_submission_needs_interview_consent(session: Session) -> None:
 
 def test_result_matches_engine(session: Session) -> None:
     case_id = consented_case(session)
-    sid = ScreeningService(session).submit(case_id, INSTRUMENT, INDICATED, notes="first")
+    sid = ScreeningService(session).submit(case_id, INSTRUMENT, INDICATED, notes="first").id
     record = session.store.get(sid)
     assert record is not None and record.type == "screening" and record.parent == case_id
     instrument = loader.load_instrument(INSTRUMENT)
@@ -63,10 +63,10 @@ def test_result_matches_engine(session: Session) -> None:
 def test_submissions_are_immutable_and_history_newest_first(session: Session) -> None:
     case_id = consented_case(session)
     svc = ScreeningService(session)
-    first = svc.submit(case_id, INSTRUMENT, INDICATED)
+    first = svc.submit(case_id, INSTRUMENT, INDICATED).id
     before = session.store.get(first)
     assert before is not None
-    second = svc.submit(case_id, INSTRUMENT, {"dr_wages": "no"}, notes="corrected")
+    second = svc.submit(case_id, INSTRUMENT, {"dr_wages": "no"}, notes="corrected").id
     after = session.store.get(first)
     assert after is not None and after.body == before.body and after.hlc == before.hlc
     assert len(session.store.history(first)) == 1

@@ -27,9 +27,9 @@ def store() -> Iterator[RecordStore]:
 
 
 def _case(store: RecordStore, name: str, **case: object) -> str:
-    person = store.put("person", {"prs_FirstName": name})
+    person = store.create("person", {"prs_FirstName": name})
     assert person is not None
-    change = store.put("case", dict(case), parent=person.record.id)
+    change = store.create("case", dict(case), parent=person.record.id)
     assert change is not None
     return change.record.id
 
@@ -66,12 +66,12 @@ def test_ranked_rowids_best_match_first(store: RecordStore) -> None:
 def test_savepoint_undoes_only_its_block(store: RecordStore) -> None:
     conn: Connection = store.conn
     with transaction(conn):
-        store.put("person", {"prs_FirstName": "Ayesha"})
+        store.create("person", {"prs_FirstName": "Ayesha"})
         with pytest.raises(ValueError), savepoint(conn, "row"):
-            store.put("person", {"prs_FirstName": "Bilal"})
+            store.create("person", {"prs_FirstName": "Bilal"})
             raise ValueError("refused")
         with savepoint(conn, "row"):
-            store.put("person", {"prs_FirstName": "Zainab"})
+            store.create("person", {"prs_FirstName": "Zainab"})
     assert sorted(_names(store)) == ["Ayesha", "Zainab"]
 
 

@@ -17,6 +17,7 @@ from caseapp.domain import reintegration as rss
 from caseapp.domain import screening
 from caseapp.i18n import set_language
 from caseapp.reference import loader
+from caseapp.services.cases import CaseService
 from caseapp.services.reintegration import ReintegrationService
 from caseapp.services.screenings import ScreeningService
 from caseapp.services.session import Session
@@ -45,13 +46,15 @@ def english() -> Iterator[None]:
 def written(caseworker: Session, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every body the services hand to the store from now on."""
     bodies: list[dict[str, Any]] = []
-    put = caseworker.store.put
+    for method in ("create", "update"):
+        real = getattr(caseworker.store, method)
 
-    def spy(record_type: str, fields: dict[str, Any], **kwargs: Any) -> Any:
-        bodies.append(json.loads(json.dumps(fields)))  # as stored, not a live reference
-        return put(record_type, fields, **kwargs)
+        def spy(first: str, fields: dict[str, Any], *, _real: Any = real,
+                **kwargs: Any) -> Any:
+            bodies.append(json.loads(json.dumps(fields)))  # as stored, not a live reference
+            return _real(first, fields, **kwargs)
 
-    monkeypatch.setattr(caseworker.store, "put", spy)
+        monkeypatch.setattr(caseworker.store, method, spy)
     return bodies
 
 
@@ -59,7 +62,7 @@ def test_reintegration_bodies_are_canonical_json(caseworker: Session,
                                                  written: list[dict[str, Any]]) -> None:
     case_id = consented_case(caseworker)
     svc = ReintegrationService(caseworker)
-    first = svc.record(case_id, "baseline", ASSESSMENT, notes="afraid of the lender")
+    first = svc.record(case_id, "baseline", ASSESSMENT, notes="afraid of the lender").id
     svc.correct(first, {**ASSESSMENT, "eco_income_sources": 2})
     bodies = [b for b in written if "scores" in b]
     assert len(bodies) == 2
@@ -197,7 +200,7 @@ def test_screening_reasons_read_in_the_readers_language(
 def test_stored_screening_result_holds_no_sentence(caseworker: Session) -> None:
     case_id = consented_case(caseworker)
     set_language("ur")
-    sid = ScreeningService(caseworker).submit(case_id, "ilo-ec-adult-labour", INDICATED)
+    sid = ScreeningService(caseworker).submit(case_id, "ilo-ec-adult-labour", INDICATED).id
     record = caseworker.store.get(sid)
     assert record is not None
     stored = json.dumps(record.body["result"], ensure_ascii=False)
@@ -213,3 +216,20 @@ def test_reasons_of_an_instrument_no_longer_shipped_name_ids() -> None:
     assert ("deceptive_recruitment is positive: these indicators were answered yes: "
             "dr_nature_job_location_employer; dr_wages.") in shown["reasons"]
     assert shown["indication"] == "trafficking_indicated"
+
+
+def test_case_numbers_with_fractions_are_stored_without_a_float(caseworker: Session) -> None:
+    """HTCDS Number and Geolocation fields take any number; a record body keeps whole
+    numbers as integers and fractions as their decimal text."""
+    service = CaseService(caseworker)
+    case_id = service.create({"prs_FirstName": "Gul", "prs_MailingLatitude": 31.5204,
+                              "prs_MailingLongitude": 74.3587,
+                              "vic_AgeWhenTrafficked": 16.0}).id
+    for change in caseworker.store.unpushed(limit=1000):   # what a sync would send
+        canonical_json(change.to_json())
+    shown = service.show(case_id)
+    assert (shown["prs_MailingLatitude"], shown["prs_MailingLongitude"]) == ("31.5204",
+                                                                              "74.3587")
+    assert shown["vic_AgeWhenTrafficked"] == 16
+    # What was shown can be saved back as it is.
+    assert not service.update(case_id, {"prs_MailingLatitude": "31.5204"})

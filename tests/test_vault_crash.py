@@ -257,7 +257,7 @@ def opens(name: str, secret: str, clock: Clock) -> bool:
 def profile_with_case(new_profile: NewProfile) -> tuple[profiles.CreatedProfile, str]:
     created = new_profile()
     with profiles.unlock(created.name, PASSPHRASE) as session, session.write():
-        session.store.put("case", {"summary": CANARY}, team=session.team_id)
+        session.store.create("case", {"summary": CANARY}, team=session.team_id)
     return created, PASSPHRASE
 
 
@@ -366,7 +366,7 @@ def test_rotation_killed_at_random_moments(
     # Enough data that PRAGMA rekey takes a while and random kills land inside it too.
     with profiles.unlock(created.name, passphrase) as session, session.write():
         for i in range(300):
-            session.store.put("note", {"text": os.urandom(6000).hex(), "n": i},
+            session.store.create("note", {"text": os.urandom(6000).hex(), "n": i},
                               team=session.team_id)
     seed = random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)  # noqa: S311 (kill timing, not a secret)

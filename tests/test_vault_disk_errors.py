@@ -82,8 +82,8 @@ def assert_sound(session: Session) -> None:
 @pytest.fixture
 def session(administrator: Session) -> Session:
     with administrator.write():
-        administrator.store.put("case", {"summary": "existing case"},
-                                team=administrator.team_id)
+        administrator.store.create("case", {"summary": "existing case"},
+                                   team=administrator.team_id)
     return administrator
 
 
@@ -107,11 +107,11 @@ def test_disk_full_rolls_back_the_whole_transaction(session: Session) -> None:
     reached: list[str] = []
     with pytest.raises(StorageError) as info, session.write():
         # A small record fits; the large one, its outbox entry and audit event do not.
-        small = session.store.put("case", {"summary": f"{CANARY} small"}, team=session.team_id)
+        small = session.store.create("case", {"summary": f"{CANARY} small"}, team=session.team_id)
         assert small is not None
         reached.append(small.record.id)
         session.audit.append(session.user_id, "case_created", small.record.id, ["summary"])
-        session.store.put("note", {"text": f"{CANARY} " + "x" * 300_000},
+        session.store.create("note", {"text": f"{CANARY} " + "x" * 300_000},
                           parent=small.record.id, team=session.team_id)
         reached.append("unreachable")
     assert reached == [reached[0]]  # the first write went through inside the transaction
@@ -128,7 +128,7 @@ def test_disk_full_rolls_back_the_whole_transaction(session: Session) -> None:
 
     free_disk(session)
     with session.write():
-        session.store.put("case", {"summary": "after space was freed"}, team=session.team_id)
+        session.store.create("case", {"summary": "after space was freed"}, team=session.team_id)
     assert session.store.count("case") == 2
     assert_sound(session)
 
@@ -138,7 +138,7 @@ def test_disk_full_during_an_update_keeps_the_old_version(session: Session) -> N
     before = snapshot(session)
     fill_disk(session)
     with pytest.raises(StorageError), session.write():
-        session.store.put("case", {"summary": f"{CANARY} " + "y" * 300_000},
+        session.store.create("case", {"summary": f"{CANARY} " + "y" * 300_000},
                           record_id=existing.id)
     assert snapshot(session) == before
     record = session.store.get(existing.id)
@@ -153,7 +153,7 @@ def test_disk_full_when_a_transaction_starts(session: Session) -> None:
     fill_disk(session)
     for _ in range(3):  # repeated failures leave no stuck transaction behind
         with pytest.raises(StorageError), session.write():
-            session.store.put("note", {"text": f"{CANARY} " + "z" * 100_000},
+            session.store.create("note", {"text": f"{CANARY} " + "z" * 100_000},
                               team=session.team_id)
     assert session.conn is not None and not session.conn.in_transaction
     assert snapshot(session) == before
@@ -163,7 +163,7 @@ def test_disk_full_when_a_transaction_starts(session: Session) -> None:
 def test_os_error_inside_a_transaction_becomes_storage_error(session: Session) -> None:
     before = snapshot(session)
     with pytest.raises(StorageError) as info, session.write():
-        session.store.put("case", {"summary": CANARY}, team=session.team_id)
+        session.store.create("case", {"summary": CANARY}, team=session.team_id)
         enospc()  # e.g. a file written as part of the same save
     assert "disk" in info.value.user_message()
     assert snapshot(session) == before
@@ -176,7 +176,7 @@ def test_data_survives_a_reopen_after_disk_full(new_profile: NewProfile) -> None
         before = snapshot(session)
         fill_disk(session)
         with pytest.raises(StorageError), session.write():
-            session.store.put("note", {"text": f"{CANARY} " + "w" * 200_000},
+            session.store.create("note", {"text": f"{CANARY} " + "w" * 200_000},
                               team=session.team_id)
     with profiles.unlock(created.name, passphrase) as session:
         after = snapshot(session)
@@ -222,7 +222,7 @@ def _check_untouched(created: profiles.CreatedProfile, passphrase: str,
 def profile_with_case(new_profile: NewProfile) -> tuple[profiles.CreatedProfile, str]:
     created, passphrase = new_profile(), SECRET
     with profiles.unlock(created.name, passphrase) as session, session.write():
-        session.store.put("case", {"summary": CANARY}, team=session.team_id)
+        session.store.create("case", {"summary": CANARY}, team=session.team_id)
     return created, passphrase
 
 

@@ -613,7 +613,7 @@ def test_rotate_database_key(make_profile: MakeProfile, clock: FakeClock) -> Non
     canary = "CANARY-rotate-شاہد-7f3a"
     with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
         with session.write():
-            change = session.store.put("case", {"summary": canary}, team=session.team_id)
+            change = session.store.create("case", {"summary": canary}, team=session.team_id)
         assert change is not None
         case_id = change.record.id
         old_key = session.db_key

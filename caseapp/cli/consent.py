@@ -35,7 +35,7 @@ def _record(args: argparse.Namespace) -> int:
             providers=args.providers or [], assent=args.assent,
             guardian_name=args.guardian_name, guardian_relationship=args.guardian_relationship,
             best_interests_by=args.best_interests_by,
-            best_interests_reason=args.best_interests_reason)
+            best_interests_reason=args.best_interests_reason).id
     print(consent_id)
     return 0
 
@@ -43,7 +43,7 @@ def _record(args: argparse.Namespace) -> int:
 def _withdraw(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         withdrawal_id = ConsentService(session).withdraw(args.case, consent_id=args.consent,
-                                                         purpose=args.purpose)
+                                                         purpose=args.purpose).id
     print(withdrawal_id)
     return 0
 

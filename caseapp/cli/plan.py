@@ -32,20 +32,20 @@ def _date(text: str | None) -> date | None:
 def _add(args: argparse.Namespace) -> int:
     fields = {name: getattr(args, option) for option, name in PLAN_OPTIONS}
     with open_profile(args) as session:
-        print(PlanService(session).add_plan_item(args.case, fields))
+        print(PlanService(session).add_plan_item(args.case, fields).id)
     return 0
 
 
 def _deliver(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         print(PlanService(session).record_service(args.case, args.service, args.on,
-                                                  provider=args.provider, notes=args.notes))
+                                                  provider=args.provider, notes=args.notes).id)
     return 0
 
 
 def _follow_up(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
-        print(PlanService(session).add_follow_up(args.case, args.due, args.purpose))
+        print(PlanService(session).add_follow_up(args.case, args.due, args.purpose).id)
     return 0
 
 

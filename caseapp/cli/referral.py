@@ -33,7 +33,7 @@ def _create(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         referral_id = ReferralService(session).create_draft(
             args.case, args.org, args.services or [], urgency=args.urgency,
-            reason=args.reason, details=args.details)
+            reason=args.reason, details=args.details).id
     print(referral_id)
     return 0
 
@@ -72,7 +72,7 @@ def _receive(args: argparse.Namespace) -> int:
         referral_id = ReferralService(session).receive(
             args.case, args.referring_org, args.services or [], reason=args.reason,
             received_on=args.received_on, details=args.details,
-            referring_caseworker=args.referring_caseworker, urgency=args.urgency)
+            referring_caseworker=args.referring_caseworker, urgency=args.urgency).id
     print(referral_id)
     return 0
 

@@ -26,7 +26,7 @@ def _record(args: argparse.Namespace) -> int:
     survey = _survey(args)
     with open_profile(args) as session:
         print(ReintegrationService(session, survey).record(args.case, args.round, answers,
-                                                           notes=args.notes))
+                                                           notes=args.notes).id)
     return 0
 
 
@@ -35,7 +35,7 @@ def _correct(args: argparse.Namespace) -> int:
     survey = _survey(args)
     with open_profile(args) as session:
         print(ReintegrationService(session, survey).correct(args.assessment_id, answers,
-                                                            notes=args.notes))
+                                                            notes=args.notes).id)
     return 0
 
 

@@ -72,7 +72,7 @@ def _submit(args: argparse.Namespace) -> int:
     answers = _read_answers(args.answers)
     with open_profile(args) as session:
         submission_id = ScreeningService(session).submit(args.case, args.instrument, answers,
-                                                         notes=args.notes)
+                                                         notes=args.notes).id
     # The stored result is this evaluation: the same packaged instrument, the same answers.
     result = screening.evaluate_any(loader.load_instrument(args.instrument), answers)
     _print_json({"id": submission_id, "result": result.to_json()})

@@ -114,7 +114,7 @@ def _check_field(checker: DocumentChecker, name: str, value: Any) -> Any:
         checker.add(name, "code", value=", ".join(map(str, bad)), codes=", ".join(spec.codes))
     elif problem:
         checker.add(name, problem)
-    return value
+    return htcds.stored_number(value) if problem is None else value
 
 
 def split_document(doc: dict[str, Any], *, partial: bool = False

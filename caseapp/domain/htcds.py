@@ -16,6 +16,9 @@ from importlib import resources
 ATTRIBUTION = ("Data fields follow the Human Trafficking Case Data Standard (HTCDS) by IOM, "
                "CC BY 4.0")
 PHONE_RE = re.compile(r"^\+?[1-9]\d{1,14}$")
+# A fraction is stored as its decimal text: record bodies are signed as canonical JSON,
+# which has no floats (the same number must be the same bytes on every device).
+DECIMAL_RE = re.compile(r"^-?\d{1,15}(\.\d{1,15})?$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
@@ -92,6 +95,8 @@ def check_value(name: str, value: object) -> str | None:
     if kind == "Checkbox":
         return None if isinstance(value, bool) else "bool"
     if kind in ("Number", "Geolocation"):
+        if isinstance(value, str):
+            return None if DECIMAL_RE.match(value) else "number"
         ok = isinstance(value, int | float) and not isinstance(value, bool) and \
             math.isfinite(value)  # json.loads accepts NaN and Infinity
         return None if ok else "number"
@@ -106,3 +111,11 @@ def check_value(name: str, value: object) -> str | None:
     if name.endswith("Language"):
         return None if isinstance(value, str) and LANGUAGE_RE.match(value) else "language"
     return None if isinstance(value, str) else "text"
+
+
+def stored_number(value: object) -> object:
+    """A number as a record body keeps it: whole numbers as int, fractions as decimal text
+    (31.52 → "31.52"); anything else unchanged."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else repr(value)
+    return value

@@ -13,6 +13,7 @@ from caseapp.domain import consent, roles
 from caseapp.errors import CaseAppError, FieldErrors, NotFound, ValidationError
 from caseapp.i18n import N_, _
 from caseapp.services.base import Service
+from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
 CONSENT = "consent"
@@ -100,7 +101,7 @@ class ConsentService(Service):
                providers: list[str] | tuple[str, ...] = (), assent: bool | None = None,
                guardian_name: str | None = None, guardian_relationship: str | None = None,
                best_interests_by: str | None = None, best_interests_reason: str | None = None,
-               at: int | None = None) -> str:
+               at: int | None = None) -> Changes:
         """Record one consent decision for one purpose; returns the new record's id.
 
         The staff member is the signed-in user; whether the person is a child follows from
@@ -119,16 +120,15 @@ class ConsentService(Service):
             best_interests_reason=best_interests_reason)
         consent.validate(entry)
         body = entry.to_json()
-        with self.session.write():
-            change = self.store.put(CONSENT, body, team=case.team, parent=case.id)
-            assert change is not None
+        with self.session.write() as tx:
+            change = self.store.create(CONSENT, body, team=case.team, parent=case.id)
             # Field names only: values (a guardian's name, a reason) never enter the audit.
             self.session.audit.append(self.session.user_id, "consent_recorded", case.id,
                                       [k for k, v in body.items() if v not in (None, [])])
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
     def withdraw(self, case_id: str, consent_id: str | None = None, purpose: str | None = None,
-                 at: int | None = None) -> str:
+                 at: int | None = None) -> Changes:
         """Withdraw one entry, or every entry of a purpose given up to ``at``; returns the id
         of the new ``consent_withdrawal`` record."""
         self._require(roles.CASE_EDIT)
@@ -154,9 +154,8 @@ class ConsentService(Service):
                                       purpose=_(consent.PURPOSE_LABELS[purpose]))
         body = {"consent_ids": [e.id for e in targets], "purpose": purpose, "at": at,
                 "staff_user_id": self.session.user_id}
-        with self.session.write():
-            change = self.store.put(WITHDRAWAL, body, team=case.team, parent=case.id)
-            assert change is not None
+        with self.session.write() as tx:
+            change = self.store.create(WITHDRAWAL, body, team=case.team, parent=case.id)
             self.session.audit.append(self.session.user_id, "consent_withdrawn", case.id,
                                       list(body))
-        return change.record.id
+        return tx.changes.with_id(change.record.id)

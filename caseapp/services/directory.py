@@ -21,6 +21,7 @@ from caseapp.domain import roles
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_, _
 from caseapp.services.base import Service
+from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
 ORGANISATION = "organisation"
@@ -73,6 +74,7 @@ class ImportReport:
     unchanged: int = 0
     skipped_rows: list[int] = field(default_factory=list)
     problems: list[tuple[int, str, str, dict[str, object]]] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
 
     def to_json(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
@@ -207,7 +209,7 @@ class DirectoryService(Service):
         return not body.get("hfz_Province") or body.get("hfz_Province") == province
 
     # -- writing ------------------------------------------------------------------------
-    def add(self, body: dict[str, Any]) -> str:
+    def add(self, body: dict[str, Any]) -> Changes:
         self._require(roles.CASE_EDIT)
         body = {k: v for k, v in body.items() if v not in (None, "")}
         if not body.get("hfz_Key") and isinstance(body.get("org_Name"), str):
@@ -219,14 +221,13 @@ class DirectoryService(Service):
             raise FieldErrors(problems)
         if body["hfz_Key"] in self._by_key():
             raise FieldErrors([("hfz_Key", N_("is already used by another entry"), {})])
-        with self.session.write():
-            change = self.store.put(ORGANISATION, body, team=self.session.team_id)
-            assert change is not None
+        with self.session.write() as tx:
+            change = self.store.create(ORGANISATION, body, team=self.session.team_id)
             self.session.audit.append(self.session.user_id, "organisation_added",
                                       change.record.id, list(body))
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
-    def edit(self, org_id: str, changes: dict[str, Any]) -> list[str]:
+    def edit(self, org_id: str, changes: dict[str, Any]) -> Changes:
         self._require(roles.CASE_EDIT)
         record = self._record(org_id)
         problems = rules.validate_organisation(changes, partial=True)
@@ -236,13 +237,12 @@ class DirectoryService(Service):
             other = self._by_key().get(str(changes["hfz_Key"]))
             if other is not None and other.id != org_id:
                 raise FieldErrors([("hfz_Key", N_("is already used by another entry"), {})])
-        with self.session.write():
-            change = self.store.put(ORGANISATION, changes, record_id=record.id)
-            if change is None or not change.fields:
-                return []
-            self.session.audit.append(self.session.user_id, "organisation_edited", record.id,
-                                      list(change.fields))
-        return sorted(change.fields)
+        with self.session.write() as tx:
+            change = self.store.update(record.id, changes)
+            if change is not None:
+                self.session.audit.append(self.session.user_id, "organisation_edited",
+                                          record.id, list(change.fields))
+        return tx.changes.with_id(record.id)
 
     # -- CSV ----------------------------------------------------------------------------
     @staticmethod
@@ -307,7 +307,7 @@ class DirectoryService(Service):
             raise CsvErrors(problems)
         existing = self._by_key()
         columns: set[str] = set()
-        with self.session.write():
+        with self.session.write() as tx:
             for index, body in rows:
                 if index in bad_rows:
                     report.skipped_rows.append(index)
@@ -315,8 +315,7 @@ class DirectoryService(Service):
                 current = existing.get(str(body["hfz_Key"]))
                 if current is None:
                     fields = {k: v for k, v in body.items() if v not in (None, [], "")}
-                    change = self.store.put(ORGANISATION, fields, team=self.session.team_id)
-                    assert change is not None
+                    change = self.store.create(ORGANISATION, fields, team=self.session.team_id)
                     existing[str(body["hfz_Key"])] = change.record
                     report.created += 1
                     columns.update(fields)
@@ -326,7 +325,7 @@ class DirectoryService(Service):
                     # An empty cell clears a field, but a field never set stays unset.
                     body = {k: v for k, v in body.items()
                             if v not in (None, []) or current.body.get(k) not in (None, [])}
-                    change = self.store.put(ORGANISATION, body, record_id=current.id)
+                    change = self.store.update(current.id, body)
                     if change is None or not change.fields:
                         report.unchanged += 1
                     else:
@@ -336,6 +335,7 @@ class DirectoryService(Service):
                 # One event for the whole file, naming the fields written.
                 self.session.audit.append(self.session.user_id, "directory_imported", None,
                                           sorted(columns))
+        report.changes = tx.changes
         return report
 
     def export_csv(self) -> str:

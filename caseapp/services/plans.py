@@ -12,6 +12,7 @@ from caseapp.domain import roles
 from caseapp.errors import FieldErrors, NotFound, ValidationError
 from caseapp.i18n import N_
 from caseapp.services.base import Service
+from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
 PLAN_ITEM = "plan_item"
@@ -60,7 +61,7 @@ class PlanService(Service):
         self.session.audit.append(self.session.user_id, action, record_id, fields)
 
     # -- assistance plan ----------------------------------------------------------------
-    def add_plan_item(self, case_id: str, fields: dict[str, Any]) -> str:
+    def add_plan_item(self, case_id: str, fields: dict[str, Any]) -> Changes:
         """One support-plan item: spl_Type, spl_Objectives, optional spl_ActionPlan,
         spl_PlannedEndDate, spl_ActualEndDate, hfz_ResponsibleOrg, hfz_DueDate."""
         self._require(roles.CASE_EDIT)
@@ -71,13 +72,12 @@ class PlanService(Service):
         problems = rules.validate_plan_item(body)
         if problems:
             raise FieldErrors(problems)
-        with self.session.write():
-            change = self.store.put(PLAN_ITEM, body, team=case.team, parent=case.id)
-            assert change is not None
+        with self.session.write() as tx:
+            change = self.store.create(PLAN_ITEM, body, team=case.team, parent=case.id)
             self._audit("plan_item_added", case.id, list(body))
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
-    def update_plan_item(self, item_id: str, changes: dict[str, Any]) -> list[str]:
+    def update_plan_item(self, item_id: str, changes: dict[str, Any]) -> Changes:
         self._require(roles.CASE_EDIT)
         item = self._item(item_id, PLAN_ITEM)
         changes = {k: (v.isoformat() if isinstance(v, date) else v)
@@ -86,21 +86,20 @@ class PlanService(Service):
         problems = [p for p in problems if p[0] in changes]
         if problems:
             raise FieldErrors(problems)
-        with self.session.write():
-            change = self.store.put(PLAN_ITEM, changes, record_id=item.id)
-            if change is None or not change.fields:
-                return []
-            self._audit("plan_item_edited", item.parent or item.id, list(change.fields))
-        return sorted(change.fields)
+        with self.session.write() as tx:
+            change = self.store.update(item.id, changes)
+            if change is not None:
+                self._audit("plan_item_edited", item.parent or item.id, list(change.fields))
+        return tx.changes.with_id(item.id)
 
-    def complete_plan_item(self, item_id: str, ended_on: date | str | None = None) -> None:
+    def complete_plan_item(self, item_id: str, ended_on: date | str | None = None) -> Changes:
         """Mark an item done by giving its actual end date (today by default)."""
         ended = _date_text(ended_on or _today(), "spl_ActualEndDate")
-        self.update_plan_item(item_id, {"spl_ActualEndDate": ended})
+        return self.update_plan_item(item_id, {"spl_ActualEndDate": ended})
 
     # -- services delivered -------------------------------------------------------------
     def record_service(self, case_id: str, service_type: str, delivered_on: date | str,
-                       provider: str | None = None, notes: str | None = None) -> str:
+                       provider: str | None = None, notes: str | None = None) -> Changes:
         """A service the person received: type, date, provider (directory id or name)."""
         self._require(roles.CASE_EDIT)
         case = self._case(case_id)
@@ -122,28 +121,26 @@ class PlanService(Service):
             body["hfz_Provider"] = provider
         if notes:
             body["hfz_Notes"] = notes
-        with self.session.write():
-            change = self.store.put(SERVICE_DELIVERED, body, team=case.team, parent=case.id)
-            assert change is not None
+        with self.session.write() as tx:
+            change = self.store.create(SERVICE_DELIVERED, body, team=case.team, parent=case.id)
             self._audit("service_recorded", case.id, list(body))
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
     # -- follow-ups ---------------------------------------------------------------------
-    def add_follow_up(self, case_id: str, due_on: date | str, purpose: str) -> str:
+    def add_follow_up(self, case_id: str, due_on: date | str, purpose: str) -> Changes:
         self._require(roles.CASE_EDIT)
         case = self._case(case_id)
         if not isinstance(purpose, str) or not purpose.strip():
             raise FieldErrors([("hfz_Purpose", rules.PROBLEMS["required"], {})])
         body = {"hfz_DueDate": _date_text(due_on, "hfz_DueDate", required=True),
                 "hfz_Purpose": purpose.strip()}
-        with self.session.write():
-            change = self.store.put(FOLLOW_UP, body, team=case.team, parent=case.id)
-            assert change is not None
+        with self.session.write() as tx:
+            change = self.store.create(FOLLOW_UP, body, team=case.team, parent=case.id)
             self._audit("follow_up_added", case.id, list(body))
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
     def complete_follow_up(self, follow_up_id: str, done_on: date | str | None = None,
-                           note: str | None = None) -> None:
+                           note: str | None = None) -> Changes:
         self._require(roles.CASE_EDIT)
         item = self._item(follow_up_id, FOLLOW_UP)
         if item.body.get("hfz_DoneDate"):
@@ -152,17 +149,17 @@ class PlanService(Service):
                                                              "hfz_DoneDate")}
         if note:
             fields["hfz_Outcome"] = note
-        with self.session.write():
-            self.store.put(FOLLOW_UP, fields, record_id=item.id)
+        with self.session.write() as tx:
+            self.store.update(item.id, fields)
             self._audit("follow_up_done", item.parent or item.id, list(fields))
+        return tx.changes.with_id(item.id)
 
-    def complete(self, item_id: str, on: date | str | None = None) -> None:
+    def complete(self, item_id: str, on: date | str | None = None) -> Changes:
         """Mark a plan item or a follow-up done, whichever the id names."""
         record = self.store.get(item_id)
         if record is not None and record.type == FOLLOW_UP:
-            self.complete_follow_up(item_id, on)
-        else:
-            self.complete_plan_item(item_id, on)
+            return self.complete_follow_up(item_id, on)
+        return self.complete_plan_item(item_id, on)
 
     # -- reading ------------------------------------------------------------------------
     def for_case(self, case_id: str) -> dict[str, list[dict[str, Any]]]:

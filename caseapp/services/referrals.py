@@ -16,9 +16,10 @@ from caseapp.domain import consent, htcds, roles, stages
 from caseapp.domain import referrals as rules
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_, _
-from caseapp.services.base import CASE, Service
+from caseapp.services.base import Service
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.directory import ORGANISATION
+from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
 REFERRAL = "referral"
@@ -82,7 +83,7 @@ class ReferralService(Service):
 
     def _move(self, referral: Record, target: str, action: str,
               extra: dict[str, Any] | None = None, note: str | None = None,
-              override_reason: str | None = None) -> None:
+              override_reason: str | None = None) -> Changes:
         """Change the status and append its event, in one transaction with the audit."""
         current = str(referral.body.get("hfz_Status"))
         if not rules.can_move(current, target):
@@ -95,9 +96,9 @@ class ReferralService(Service):
             event["note"] = note
         if override_reason:
             event["override_reason"] = override_reason
-        with self.session.write():
-            self.store.put(REFERRAL, fields, record_id=referral.id)
-            self.store.put(REFERRAL_EVENT, event, team=referral.team, parent=referral.id)
+        with self.session.write() as tx:
+            self.store.update(referral.id, fields)
+            self.store.create(REFERRAL_EVENT, event, team=referral.team, parent=referral.id)
             if target == rules.SENT and referral.body.get("hfz_Direction") == rules.OUTGOING:
                 self._mirror_on_case(referral, fields)
             if override_reason:
@@ -107,6 +108,7 @@ class ReferralService(Service):
                                            "hfz_ConsentOverrideBy"])
             self.session.audit.append(self.session.user_id, action, referral.id,
                                       [*fields, *(["note"] if note else [])])
+        return tx.changes.with_id(referral.id)
 
     def _mirror_on_case(self, referral: Record, fields: dict[str, Any]) -> None:
         """HTCDS keeps the latest outgoing referral on the case itself (cas_Referred…);
@@ -117,8 +119,8 @@ class ReferralService(Service):
                     "cas_OutgoingReferralDate": body.get("cas_OutgoingReferralDate"),
                     "cas_ReasonForOutgoingReferral": body.get("cas_ReasonForOutgoingReferral"),
                     "cas_OutgoingReferralDetails": body.get("cas_OutgoingReferralDetails")}
-        change = self.store.put(CASE, {k: v for k, v in mirrored.items() if v is not None},
-                                record_id=referral.parent)
+        change = self.store.update(referral.parent or "",
+                                   {k: v for k, v in mirrored.items() if v is not None})
         if change is not None:
             self.session.audit.append(self.session.user_id, "case_edited", referral.parent,
                                       list(change.fields))
@@ -131,7 +133,7 @@ class ReferralService(Service):
     def create_draft(self, case_id: str, org_id: str, services: list[str],
                      urgency: str = rules.ROUTINE,
                      reason: str = "AdditionalServicesRequired",
-                     details: str | None = None) -> str:
+                     details: str | None = None) -> Changes:
         """A draft outgoing referral of a case to a directory organisation; returns its id."""
         self._require(roles.CASE_EDIT)
         case = self._case(case_id)
@@ -153,16 +155,15 @@ class ReferralService(Service):
         }
         if details:
             body["cas_OutgoingReferralDetails"] = details
-        with self.session.write():
-            change = self.store.put(REFERRAL, body, team=case.team, parent=case.id)
-            assert change is not None
-            self.store.put(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
+        with self.session.write() as tx:
+            change = self.store.create(REFERRAL, body, team=case.team, parent=case.id)
+            self.store.create(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
                                             "to": rules.DRAFT, "at": _now_ms(),
                                             "by": self.session.user_id},
                            team=case.team, parent=change.record.id)
             self.session.audit.append(self.session.user_id, "referral_created",
                                       change.record.id, list(body))
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
     def consent_decision(self, referral_id: str) -> consent.Decision:
         """The consent decision for sending this referral now. Consent may name the provider
@@ -184,7 +185,7 @@ class ReferralService(Service):
                                     {**first.params, "provider": str(name)}, first.entry)
         return first
 
-    def send(self, referral_id: str, override_reason: str | None = None) -> None:
+    def send(self, referral_id: str, override_reason: str | None = None) -> Changes:
         self._require(roles.CASE_EDIT)
         referral = self._referral(referral_id)
         if referral.body.get("hfz_Direction") != rules.OUTGOING:
@@ -207,14 +208,15 @@ class ReferralService(Service):
             override = override_reason.strip()
             extra["hfz_ConsentOverrideReason"] = override
             extra["hfz_ConsentOverrideBy"] = self.session.user_id
-        self._move(referral, rules.SENT, "referral_sent", extra, override_reason=override)
+        return self._move(referral, rules.SENT, "referral_sent", extra,
+                          override_reason=override)
 
     # -- incoming -----------------------------------------------------------------------
     def receive(self, case_id: str, referring_organisation: str,
                 services: list[str], *, reason: str = "AdditionalServicesRequired",
                 received_on: date | str | None = None, details: str | None = None,
                 referring_caseworker: str | None = None,
-                urgency: str = rules.ROUTINE) -> str:
+                urgency: str = rules.ROUTINE) -> Changes:
         """Record a referral another organisation made to us for this case. The referring
         organisation is a directory id or, for one not in the directory, its name."""
         self._require(roles.CASE_EDIT)
@@ -248,20 +250,19 @@ class ReferralService(Service):
         if referring_caseworker:
             body["cas_ReferringPrimaryCaseWorker"] = referring_caseworker
         body = {k: v for k, v in body.items() if v is not None}
-        with self.session.write():
-            change = self.store.put(REFERRAL, body, team=case.team, parent=case.id)
-            assert change is not None
-            self.store.put(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
+        with self.session.write() as tx:
+            change = self.store.create(REFERRAL, body, team=case.team, parent=case.id)
+            self.store.create(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
                                             "to": rules.SENT, "at": _now_ms(),
                                             "by": self.session.user_id},
                            team=case.team, parent=change.record.id)
             self.session.audit.append(self.session.user_id, "referral_received",
                                       change.record.id, list(body))
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
     # -- responses and closing ----------------------------------------------------------
     def record_response(self, referral_id: str, decision: str,
-                        note: str | None = None) -> None:
+                        note: str | None = None) -> Changes:
         """``accepted`` or ``declined``: the receiving side's answer (theirs for an outgoing
         referral, ours for an incoming one)."""
         self._require(roles.CASE_EDIT)
@@ -270,18 +271,18 @@ class ReferralService(Service):
                                 {"value": str(decision),
                                  "codes": ", ".join((rules.ACCEPTED, rules.DECLINED))})])
         referral = self._referral(referral_id)
-        self._move(referral, decision, f"referral_{decision}",
-                   {"hfz_ResponseDate": _today().isoformat()}, note=note)
+        return self._move(referral, decision, f"referral_{decision}",
+                          {"hfz_ResponseDate": _today().isoformat()}, note=note)
 
-    def complete(self, referral_id: str, note: str | None = None) -> None:
+    def complete(self, referral_id: str, note: str | None = None) -> Changes:
         self._require(roles.CASE_EDIT)
-        self._move(self._referral(referral_id), rules.COMPLETED, "referral_completed",
-                   {"hfz_CompletedDate": _today().isoformat()}, note=note)
+        return self._move(self._referral(referral_id), rules.COMPLETED, "referral_completed",
+                          {"hfz_CompletedDate": _today().isoformat()}, note=note)
 
-    def withdraw(self, referral_id: str, note: str | None = None) -> None:
+    def withdraw(self, referral_id: str, note: str | None = None) -> Changes:
         self._require(roles.CASE_EDIT)
-        self._move(self._referral(referral_id), rules.WITHDRAWN, "referral_withdrawn",
-                   note=note)
+        return self._move(self._referral(referral_id), rules.WITHDRAWN, "referral_withdrawn",
+                          note=note)
 
     # -- reading ------------------------------------------------------------------------
     def get(self, referral_id: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from caseapp.reference import loader
 from caseapp.services.base import Service
 from caseapp.services.consent import ConsentService
 from caseapp.services.session import Session
+from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
 ASSESSMENT = "reintegration_assessment"
@@ -58,7 +59,7 @@ class ReintegrationService(Service):
                      if r.body.get("round") == round_name), None)
 
     def _store(self, case: Record, round_name: str, answers: Mapping[str, object],
-               notes: str | None, supersedes: str | None, action: str) -> str:
+               notes: str | None, supersedes: str | None, action: str) -> Changes:
         if notes is not None and not isinstance(notes, str):
             raise FieldErrors([("notes", N_("must be text"), {})])
         assessment = rss.score(answers, self.survey)
@@ -73,17 +74,16 @@ class ReintegrationService(Service):
             "assessed_by": self.session.user_id,
             "assessed_at": time.time_ns() // 1_000_000,
         }
-        with self.session.write():
+        with self.session.write() as tx:
             # Always a new record (never record_id=...): earlier assessments stay as they were.
-            change = self.store.put(ASSESSMENT, body, team=case.team, parent=case.id)
-            assert change is not None
+            change = self.store.create(ASSESSMENT, body, team=case.team, parent=case.id)
             # Field names only: answers and notes are what a person said.
             self.session.audit.append(self.session.user_id, action, case.id,
                                       [k for k, v in body.items() if v is not None])
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
     def record(self, case_id: str, round_name: str, answers: Mapping[str, object],
-               notes: str | None = None) -> str:
+               notes: str | None = None) -> Changes:
         """Score and store one round; returns the record id. Needs interview consent, and
         the round must not be recorded yet (use ``correct`` for that)."""
         self._require(roles.CASE_EDIT)
@@ -95,7 +95,7 @@ class ReintegrationService(Service):
         return self._store(case, round_name, answers, notes, None, "reintegration_assessed")
 
     def correct(self, assessment_id: str, answers: Mapping[str, object],
-                notes: str | None = None) -> str:
+                notes: str | None = None) -> Changes:
         """Record a corrected assessment for the same round; the old one is kept unchanged
         and is no longer the current one."""
         self._require(roles.CASE_EDIT)

@@ -36,7 +36,7 @@ CODE_PROBLEM = N_("%(value)s is not one of the standard's codes (%(codes)s)")
 
 class ScreeningService(Service):
     def submit(self, case_id: str, instrument_id: str, answers: Mapping[str, object],
-               notes: str | None = None) -> str:
+               notes: str | None = None) -> Changes:
         """Evaluate ``answers`` with the instrument and store the submission; returns its id.
         Needs the person's consent to the interview."""
         self._require(roles.CASE_EDIT)
@@ -56,13 +56,12 @@ class ScreeningService(Service):
             "submitted_by": self.session.user_id,
             "submitted_at": time.time_ns() // 1_000_000,
         }
-        with self.session.write():
+        with self.session.write() as tx:
             # Always a new record (never record_id=…): earlier submissions stay as they were.
-            change = self.store.put(SCREENING, body, team=case.team, parent=case.id)
-            assert change is not None
+            change = self.store.create(SCREENING, body, team=case.team, parent=case.id)
             self.session.audit.append(self.session.user_id, "screening_submitted", case.id,
                                       [k for k, v in body.items() if v is not None])
-        return change.record.id
+        return tx.changes.with_id(change.record.id)
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
         """Every submission on the case, newest first, each with its id."""

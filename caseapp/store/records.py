@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound, ProfileLocked
@@ -193,14 +194,6 @@ class RecordStore:
         return self._local(existing.type, record_id, UPSERT, logged, seen_map, existing.team,
                            existing.parent)
 
-    def put(self, record_type: str, fields: dict[str, Any], *, record_id: str | None = None,
-            team: str | None = None, parent: str | None = None) -> Change | None:
-        """Create (no ``record_id``) or update a record."""
-        if record_id is None or self.get(record_id, include_deleted=True) is None:
-            return self.create(record_type, fields, team=team, parent=parent,
-                               record_id=record_id)
-        return self.update(record_id, fields, record_type=record_type)
-
     def delete(self, record_id: str) -> Change | None:
         record = self.get(record_id)
         if record is None:
@@ -219,6 +212,9 @@ class RecordStore:
                seen: dict[str, str | None], team: str | None, parent: str | None) -> Change:
         fields = {k: v for k, v in fields.items() if v is not None or
                   merge_rules.set_key(record_type, k) is None}
+        # A change is signed as canonical JSON when it syncs: a float would make it unsendable
+        # (and differ in its last digit between devices). Callers store integers or text.
+        reject_floats(fields)
         entry = LoggedChange(
             change_id=uuid7(), record_id=record_id, record_type=record_type, kind=kind,
             fields=fields, hlc=self.clock.tick(), device=self.device,
