@@ -138,8 +138,7 @@ def test_disk_full_during_an_update_keeps_the_old_version(session: Session) -> N
     before = snapshot(session)
     fill_disk(session)
     with pytest.raises(StorageError), session.write():
-        session.store.create("case", {"summary": f"{CANARY} " + "y" * 300_000},
-                          record_id=existing.id)
+        session.store.update(existing.id, {"summary": f"{CANARY} " + "y" * 300_000})
     assert snapshot(session) == before
     record = session.store.get(existing.id)
     assert record is not None and record.body == {"summary": "existing case"}
