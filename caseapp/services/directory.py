@@ -8,6 +8,7 @@ a half-imported directory is harder to repair than a refused file.
 
 from __future__ import annotations
 
+import builtins
 import csv
 import io
 import re
@@ -258,8 +259,8 @@ class DirectoryService(Service):
                                   path=str(path)) from exc
 
     @staticmethod
-    def parse_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]],
-                                      list[tuple[int, str, str, dict[str, object]]]]:
+    def parse_csv(text: str) -> tuple[builtins.list[tuple[int, dict[str, Any]]],
+                                      builtins.list[tuple[int, str, str, dict[str, object]]]]:
         """(row number, body) for each data row, and every problem found by row and
         column. Row 1 is the header."""
         text = text.removeprefix("\ufeff")
