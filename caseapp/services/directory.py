@@ -316,8 +316,8 @@ class DirectoryService(Service):
                 current = existing.get(str(body["hfz_Key"]))
                 if current is None:
                     fields = {k: v for k, v in body.items() if v not in (None, [], "")}
-                    change = self.store.create(ORGANISATION, fields, team=self.session.team_id)
-                    existing[str(body["hfz_Key"])] = change.record
+                    created = self.store.create(ORGANISATION, fields, team=self.session.team_id)
+                    existing[str(body["hfz_Key"])] = created.record
                     report.created += 1
                     columns.update(fields)
                 elif only_new:
