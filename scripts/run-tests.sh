@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 .venv/bin/ruff check caseapp ui tests bench
+.venv/bin/mypy
 exec .venv/bin/python -m pytest -q "$@"

@@ -68,7 +68,7 @@ def _check_extension(kind: str, value: Any) -> str | None:
     if kind == "bool":
         return None if isinstance(value, bool) else "bool"
     if kind == "tracks":
-        ok = isinstance(value, list) and value and all(v in TRACKS for v in value)
+        ok = isinstance(value, list) and bool(value) and all(v in TRACKS for v in value)
         return None if ok else "tracks"
     if kind == "stage":
         return None if value in stages.STAGES else "stage"

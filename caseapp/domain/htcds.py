@@ -79,9 +79,9 @@ def check_value(name: str, value: object) -> str | None:
         return "deprecated"
     kind = field.type
     if field.picklist:
-        values = value if field.multiple else [value]
         if field.multiple and not isinstance(value, list):
             return "list"
+        values = value if field.multiple and isinstance(value, list) else [value]
         bad = [v for v in values if v not in field.codes]
         return "code" if bad else None
     if kind == "Date":

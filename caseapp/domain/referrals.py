@@ -138,8 +138,8 @@ def validate_organisation(body: Mapping[str, Any], *, partial: bool = False) -> 
     for name in unknown:
         problems.append((name, N_("is not a directory field"), {}))
     if not partial or "org_Name" in body:
-        name = body.get("org_Name")
-        if not isinstance(name, str) or not name.strip():
+        org_name = body.get("org_Name")
+        if not isinstance(org_name, str) or not org_name.strip():
             problems.append(("org_Name", PROBLEMS["required"], {}))
     for name in ORG_TEXT_FIELDS:
         value = body.get(name)

@@ -3,6 +3,7 @@ audit events and search indexing done in the same transaction as the change."""
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import time
 from dataclasses import dataclass
@@ -208,7 +209,7 @@ class CaseService(Service):
         return CasePage(cases, self.store.count(CASE),
                         cases[-1].key if len(rows) > limit else None)
 
-    def search(self, query: str, limit: int = 50) -> list[CaseSummary]:
+    def search(self, query: str, limit: int = 50) -> builtins.list[CaseSummary]:
         self._require(roles.CASE_VIEW)
         expression = case_search.match_expression(query)
         if expression is None:

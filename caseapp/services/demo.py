@@ -179,6 +179,8 @@ def fill(session: Session, count: int, seed: int = 2026, batch: int = 500,
                 if "vic_TraffickingStatus" in doc and not service.actor.can(
                         "trafficking_status.decide"):
                     del doc["vic_TraffickingStatus"]
-                ids.append(service.create(doc).id)
+                case_id = service.create(doc).id
+                assert case_id is not None  # create always names the new case
+                ids.append(case_id)
         progress(len(ids), count)
     return ids

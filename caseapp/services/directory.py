@@ -8,6 +8,7 @@ a half-imported directory is harder to repair than a refused file.
 
 from __future__ import annotations
 
+import builtins
 import csv
 import io
 import re
@@ -258,8 +259,8 @@ class DirectoryService(Service):
                                   path=str(path)) from exc
 
     @staticmethod
-    def parse_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]],
-                                      list[tuple[int, str, str, dict[str, object]]]]:
+    def parse_csv(text: str) -> tuple[builtins.list[tuple[int, dict[str, Any]]],
+                                      builtins.list[tuple[int, str, str, dict[str, object]]]]:
         """(row number, body) for each data row, and every problem found by row and
         column. Row 1 is the header."""
         text = text.removeprefix("\ufeff")
@@ -315,8 +316,8 @@ class DirectoryService(Service):
                 current = existing.get(str(body["hfz_Key"]))
                 if current is None:
                     fields = {k: v for k, v in body.items() if v not in (None, [], "")}
-                    change = self.store.create(ORGANISATION, fields, team=self.session.team_id)
-                    existing[str(body["hfz_Key"])] = change.record
+                    created = self.store.create(ORGANISATION, fields, team=self.session.team_id)
+                    existing[str(body["hfz_Key"])] = created.record
                     report.created += 1
                     columns.update(fields)
                 elif only_new:

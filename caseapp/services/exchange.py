@@ -178,6 +178,7 @@ def import_table(session: Session, table: Table, *, skip_errors: bool = False) -
                     # may not hold, say) is undone alone when errors are skipped.
                     with savepoint(tx.conn, "htcds_row"):
                         case_id = service.create(doc).id
+                        assert case_id is not None  # create always names the new case
                 except StorageError:
                     raise
                 except CaseAppError as exc:

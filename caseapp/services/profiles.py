@@ -323,6 +323,7 @@ def rotate_database_key(name: str, passphrase: str,
         KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [old_key, new_key], use),
                      seal(RECOVERY, code_secret, [old_key, new_key], use)]).save(p.keyslots)
         after_step("slots-both")
+        assert session.conn is not None  # opened just above, not locked since
         database.rekey(session.conn, new_key)
         session.db_key = new_key
         after_step("rekeyed")

@@ -115,11 +115,6 @@ class ReintegrationService(Service):
         scores = rss.assessment_from_record(record.body["scores"]).to_json()
         return {"id": record.id, **record.body, "scores": scores}
 
-    def _viewed(self, case_id: str) -> None:
-        with self.session.write():
-            self.session.audit.append(self.session.user_id, "reintegration_viewed", case_id,
-                                      ["answers", "scores"])
-
     def rounds(self, case_id: str) -> list[dict[str, Any]]:
         """The current assessment of each round, baseline first, each with its id."""
         self._require(roles.CASE_VIEW)
@@ -127,7 +122,7 @@ class ReintegrationService(Service):
         records = self._current(self._all(case.id))
         records.sort(key=lambda r: rss.round_key(str(r.body["round"])))
         if records:
-            self._viewed(case.id)
+            self._viewed("reintegration_viewed", case.id, ["answers", "scores"])
         return [self._shown(r) for r in records]
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
@@ -138,7 +133,7 @@ class ReintegrationService(Service):
         # UUIDv7 ids sort by creation time.
         records.sort(key=lambda r: (int(r.body.get("assessed_at", 0)), r.id))
         if records:
-            self._viewed(case.id)
+            self._viewed("reintegration_viewed", case.id, ["answers", "scores"])
         return [self._shown(r) for r in records]
 
     def change(self, case_id: str, from_round: str, to_round: str) -> dict[str, Any]:
@@ -152,6 +147,6 @@ class ReintegrationService(Service):
                 raise RoundNotRecorded(round=name)
             # The stored scores, not a rescoring: each round keeps its day's weights.
             found.append(rss.assessment_from_record(record.body["scores"]))
-        self._viewed(case.id)
+        self._viewed("reintegration_viewed", case.id, ["answers", "scores"])
         result = rss.compare(found[0], found[1]).to_json()
         return {"from_round": from_round, "to_round": to_round, **result}

@@ -175,8 +175,8 @@ def read_anchor(path: Path, public_key: Ed25519PublicKey) -> tuple[int, str] | N
         return None
     try:
         data = json.loads(path.read_bytes())
-        payload = {"seq": int(data["seq"]), "hash": str(data["hash"])}
-        public_key.verify(bytes.fromhex(data["sig"]), canonical_json(payload))
+        seq, head = int(data["seq"]), str(data["hash"])
+        public_key.verify(bytes.fromhex(data["sig"]), canonical_json({"seq": seq, "hash": head}))
     except (ValueError, KeyError, TypeError, InvalidSignature) as exc:
         raise ForgedAnchor("the recorded audit head was altered") from exc
-    return payload["seq"], payload["hash"]
+    return seq, head

@@ -28,7 +28,7 @@ class Connection(sqlcipher3.Connection):
     thread (check_same_thread), and ``transaction`` says so by name."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.owner = threading.get_ident()
 
     def check_thread(self) -> None:

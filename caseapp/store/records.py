@@ -8,6 +8,7 @@ from its body with the record type's projection (``domain.projections``)."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from dataclasses import dataclass, field
@@ -128,17 +129,17 @@ class RecordStore:
     def pending_changes(self) -> int:
         return changelog.pending(self.conn)
 
-    def unpushed(self, limit: int = 500) -> list[LoggedChange]:
+    def unpushed(self, limit: int = 500) -> builtins.list[LoggedChange]:
         return changelog.unpushed(self.conn, limit)
 
-    def history(self, record_id: str) -> list[dict[str, Any]]:
+    def history(self, record_id: str) -> builtins.list[dict[str, Any]]:
         """Every change to the record, local and from other devices, in the order applied."""
         return changelog.history(self.conn, record_id)
 
-    def conflicts(self, record_id: str | None = None) -> list[dict[str, Any]]:
+    def conflicts(self, record_id: str | None = None) -> builtins.list[dict[str, Any]]:
         return merge.conflicts(self.conn, record_id)
 
-    def search(self, match: str, limit: int = 50) -> list[Record]:
+    def search(self, match: str, limit: int = 50) -> builtins.list[Record]:
         """Records whose index matches an FTS5 ``match`` expression, best first.
 
         Ranking looks at the newest 2,000 hits only, and the ranked top is joined to the
@@ -236,7 +237,7 @@ class RecordStore:
         return True
 
     # -- the one write path -------------------------------------------------------------
-    def _write(self, entry: LoggedChange, origin: str) -> tuple[Record, list[str]]:
+    def _write(self, entry: LoggedChange, origin: str) -> tuple[Record, builtins.list[str]]:
         conn = self.conn
         existing = self.get(entry.record_id, include_deleted=True)
         if existing is not None and existing.type != entry.record_type:
@@ -315,7 +316,7 @@ class RecordStore:
             for child in self.children(record.id, child_type):
                 self._reproject(child, now)
 
-    def _cases_of(self, record: Record) -> list[str]:
+    def _cases_of(self, record: Record) -> builtins.list[str]:
         if record.type == CASE:
             return [record.id]
         if record.parent:

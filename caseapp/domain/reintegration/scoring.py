@@ -153,6 +153,7 @@ def normalise(question: Question, answer: object) -> QuestionScore:
             raise _bad_answer(q)
         return QuestionScore(q.id, q.dimension, NOT_APPLICABLE, NOT_APPLICABLE, None)
     t = q.answer_type
+    raw: str | float
     if t.kind == "options":
         option = t.option(answer) if isinstance(answer, str) else None
         if option is None:
@@ -164,9 +165,10 @@ def normalise(question: Question, answer: object) -> QuestionScore:
               and (not t.integer or float(answer).is_integer()))
         if not ok:
             raise _bad_answer(q)
-        raw = int(answer) if t.integer else float(answer)  # type: ignore[arg-type]
+        assert isinstance(answer, int | float)  # checked just above; tells the type checker
+        raw = int(answer) if t.integer else float(answer)
         # Above the maximum counts as the maximum ("3 or more sources of income").
-        value = (min(float(answer), t.maximum) - t.minimum) / (t.maximum - t.minimum)  # type: ignore[arg-type]
+        value = (min(float(answer), t.maximum) - t.minimum) / (t.maximum - t.minimum)
     if q.reverse:
         value = 1.0 - value
     return QuestionScore(q.id, q.dimension, raw, SCORED, round_score(value))
