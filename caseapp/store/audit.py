@@ -24,7 +24,7 @@ from caseapp.canonical import canonical_json
 from caseapp.errors import ProfileLocked
 from caseapp.fsutil import atomic_write
 from caseapp.i18n import N_, _
-from caseapp.store.database import Connection
+from caseapp.store.database import Connection, HoldsConnection
 
 GENESIS = "0" * 64
 MSG_MISSING = N_("event %(seq)s is missing or out of order (found %(found)s)")
@@ -47,22 +47,15 @@ def _entry(seq: int, at: int, actor: str, device: str, action: str, record_id: s
             "record": record_id, "fields": fields}
 
 
-class AuditLog:
+class AuditLog(HoldsConnection):
     def __init__(self, conn: Connection, device: str, key: Ed25519PrivateKey) -> None:
-        self._conn: Connection | None = conn
+        super().__init__(conn)
         self.device = device
         self.key: Ed25519PrivateKey | None = key
 
-    @property
-    def conn(self) -> Connection:
-        if self._conn is None:
-            raise ProfileLocked()
-        self._conn.check_thread()
-        return self._conn
-
     def close(self) -> None:
         """After a lock the log can neither read nor sign."""
-        self._conn = None
+        super().close()
         self.key = None
 
     def head(self) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from caseapp.errors import StorageError, VaultCorrupt, WrongPassphrase
+from caseapp.errors import ProfileLocked, StorageError, VaultCorrupt, WrongPassphrase
 from caseapp.i18n import N_
 
 DatabaseError = sqlcipher3.DatabaseError
@@ -35,6 +35,25 @@ class Connection(sqlcipher3.Connection):
         if threading.get_ident() != self.owner:
             raise WrongThread("this connection belongs to another thread; submit the work "
                               "to the database thread")
+
+
+class HoldsConnection:
+    """Holds the unlocked profile's connection until the lock; any use after it raises
+    ProfileLocked (never a raw driver error), and any use from a thread other than the
+    connection's raises WrongThread."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn: Connection | None = conn
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise ProfileLocked()
+        self._conn.check_thread()
+        return self._conn
+
+    def close(self) -> None:
+        self._conn = None
 
 
 def _key_pragma(key: bytes) -> str:

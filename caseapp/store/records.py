@@ -17,11 +17,11 @@ from typing import Any
 from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
-from caseapp.errors import NotFound, ProfileLocked
+from caseapp.errors import NotFound
 from caseapp.store import changelog, merge
 from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange, dumps
 from caseapp.store.changes import ChangeCollector
-from caseapp.store.database import Connection
+from caseapp.store.database import Connection, HoldsConnection
 from caseapp.store.hlc import HybridClock
 from caseapp.store.ids import uuid7
 
@@ -65,26 +65,16 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class RecordStore:
+class RecordStore(HoldsConnection):
     """Reads and writes records. Callers own the transaction (``Session.write``) so a
     record, its change, its audit event and its search entry commit or fail together."""
 
     def __init__(self, conn: Connection, clock: HybridClock, device: str) -> None:
-        self._conn: Connection | None = conn
+        super().__init__(conn)
         self.clock = clock
         self.device = device
         # Set by the session while a transaction is open: what it touched, for ``Changes``.
         self.collector: ChangeCollector | None = None
-
-    @property
-    def conn(self) -> Connection:
-        if self._conn is None:
-            raise ProfileLocked()
-        self._conn.check_thread()
-        return self._conn
-
-    def close(self) -> None:
-        self._conn = None
 
     # -- reading ----------------------------------------------------------------------
     def get(self, record_id: str, *, include_deleted: bool = False) -> Record | None:
