@@ -203,6 +203,27 @@ def test_list_pages_newest_first(session: Session) -> None:
     assert service.list(limit=1).cases[0].id == ids[0]  # the edited case comes first
 
 
+def test_paging_by_key_shows_every_case_once(session: Session,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cases changed in the same millisecond (an import, a sync) share ``updated_at``; the
+    key pages by (updated_at, id), so none is skipped or shown twice."""
+    monkeypatch.setattr("caseapp.store.records._now_ms", lambda: 1_790_000_000_000)
+    service = CaseService(session)
+    ids = [service.create({"prs_FirstName": f"Person{i}"}).id for i in range(11)]
+    seen: list[str] = []
+    page = service.list(limit=3)
+    while True:
+        assert page.total == 11
+        seen += [c.id for c in page.cases]
+        if page.next is None:
+            break
+        page = service.list(limit=3, after=page.next)
+    assert seen == sorted(ids, reverse=True)
+    # One listing, one audit event: the later pages continue it.
+    listed = [e for e in session.audit.events() if e["action"] == "cases_listed"]
+    assert len(listed) == 1
+
+
 # -- notes and attachments -----------------------------------------------------------------
 
 def test_notes(session: Session) -> None:

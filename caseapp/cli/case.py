@@ -27,8 +27,10 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(doc)
     else:
+        # The field clocks are for editors that save back (update(seen=…)), not for reading.
         for key, value in doc.items():
-            print(f"{key}: {value}")
+            if key != "clocks":
+                print(f"{key}: {value}")
     return 0
 
 
