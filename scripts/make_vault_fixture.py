@@ -3,6 +3,7 @@ version, for tests/test_vault_upgrade.py to unlock and upgrade with today's code
 
     .venv/bin/python scripts/make_vault_fixture.py 1   # writes tests/data/vaults/v1/
     .venv/bin/python scripts/make_vault_fixture.py 2   # writes tests/data/vaults/v2/
+    .venv/bin/python scripts/make_vault_fixture.py 3   # writes tests/data/vaults/v3/
 
 Each version's code is checked out at a pinned commit into a temporary ``git worktree`` and
 this script runs again inside it (``--inside``) with that checkout first on the import path,
@@ -21,6 +22,10 @@ and label, a note, and the audit events.
 Version 2: the code at COMMITS[2], through its public services: three cases with names in
 both scripts and CNICs, notes, consent, a referral sent to a directory organisation, a stage
 move and a few seeded demo cases.
+
+Version 3 (the change log): the code at COMMITS[3], through its public services: two cases
+with aliases and a CNIC each, a rename (two logged changes on one person), a note, consent,
+and a conflict on the trafficking status (an edit made over a value its editor never saw).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMITS = {
     1: "1b43667712d3ba32f55f963e73245e21ddec7ec8",  # last commit before the case service
     2: "0b4187ca515e792372942d5bb69146018a941051",  # last commit with two migrations
+    3: "f44c39a3d2b97f2c9191f5e1d8eafa1d05848eec",  # last commit with three migrations
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -126,12 +132,47 @@ def _build_v2() -> None:
         demo.fill(session, 4, seed=6)
 
 
+V3_CASES = [
+    ("Farah", "Naz", "فرح ناز", "35201-6666666-7", ["Fari"]),
+    ("Sajid", "Ali", "ساجد علی", "37405-7777777-8", ["Saji", "Bhola"]),
+]
+
+
+def _build_v3() -> None:
+    from caseapp.crypto import kdf
+    from caseapp.domain import consent
+    from caseapp.services import profiles
+    from caseapp.services.cases import CaseService
+    from caseapp.services.consent import ConsentService
+
+    profiles.create_profile(PROFILE, PASSPHRASE, params=kdf.FLOOR)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        cases = CaseService(session)
+        ids = []
+        for first, second, urdu, cnic, aliases in V3_CASES:
+            ids.append(cases.create({
+                "prs_FirstName": first, "prs_SecondName": second, "hfz_NameUrdu": urdu,
+                "hfz_Aliases": aliases,
+                "hfz_IdentityDocuments": [{"type": "CNIC", "number": cnic, "country": "PK"}],
+                "vic_TraffickingStatus": "PossibleVictimOfTrafficking"}).id)
+        cases.update(ids[0], {"prs_SecondName": "Nazir"})
+        cases.add_note(ids[0], "Asked for a lawyer who speaks Punjabi.")
+        ConsentService(session).record(ids[0], consent.INTERVIEW, True, language="urd",
+                                       explanation_version="consent-text-1.0")
+        opened = cases.show(ids[1])["clocks"]     # a form opened here …
+        cases.update(ids[1], {"vic_TraffickingStatus": "ActualVictimOfTrafficking"})
+        cases.update(ids[1], {"vic_TraffickingStatus": "NotAVictimOfTrafficking"},
+                     seen=opened)                 # … and saved after another edit
+        for case_id in ids:
+            print(cases.show(case_id)["hfz_CaseNumber"])
+
+
 def _inside(version: int, checkout: Path) -> None:
     import caseapp
 
     # The pinned checkout, not this one or an editable install, must be what runs.
     assert Path(caseapp.__file__).resolve().is_relative_to(checkout.resolve()), caseapp.__file__
-    {1: _build_v1, 2: _build_v2}[version]()
+    {1: _build_v1, 2: _build_v2, 3: _build_v3}[version]()
 
 
 def _make(version: int, out: Path) -> None:

@@ -203,6 +203,9 @@ def check_vault(session: Session, reported: Reported) -> list[str]:
         "ON r.id = o.record_id WHERE r.id IS NULL",
         "record newer than its last logged change": "SELECT count(*) FROM records r WHERE "
         "r.hlc != (SELECT max(o.hlc) FROM changes o WHERE o.record_id = r.id)",
+        "live count differs from the records": "SELECT count(*) FROM (SELECT type, count(*) n "
+        "FROM records WHERE deleted = 0 GROUP BY type) r LEFT JOIN counts k ON k.type = r.type "
+        "WHERE k.live IS NOT r.n",
         "case not in the search index": "SELECT count(*) FROM records c WHERE c.type = 'case' "
         "AND c.rowid NOT IN (SELECT rowid FROM search)",
         "case without its audit event": "SELECT count(*) FROM records c WHERE c.type = 'case' "
@@ -335,6 +338,8 @@ def test_the_checks_find_half_written_records(open_profile: OpenProfile) -> None
             ("DELETE FROM records WHERE type = 'case' AND id = ?", (cases[1],),
              "reported case"),
             ("UPDATE meta SET value = '99' WHERE key = 'case_counter'", (), "case counter"),
+            ("UPDATE counts SET live = live + 1 WHERE type = 'note'", (),
+             "live count differs from the records"),
             ("DELETE FROM audit WHERE seq = 3", (), "audit chain broken"),
         ]
         for sql, params, expected in tampering:

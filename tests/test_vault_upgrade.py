@@ -46,6 +46,10 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-7C23-00006": ("Muhammad Baloch", "محمد بلوچ", "screening", "34402-4591188-9"),
         "2026-7C23-00007": ("Rukhsana Akhtar", "رخسانہ اختر", "intake", "33100-2058994-0"),
     },
+    3: {
+        "2026-7ACF6222-00001": ("Farah Nazir", "فرح ناز", "intake", "35201-6666666-7"),
+        "2026-7ACF6222-00002": ("Sajid Ali", "ساجد علی", "intake", "37405-7777777-8"),
+    },
 }
 VERSIONS = sorted(EXPECTED)
 
@@ -144,3 +148,22 @@ def test_a_v1_vault_is_searchable_after_the_upgrade(caseapp_home: Path) -> None:
                               ("34101-2222222-3", "2024-D001-00002"),
                               ("2024-D001-1", "2024-D001-00001")):
             assert [c.id for c in cases.search(query)] == [by_number[number]], query
+
+
+def test_a_v3_vault_keeps_its_change_log_and_conflicts(caseapp_home: Path) -> None:
+    """Version 3 was the first with the change log: history, set fields and a conflict on
+    the trafficking status all survive the upgrade."""
+    install(3, caseapp_home)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        cases = CaseService(session)
+        by_number = {c.case_number: c.id for c in cases.list(limit=100).cases}
+        farah, sajid = by_number["2026-7ACF6222-00001"], by_number["2026-7ACF6222-00002"]
+        person = cases.show(farah)["person_id"]
+        renames = [h["fields"] for h in session.store.history(person)]
+        assert len(renames) == 2 and renames[1] == {"prs_SecondName": "Nazir"}
+        assert cases.show(sajid)["hfz_Aliases"] == ["Saji", "Bhola"]
+        [conflict] = session.store.conflicts(sajid)
+        assert (conflict["field"], conflict["value_a"], conflict["value_b"]) == (
+            "vic_TraffickingStatus", "ActualVictimOfTrafficking", "NotAVictimOfTrafficking")
+        assert cases.show(sajid)["vic_TraffickingStatus"] == "NotAVictimOfTrafficking"
+        assert [c.id for c in cases.search("Bhola")] == [sajid]

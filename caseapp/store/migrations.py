@@ -121,6 +121,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX records_by_type ON records (type, deleted, updated_at DESC, id DESC);
     INSERT OR IGNORE INTO meta (key, value) VALUES ('case_code', upper(hex(randomblob(4))));
     """,
+    # 4: live records per type, kept by every write: a list's total without counting 100,000
+    # index entries on each page.
+    """
+    CREATE TABLE counts (type TEXT PRIMARY KEY, live INTEGER NOT NULL);
+    INSERT INTO counts (type, live)
+        SELECT type, count(*) FROM records WHERE deleted = 0 GROUP BY type;
+    """,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)
