@@ -687,12 +687,12 @@ def report(args: argparse.Namespace, enc: Store, plain: Store, info: dict[str, A
         r = ratio_of(a, b)
         size_rows.append(Row(group, size_cell(a), size_cell(b),
                              "-" if r is None else f"{r:.2f}x", "", "info"))
-    other = ", ".join(f"{name} {size / 2**20:.1f}"
+    other = ", ".join(f"{name} {size / 1024:,.0f}"
                       for name, size in sorted(sizes["encrypted"]["other"].items(),
                                                key=lambda kv: -kv[1]) if size)
     print_table("Vault size at rest per table, indexes included (encrypted: the built profile; "
                 "plain: the copy after the rounds)", size_rows)
-    print(f"other, encrypted (MiB): {other}; WAL {sizes['encrypted']['wal_bytes']} bytes")
+    print(f"other, encrypted (KiB): {other}; WAL {sizes['encrypted']['wal_bytes']} bytes")
 
     failed = [k for k, v in checks.items() if not v]
     load = info["load_average"]
