@@ -5,14 +5,18 @@ Measures, on a profile of ``--cases`` synthetic cases (caseapp.services.demo):
 1. unlock time (Argon2id with calibrated parameters, then opening the vault) and the time from
    ``profiles.unlock`` returning to the first list page (``CaseService.list(50)``) returning,
    on a fresh open each round (lock, unlock again, list);
-2. search latency (p50 / p95 / max) over a mix of Latin and Urdu names, CNICs taken from real
+2. the deep page: the 50 cases ending at half the caseload, by keyset
+   (``CaseService.list(50, after=key)``), against the same budget as the first page; the old
+   OFFSET query for the same page is timed beside it, for comparison only;
+3. search latency (p50 / p95 / max) over a mix of Latin and Urdu names, CNICs taken from real
    records (with and without dashes) and case numbers;
-3. save-edit latency (p50 / p95 / max) of ``CaseService.update`` (record, search index,
-   audit event and outbox entry in one transaction);
-4. the same workload against a plain SQLite copy of the same data (made with
+4. save-edit latency (p50 / p95 / max) of ``CaseService.update`` (record, search index,
+   audit event and change-log entries in one transaction);
+5. the same workload against a plain SQLite copy of the same data (made with
    ``sqlcipher_export``), interleaved round by round with the encrypted vault, and the ratio
    encrypted / plain;
-5. resident memory (VmRSS) with the profile open after the workload.
+6. resident memory (VmRSS) with the profile open after the workload;
+7. the vault's size at rest per table (records, changes, audit, search, other).
 
 Run: ``.venv/bin/python bench/store.py [--cases 100000] [--queries 200] [--edits 200]
 [--rounds 5] [--out bench/results/store.json]``. The built profile is cached under
@@ -31,6 +35,7 @@ import platform
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import sys
 import time
@@ -48,13 +53,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import sqlcipher3  # noqa: E402
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
 
 from caseapp.crypto import kdf  # noqa: E402
 from caseapp.crypto.keyslots import PASSPHRASE, KeyslotFile  # noqa: E402
 from caseapp.services import demo, profile_paths, profiles  # noqa: E402
 from caseapp.services.cases import CaseService  # noqa: E402
 from caseapp.services.session import Session  # noqa: E402
-from caseapp.store import migrations  # noqa: E402
+from caseapp.store import database, migrations  # noqa: E402
 
 PASSPHRASE_TEXT = "bench-synthetic-data-only: kite harbour lantern 2026"
 SEED = 2026
@@ -204,6 +210,77 @@ def export_plain(session: Session, plain: Path) -> None:
     conn.execute("DETACH DATABASE plaintext")
 
 
+# -- size at rest -----------------------------------------------------------------------------
+
+# SQLCipher 4 defaults (cipher_page_size, cipher_hmac_algorithm): each 4096-byte page ends with
+# a 16-byte IV and a 64-byte HMAC; page 1 starts with the 16-byte salt in place of the header
+# magic. Encrypted: the page minus that reserve (minus the salt on page 1), AES-256-CBC.
+CIPHER_PAGE = 4096
+CIPHER_RESERVE = 16 + 64
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SIZE_GROUPS = ("records", "changes", "audit", "search")
+
+
+def decrypted_image(vault: Path, key: bytes, target: Path) -> None:
+    """Page-for-page plaintext image of the vault file: the same pages, b-trees and free
+    pages, so SQLite's dbstat can measure the vault as it lies on disk. (This SQLCipher build
+    has no dbstat; a sqlcipher_export copy would be compacted, so it would measure less.)"""
+    with vault.open("rb") as src, target.open("wb") as dst:
+        number = 0
+        while page := src.read(CIPHER_PAGE):
+            number += 1
+            start = len(SQLITE_MAGIC) if number == 1 else 0
+            iv = page[CIPHER_PAGE - CIPHER_RESERVE:CIPHER_PAGE - CIPHER_RESERVE + 16]
+            # CBC because that is SQLCipher's page format (read-only, on a synthetic vault).
+            dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+            body = dec.update(page[start:CIPHER_PAGE - CIPHER_RESERVE]) + dec.finalize()
+            # The reserve stays: the header says 80 reserved bytes a page, as SQLCipher set it.
+            dst.write((SQLITE_MAGIC if number == 1 else b"") + body + bytes(CIPHER_RESERVE))
+
+
+def table_sizes(db: Path) -> dict[str, Any]:
+    """Bytes per table (its indexes and, for FTS5, its shadow tables included), measured with
+    dbstat of the standard library's SQLite on a plain file."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
+    try:
+        owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_schema"))
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        records = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+        by_name = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+    finally:
+        conn.close()
+    groups = {g: 0 for g in (*SIZE_GROUPS, "other")}
+    other: dict[str, int] = {}
+    for name, size in by_name.items():
+        table = owner.get(name, name)
+        group = next((g for g in SIZE_GROUPS if table == g or table.startswith(f"{g}_")),
+                     "other")
+        groups[group] += size
+        if group == "other":
+            other[table] = other.get(table, 0) + size
+    # Free pages belong to no b-tree: they are part of the file, so of "other".
+    groups["other"] += free * page_size
+    other["(free pages)"] = free * page_size
+    return {"bytes": groups, "other": other, "file_bytes": pages * page_size,
+            "page_size": page_size, "free_pages": free, "records": records,
+            "by_name": by_name}
+
+
+def vault_sizes(vault: Path, key: bytes, plain: Path, scratch: Path) -> dict[str, Any]:
+    image = scratch / "vault-image.db"
+    try:
+        decrypted_image(vault, key, image)
+        sizes = {"encrypted": table_sizes(image)}
+    finally:
+        image.unlink(missing_ok=True)
+    sizes["encrypted"]["wal_bytes"] = (Path(f"{vault}-wal").stat().st_size
+                                       if Path(f"{vault}-wal").exists() else 0)
+    sizes["plain"] = table_sizes(plain)
+    return sizes
+
+
 # -- the two stores ---------------------------------------------------------------------------
 
 @dataclass
@@ -237,7 +314,10 @@ def open_plain(plain: Path, folder: Path) -> Callable[[], Session]:
     paths = profile_paths.ProfilePaths("plain", folder)
 
     def opener() -> Session:
-        conn = sqlcipher3.connect(str(plain), isolation_level=None, check_same_thread=False)
+        # As database.open_database: owned by this thread, and the Connection class the
+        # store expects (it calls check_thread on every write).
+        conn = sqlcipher3.connect(str(plain), isolation_level=None, check_same_thread=True,
+                                  factory=database.Connection)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
@@ -347,6 +427,28 @@ def timed(fn: Callable[[], Any]) -> tuple[Spent, Any]:
     return Spent(ms(wall), ms(time.process_time_ns() - cpu)), result
 
 
+# The list query of caseapp.store.lists.case_rows paged by OFFSET, as it was before the
+# keyset (issue 6): timed at the same depth for comparison only.
+OFFSET_SQL = ("SELECT c.id, json_extract(c.body, '$.hfz_CaseNumber'), c.label, "
+              "json_extract(p.body, '$.hfz_NameUrdu'), c.status, c.updated_at "
+              "FROM records c LEFT JOIN records p ON p.id = c.parent "
+              "WHERE c.type = 'case' AND c.deleted = 0 "
+              "ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?")
+KEY_SQL = ("SELECT c.updated_at, c.id FROM records c WHERE c.type = 'case' AND c.deleted = 0 "
+           "ORDER BY c.updated_at DESC, c.id DESC LIMIT 1 OFFSET ?")
+PAGE = 50
+
+
+def deep_offset(total: int) -> int:
+    """Offset of the deep page: the page of 50 that ends at half the caseload (49,950 of
+    100,000)."""
+    return max(0, total // 2 - PAGE)
+
+
+def miss(store: Store, what: str) -> None:
+    store.misses[what] = store.misses.get(what, 0) + 1
+
+
 def run_round(store: Store, queries: list[Query],
               edits: list[tuple[str, str, dict[str, Any]]]) -> None:
     """One fresh open of ``store`` and the whole workload on it, then lock."""
@@ -355,25 +457,47 @@ def run_round(store: Store, queries: list[Query],
     store.add("open", spent)
     try:
         # From unlock returning to the first page returning: the service is part of it.
-        spent, page = timed(lambda: CaseService(session).list(50))
+        spent, page = timed(lambda: CaseService(session).list(PAGE))
         store.add("first_page", spent, totals=totals)
-        if len(page) != 50:
-            log(f"  {store.name}: first page has {len(page)} rows")
+        if len(page.cases) != PAGE:
+            log(f"  {store.name}: first page has {len(page.cases)} rows")
         service = CaseService(session)
-        spent, _ = timed(lambda: service.list(50))
+        spent, _ = timed(lambda: service.list(PAGE))
         store.add("list_warm", spent)
+        # The deep page, early in the round so little besides the first page is in SQLite's
+        # page cache. Its key (the case just before it) is found untimed: a user gets there
+        # by scrolling, each page handing over the key of its last case. That query reads
+        # only the (type, deleted, updated_at, id) index, not the records the page shows.
+        conn = session.conn
+        assert conn is not None
+        offset = deep_offset(page.total)
+        key = tuple(conn.execute(KEY_SQL, (offset - 1,)).fetchone()) if offset else None
+        spent, deep = timed(lambda: service.list(PAGE, after=key))
+        store.add("deep_page", spent, totals=totals)
         for query in queries:
             spent, hits = timed(lambda q=query: service.search(q.text))
             store.add("search", spent, f"search: {query.kind}", totals)
             found = bool(hits) if query.expect is None else any(
                 h.id == query.expect for h in hits)
             if not found:
-                store.misses[query.kind] = store.misses.get(query.kind, 0) + 1
+                miss(store, query.kind)
         for kind, case_id, changes in edits:
             spent, changed = timed(lambda c=case_id, ch=changes: service.update(c, ch))
             store.add("edit", spent, f"edit: {kind}", totals)
-            if not changed:
-                store.misses["edit (no change)"] = store.misses.get("edit (no change)", 0) + 1
+            if not changed.fields:
+                miss(store, "edit (no change)")
+        # OFFSET last: it reads half the records, which would warm the page cache for the
+        # searches and edits (and make them incomparable with runs before the keyset).
+        # The edits moved edited cases to the front: the key is looked up again.
+        key = tuple(conn.execute(KEY_SQL, (offset - 1,)).fetchone()) if offset else None
+        again = service.list(PAGE, after=key)
+        spent, rows = timed(lambda: conn.execute(OFFSET_SQL, (PAGE, offset)).fetchall())
+        store.add("deep_page_offset", spent)
+        # Both ways must give the same page, and the page must be full.
+        if [r[0] for r in rows] != [c.id for c in again.cases] or len(rows) != PAGE:
+            miss(store, "deep page (keyset differs from OFFSET)")
+        if len(deep.cases) != PAGE:
+            miss(store, "deep page (short)")
     finally:
         spent, _ = timed(session.close)
         store.add("lock", spent)
@@ -460,6 +584,14 @@ def report(args: argparse.Namespace, enc: Store, plain: Store, info: dict[str, A
     metric("first page after unlock (max)", "first_page", "max",
            f"<= {BUDGET_FIRST_PAGE_MS:.0f} ms", lambda v: v <= BUDGET_FIRST_PAGE_MS)
     metric("list page, warm (median)", "list_warm", "median")
+    depth = f"{deep_offset(args.cases):,} of {args.cases:,}"
+    metric(f"deep page at {depth}, keyset (median)", "deep_page", "median",
+           f"<= {BUDGET_FIRST_PAGE_MS:.0f} ms", lambda v: v <= BUDGET_FIRST_PAGE_MS)
+    metric(f"deep page at {depth}, keyset (max)", "deep_page", "max",
+           f"<= {BUDGET_FIRST_PAGE_MS:.0f} ms", lambda v: v <= BUDGET_FIRST_PAGE_MS)
+    # The query lists used before the keyset, for comparison: not judged.
+    metric("  same page by OFFSET, old query (median)", "deep_page_offset", "median")
+    metric("  same page by OFFSET, old query (max)", "deep_page_offset", "max")
     metric("search p50", "search", "p50")
     metric("search p95", "search", "p95", f"<= {BUDGET_SEARCH_P95_MS:.0f} ms",
            lambda v: v <= BUDGET_SEARCH_P95_MS)
@@ -473,14 +605,18 @@ def report(args: argparse.Namespace, enc: Store, plain: Store, info: dict[str, A
     # the disk that other programs are using (reported, not judged).
     metric("CPU time: unlock (median)", "open_cpu", "median")
     metric("CPU time: first page after unlock (median)", "first_page_cpu", "median")
+    metric("CPU time: deep page, keyset (median)", "deep_page_cpu", "median")
+    metric("CPU time: deep page, OFFSET (median)", "deep_page_offset_cpu", "median")
     metric("CPU time: search p95", "search_cpu", "p95")
     metric("CPU time: save edit p95", "edit_cpu", "p95")
     metric("CPU time: lock (median)", "lock_cpu", "median")
 
     ratios: dict[str, dict[str, Any]] = {}
-    for key, label in (("first_page", "first page after unlock"), ("search", "all searches"),
+    for key, label in (("first_page", "first page after unlock"),
+                       ("deep_page", "deep page, keyset"), ("search", "all searches"),
                        ("edit", "all edits"), ("workload", "whole workload"),
                        ("first_page_cpu", "first page after unlock, CPU time"),
+                       ("deep_page_cpu", "deep page, keyset, CPU time"),
                        ("search_cpu", "all searches, CPU time"),
                        ("edit_cpu", "all edits, CPU time"),
                        ("workload_cpu", "whole workload, CPU time")):
@@ -537,6 +673,26 @@ def report(args: argparse.Namespace, enc: Store, plain: Store, info: dict[str, A
                           "", "info"))
     print_table("By kind of query and edit: wall p50 / wall p95 / CPU p95 (ratios of the p95s)",
                 detail)
+
+    sizes = info["sizes"]
+    size_rows = []
+    enc_b, pl_b = sizes["encrypted"]["bytes"], sizes["plain"]["bytes"]
+
+    def size_cell(value: int) -> str:
+        return f"{value / 2**20:.1f} MiB, {value / args.cases:,.0f} B/case"
+
+    for group in (*enc_b, "total"):
+        a = sum(enc_b.values()) if group == "total" else enc_b[group]
+        b = sum(pl_b.values()) if group == "total" else pl_b[group]
+        r = ratio_of(a, b)
+        size_rows.append(Row(group, size_cell(a), size_cell(b),
+                             "-" if r is None else f"{r:.2f}x", "", "info"))
+    other = ", ".join(f"{name} {size / 1024:,.0f}"
+                      for name, size in sorted(sizes["encrypted"]["other"].items(),
+                                               key=lambda kv: -kv[1]) if size)
+    print_table("Vault size at rest per table, indexes included (encrypted: the built profile; "
+                "plain: the copy after the rounds)", size_rows)
+    print(f"other, encrypted (KiB): {other}; WAL {sizes['encrypted']['wal_bytes']} bytes")
 
     failed = [k for k, v in checks.items() if not v]
     load = info["load_average"]
@@ -620,6 +776,8 @@ def main(argv: list[str] | None = None) -> int:
         info["records"] = conn.execute("SELECT count(*) FROM records").fetchone()[0]
         spent, _ = timed(lambda: export_plain(session, plain_db))
         info["export_seconds"] = round(spent.wall_ms / 1000, 1)
+        # The copy has the same key as the cached profile: kept to measure it at rest.
+        vault_key = bytes(session.db_key)
     # The plain copy holds the same audit chain: give it the same signed head, so locking it
     # checks only the events since, as locking the vault does.
     if work.audit_head.exists():
@@ -642,7 +800,9 @@ def main(argv: list[str] | None = None) -> int:
                 info["kdf_seconds"] += kdf_seconds(work, repeat=1)
             run_round(store, queries, edits)
             last = store.round_totals[-1]
-            log(f"  first page {last['first_page']:.1f} ms, searches {last['search']:.0f} ms "
+            log(f"  first page {last['first_page']:.1f} ms, deep page {last['deep_page']:.1f} ms "
+                f"(OFFSET {store.samples['deep_page_offset'][-1]:.0f} ms), "
+                f"searches {last['search']:.0f} ms "
                 f"(CPU {last['search_cpu']:.0f}), edits {last['edit']:.0f} ms "
                 f"(CPU {last['edit_cpu']:.0f}), lock {store.samples['lock'][-1]:.0f} ms")
 
@@ -658,6 +818,12 @@ def main(argv: list[str] | None = None) -> int:
         rss = rss_kib()
     finally:
         session.close()
+
+    log("vault size at rest per table (a decrypted page-for-page image, then dbstat) ...")
+    # The cached profile as built (the working copy has the rounds' edits in it); the plain
+    # copy has them too, compacted by the export: close enough to show what encryption adds.
+    info["sizes"] = vault_sizes(profile_paths.paths(built_name(args.cases)).database,
+                                vault_key, plain_db, plain_folder)
 
     # Other work on the machine (the load average) moves absolute times; ratios much less.
     info["load_average"] = {"start": load_start, "end": os.getloadavg()}
