@@ -270,6 +270,7 @@ def test_cli(open_session: OpenSession, tmp_path: Path,
     assert main([*args, "--k", "11"]) == 0
     assert "Published 11 of 11" in capsys.readouterr().out
     assert len(_read(out)) == 11
+    args.append("--force")  # the file exists now
     assert main([*args, "--k", "5"]) == 2
     assert "at least 11" in capsys.readouterr().err
     assert main([*args, "--aggregate", "--columns", "gender,ageBroad"]) == 0

@@ -9,8 +9,8 @@ from pathlib import Path
 from caseapp.cli.common import add_profile_args, open_profile, print_json
 from caseapp.domain import referrals as rules
 from caseapp.errors import ValidationError
-from caseapp.fsutil import atomic_write
 from caseapp.i18n import N_, _
+from caseapp.services import exports
 from caseapp.services.directory import DirectoryService, ImportReport
 
 
@@ -58,16 +58,14 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.csv is not None:
+        exports.check_destination(args.csv, args.force)
     with open_profile(args) as session:
         text = DirectoryService(session).export_csv()
     if args.csv is None:
         sys.stdout.write(text)
         return 0
-    try:
-        atomic_write(args.csv, text.encode("utf-8"))
-    except OSError as exc:
-        raise ValidationError(N_("The file cannot be written: %(path)s"),
-                              path=str(args.csv)) from exc
+    exports.write_file(args.csv, text.encode("utf-8"), args.force)
     return 0
 
 
@@ -106,6 +104,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_args(exporting)
     exporting.add_argument("--csv", type=Path, metavar="FILE",
                            help="file to write (standard output if omitted)")
+    exporting.add_argument("--force", action="store_true",
+                           help="replace FILE if it exists (never a file of a profile)")
     exporting.set_defaults(handler=_export)
 
     seeding = dsub.add_parser("seed", help="add the packaged Pakistani service types")

@@ -11,6 +11,7 @@ from caseapp.cli.common import add_profile_args, open_profile
 from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
 from caseapp.i18n import _, ngettext
 from caseapp.services import exchange, statistics
+from caseapp.services.exports import check_destination
 
 
 def _subcommands(sub: argparse._SubParsersAction, name: str, help_text: str
@@ -20,9 +21,12 @@ def _subcommands(sub: argparse._SubParsersAction, name: str, help_text: str
 
 
 def _export_htcds(args: argparse.Namespace) -> int:
+    # Before the unlock: a refused destination leaves the vault untouched, not even audited.
+    check_destination(args.out, args.force)
     with open_profile(args) as session:
         report = exchange.export_htcds(session, args.out, args.format, args.purpose,
-                                       include_extensions=args.include_extensions)
+                                       include_extensions=args.include_extensions,
+                                       force=args.force)
     print(ngettext("Exported %(n)s case to %(path)s.", "Exported %(n)s cases to %(path)s.",
                    report.rows, path=str(report.path)))
     return 0
@@ -42,10 +46,11 @@ def _import_htcds(args: argparse.Namespace) -> int:
 
 def _export_statistics(args: argparse.Namespace) -> int:
     columns = args.columns.split(",") if args.columns else None
+    check_destination(args.out, args.force)
     with open_profile(args) as session:
         report = statistics.export_statistics(
             session, args.out, args.purpose, k=args.k,
-            mode=AGGREGATE if args.aggregate else ROWS, columns=columns)
+            mode=AGGREGATE if args.aggregate else ROWS, columns=columns, force=args.force)
     print(_("Published %(published)s of %(total)s victims to %(path)s; %(suppressed)s "
             "suppressed in groups smaller than %(k)s.", published=report.published,
             total=report.total, path=str(report.path), suppressed=report.suppressed,
@@ -63,6 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     htcds.add_argument("--purpose", required=True, help="why the data leaves (audited)")
     htcds.add_argument("--include-extensions", action="store_true",
                        help="also write Hifazat's hfz_ columns")
+    htcds.add_argument("--force", action="store_true",
+                       help="replace FILE if it exists (never a file of a profile)")
     htcds.set_defaults(handler=_export_htcds)
 
     stats = exports.add_parser("statistics", help="anonymised CTDC-style statistics (CSV)")
@@ -75,6 +82,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="one line per combination with a count column")
     stats.add_argument("--columns", help="comma-separated subset of: "
                                          + ", ".join(COLUMNS))
+    stats.add_argument("--force", action="store_true",
+                       help="replace FILE if it exists (never a file of a profile)")
     stats.set_defaults(handler=_export_statistics)
 
     imports = _subcommands(sub, "import", "import data from a file")

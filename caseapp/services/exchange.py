@@ -37,6 +37,7 @@ from caseapp.i18n import N_
 from caseapp.services.base import actor_of
 from caseapp.services.cases import CaseService
 from caseapp.services.exports import (
+    check_destination,
     check_purpose,
     exported_cases,
     record_export,
@@ -83,9 +84,11 @@ def build_rows(session: Session, columns: list[str]) -> list[list[Any]]:
 
 
 def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
-                 include_extensions: bool = False) -> ExportReport:
+                 include_extensions: bool = False, force: bool = False) -> ExportReport:
     """Write every case the user may export as one HTCDS row; an audit event records the
-    purpose, the columns and the row count (never a value)."""
+    purpose, the columns and the row count (never a value). An existing file is replaced
+    only with ``force``; nothing is ever written into the profiles folder."""
+    check_destination(path, force)
     actor = require_export(session)
     if fmt not in FORMATS:
         raise ValidationError(N_("Unknown format %(format)s; choose csv or xlsx."), format=fmt)
@@ -101,7 +104,7 @@ def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
         session.audit.append(session.user_id, "htcds_exported", export_id,
                              [*columns, f"format:{fmt}", f"rows:{len(rows)}"])
         # Inside the transaction: if the file cannot be written, the audit event rolls back.
-        write_file(path, data)
+        write_file(path, data, force)
     return ExportReport(path, len(rows), tuple(columns))
 
 

@@ -4,6 +4,7 @@ encrypted record of its own, the cases counted once each, and the file written a
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from caseapp.domain import roles
 from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.fsutil import atomic_write
 from caseapp.i18n import N_
+from caseapp.services import profile_paths
 from caseapp.services.base import actor_of
 from caseapp.services.session import Session
 from caseapp.store import queries
@@ -58,10 +60,26 @@ def record_export(session: Session, kind: str, purpose: str, **details: object) 
     return change.record.id
 
 
-def write_file(path: Path, data: bytes) -> None:
-    # Checked first: the storage layer would report a missing folder as a failing drive.
+def check_destination(path: Path, force: bool = False) -> None:
+    """Refuse a destination that would destroy something: anything inside the profiles
+    folder (an export once replaced a vault's keyslots.json, and every case was lost), also
+    through a link, and an existing file unless ``force``. Checked before any work."""
+    target = path.expanduser().resolve()
+    profiles_root = profile_paths.home().resolve()
+    if target == profiles_root or profiles_root in target.parents:
+        raise ValidationError(N_("An export cannot be written into the profiles folder "
+                                 "(%(path)s): it could replace a case file or its keys."),
+                              path=str(path))
+    # Checked here: the storage layer would report a missing folder as a failing drive.
     if not path.parent.is_dir() or path.is_dir():
         raise ValidationError(N_("The file cannot be written: %(path)s"), path=str(path))
+    if os.path.lexists(path) and not force:
+        raise ValidationError(N_("%(path)s already exists; choose another name, or add "
+                              "--force to replace it."), path=str(path))
+
+
+def write_file(path: Path, data: bytes, force: bool = False) -> None:
+    check_destination(path, force)
     try:
         atomic_write(path, data)
     except OSError as exc:

@@ -12,6 +12,7 @@ from caseapp.documents import statistics
 from caseapp.documents.statistics import MIN_K, ROWS, Row
 from caseapp.services.cases import EVENT
 from caseapp.services.exports import (
+    check_destination,
     check_purpose,
     exported_cases,
     record_export,
@@ -46,8 +47,9 @@ def collect_rows(session: Session) -> list[Row]:
 
 
 def export_statistics(session: Session, path: Path, purpose: str, *, k: int = MIN_K,
-                      mode: str = ROWS, columns: Sequence[str] | None = None
-                      ) -> StatisticsReport:
+                      mode: str = ROWS, columns: Sequence[str] | None = None,
+                      force: bool = False) -> StatisticsReport:
+    check_destination(path, force)
     require_export(session)
     statistics.check_k(k)
     statistics.check_mode(mode)
@@ -62,5 +64,5 @@ def export_statistics(session: Session, path: Path, purpose: str, *, k: int = MI
         session.audit.append(session.user_id, "statistics_exported", export_id,
                              [*chosen, f"mode:{mode}", f"k:{k}", f"rows:{published}",
                               f"suppressed:{suppressed}"])
-        write_file(path, data)
+        write_file(path, data, force)
     return StatisticsReport(path, mode, k, chosen, len(rows), published, suppressed, lines)
