@@ -7,6 +7,10 @@ import base64
 import hashlib
 import json
 import os
+import random
+import signal
+import subprocess
+import sys
 import time
 import unicodedata
 from collections.abc import Callable
@@ -766,3 +770,47 @@ def test_interrupted_rotation_is_reported_until_rotated_again(make_profile, caps
     prof.rotate_database_key(created.name, passphrase, params=kdf.FLOOR)
     with prof.unlock(created.name, passphrase) as session:
         assert not session.rotation_interrupted
+
+
+# -- a crash while a profile is created (issue 7, item 9; SECURITY 1) ----------------------
+
+def test_a_folder_left_by_a_crashed_creation_does_not_block_the_name(
+        caseapp_home: Path) -> None:
+    """Versions that built in place left vault.db without keyslots.json after a kill: the
+    name was blocked for good (FileExistsError)."""
+    leftover = profile_paths.paths("amina").folder
+    leftover.mkdir(parents=True)
+    (leftover / "vault.db").write_bytes(b"\x00" * 4096)
+    (caseapp_home / "profiles" / ".creating-amina-0badf00d").mkdir()
+    created = profiles.create_profile("amina", OWNER_PASSPHRASE, params=kdf.FLOOR)
+    assert profile_paths.list_profiles() == ["amina"]
+    with profiles.unlock("amina", OWNER_PASSPHRASE) as session:
+        assert session.user_id == created.user_id
+    hidden = sorted(p.name for p in (caseapp_home / "profiles").iterdir())
+    assert hidden[0].startswith(".incomplete-amina-") and hidden[1:] == ["amina"]
+
+
+@pytest.mark.slow
+def test_a_kill_during_creation_leaves_all_or_nothing(caseapp_home: Path) -> None:
+    rng = random.Random(7)
+    script = ("import sys; from caseapp.crypto import kdf; from caseapp.services import "
+              "profiles; profiles.create_profile('amina', sys.argv[1], params=kdf.FLOOR)")
+    outcomes = set()
+    for _round in range(6):
+        child = subprocess.Popen([sys.executable, "-c", script, OWNER_PASSPHRASE],
+                                 env={**os.environ, "CASEAPP_HOME": str(caseapp_home)})
+        time.sleep(rng.uniform(0.3, 1.5))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        if profile_paths.list_profiles() == ["amina"]:
+            outcomes.add("whole")
+            with profiles.unlock("amina", OWNER_PASSPHRASE) as session:
+                assert session.verify_audit().ok
+            profiles.erase(profile_paths.existing("amina"))
+        else:
+            outcomes.add("none")
+            assert profile_paths.list_profiles() == []
+        # Whatever the kill left, the name can be used at once.
+        profiles.create_profile("amina", OWNER_PASSPHRASE, params=kdf.FLOOR)
+        profiles.erase(profile_paths.existing("amina"))
+    assert outcomes  # the rounds ran; which side each kill fell on is chance

@@ -65,6 +65,8 @@ def existing(name: str) -> ProfilePaths:
 
 
 def list_profiles() -> list[str]:
-    return sorted(p.name for p in home().iterdir() if (p / "keyslots.json").exists())
+    # Hidden folders (a profile being built, an incomplete one moved aside) are no profiles.
+    return sorted(p.name for p in home().iterdir()
+                  if NAME_RE.match(p.name) and (p / "keyslots.json").exists())
 
 

@@ -5,6 +5,7 @@ layout is ``profile_paths``."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import time
@@ -23,7 +24,7 @@ from caseapp.errors import (
     ValidationError,
     WrongPassphrase,
 )
-from caseapp.fsutil import atomic_write, destroy_file
+from caseapp.fsutil import atomic_write, destroy_file, fsync_dir
 from caseapp.i18n import N_
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
@@ -45,6 +46,19 @@ class CreatedProfile:
     device_id: str
 
 
+BUILDING = ".creating-"  # a profile folder being built: never listed, cleared when stale
+
+
+def _clear_leftovers(p: ProfilePaths) -> None:
+    """What a crash during an earlier creation of this name left: its hidden build folder,
+    or (written by versions that built in place) a folder without a key file. The latter is
+    moved aside, not deleted: its data opens only with a key file restored from a backup."""
+    for stale in p.folder.parent.glob(f"{BUILDING}{p.name}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if p.folder.exists() and not p.keyslots.exists():
+        os.rename(p.folder, p.folder.parent / f".incomplete-{p.name}-{secrets.token_hex(4)}")
+
+
 def _secret(text: str) -> bytes:
     return passphrase_policy.normalise(text).encode()
 
@@ -53,9 +67,12 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
                    role: str = "administrator", team_name: str = "Office",
                    params: kdf.Argon2Params | None = None) -> CreatedProfile:
     """Create a vault with a passphrase slot and a recovery slot; the first user of a
-    standalone office is its administrator."""
+    standalone office is its administrator.
+
+    The profile is built in a hidden folder and renamed into place only when complete, so a
+    crash at any moment leaves either the whole profile or no profile under ``name``."""
     p = paths(name)
-    if p.keyslots.exists() or p.database.exists():
+    if p.keyslots.exists():
         raise ProfileError(N_("A profile with that name already exists."))
     if role not in ROLES:
         raise ValidationError(N_("Unknown role."))
@@ -63,22 +80,26 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
     params = params or kdf.calibrate()
     code = recovery.generate()
     db_key = secrets.token_bytes(32)
-    p.folder.mkdir(parents=True, mode=0o700)
+    _clear_leftovers(p)
+    building = ProfilePaths(name, p.folder.parent / f"{BUILDING}{name}-{secrets.token_hex(4)}")
+    building.folder.mkdir(mode=0o700)
     try:
         slots = KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [db_key], params),
                              seal(RECOVERY, recovery.normalise(code).encode(), [db_key], params)])
-        conn = database.open_database(p.database, db_key)
+        conn = database.open_database(building.database, db_key)
         try:
-            session = initialise_vault(conn, p, user_name=user_name or name, role=role,
+            session = initialise_vault(conn, building, user_name=user_name or name, role=role,
                                        team_name=team_name)
             user_id, device_id = session.user_id, session.device_id
             session.close()
         except BaseException:
             conn.close()
             raise
-        slots.save(p.keyslots)
+        slots.save(building.keyslots)
+        os.rename(building.folder, p.folder)
+        fsync_dir(p.folder.parent)
     except BaseException:
-        shutil.rmtree(p.folder, ignore_errors=True)
+        shutil.rmtree(building.folder, ignore_errors=True)
         raise
     return CreatedProfile(name, p.folder, code, user_id, device_id)
 
