@@ -140,6 +140,7 @@ def test_round_trip_into_fresh_profile(open_session: OpenSession, tmp_path: Path
     target = open_session("dst")
     report = hx.import_htcds(target, out)
     assert report.ok and report.imported == len(ids) and report.skipped == 0
+    assert report.changes.ids("case") == set(report.case_ids)  # one commit, one Changes
     after = [CaseService(target).show(i) for i in report.case_ids]
     skip = {"id", "person_id", "hte_Events", "hfz_CaseNumber", "cas_CaseOwner", "clocks"}
     for old, new in zip(before, after, strict=True):

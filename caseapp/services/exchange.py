@@ -45,6 +45,7 @@ from caseapp.services.exports import (
     write_file,
 )
 from caseapp.services.session import Session
+from caseapp.store.changes import Changes
 from caseapp.store.savepoints import savepoint
 
 CSV = "csv"
@@ -59,6 +60,7 @@ class ImportReport:
     skipped: int = 0
     problems: list[Problem] = field(default_factory=list)
     case_ids: list[str] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)  # what the import's commit changed
 
     @property
     def ok(self) -> bool:
@@ -199,6 +201,7 @@ def import_table(session: Session, table: Table, *, skip_errors: bool = False) -
         report.skipped = len(table.rows)
         return report
     report.imported = len(report.case_ids)
+    report.changes = tx.changes
     return report
 
 
