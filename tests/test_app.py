@@ -153,3 +153,19 @@ def test_the_command_line_runs_on_its_own_thread(new_profile: NewProfile) -> Non
         assert app.run(lambda s: CaseService(s.session).list().total) == 1
     finally:
         app.close()
+
+
+def test_an_undone_savepoint_takes_its_changes_with_it(app: CaseApp) -> None:
+    def work(services: Services) -> Changes:
+        session = services.session
+        with session.write() as tx:
+            kept = services.cases.create({"prs_FirstName": "Kept"}).id
+            with pytest.raises(RuntimeError), session.savepoint("row"):
+                services.cases.create({"prs_FirstName": "Undone"})
+                raise RuntimeError("this row fails")
+        assert kept is not None
+        return tx.changes.with_id(kept)
+
+    changes = app.run(work)
+    assert changes.ids("case") == {changes.id}
+    assert app.run(lambda s: s.cases.list().total) == 1

@@ -206,7 +206,7 @@ def test_service_refusal_rolls_back_everything(open_session: OpenSession,
     assert report.imported == 0 and [p.row for p in report.problems] == [3]
     assert CaseService(session).list().cases == []
     report = hx.import_htcds(session, path, skip_errors=True)
-    assert report.imported == 1
+    assert report.imported == 1 and report.changes.ids("case") == set(report.case_ids)
     assert [s.name for s in CaseService(session).list().cases] == ["Ayesha"]
 
 

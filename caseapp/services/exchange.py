@@ -46,7 +46,6 @@ from caseapp.services.exports import (
 )
 from caseapp.services.session import Session
 from caseapp.store.changes import Changes
-from caseapp.store.savepoints import savepoint
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -181,7 +180,7 @@ def import_table(session: Session, table: Table, *, skip_errors: bool = False) -
                 try:
                     # A savepoint per row: a row refused by the service (a stage this role
                     # may not hold, say) is undone alone when errors are skipped.
-                    with savepoint(tx.conn, "htcds_row"):
+                    with session.savepoint("htcds_row"):
                         case_id = service.create(doc).id
                         assert case_id is not None  # create always names the new case
                 except StorageError:

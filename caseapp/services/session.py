@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.errors import ProfileLocked
 from caseapp.services.profile_paths import ProfilePaths
-from caseapp.store import audit, database
+from caseapp.store import audit, database, savepoints
 from caseapp.store import meta as vault_meta
 from caseapp.store.changes import ChangeCollector, Changes
 from caseapp.store.hlc import HybridClock
@@ -88,6 +88,20 @@ class Session:
             tx.changes = collector.freeze()
             if tx.changes:
                 self.on_commit(tx.changes)
+
+    @contextlib.contextmanager
+    def savepoint(self, name: str) -> Iterator[None]:
+        """Part of the open transaction that an error undoes alone, and with it what the
+        part would have reported in ``Changes``."""
+        collector = self.store.collector
+        mark = collector.mark() if collector is not None else None
+        try:
+            with savepoints.savepoint(self._conn(), name):
+                yield
+        except BaseException:
+            if collector is not None and mark is not None:
+                collector.reset(mark)
+            raise
 
     def verify_audit(self, *, since_anchor: bool = False) -> audit.VerifyReport:
         conn = self._conn()

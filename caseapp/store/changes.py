@@ -47,6 +47,15 @@ class ChangeCollector:
         self._records.setdefault(record_type, set()).add(record_id)
         self._cases.update(cases)
 
+    def mark(self) -> Changes:
+        """What was collected so far, to go back to when a savepoint is undone."""
+        return self.freeze()
+
+    def reset(self, mark: Changes) -> None:
+        self._records = {t: set(ids) for t, ids in mark.records.items()}
+        self._cases = set(mark.cases)
+        self.fields = set(mark.fields)
+
     def freeze(self) -> Changes:
         return Changes({t: frozenset(ids) for t, ids in self._records.items()},
                        frozenset(self._cases), self.remote, frozenset(self.fields))
