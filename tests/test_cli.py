@@ -448,3 +448,73 @@ def test_urdu_messages(run: Run, alice: list[str | Path],
         assert re.search("[\u0600-\u06ff]", err), err
     finally:
         run("--lang", "en", "profile", "list")  # leave later tests in English
+
+
+# -- edit, notes, history, case numbers (issue 8, the command line as users meet it) -------
+
+def test_a_case_number_works_wherever_a_case_id_does(run: Run, alice: list[str | Path],
+                                                      files: Callable[[str, str | bytes],
+                                                                      Path]) -> None:
+    case_id = create_case(run, files, alice)
+    code, out, _err = run("case", "show", case_id, *alice, "--json")
+    number = json.loads(out)["hfz_CaseNumber"]
+    year, code_part, serial = number.split("-")
+    for typed in (number, number.lower(), f"{year}{code_part}{serial}",
+                  f"{year}-{code_part}-{int(serial)}"):
+        code, out, err = run("case", "show", typed, *alice, "--json")
+        assert code == 0 and json.loads(out)["id"] == case_id, (typed, err)
+    note = files("note.txt", "Called the brother in Kasur.")
+    assert run("case", "note", number, *alice, "--text-file", note)[0] == 0
+    assert run("consent", "show", "--case", number, *alice)[0] == 0
+    # A number no case has is a clear error, not a crash.
+    err = one_line_error(*run("case", "show", f"{year}-{code_part}-99999", *alice))
+    assert "not found" in err
+
+
+def test_case_edit_notes_and_history(run: Run, alice: list[str | Path],
+                                     files: Callable[[str, str | bytes], Path]) -> None:
+    case_id = create_case(run, files, alice)
+    edit = files("edit.json", json.dumps({"prs_SecondName": "Rahimi",
+                                          "hfz_Aliases": ["Shabo", "Shabi"]}))
+    code, out, err = run("case", "edit", case_id, *alice, "--json", edit)
+    assert code == 0, err
+    assert out.strip() == "Changed: hfz_Aliases, prs_SecondName"
+    assert run("case", "edit", case_id, *alice, "--json", edit)[1].startswith("Nothing")
+    bad = files("bad.json", json.dumps({"prs_Birthdate": "1994-02-30"}))
+    err = one_line_error(*run("case", "edit", case_id, *alice, "--json", bad))
+    assert "prs_Birthdate" in err
+    for text in ("First call: she is safe.", "Second call: needs a lawyer."):
+        note = files("note.txt", text)
+        assert run("case", "note", case_id, *alice, "--text-file", note)[0] == 0
+    code, out, _err = run("case", "notes", case_id, *alice)
+    assert [line.split("\t")[1] for line in out.splitlines()] == [
+        "First call: she is safe.", "Second call: needs a lawyer."]
+    code, out, _err = run("case", "history", case_id, *alice, "--json")
+    entries = json.loads(out)
+    kinds = [(e["record_type"], e["fields"]) for e in entries]
+    assert ("person", ["hfz_Aliases", "prs_SecondName"]) in kinds
+    assert [k for k in kinds if k[0] == "note"] == [("note", ["cco_CaseComment"])] * 2
+    assert all(e["origin"] == "local" for e in entries)
+    code, out, _err = run("case", "history", case_id, *alice)
+    assert code == 0 and "this device" in out and "Rahimi" not in out  # names, not values
+
+
+def test_case_show_reads_as_text(run: Run, alice: list[str | Path],
+                                 files: Callable[[str, str | bytes], Path]) -> None:
+    case_id = create_case(run, files, alice, {**DOCUMENT, "hfz_Aliases": ["Shabo", "Shabi"]})
+    code, out, _err = run("case", "show", case_id, *alice)
+    assert "hfz_Aliases: Shabo, Shabi" in out
+    assert "['" not in out and "{'" not in out and "clocks" not in out
+
+
+def test_a_listing_piped_into_head_ends_quietly(run: Run, alice: list[str | Path],
+                                                files: Callable[[str, str | bytes], Path],
+                                                caseapp_home: Path) -> None:
+    create_case(run, files, alice)
+    # `true` reads nothing and is gone before the listing writes: the pipe is closed for sure.
+    script = (f"{sys.executable} -m caseapp.cli.main case list "
+              f"{' '.join(str(a) for a in alice)} | true")
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "CASEAPP_HOME": str(caseapp_home)})
+    assert done.returncode == 0
+    assert done.stderr == ""  # no BrokenPipeError, no "Exception ignored"

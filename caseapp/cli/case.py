@@ -1,10 +1,13 @@
-"""``caseapp case …`` and ``caseapp search``: create, show, list and find cases."""
+"""``caseapp case …`` and ``caseapp search``: create, show, edit, list and find cases, their
+notes and their history. Every CASE_ID may also be the case number."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from caseapp.cli.common import add_profile_args, open_profile, print_json, read_json
 from caseapp.domain import stages
@@ -30,8 +33,62 @@ def _show(args: argparse.Namespace) -> int:
         # The field clocks are for editors that save back (update(seen=…)), not for reading.
         for key, value in doc.items():
             if key != "clocks":
-                print(f"{key}: {value}")
+                print(f"{key}: {_readable(value)}")
     return 0
+
+
+def _readable(value: Any) -> str:
+    """A field as a person reads it: lists joined, documents and events as short lines."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        parts = [_readable(v) for v in value]
+        if any(isinstance(v, dict) for v in value):
+            return "".join(f"\n  - {p}" for p in parts)
+        return ", ".join(parts)
+    return "" if value is None else str(value)
+
+
+def _edit(args: argparse.Namespace) -> int:
+    changes = read_json(args.json)
+    with open_profile(args) as session:
+        changed = CaseService(session).update(args.case_id, changes)
+    if changed.fields:
+        print(_("Changed: %(fields)s", fields=", ".join(sorted(changed.fields))))
+    else:
+        print(_("Nothing changed: the case already holds these values."))
+    return 0
+
+
+def _notes(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        notes = CaseService(session).notes(args.case_id)
+    if args.json:
+        print_json(notes)
+        return 0
+    for note in notes:
+        print(f"{_when(note['at'])}\t{note['text']}")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        entries = CaseService(session).history(args.case_id)
+        here = session.device_id
+    if args.json:
+        print_json(entries)
+        return 0
+    for entry in entries:
+        where = _("this device") if entry["device"] == here else _("another device")
+        print("\t".join((_when(entry["at"]), entry["record_type"], entry["kind"], where,
+                         ", ".join(entry["fields"]))))
+    return 0
+
+
+def _when(ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ms / 1000)) + " UTC"
 
 
 def _print_summaries(summaries: list[CaseSummary], as_json: bool) -> None:
@@ -116,7 +173,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     create = csub.add_parser("create", help="create a person and case from an HTCDS JSON file")
     add_profile_args(create)
-    create.add_argument("--json", required=True, type=Path, metavar="FILE")
+    create.add_argument("--json", required=True, type=Path, metavar="FILE",
+                        help="the case document ('-' reads standard input)")
     create.set_defaults(handler=_create)
 
     show = csub.add_parser("show", help="print a case")
@@ -124,6 +182,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_args(show)
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_show)
+
+    editing = csub.add_parser("edit", help="change fields of a case from a JSON file keyed "
+                                           "as in create ('-' reads standard input)")
+    editing.add_argument("case_id")
+    add_profile_args(editing)
+    editing.add_argument("--json", required=True, type=Path, metavar="FILE")
+    editing.set_defaults(handler=_edit)
+
+    notes = csub.add_parser("notes", help="print the notes of a case, oldest first")
+    notes.add_argument("case_id")
+    add_profile_args(notes)
+    notes.add_argument("--json", action="store_true")
+    notes.set_defaults(handler=_notes)
+
+    history = csub.add_parser("history", help="every change to a case and the records under "
+                                              "it, from this device and others")
+    history.add_argument("case_id")
+    add_profile_args(history)
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=_history)
 
     listing = csub.add_parser("list", help="list cases, most recently changed first")
     add_profile_args(listing)

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from caseapp.domain import case_search
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
 from caseapp.services import profiles
+from caseapp.services.cases import CaseService
 from caseapp.services.session import Session
 
 
@@ -36,6 +38,11 @@ def read_secret(path: Path) -> str:
     return lines[0]
 
 
+# Options that name a case: each takes the case's id or its number (2026-3FA9C01B-00012,
+# dashes and padding optional), as read off a form or over the phone.
+CASE_OPTIONS = ("case_id", "case", "keep_id", "merged_id")
+
+
 def open_profile(args: argparse.Namespace,
                  before_audit: Callable[[Session], None] = lambda session: None) -> Session:
     session = profiles.unlock(args.profile, read_secret(args.passphrase_file),
@@ -44,12 +51,23 @@ def open_profile(args: argparse.Namespace,
         print(_("Warning: a change of the database key was interrupted, so no valid recovery "
                 "code was shown. Run 'caseapp profile rotate-key' again to get a new one."),
               file=sys.stderr)
+    try:
+        for option in CASE_OPTIONS:
+            value = getattr(args, option, None)
+            if isinstance(value, str) and case_search.number_key(value) is not None:
+                setattr(args, option, CaseService(session).resolve(value))
+    except BaseException:
+        session.close()
+        raise
     return session
 
 
 def read_json(path: Path) -> Any:
+    """A JSON document from a file, or from standard input for '-' (what a person wrote
+    never needs to touch the disk in plaintext)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        return json.loads(text)
     except OSError as exc:
         raise ValidationError(N_("The file cannot be read: %(path)s"), path=str(path)) from exc
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested too deeply

@@ -42,12 +42,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     set_language(args.lang)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
+        return code
     except CaseAppError as exc:
         print(f"caseapp: {exc.user_message()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `caseapp case list | head`: the reader has what it wanted. Point stdout at devnull
+        # so Python's own flush at exit does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         # A traceback could carry values from a record; say what kind of failure it was.
         if os.environ.get("CASEAPP_DEBUG"):

@@ -18,18 +18,26 @@ def case_number(year: int, code: str, serial: int) -> str:
     return f"{year}-{code.upper()}-{serial:05d}"
 
 
+def number_key(text: str) -> str | None:
+    """A case number as one comparable token however it was typed (dashes, padding, case);
+    None when the text is no case number."""
+    number = CASE_NUMBER_RE.match(text.strip())
+    if number is None:
+        return None
+    year, code, serial = number.groups()
+    return f"{year}{code.lower()}{int(serial):05d}"
+
+
 def match_expression(query: str) -> str | None:
     """FTS5 expression for what a user typed: a name in either script (any spelling whose
     consonants match), an identity number with or without dashes, or a case number."""
     query = query.strip()
     if not query:
         return None
-    number = CASE_NUMBER_RE.match(query)
-    if number:
+    token = number_key(query)
+    if token is not None:
         # Searched as the one bare token it is indexed as: the year alone is in every case,
         # so matching its parts would rank the whole caseload.
-        year, code, serial = number.groups()
-        token = f"{year}{code.lower()}{int(serial):05d}"
         if query.isdigit():
             # Thirteen digits read as a case number are also a CNIC typed without dashes.
             return f'text : ("{token}"* OR "{query}"*)'

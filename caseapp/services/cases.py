@@ -113,6 +113,20 @@ class CaseService(Service):
                                       [*person_fields, *case_fields])
         return tx.changes.with_id(case.record.id)
 
+    def resolve(self, text: str) -> str:
+        """The id of the case that ``text`` names: an id, or a case number typed with or
+        without dashes and padding (what a user reads off a form or a phone call)."""
+        self._require(roles.CASE_VIEW)
+        key = case_search.number_key(text)
+        if key is None or (self.store.get(text.strip()) is not None):
+            return text.strip()
+        expression = case_search.match_expression(text)
+        for hit in self.store.search(expression or "", 10):
+            number = case_search.number_key(str(hit.body.get("hfz_CaseNumber", "")))
+            if hit.type == CASE and number == key:
+                return hit.id
+        raise NotFound()
+
     def show(self, case_id: str) -> dict[str, Any]:
         """The case as one HTCDS-keyed document, without fields the role may not read.
         ``clocks`` holds each field's clock: pass it back as ``update(seen=…)`` so an edit
@@ -226,6 +240,34 @@ class CaseService(Service):
                             str(people[h.parent].body.get("hfz_NameUrdu", ""))
                             if h.parent in people else "", h.status or "", h.updated_at)
                 for h in hits]
+
+    def notes(self, case_id: str) -> builtins.list[dict[str, Any]]:
+        """The case's notes, oldest first (id, text, written at); reading them is audited."""
+        self._require(roles.CASE_VIEW)
+        case = self._case(case_id)
+        notes = self.store.children(case.id, NOTE)
+        self._viewed("notes_viewed", case.id, ["cco_CaseComment"])
+        return [{"id": n.id, "text": str(n.body.get("cco_CaseComment", "")),
+                 "at": self._first_write(n.id)} for n in notes]
+
+    def history(self, case_id: str) -> builtins.list[dict[str, Any]]:
+        """Every change to the case, its person and the records under it — made here or on
+        another device — in the order this device applied them: when, which record, which
+        fields (names only: the values are in the case), and where it came from."""
+        self._require(roles.CASE_VIEW)
+        case = self._case(case_id)
+        records = [case, self._person_of(case), *self.store.all_children(case.id)]
+        entries = [{**entry, "record_id": record.id, "record_type": record.type,
+                    "fields": sorted(f for f in entry["fields"] if self.actor.may_read_field(f))}
+                   for record in records for entry in self.store.history(record.id)]
+        entries.sort(key=lambda e: int(e["seq"]))
+        self._viewed("case_history_viewed", case.id, ["history"])
+        return [{k: e[k] for k in ("at", "record_type", "record_id", "kind", "fields",
+                                   "origin", "device")} for e in entries]
+
+    def _first_write(self, record_id: str) -> int:
+        history = self.store.history(record_id)
+        return int(history[0]["at"]) if history else 0
 
     def add_note(self, case_id: str, text: str) -> Changes:
         """A note on the case; the returned ``Changes`` carries the note's id."""

@@ -95,6 +95,12 @@ class RecordStore(HoldsConnection):
             "AND deleted = 0 ORDER BY id", (parent, record_type))
         return [Record.from_row(r) for r in rows]
 
+    def all_children(self, parent: str) -> builtins.list[Record]:
+        """Every live record directly under ``parent``, whatever its type, oldest first."""
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM records WHERE parent = ? "  # noqa: S608
+                                 "AND deleted = 0 ORDER BY id", (parent,))
+        return [Record.from_row(r) for r in rows]
+
     def list(self, record_type: str, *, limit: int = 50, after: tuple[int, str] | None = None,
              status: str | None = None) -> list[Record]:
         """Newest first, one page after the key ``(updated_at, id)`` of the last record of the
