@@ -322,3 +322,36 @@ def test_truncating_events_written_in_one_session_and_the_head_together_is_found
     data.update(seq=forged_head[0], hash=forged_head[1])
     profile.paths.audit_head.write_text(json.dumps(data))
     assert not verify_quietly(profile).ok
+
+
+# -- a rollback hidden by removing the head, or by a crash (issue 7, item 4) ---------------
+
+def test_a_removed_head_file_is_found(profile: Profile,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Restoring an older vault.db and deleting the head used to verify as intact."""
+    older = profile.paths.database.read_bytes()
+    with profile.open_quietly() as session:
+        work(session, cases=1)
+    profile.paths.database.write_bytes(older)
+    profile.paths.audit_head.unlink()
+    report = verify_quietly(profile)
+    assert not report.ok and "missing" in report.reason
+    code, out = cli_verify(profile, capsys)
+    assert code == 1 and "missing" in out
+
+
+def test_a_session_killed_after_an_edit_still_exposes_a_rollback(profile: Profile) -> None:
+    """The head was written only at a clean close: kill the session after an edit, restore
+    the copy from before it, and the chain looked intact."""
+    older = profile.paths.database.read_bytes()
+    session = profile.open_quietly()
+    CaseService(session).create({"prs_FirstName": "Edited", "hfz_NameUrdu": "زینب"})
+    head = json.loads(profile.paths.audit_head.read_text())["seq"]
+    assert head == session.audit.head()[0]   # the head moved with the commit
+    assert session.conn is not None
+    session.conn.close()  # the process dies here: no lock, so no head written at a close
+    profile.paths.database.write_bytes(older)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{profile.paths.database}{suffix}").unlink(missing_ok=True)
+    report = verify_quietly(profile)
+    assert not report.ok and "older copy" in report.reason

@@ -118,6 +118,7 @@ def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: s
                           ("profile_name", p.name),
                           ("projections", str(projections.VERSION))])
     session = open_session(conn, p)
+    session.anchor_new_vault()
     with session.write():
         session.store.create("team", {"name": team_name}, record_id=team_id, team=team_id)
         session.store.create("user", {"name": user_name, "role": role, "teams": [team_id]},

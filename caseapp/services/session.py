@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from caseapp.errors import ProfileLocked
+from caseapp.errors import ProfileLocked, StorageError
 from caseapp.services.profile_paths import ProfilePaths
 from caseapp.store import audit, database, savepoints
 from caseapp.store import meta as vault_meta
@@ -39,6 +39,7 @@ class Session:
         self.db_key = db_key or b""
         self.rotation_interrupted = False
         self.on_commit: Callable[[Changes], None] = lambda changes: None
+        self._anchored: tuple[int, str] | None = None  # the audit head last written here
         meta = vault_meta.read_all(conn)
         self.device_id: str = meta["device_id"]
         self.user_id: str = meta["user_id"]
@@ -86,6 +87,7 @@ class Session:
             collector, self.store.collector = self.store.collector, None
             assert collector is not None
             tx.changes = collector.freeze()
+            self._anchor()
             if tx.changes:
                 self.on_commit(tx.changes)
 
@@ -103,6 +105,25 @@ class Session:
                 collector.reset(mark)
             raise
 
+    def _anchor(self) -> None:
+        """Move the signed head beside the database to the newest event after each commit,
+        so a crash right after an edit still leaves a head that exposes a rolled-back copy.
+        Never past a chain that does not verify since the last head (that would hide the
+        tampering), and a failure to write it does not undo the commit: the next one retries."""
+        head = self.audit.head()
+        if head == self._anchored:
+            return
+        if self.verify_audit(since_anchor=True).ok:
+            with contextlib.suppress(StorageError):
+                audit.write_anchor(self.paths.audit_head, head, self.sign_key)
+                self._anchored = head
+
+    def anchor_new_vault(self) -> None:
+        """The first head of a vault just created here (there is no earlier one to check)."""
+        head = self.audit.head()
+        audit.write_anchor(self.paths.audit_head, head, self.sign_key)
+        self._anchored = head
+
     def verify_audit(self, *, since_anchor: bool = False) -> audit.VerifyReport:
         conn = self._conn()
         public = self.sign_key.public_key()
@@ -110,6 +131,10 @@ class Session:
             anchor = audit.read_anchor(self.paths.audit_head, public)
         except audit.ForgedAnchor:
             return audit.VerifyReport(False, 0, 1, audit.MSG_HEAD_FORGED)
+        if anchor is None and self.audit.head()[0] > 0:
+            # Every vault gets its head when it is created: a missing one was removed, which
+            # is what hiding a restored older copy takes.
+            return audit.VerifyReport(False, 0, 1, audit.MSG_HEAD_MISSING)
         return audit.verify(conn, public, anchor, since_anchor=since_anchor)
 
     def close(self) -> None:

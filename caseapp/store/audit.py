@@ -35,6 +35,8 @@ MSG_ROLLED_BACK = N_("the chain ends at event %(count)s but event %(head)s was r
                      "events were removed or an older copy was restored")
 MSG_HEAD_DIFFERS = N_("event %(seq)s differs from the recorded head")
 MSG_HEAD_FORGED = N_("the recorded audit head was altered")
+MSG_HEAD_MISSING = N_("the recorded audit head is missing: events may have been removed or an "
+                      "older copy restored")
 
 
 def _entry_hash(prev: str, entry: dict[str, object]) -> str:
