@@ -518,3 +518,48 @@ def test_a_listing_piped_into_head_ends_quietly(run: Run, alice: list[str | Path
                           env={**os.environ, "CASEAPP_HOME": str(caseapp_home)})
     assert done.returncode == 0
     assert done.stderr == ""  # no BrokenPipeError, no "Exception ignored"
+
+
+# -- input that used to break exports or the command line (issue 7, items 7 and 8) ---------
+
+@pytest.mark.parametrize("text", ["Shab\x00nam", "Shab\x07nam", "Shab\udc80nam"])
+def test_control_and_broken_characters_are_refused_naming_the_field(
+        run: Run, alice: list[str | Path], tmp_path: Path, text: str) -> None:
+    doc = tmp_path / "case.json"
+    doc.write_text(json.dumps({"prs_FirstName": "Ok", "hfz_FatherName": text}),
+                   encoding="utf-8")
+    err = one_line_error(*run("case", "create", *alice, "--json", doc))
+    assert "hfz_FatherName" in err and "control character" in err
+    assert text not in err
+    with profiles.unlock("alice", PASSPHRASE) as session:
+        assert session.store.count("case") == 0
+
+
+def test_a_field_given_twice_is_refused(run: Run, alice: list[str | Path],
+                                        tmp_path: Path) -> None:
+    doc = tmp_path / "case.json"
+    doc.write_text('{"prs_FirstName": "Amina", "prs_FirstName": "Bilal"}', encoding="utf-8")
+    err = one_line_error(*run("case", "create", *alice, "--json", doc))
+    assert "prs_FirstName twice" in err
+
+
+def test_too_large_a_document_is_refused_before_it_is_read(run: Run, alice: list[str | Path],
+                                                           tmp_path: Path) -> None:
+    doc = tmp_path / "case.json"
+    doc.write_text(json.dumps({"prs_FirstName": "A", "hfz_Summary": "x" * 3_000_000}),
+                   encoding="utf-8")
+    err = one_line_error(*run("case", "create", *alice, "--json", doc))
+    assert "larger than 2 MB" in err
+    doc.write_text(json.dumps({"prs_FirstName": "A", "hfz_Summary": "x" * 20_000}),
+                   encoding="utf-8")
+    err = one_line_error(*run("case", "create", *alice, "--json", doc))
+    assert "hfz_Summary" in err and "longer than 10000 characters" in err
+
+
+def test_a_note_with_a_control_character_is_refused(run: Run, alice: list[str | Path],
+                                                    files: Callable[[str, str | bytes], Path]
+                                                    ) -> None:
+    case_id = create_case(run, files, alice)
+    note = files("note.txt", "Called\x00 her brother.")
+    err = one_line_error(*run("case", "note", case_id, *alice, "--text-file", note))
+    assert "control character" in err

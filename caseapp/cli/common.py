@@ -62,12 +62,41 @@ def open_profile(args: argparse.Namespace,
     return session
 
 
+MAX_JSON_BYTES = 2 * 1024 * 1024  # a case document with every field filled is a few KB
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)  # JSON keeps the last silently: which one was meant?
+        seen[key] = value
+    return seen
+
+
 def read_json(path: Path) -> Any:
     """A JSON document from a file, or from standard input for '-' (what a person wrote
-    never needs to touch the disk in plaintext)."""
+    never needs to touch the disk in plaintext). Too large a file and a field given twice
+    are refused."""
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-        return json.loads(text)
+        if str(path) == "-":
+            text = sys.stdin.read(MAX_JSON_BYTES + 1)
+        else:
+            with path.open(encoding="utf-8") as file:
+                text = file.read(MAX_JSON_BYTES + 1)
+        if len(text) > MAX_JSON_BYTES:
+            raise ValidationError(N_("The file is larger than %(limit)s MB: %(path)s"),
+                                  limit=MAX_JSON_BYTES // (1024 * 1024), path=str(path))
+        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except _DuplicateKey as exc:
+        raise ValidationError(N_("The file names the field %(field)s twice: %(path)s"),
+                              field=exc.key[:80], path=str(path)) from exc
     except OSError as exc:
         raise ValidationError(N_("The file cannot be read: %(path)s"), path=str(path)) from exc
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested too deeply

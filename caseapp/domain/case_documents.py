@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseapp.domain import htcds, identity, stages
+from caseapp.domain import htcds, identity, stages, text_rules
 from caseapp.errors import FieldErrors
 from caseapp.i18n import N_
 
@@ -51,6 +51,9 @@ PROBLEMS = {
     "tracks": N_("must list TIP, SOM or both"),
     "stage": N_("%(value)s is not a case stage"),
     "name": N_("A person needs a name in Latin or Urdu script."),
+    text_rules.TOO_LONG: N_("is longer than %(limit)s characters"),
+    text_rules.CHARACTER: N_("contains a control character or a broken character that cannot "
+                             "be stored; remove it"),
 }
 
 
@@ -90,6 +93,11 @@ class DocumentChecker:
 def _check_field(checker: DocumentChecker, name: str, value: Any) -> Any:
     """Validate one field and return its stored form."""
     ext = PERSON_EXTENSIONS.get(name) or CASE_EXTENSIONS.get(name)
+    bad_text = text_rules.problem(value)
+    if bad_text:
+        checker.add(name, bad_text, limit=text_rules.MAX_FIELD_CHARS)
+        # The document is refused as a whole; the caller still gets the shape it expects.
+        return [] if ext == "documents" else value
     if ext == "documents":
         docs = []
         for item in value if isinstance(value, list) else [value]:

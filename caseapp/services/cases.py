@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from caseapp.domain import case_search, roles, stages
+from caseapp.domain import case_search, roles, stages, text_rules
 from caseapp.domain.case_documents import require_name, split_document
 from caseapp.errors import (
     FieldErrors,
@@ -274,6 +274,12 @@ class CaseService(Service):
         self._require(roles.CASE_EDIT)
         if not text.strip():
             raise ValidationError(N_("A note cannot be empty."))
+        if text_rules.problem(text, text_rules.MAX_NOTE_CHARS) == text_rules.TOO_LONG:
+            raise ValidationError(N_("A note is longer than %(limit)s characters; split it."),
+                                  limit=text_rules.MAX_NOTE_CHARS)
+        if text_rules.problem(text, text_rules.MAX_NOTE_CHARS):
+            raise ValidationError(N_("The note contains a control character or a broken "
+                                     "character that cannot be stored; remove it."))
         case = self._case(case_id)
         with self.session.write() as tx:
             change = self.store.create(NOTE, {"cco_CaseComment": text}, team=case.team,
