@@ -3,6 +3,7 @@ and bad input answered with one line on stderr (no traceback) and a non-zero exi
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -563,3 +564,25 @@ def test_a_note_with_a_control_character_is_refused(run: Run, alice: list[str | 
     note = files("note.txt", "Called\x00 her brother.")
     err = one_line_error(*run("case", "note", case_id, *alice, "--text-file", note))
     assert "control character" in err
+
+
+def test_free_text_options_read_standard_input(run: Run, alice: list[str | Path],
+                                               files: Callable[[str, str | bytes], Path],
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    """A reason or purpose typed as an option is in the process list (issue 7, item 13)."""
+    case_id = create_case(run, files, alice)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Went home to her mother in Mardan.\n"))
+    code, _out, err = run("case", "move", case_id, *alice, "--to", "closed", "--reason", "-")
+    assert code == 0, err
+    code, out, _err = run("case", "show", case_id, *alice, "--json")
+    assert json.loads(out)["cas_ReasonForCaseClosure"] == "Went home to her mother in Mardan."
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Transfer to the Lahore shelter."))
+    out_file = tmp_path / "cases.csv"
+    code, _out, err = run("export", "htcds", *alice, "--format", "csv", "--out", out_file,
+                          "--purpose", "-")
+    assert code == 0, err
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _out, err = run("export", "htcds", *alice, "--format", "csv", "--out", out_file,
+                          "--force", "--purpose", "-")
+    assert code == 2 and "standard input" in err

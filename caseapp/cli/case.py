@@ -9,7 +9,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json, read_json
+from caseapp.cli.common import (
+    STDIN_HELP,
+    add_profile_args,
+    free_text,
+    open_profile,
+    print_json,
+    read_json,
+)
 from caseapp.domain import stages
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
@@ -217,7 +224,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_args(move)
     move.add_argument("--to", required=True, metavar="STAGE",
                       help="one of " + ", ".join(stages.STAGES))
-    move.add_argument("--reason", metavar="TEXT", help="why the case is closed")
+    move.add_argument("--reason", metavar="TEXT", type=free_text,
+                      help=f"why the case is closed ({STDIN_HELP})")
     move.set_defaults(handler=_move)
 
     status = csub.add_parser("status", help="record the legal trafficking status decision "

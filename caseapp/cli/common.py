@@ -24,6 +24,21 @@ def add_profile_args(parser: argparse.ArgumentParser) -> None:
                              "('-' reads standard input)")
 
 
+STDIN_HELP = "'-' reads it from standard input, out of the process list"
+
+
+def free_text(value: str) -> str:
+    """An option's text, or for '-' the text on standard input: what is typed as an option
+    (a reason, a purpose, a note) is visible to every user of the machine in the process
+    list and stays in the shell's history. Only one option of a command can read it."""
+    if value != "-":
+        return value
+    text = sys.stdin.read(64 * 1024).strip()
+    if not text:
+        raise argparse.ArgumentTypeError(_("nothing was given on standard input"))
+    return text
+
+
 def read_secret(path: Path) -> str:
     """First line of the file, without its line ending. Secrets never come from argv, where
     every user of the machine can read them."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
 from caseapp.services import duplicates
@@ -67,5 +67,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     merge.add_argument("keep_id", metavar="KEEP_ID", help="the case that is kept")
     merge.add_argument("merged_id", metavar="MERGED_ID", help="the duplicate case")
     add_profile_args(merge)
-    merge.add_argument("--reason", metavar="TEXT", help="why both cases are the same person")
+    merge.add_argument("--reason", metavar="TEXT", type=free_text,
+                       help=f"why both cases are the same person ({STDIN_HELP})")
     merge.set_defaults(handler=_merge)

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from caseapp.cli.common import add_profile_args, open_profile
+from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
 from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
 from caseapp.i18n import _, ngettext
 from caseapp.services import exchange, statistics
@@ -65,7 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_args(htcds)
     htcds.add_argument("--format", choices=exchange.FORMATS, required=True)
     htcds.add_argument("--out", required=True, type=Path, metavar="FILE")
-    htcds.add_argument("--purpose", required=True, help="why the data leaves (audited)")
+    htcds.add_argument("--purpose", required=True, type=free_text,
+                       help=f"why the data leaves (audited; {STDIN_HELP})")
     htcds.add_argument("--include-extensions", action="store_true",
                        help="also write Hifazat's hfz_ columns")
     htcds.add_argument("--force", action="store_true",
@@ -77,7 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     stats.add_argument("--k", type=int, default=MIN_K,
                        help=f"minimum group size (at least {MIN_K})")
     stats.add_argument("--out", required=True, type=Path, metavar="FILE")
-    stats.add_argument("--purpose", required=True, help="why the data leaves (audited)")
+    stats.add_argument("--purpose", required=True, type=free_text,
+                       help=f"why the data leaves (audited; {STDIN_HELP})")
     stats.add_argument("--aggregate", action="store_true",
                        help="one line per combination with a count column")
     stats.add_argument("--columns", help="comma-separated subset of: "

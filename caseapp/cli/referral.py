@@ -12,7 +12,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
 from caseapp.domain import referrals as rules
 from caseapp.i18n import _
 from caseapp.services.referrals import ReferralService
@@ -122,7 +122,7 @@ def _add_services(parser: argparse.ArgumentParser) -> None:
                         help="one of " + ", ".join(rules.URGENCIES) + " (default routine)")
     parser.add_argument("--reason", default="AdditionalServicesRequired",
                         help="HTCDS reason code (default AdditionalServicesRequired)")
-    parser.add_argument("--details", metavar="TEXT")
+    parser.add_argument("--details", metavar="TEXT", type=free_text, help=STDIN_HELP)
 
 
 def _add_move(commands: argparse._SubParsersAction, name: str, help_text: str,
@@ -130,7 +130,7 @@ def _add_move(commands: argparse._SubParsersAction, name: str, help_text: str,
     parser = commands.add_parser(name, help=help_text)
     parser.add_argument("referral_id", metavar="ID")
     add_profile_args(parser)
-    parser.add_argument("--note", metavar="TEXT")
+    parser.add_argument("--note", metavar="TEXT", type=free_text, help=STDIN_HELP)
     parser.set_defaults(handler=handler)
     return parser
 
@@ -152,9 +152,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                             "naming the provider)")
     send.add_argument("referral_id", metavar="ID")
     add_profile_args(send)
-    send.add_argument("--override-reason", metavar="TEXT",
+    send.add_argument("--override-reason", metavar="TEXT", type=free_text,
                       help="managers only: send without the person's consent, for this "
-                           "recorded reason")
+                           f"recorded reason ({STDIN_HELP})")
     send.set_defaults(handler=_send)
 
     respond = _add_move(commands, "respond", "record the receiving side's answer",
