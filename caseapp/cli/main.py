@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import caseapp.cli as cli_package
 from caseapp import __version__
 from caseapp.errors import CaseAppError
+from caseapp.hardening import harden_process
 from caseapp.i18n import LANGUAGES, _, set_language
 
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    harden_process()
     parser = build_parser()
     args = parser.parse_args(argv)
     set_language(args.lang)

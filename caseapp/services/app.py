@@ -10,6 +10,7 @@ from concurrent.futures import Future
 from typing import TypeVar
 
 from caseapp.errors import ProfileLocked
+from caseapp.hardening import harden_process
 from caseapp.services import profiles
 from caseapp.services.base import Service
 from caseapp.services.cases import CaseService
@@ -76,6 +77,7 @@ class CaseApp:
     calling thread, which then owns the connection."""
 
     def __init__(self, *, threaded: bool = True) -> None:
+        harden_process()
         self.events = EventBus()
         self._db = DbThread() if threaded else None
         self._session: Session | None = None
