@@ -44,6 +44,8 @@ def open_profile(args: argparse.Namespace,
         print(_("Warning: a change of the database key was interrupted, so no valid recovery "
                 "code was shown. Run 'caseapp profile rotate-key' again to get a new one."),
               file=sys.stderr)
+    for notice in session.notices:
+        print(notice.user_message(), file=sys.stderr)
     return session
 
 
