@@ -11,6 +11,7 @@ import errno
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from conftest import PASSPHRASE, CliProfile, OpenProfile, Run
 
 from caseapp import fsutil
 from caseapp.errors import PermissionDenied, StorageError
+from caseapp.i18n import set_language
 from caseapp.services import exchange, exports, profile_paths, profiles, statistics
 from caseapp.services.app import CaseApp
 from caseapp.services.cases import CaseService
@@ -26,6 +28,13 @@ from caseapp.services.session import Session
 from caseapp.store import database, queries
 
 ROWS = b"prs_FirstName,prs_IdentityNumber\r\nRukhsana,35202-1234567-2\r\n"
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards() -> Iterator[None]:
+    """``--lang ur`` sets the language of the whole process: back to English after."""
+    yield
+    set_language("en")
 
 
 def actions(session: Session, since: int = 0) -> list[str]:
