@@ -325,3 +325,15 @@ def test_the_cli_names_the_role_in_the_users_language(cli_profile: CliProfile, r
     code, _stdout, err = run("--lang", "ur", *export)
     assert code != 0 and "caseworker" not in err
     assert any("\u0600" <= ch <= "\u06ff" for ch in err)
+
+
+def test_a_pipe_planted_at_the_destination_does_not_hang_the_unlock(
+        open_profile: OpenProfile, tmp_path: Path) -> None:
+    session = open_profile("manager", "amina")
+    out = tmp_path / "transfer.csv"
+    plant_killed_export(session, out, temp=False)
+    session.close()
+    os.mkfifo(out)  # opened for reading, it would wait for a writer for ever
+    with profiles.unlock("amina", PASSPHRASE) as session:
+        [notice] = session.notices
+        assert notice.msgid == exports.INTERRUPTED_MESSAGES[exports.NOTHING_WRITTEN]

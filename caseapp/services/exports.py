@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,13 +199,22 @@ def finish_interrupted(session: Session) -> list[Notice]:
 def _clear_leftover(body: dict[str, Any], temp: Path | None, destination: Path | None) -> str:
     if temp is not None and os.path.lexists(temp):
         return TEMP_REMOVED if shred_leftover(temp, int(body.get("size", 0))) else TEMP_LEFT
-    if destination is not None and _holds(destination, str(body.get("sha256", ""))):
+    if destination is not None and _holds(destination, int(body.get("size", -1)),
+                                          str(body.get("sha256", ""))):
         return FILE_WRITTEN
     return NOTHING_WRITTEN
 
 
-def _holds(path: Path, sha256: str) -> bool:
-    """Whether ``path`` is exactly the export (renamed into place before the kill)."""
+def _holds(path: Path, size: int, sha256: str) -> bool:
+    """Whether ``path`` is exactly the export (renamed into place before the kill). Only a
+    regular file of the export's size is read: a pipe planted there must not hang the
+    unlock."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+        return False
     digest = hashlib.sha256()
     try:
         with path.open("rb") as f:

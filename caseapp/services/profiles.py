@@ -199,7 +199,11 @@ def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms,
             session.audit.append(session.user_id, "unlock")
     # An export a kill cut off may have left a temp file with every name beside its
     # destination: removed now, and the user is told (``session.notices``).
-    session.notices += exports.finish_interrupted(session)
+    try:
+        session.notices += exports.finish_interrupted(session)
+    except BaseException:
+        session.close()
+        raise
     return session
 
 
