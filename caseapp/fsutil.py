@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from caseapp.errors import StorageError
@@ -19,13 +21,20 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+def temp_path(path: Path) -> Path:
+    """A new hidden name beside ``path`` for the temp file of an atomic write."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600, tmp: Path | None = None) -> None:
     """Write ``data`` to ``path`` through a temp file, fsync, rename, fsync of the folder.
 
     A failure before the rename leaves the old file untouched and no temp file, and is raised
-    as a StorageError that tells the user what to do (a full disk, a failing drive).
+    as a StorageError that tells the user what to do (a full disk, a failing drive). Only a
+    kill leaves the temp file: a caller that must find it afterwards names it (``tmp``, from
+    ``temp_path``) and keeps the name before writing.
     """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = tmp or temp_path(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except OSError as exc:
@@ -69,3 +78,44 @@ def destroy_file(path: Path) -> None:
         os.fsync(f.fileno())
     path.unlink()
     fsync_dir(path.parent)
+
+
+_CHUNK = 1 << 20
+
+
+def shred_leftover(path: Path, max_size: int) -> bool:
+    """Best effort: overwrite a file this program left behind (a killed export's temp file)
+    with random bytes, then unlink it. True when nothing is left under ``path``.
+
+    Only a regular file with a single link and no larger than what was written is
+    overwritten: a link planted under the name (to a vault, say) is unlinked, never written
+    through. Flash storage may keep old blocks whatever is written here."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and info.st_size <= max_size:
+        # Unlinked below even if this fails: a name that is gone is better than none.
+        with contextlib.suppress(OSError):
+            _overwrite(path, info.st_size)
+    try:
+        path.unlink()
+        fsync_dir(path.parent)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return not os.path.lexists(path)
+    return True
+
+
+def _overwrite(path: Path, size: int) -> None:
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        left = size
+        while left > 0:
+            left -= os.write(fd, secrets.token_bytes(min(left, _CHUNK)))
+        os.fsync(fd)
+    finally:
+        os.close(fd)

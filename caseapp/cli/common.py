@@ -66,6 +66,8 @@ def open_profile(args: argparse.Namespace,
         print(_("Warning: a change of the database key was interrupted, so no valid recovery "
                 "code was shown. Run 'caseapp profile rotate-key' again to get a new one."),
               file=sys.stderr)
+    for notice in session.notices:
+        print(notice.user_message(), file=sys.stderr)
     try:
         for option in CASE_OPTIONS:
             value = getattr(args, option, None)

@@ -21,7 +21,7 @@ from caseapp.services.plans import PlanService
 from caseapp.services.referrals import ReferralService
 from caseapp.services.reintegration import ReintegrationService
 from caseapp.services.screenings import ScreeningService
-from caseapp.services.session import Session
+from caseapp.services.session import Notice, Session
 from caseapp.store.dbthread import DbThread
 
 T = TypeVar("T")
@@ -112,6 +112,12 @@ class CaseApp:
     @property
     def locked(self) -> bool:
         return self._session is None or self._session.locked
+
+    @property
+    def notices(self) -> list[Notice]:
+        """What the last unlock found and the user must be told (an interrupted export and
+        what became of its files): show each ``user_message()`` once after unlocking."""
+        return [] if self._session is None else list(self._session.notices)
 
     @property
     def profile(self) -> str | None:

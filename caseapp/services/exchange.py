@@ -40,9 +40,8 @@ from caseapp.services.exports import (
     check_destination,
     check_purpose,
     exported_cases,
-    record_export,
-    require_export,
-    write_file,
+    require_identified_export,
+    run_export,
 )
 from caseapp.services.session import Session
 from caseapp.store.changes import Changes
@@ -86,11 +85,13 @@ def build_rows(session: Session, columns: list[str]) -> list[list[Any]]:
 
 def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
                  include_extensions: bool = False, force: bool = False) -> ExportReport:
-    """Write every case the user may export as one HTCDS row; an audit event records the
-    purpose, the columns and the row count (never a value). An existing file is replaced
-    only with ``force``; nothing is ever written into the profiles folder."""
+    """Write every case the user may export as one HTCDS row (managers and administrators
+    only: the rows name every person). Audit events record the purpose, the columns and the
+    row count (never a value) before and after the file is written (``run_export``). An
+    existing file is replaced only with ``force``; nothing is ever written into the profiles
+    folder."""
     check_destination(path, force)
-    actor = require_export(session)
+    actor = require_identified_export(session)
     if fmt not in FORMATS:
         raise ValidationError(N_("Unknown format %(format)s; choose csv or xlsx."), format=fmt)
     purpose = check_purpose(purpose)
@@ -100,12 +101,9 @@ def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
         columns += extension_columns()
     rows = build_rows(session, columns)
     data = tables.render_csv(columns, rows) if fmt == CSV else tables.render_xlsx(columns, rows)
-    with session.write():
-        export_id = record_export(session, "htcds", purpose, rows=len(rows), format=fmt)
-        session.audit.append(session.user_id, "htcds_exported", export_id,
-                             [*columns, f"format:{fmt}", f"rows:{len(rows)}"])
-        # Inside the transaction: if the file cannot be written, the audit event rolls back.
-        write_file(path, data, force)
+    run_export(session, path, data, kind="htcds", purpose=purpose, force=force,
+               fields=[*columns, f"format:{fmt}", f"rows:{len(rows)}"], rows=len(rows),
+               format=fmt)
     return ExportReport(path, len(rows), tuple(columns))
 
 

@@ -26,6 +26,7 @@ from caseapp.errors import (
 )
 from caseapp.fsutil import atomic_write, destroy_file, fsync_dir
 from caseapp.i18n import N_
+from caseapp.services import exports
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
 from caseapp.store import database, meta, migrations
@@ -164,6 +165,7 @@ def _now_ms() -> int:
 def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms,
            before_audit: Callable[[Session], None] = lambda session: None) -> Session:
     """Open a profile with its passphrase or its recovery code (recognised by its form).
+    What the user must be told about the profile's state is in ``session.notices``.
 
     ``before_audit`` runs on the open session before the unlock events are appended: an
     audit check sees the chain exactly as it was found."""
@@ -196,6 +198,13 @@ def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms,
     else:
         with session.write():
             session.audit.append(session.user_id, "unlock")
+    # An export a kill cut off may have left a temp file with every name beside its
+    # destination: removed now, and the user is told (``session.notices``).
+    try:
+        session.notices += exports.finish_interrupted(session)
+    except BaseException:
+        session.close()
+        raise
     return session
 
 

@@ -10,16 +10,30 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.errors import ProfileLocked, StorageError
+from caseapp.i18n import _
 from caseapp.services.profile_paths import ProfilePaths
 from caseapp.store import audit, database, savepoints
 from caseapp.store import meta as vault_meta
 from caseapp.store.changes import ChangeCollector, Changes
 from caseapp.store.hlc import HybridClock
 from caseapp.store.records import RecordStore
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something found while unlocking that the user must be told (an export a kill cut
+    off, say): a message id and its parameters, translated when shown."""
+
+    msgid: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def user_message(self) -> str:
+        return _(self.msgid, **self.params)
 
 
 class Transaction:
@@ -38,6 +52,8 @@ class Session:
         self.paths = paths
         self.db_key = db_key or b""
         self.rotation_interrupted = False
+        # What the unlock found and the user must be told (the desktop shows these once).
+        self.notices: list[Notice] = []
         self.on_commit: Callable[[Changes], None] = lambda changes: None
         self._anchored: tuple[int, str] | None = None  # the audit head last written here
         meta = vault_meta.read_all(conn)
@@ -67,6 +83,10 @@ class Session:
         if self.conn is None:
             raise ProfileLocked()
         return self.conn
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.store.collector is not None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Transaction]:

@@ -15,9 +15,8 @@ from caseapp.services.exports import (
     check_destination,
     check_purpose,
     exported_cases,
-    record_export,
     require_export,
-    write_file,
+    run_export,
 )
 from caseapp.services.session import Session
 
@@ -58,11 +57,8 @@ def export_statistics(session: Session, path: Path, purpose: str, *, k: int = MI
     rows = collect_rows(session)
     data, suppressed, lines = statistics.publish(rows, chosen, mode, k)
     published = len(rows) - suppressed
-    with session.write():
-        export_id = record_export(session, "statistics", purpose, k=k, mode=mode,
-                                  rows=published, suppressed=suppressed)
-        session.audit.append(session.user_id, "statistics_exported", export_id,
-                             [*chosen, f"mode:{mode}", f"k:{k}", f"rows:{published}",
-                              f"suppressed:{suppressed}"])
-        write_file(path, data, force)
+    run_export(session, path, data, kind="statistics", purpose=purpose, force=force,
+               fields=[*chosen, f"mode:{mode}", f"k:{k}", f"rows:{published}",
+                       f"suppressed:{suppressed}"],
+               k=k, mode=mode, rows=published, suppressed=suppressed)
     return StatisticsReport(path, mode, k, chosen, len(rows), published, suppressed, lines)

@@ -43,3 +43,12 @@ def people_of_cases(conn: Connection, rowids: Sequence[int] | None = None
         args = (json.dumps(list(rowids)),)
     for case_id, person_body in conn.execute(sql, args):
         yield case_id, json.loads(person_body)
+
+
+def unfinished_export_ids(conn: Connection, device: str) -> list[str]:
+    """Ids of the exports this device started and never recorded as ended (a kill cut them
+    off), oldest first. Exports are few, and the type index finds them."""
+    return [r[0] for r in conn.execute(
+        "SELECT id FROM records WHERE type = 'export' AND deleted = 0 "
+        "AND json_extract(body, '$.state') = 'started' "
+        "AND json_extract(body, '$.device') = ? ORDER BY id", (device,))]
