@@ -199,8 +199,9 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
 
 
 def consented_case(session: Session) -> str:
-    """A new case whose person agreed to the interview (screenings need that)."""
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"}).id
+    """A new case of an adult who agreed to the interview (screenings need that)."""
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal",
+                                           "prs_Birthdate": "1990-05-01"}).id
     ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
                                    explanation_version="consent-text-1.0")
     return case_id

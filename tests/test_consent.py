@@ -22,7 +22,9 @@ def session(caseworker: Session) -> Session:
 
 
 def new_case(session: Session, **person: object) -> str:
-    return CaseService(session).create({"prs_FirstName": "Ayesha", **person}).id
+    """A case of an adult unless ``person`` says otherwise."""
+    return CaseService(session).create({"prs_FirstName": "Ayesha",
+                                        "prs_Birthdate": "1995-02-01", **person}).id
 
 
 def grant(svc: ConsentService, case_id: str, purpose: str, **kw: object) -> str:
@@ -124,11 +126,51 @@ def test_child_needs_assent_and_guardian_or_best_interests(session: Session) -> 
 
 
 def test_estimated_age_makes_a_child(session: Session) -> None:
-    case_id = new_case(session, hfz_EstimatedAge=15)
+    case_id = new_case(session, prs_Birthdate=None, hfz_EstimatedAge=15)
     with pytest.raises(FieldErrors):
         grant(ConsentService(session), case_id, consent.INTERVIEW)
     adult = new_case(session, prs_Birthdate="1990-01-01")
     grant(ConsentService(session), adult, consent.INTERVIEW)
+
+
+def test_unknown_or_disputed_age_is_presumed_a_child(session: Session) -> None:
+    """PROTECTION §2: where the age is uncertain the person is presumed a child, and gets a
+    child's consent rules, until an age assessment says otherwise."""
+    svc = ConsentService(session)
+    unknown = new_case(session, prs_Birthdate=None)
+    with pytest.raises(FieldErrors) as err:
+        grant(svc, unknown, consent.INTERVIEW)
+    assert {p[0] for p in err.value.problems} == {"assent", "guardian_name"}
+    # A birth date that says adult, but the age is disputed (a borrowed document).
+    disputed = new_case(session, hfz_AgeDisputed=True)
+    with pytest.raises(FieldErrors):
+        grant(svc, disputed, consent.INTERVIEW)
+    # The assessment finds an adult: the dispute ends and adult consent applies.
+    cases = CaseService(session)
+    cases.record_age_assessment(disputed, "adult", "2026-01-15", method="medical_board",
+                                authority="Medical board, Services Hospital Lahore")
+    grant(svc, disputed, consent.INTERVIEW)
+    assert [e.child for e in svc.entries(disputed)] == [False]
+    shown = cases.show(disputed)
+    assert shown["hfz_AgeDisputed"] is False
+    assert shown["hfz_AgeAssessment"]["outcome"] == "adult"
+    assert "age_assessment_recorded" in [e["action"] for e in session.audit.events(disputed)]
+    # An assessment can also find a child although the document says adult.
+    cases.record_age_assessment(unknown, "child", "2026-01-15")
+    assert consent.person_is_child(
+        {"prs_Birthdate": "1990-01-01", "hfz_AgeAssessment": {"outcome": "child",
+                                                             "date": "2026-01-15"}}, T0)
+
+
+@pytest.mark.parametrize("assessment", [
+    {"outcome": "adult"}, {"outcome": "grown", "date": "2026-01-15"},
+    {"outcome": "adult", "date": "15/01/2026"},
+    {"outcome": "adult", "date": "2026-01-15", "method": "guess"}, "adult"])
+def test_a_bad_age_assessment_is_refused(session: Session, assessment: object) -> None:
+    with pytest.raises(FieldErrors) as err:
+        CaseService(session).create({"prs_FirstName": "Ayesha",
+                                     "hfz_AgeAssessment": assessment})
+    assert [p[0] for p in err.value.problems] == ["hfz_AgeAssessment"]
 
 
 def test_interpreter_and_language_recorded(session: Session) -> None:
@@ -185,4 +227,6 @@ def test_pure_rules_latest_event_decides() -> None:
     assert not consent.is_permitted([ok, refused_all], consent.REFERRAL, T0 + 6, "a")
     assert consent.is_child("2010-06-01", None, T0)
     assert not consent.is_child("2000-06-01", 12, T0)
-    assert not consent.is_child(None, None, T0)
+    # No age on record: presumed a child (PROTECTION §2), until an assessment finds an adult.
+    assert consent.is_child(None, None, T0)
+    assert not consent.is_child(None, None, T0, assessment="adult")

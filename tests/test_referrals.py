@@ -22,7 +22,8 @@ PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
 
 def setup_case(session: Session) -> tuple[str, str, str]:
     """A case and two organisations: (case id, shelter id, legal aid id)."""
-    case_id = CaseService(session).create({"prs_FirstName": "Ayesha"}).id
+    case_id = CaseService(session).create({"prs_FirstName": "Ayesha",
+                                           "prs_Birthdate": "1995-02-01"}).id
     directory = DirectoryService(session)
     shelter = directory.add({"org_Name": "Dar-ul-Aman Lahore", "org_Type":
                              "LocalGovernmentOrganisation", "hfz_Services": ["shelter"]}).id

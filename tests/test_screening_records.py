@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from conftest import consented_case
 
@@ -10,7 +12,7 @@ from caseapp.errors import FieldErrors, PermissionDenied
 from caseapp.reference import loader
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentRequired, ConsentService
-from caseapp.services.screenings import ScreeningService
+from caseapp.services.screenings import AdultInstrumentForChild, ScreeningService
 from caseapp.services.session import Session
 
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (test fixture)
@@ -30,7 +32,8 @@ def session(caseworker: Session) -> Session:
 
 
 def test_submission_needs_interview_consent(session: Session) -> None:
-    case_id = CaseService(session).create({"prs_FirstName": "Bilal"}).id
+    case_id = CaseService(session).create({"prs_FirstName": "Bilal",
+                                           "prs_Birthdate": "1990-05-01"}).id
     svc = ScreeningService(session)
     with pytest.raises(ConsentRequired, match="interview"):
         svc.submit(case_id, INSTRUMENT, INDICATED)
@@ -126,3 +129,75 @@ def test_decide_status_validates_codes(manager: Session) -> None:
         ScreeningService(manager).decide_status(case_id, "Victim", "FIA")
     assert [p[0] for p in err.value.problems] == [
         "vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"]
+
+
+# --- the person's age decides which indicator sets may be used (issue 8) -------------------
+
+# Medium for an adult, strong for a child (RESEARCH §1.3 D2): debt bondage and threats of
+# violence at recruitment, with excessive hours (S) and low pay (M) at work; the rest unknown.
+# Worked by hand: the adult set has D2 = 2 M (not positive, unknowns could make it so) and
+# D5 unknown, so `insufficient_information`; the child set has D2 = 2 S and D4 = S + M, so
+# trafficking of a child is indicated.
+CHILD_ANSWERS = {"cr_debt_bondage": "yes", "cr_threat_violence": "yes",
+                 "ec_excessive_hours": "yes", "ec_low_no_salary": "yes"}
+
+
+def _born_years_ago(years: int) -> str:
+    today = datetime.date.today()
+    return today.replace(year=today.year - years, day=min(today.day, 28)).isoformat()
+
+
+def _case_of(session: Session, **person: object) -> str:
+    case_id = CaseService(session).create({"prs_FirstName": "Zainab", **person}).id
+    ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
+                                   explanation_version="consent-text-1.0", assent=True,
+                                   guardian_name="Fatima", guardian_relationship="mother")
+    return case_id
+
+
+def test_a_child_cannot_be_screened_with_the_adult_set(session: Session) -> None:
+    child = _case_of(session, prs_Birthdate=_born_years_ago(14))
+    svc = ScreeningService(session)
+    with pytest.raises(AdultInstrumentForChild) as err:
+        svc.submit(child, "ilo-ec-adult-labour", CHILD_ANSWERS)
+    assert err.value.user_message() == (
+        "This person is under 18, so the adult indicator set ilo-ec-adult-labour cannot be "
+        "used. Screen with the child set ilo-ec-child-labour.")
+    with pytest.raises(AdultInstrumentForChild, match="child set ilo-ec-child-sexual"):
+        svc.submit(child, "ilo-ec-adult-sexual", {})
+    assert svc.history(child) == []
+    sid = svc.submit(child, "ilo-ec-child-labour", CHILD_ANSWERS).id
+    record = session.store.get(sid)
+    assert record is not None and record.body["result"]["indication"] == screening.INDICATED
+    # The same answers with the adult rule would have asked for more information.
+    adult_rule = screening.evaluate(loader.load_instrument("ilo-ec-adult-labour"),
+                                    CHILD_ANSWERS)
+    assert adult_rule.indication == screening.INSUFFICIENT
+
+
+@pytest.mark.parametrize(("person", "fragment"), [
+    ({}, "age is not recorded, so they are presumed to be a child"),
+    ({"hfz_EstimatedAge": 16}, "under 18"),
+    ({"prs_Birthdate": "1990-05-01", "hfz_AgeDisputed": True},
+     "age is disputed, so they are presumed to be a child"),
+    ({"prs_Birthdate": "1990-05-01",
+      "hfz_AgeAssessment": {"outcome": "child", "date": "2026-01-15"}},
+     "An age assessment found this person to be a child"),
+])
+def test_minority_is_presumed_until_an_assessment_says_otherwise(
+        session: Session, person: dict[str, object], fragment: str) -> None:
+    case_id = _case_of(session, **person)
+    svc = ScreeningService(session)
+    with pytest.raises(AdultInstrumentForChild, match=fragment):
+        svc.submit(case_id, INSTRUMENT, CHILD_ANSWERS)
+    if "hfz_AgeAssessment" in person:
+        return
+    CaseService(session).record_age_assessment(case_id, "adult", "2026-01-20",
+                                               method="medical_board")
+    assert svc.submit(case_id, INSTRUMENT, CHILD_ANSWERS).id
+
+
+def test_an_adult_may_be_screened_with_a_child_set(session: Session) -> None:
+    """Someone trafficked at 16 and screened at 19 is screened as the child they were."""
+    case_id = consented_case(session)
+    assert ScreeningService(session).submit(case_id, "ilo-ec-child-labour", CHILD_ANSWERS).id

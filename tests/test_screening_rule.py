@@ -582,7 +582,9 @@ def test_sexual_sets_are_marked_unconfirmed(instrument_id: str) -> None:
     by_id = {i["id"]: i for i in data["indicators"]}
     assert by_id["cd_forced_tasks_clients"]["strength"] == "strong"
     assert by_id["cd_forced_tasks_clients"]["evidence"] == "[V2]"
-    others = [i for i in data["indicators"] if i["id"] != "cd_forced_tasks_clients"]
+    # The one item added from the law (child set only) is marked by its own sources.
+    from_law = {"cd_forced_tasks_clients", "ec_sx_child_sexual_services"}
+    others = [i for i in data["indicators"] if i["id"] not in from_law]
     assert all(i["evidence"] == "[M]" for i in others)
 
 
@@ -698,3 +700,127 @@ def test_administrator_can_change_the_combination_rule(tmp_path: Path) -> None:
 def test_unknown_packaged_instrument(bad_id: str) -> None:
     with pytest.raises(loader.InstrumentNotFound):
         loader.load_instrument(bad_id)
+
+
+# --- sexual-exploitation sets: a child in commercial sex (issue 8) -------------------------
+
+CHILD_SEXUAL = "ilo-ec-child-sexual"
+CHILD_SEX_ITEM = "ec_sx_child_sexual_services"
+# The report: the act, no or low payment and forced clients answered yes ("no choice of
+# clients" was a second item asking the same as "forced tasks or clients").
+REPORTED = {"act_child_moved_or_received": "yes", "ec_sx_no_low_payment": "yes",
+            "cd_forced_tasks_clients": "yes"}
+
+
+def _all_no(instrument_id: str, **yes: str) -> dict[str, str]:
+    instrument = loader.load_instrument(instrument_id)
+    return {**dict.fromkeys((i.id for i in instrument.items()), "no"), **yes}
+
+
+@pytest.mark.parametrize("instrument_id", ["ilo-ec-adult-sexual", CHILD_SEXUAL])
+def test_sexual_sets_ask_about_the_choice_of_clients_once(instrument_id: str) -> None:
+    labels = [i["label"]["en"].lower() for i in raw(instrument_id)["indicators"]]
+    assert [text for text in labels if "clients" in text] == ["forced tasks or clients"]
+    assert "ec_sx_no_choice_clients" not in {i["id"] for i in raw(instrument_id)["indicators"]}
+
+
+def test_a_child_used_in_commercial_sex_is_exploited() -> None:
+    """Palermo art. 3(a), 3(c) and ILO C182 art. 3(b): for a child, being used in
+    prostitution, pornography or other sexual services is exploitation in itself."""
+    instrument = loader.load_instrument(CHILD_SEXUAL)
+    item = next(i for i in instrument.indicators if i.id == CHILD_SEX_ITEM)
+    assert item.sufficient and item.dimension == "exploitative_conditions"
+    assert "prostitution, pornography or other sexual services" in item.label_in("en")
+    # The report with the new item still unknown: it could decide, so more is needed.
+    assert screening.evaluate(instrument, REPORTED).indication == INSUFFICIENT
+    # Answered yes, it alone makes exploitation positive, and with the act, an indication.
+    alone = screening.evaluate(instrument, _all_no(CHILD_SEXUAL, **{
+        CHILD_SEX_ITEM: "yes", "act_child_moved_or_received": "yes"}))
+    assert alone.dimensions["exploitative_conditions"] == POSITIVE
+    assert alone.indication == INDICATED
+    reason = _reason(alone, "dimension_positive", "exploitative_conditions")
+    assert reason.indicators == (CHILD_SEX_ITEM,)
+    assert screening.reason_text(reason, instrument).endswith("enough on its own.")
+    reported = screening.evaluate(instrument, _all_no(CHILD_SEXUAL, **REPORTED,
+                                                      **{CHILD_SEX_ITEM: "yes"}))
+    assert reported.indication == INDICATED
+
+
+def test_no_adult_sexual_item_is_enough_on_its_own() -> None:
+    assert not any(i.sufficient for i in loader.load_instrument("ilo-ec-adult-sexual").indicators)
+
+
+def test_a_sufficient_indicator_decides_its_dimension() -> None:
+    data = synthetic("child")
+    data["indicators"][0] = {**data["indicators"][0], "sufficient": True}  # dr_s1
+    instrument = screening.instrument_from_dict(data, "test-sufficient")
+    assert instrument.to_json()["indicators"][0]["sufficient"] is True
+    for value, status in (("yes", POSITIVE), ("unknown", INSUFFICIENT), ("no", NEGATIVE)):
+        result = screening.evaluate(instrument, answers_for({}) | {"dr_s1": value})
+        assert result.dimensions["deceptive_recruitment"] == status, value
+    data["indicators"][0]["sufficient"] = "yes"
+    with pytest.raises(ValidationError, match="sufficient"):
+        screening.instrument_from_dict(data, "test-sufficient")
+
+
+# --- evidence marks in the reasons (issue 8) -----------------------------------------------
+
+def _codes(result: screening.ScreeningResult) -> list[str]:
+    return [r.message for r in result.reasons]
+
+
+def test_a_result_names_the_v2_indicators_it_rests_on() -> None:
+    instrument = loader.load_instrument("ilo-ec-adult-labour")  # every rating is [V2]
+    # The six yes answers make D1, D4 and D5 positive; D6 economic reasons (1 M) does not
+    # count towards the indication, so the indication does not rest on it.
+    answers = {"dr_nature_job_location_employer": "yes", "dr_wages": "yes",
+               "ec_excessive_hours": "yes", "ec_low_no_salary": "yes",
+               "cd_documents_confiscated": "yes", "cd_threat_violence": "yes",
+               "dv_economic_reasons": "yes"}
+    result = screening.evaluate(instrument, answers)
+    assert result.indication == INDICATED
+    reason = next(r for r in result.reasons if r.message == "rests_on_secondary")
+    assert reason.indicators == ("dr_nature_job_location_employer", "dr_wages",
+                                 "ec_excessive_hours", "ec_low_no_salary",
+                                 "cd_documents_confiscated", "cd_threat_violence")
+    assert "rests_on_unconfirmed" not in _codes(result)
+    text = screening.reason_text(reason, instrument, "en")
+    assert "[V2]" in text and "Deceived about wages/earnings" in text
+    # A negative rests on every rating answered yes.
+    negative = screening.evaluate(instrument, _all_no("ilo-ec-adult-labour",
+                                                      dv_economic_reasons="yes"))
+    assert negative.indication == NOT_INDICATED
+    assert next(r for r in negative.reasons
+                if r.message == "rests_on_secondary").indicators == ("dv_economic_reasons",)
+    # A [V] instrument carries no such reason.
+    verified = screening.evaluate(ADULT, answers_for({"dr": "SS", "ec": "SS", "cd": "SS"}))
+    assert not {"rests_on_secondary", "rests_on_unconfirmed"} & set(_codes(verified))
+
+
+def test_a_result_names_the_unconfirmed_indicators_it_rests_on() -> None:
+    instrument = loader.load_instrument(CHILD_SEXUAL)
+    result = screening.evaluate(instrument, {**REPORTED, CHILD_SEX_ITEM: "yes"})
+    assert result.indication == INDICATED
+    by_message = {r.message: r.indicators for r in result.reasons}
+    # Payment [M] sits in the positive exploitation dimension; forced clients [V2] in
+    # coercion at destination, which is not positive (one strong alone) and not needed.
+    assert by_message["rests_on_unconfirmed"] == ("ec_sx_no_low_payment",)
+    assert by_message["rests_on_secondary"] == (CHILD_SEX_ITEM, "act_child_moved_or_received")
+    text = screening.reason_text(next(r for r in result.reasons
+                                      if r.message == "rests_on_unconfirmed"), instrument, "en")
+    assert "[M]" in text and "No or low payment" in text
+
+
+def test_a_negative_from_an_unconfirmed_set_does_not_rule_trafficking_out() -> None:
+    negative = screening.evaluate(loader.load_instrument(CHILD_SEXUAL),
+                                  _all_no(CHILD_SEXUAL, **REPORTED))
+    assert negative.indication == NOT_INDICATED
+    reason = _reason(negative, "unconfirmed_negative")
+    assert "does not rule trafficking out" in screening.reason_text(reason, None, "en")
+    indicated = screening.evaluate(loader.load_instrument(CHILD_SEXUAL),
+                                   {**REPORTED, CHILD_SEX_ITEM: "yes"})
+    assert "unconfirmed_negative" not in _codes(indicated)
+    confirmed = screening.evaluate(loader.load_instrument("ilo-ec-adult-labour"),
+                                   _all_no("ilo-ec-adult-labour"))
+    assert confirmed.indication == NOT_INDICATED
+    assert "unconfirmed_negative" not in _codes(confirmed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseapp.domain import htcds, identity, stages, text_rules
+from caseapp.domain import consent, htcds, identity, stages, text_rules
 from caseapp.errors import FieldErrors
 from caseapp.i18n import N_
 
@@ -18,7 +18,12 @@ PERSON_EXTENSIONS = {
     "hfz_IdentityDocuments": "documents",
     "hfz_EstimatedAge": "int",
     "hfz_BirthYearEstimated": "bool",
+    # The age on record is in doubt: the person is presumed a child (consent.age_basis).
+    "hfz_AgeDisputed": "bool",
+    # The result of an age assessment: {"outcome": adult|child, "date", "method", "authority"}.
+    "hfz_AgeAssessment": "age_assessment",
 }
+AGE_ASSESSMENT_METHODS = ("documents", "interview", "medical_board", "ossification", "other")
 CASE_EXTENSIONS = {
     "hfz_Tracks": "tracks",            # TIP and/or SOM
     "hfz_Stage": "stage",
@@ -54,7 +59,25 @@ PROBLEMS = {
     text_rules.TOO_LONG: N_("is longer than %(limit)s characters"),
     text_rules.CHARACTER: N_("contains a control character or a broken character that cannot "
                              "be stored; remove it"),
+    "age_assessment": N_("must be an object with \"outcome\" (adult or child) and \"date\" "
+                         "(YYYY-MM-DD), and optionally \"method\" (documents, interview, "
+                         "medical_board, ossification or other) and \"authority\" (text)"),
 }
+
+
+def _valid_age_assessment(value: Any) -> bool:
+    if not isinstance(value, dict) or not {"outcome", "date"} <= set(value) \
+            or not set(value) <= {"outcome", "date", "method", "authority"}:
+        return False
+    if value["outcome"] not in consent.ASSESSMENT_OUTCOMES:
+        return False
+    if htcds.check_value("prs_Birthdate", value["date"]) is not None \
+            or not isinstance(value["date"], str):
+        return False
+    if "method" in value and value["method"] not in AGE_ASSESSMENT_METHODS:
+        return False
+    authority = value.get("authority", "x")
+    return isinstance(authority, str) and bool(authority.strip())
 
 
 def _check_extension(kind: str, value: Any) -> str | None:
@@ -75,6 +98,8 @@ def _check_extension(kind: str, value: Any) -> str | None:
         return None if ok else "tracks"
     if kind == "stage":
         return None if value in stages.STAGES else "stage"
+    if kind == "age_assessment":
+        return None if _valid_age_assessment(value) else "age_assessment"
     return None
 
 

@@ -148,11 +148,62 @@ def age_on(birth_date: str | None, estimated_age: int | None, on: date) -> int |
     return estimated_age
 
 
-def is_child(birth_date: str | None, estimated_age: int | None, at: int) -> bool:
-    """Under 18 at ``at``. An unknown age is not assumed to be a child's; staff who think a
-    person may be a child record the estimated age first."""
+# Why a person counts as a child or an adult (PROTECTION §2: presumption of minority).
+UNDER_18 = "under_18"
+AGE_UNKNOWN = "age_unknown"          # no birth date, no estimated age: presumed a child
+AGE_DISPUTED = "age_disputed"        # the age on record is in doubt: presumed a child
+ASSESSED_CHILD = "assessed_child"
+ASSESSED_ADULT = "assessed_adult"
+ADULT = "adult"
+CHILD_BASES = (UNDER_18, AGE_UNKNOWN, AGE_DISPUTED, ASSESSED_CHILD)
+# The person fields the rule reads (hfz_ extensions validated in case_documents).
+AGE_DISPUTED_FIELD = "hfz_AgeDisputed"
+AGE_ASSESSMENT_FIELD = "hfz_AgeAssessment"
+ASSESSMENT_OUTCOMES = ("adult", "child")
+
+
+def age_basis(birth_date: str | None, estimated_age: int | None, at: int, *,
+              disputed: bool = False, assessment: str | None = None) -> str:
+    """Whether the person counts as a child at ``at`` (epoch ms), and why.
+
+    Minority is presumed until an age assessment says otherwise (UNICEF; PROTECTION §2):
+    a disputed age counts as a child's whatever the record says; otherwise the outcome of an
+    age assessment (``adult`` or ``child``) decides; otherwise the birth date or estimated
+    age; a person with no age on record is presumed to be a child. Recording an assessment
+    ends a dispute; new doubt afterwards is recorded as a dispute again."""
+    if disputed:
+        return AGE_DISPUTED
+    if assessment == "child":
+        return ASSESSED_CHILD
+    if assessment == "adult":
+        return ASSESSED_ADULT
     age = age_on(birth_date, estimated_age, datetime.fromtimestamp(at / 1000, UTC).date())
-    return age is not None and age < ADULT_AGE
+    if age is None:
+        return AGE_UNKNOWN
+    return UNDER_18 if age < ADULT_AGE else ADULT
+
+
+def is_child(birth_date: str | None, estimated_age: int | None, at: int, *,
+             disputed: bool = False, assessment: str | None = None) -> bool:
+    """Under 18 at ``at``, or presumed so: see ``age_basis``. An unknown or disputed age is
+    a child's until an age assessment finds an adult."""
+    return age_basis(birth_date, estimated_age, at, disputed=disputed,
+                     assessment=assessment) in CHILD_BASES
+
+
+def person_age_basis(person: dict[str, Any], at: int) -> str:
+    """``age_basis`` for a stored person record's fields."""
+    assessment = person.get(AGE_ASSESSMENT_FIELD)
+    outcome = assessment.get("outcome") if isinstance(assessment, dict) else None
+    estimated = person.get("hfz_EstimatedAge")
+    return age_basis(person.get("prs_Birthdate") or None,
+                     estimated if isinstance(estimated, int) else None, at,
+                     disputed=person.get(AGE_DISPUTED_FIELD) is True,
+                     assessment=outcome if outcome in ASSESSMENT_OUTCOMES else None)
+
+
+def person_is_child(person: dict[str, Any], at: int) -> bool:
+    return person_age_basis(person, at) in CHILD_BASES
 
 
 def _text(value: object) -> bool:

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from caseapp.domain import case_search, roles, stages, text_rules
+from caseapp.domain import case_search, consent, roles, stages, text_rules
 from caseapp.domain.case_documents import require_name, split_document
 from caseapp.errors import (
     FieldErrors,
@@ -186,6 +186,31 @@ class CaseService(Service):
                 changed.append("hte_Events")
             if changed:
                 self.session.audit.append(self.session.user_id, "case_edited", case.id, changed)
+        return tx.changes.with_id(case.id)
+
+    def record_age_assessment(self, case_id: str, outcome: str, on: str,
+                              method: str | None = None, authority: str | None = None
+                              ) -> Changes:
+        """Record the result of an age assessment (``adult`` or ``child``, the date it was
+        made, how and by whom). Until one is recorded, a person whose age is unknown or
+        disputed is presumed to be a child (``consent.age_basis``); recording it ends the
+        dispute. Its own audit event, as it changes which rules protect the person."""
+        self._require(roles.CASE_EDIT)
+        assessment: dict[str, Any] = {"outcome": outcome, "date": on}
+        if method is not None:
+            assessment["method"] = method
+        if authority is not None:
+            assessment["authority"] = authority
+        person_fields, _case, _events = split_document(
+            {consent.AGE_ASSESSMENT_FIELD: assessment, consent.AGE_DISPUTED_FIELD: False},
+            partial=True)
+        self._check_write_fields(person_fields)
+        case = self._case(case_id)
+        person = self._person_of(case)
+        with self.session.write() as tx:
+            self.store.update(person.id, person_fields)
+            self.session.audit.append(self.session.user_id, "age_assessment_recorded",
+                                      case.id, sorted(person_fields))
         return tx.changes.with_id(case.id)
 
     def move(self, case_id: str, target: str, reason: str | None = None) -> Changes:

@@ -41,7 +41,7 @@ class ConsentService(Service):
     def _is_child(self, case: Record, at: int) -> bool:
         person = self.store.get(case.parent or "")
         body = person.body if person else {}
-        return consent.is_child(body.get("prs_Birthdate"), body.get("hfz_EstimatedAge"), at)
+        return consent.person_is_child(body, at)
 
     # -- reading ------------------------------------------------------------------------
     def entries(self, case_id: str) -> list[consent.ConsentEntry]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from caseapp.domain import consent, htcds, roles, screening
-from caseapp.errors import FieldErrors
+from caseapp.errors import FieldErrors, ValidationError
 from caseapp.i18n import N_
 from caseapp.reference import loader
 from caseapp.services.base import Service
@@ -34,7 +34,55 @@ ORG_CODES = ("Police", "NGO", "CourtOrProsecution", "NonPoliceGovernmentalOrgani
 CODE_PROBLEM = N_("%(value)s is not one of the standard's codes (%(codes)s)")
 
 
+class AdultInstrumentForChild(ValidationError):
+    """A child, or a person presumed to be one, screened with an adult indicator set: the
+    adult rule asks for means a child's case does not need (Palermo art. 3(c))."""
+
+    msgid = N_("This person is under 18, so the adult indicator set %(instrument)s cannot be "
+               "used. Screen with the child set %(child_instrument)s.")
+
+
+# Why the person counts as a child, each with the sentence the refusal shows.
+CHILD_REFUSALS = {
+    consent.UNDER_18: AdultInstrumentForChild.msgid,
+    consent.AGE_UNKNOWN: N_("This person's age is not recorded, so they are presumed to be a "
+                            "child and the adult indicator set %(instrument)s cannot be used. "
+                            "Screen with the child set %(child_instrument)s, or record an age "
+                            "assessment first."),
+    consent.AGE_DISPUTED: N_("This person's age is disputed, so they are presumed to be a "
+                             "child and the adult indicator set %(instrument)s cannot be "
+                             "used. Screen with the child set %(child_instrument)s, or record "
+                             "an age assessment first."),
+    consent.ASSESSED_CHILD: N_("An age assessment found this person to be a child, so the "
+                               "adult indicator set %(instrument)s cannot be used. Screen "
+                               "with the child set %(child_instrument)s."),
+}
+
+
+def _child_counterparts(instrument: screening.Instrument) -> str:
+    """The packaged child sets for the same kind of exploitation (else every child set)."""
+    assert instrument.profile is not None
+    child_sets = [i for i in loader.list_instruments()
+                  if i.kind == "ilo_ec" and i.is_child]
+    same = [i.id for i in child_sets
+            if i.profile and i.profile.exploitation == instrument.profile.exploitation]
+    return ", ".join(same or [i.id for i in child_sets])
+
+
 class ScreeningService(Service):
+    def _check_age(self, case: Record, instrument: screening.Instrument, at: int) -> None:
+        """Refuse an adult indicator set for a person who is, or is presumed to be, a child.
+        Refusing (rather than switching sets) keeps the answers with the questions that were
+        asked: the child sets hold other items and the act question. A child set stays open
+        for an adult, who may have been trafficked as a child."""
+        if instrument.kind != "ilo_ec" or instrument.is_child:
+            return
+        person = self.store.get(case.parent or "")
+        basis = consent.person_age_basis(person.body if person else {}, at)
+        if basis in CHILD_REFUSALS:
+            raise AdultInstrumentForChild(CHILD_REFUSALS[basis], instrument=instrument.id,
+                                          child_instrument=_child_counterparts(instrument))
+
     def submit(self, case_id: str, instrument_id: str, answers: Mapping[str, object],
                notes: str | None = None) -> Changes:
         """Evaluate ``answers`` with the instrument and store the submission; returns its id.
@@ -45,6 +93,7 @@ class ScreeningService(Service):
         if notes is not None and not isinstance(notes, str):
             raise FieldErrors([("notes", N_("must be text"), {})])
         instrument = loader.load_instrument(instrument_id)
+        self._check_age(case, instrument, time.time_ns() // 1_000_000)
         result = screening.evaluate_any(instrument, answers)
         normalised = screening.normalise_answers(instrument, answers)
         body: dict[str, Any] = {

@@ -14,6 +14,7 @@ from caseapp.domain.screening.vocabulary import (
     EXPLOITATION_DIMENSION,
     INDICATED,
     INSUFFICIENT,
+    NOT_INDICATED,
     POSITIVE,
     RECRUITMENT_DIMENSIONS,
     UNKNOWN,
@@ -34,6 +35,10 @@ class Explainer:
     @staticmethod
     def _dimension(d: str, g: DimensionAnswers, status: str) -> Reason:
         if status == POSITIVE:
+            enough = [ind for ind in g.yes if ind.sufficient]
+            if enough:
+                return Reason("dimension_positive", "dimension_positive_sufficient", (d,),
+                              ids_of(enough))
             return Reason("dimension_positive", "dimension_positive", (d,), ids_of(g.yes))
         if status == INSUFFICIENT:
             return Reason("dimension_insufficient", "dimension_insufficient", (d,),
@@ -110,8 +115,28 @@ class Explainer:
         return Reason("missing_act", message, RECRUITMENT_DIMENSIONS,
                       (act.id,) if act else ())
 
-    def caveats(self) -> list[Reason]:
+    def evidence(self, groups: Mapping[str, DimensionAnswers], statuses: Mapping[str, str],
+                 indication: str, act_value: str) -> list[Reason]:
+        """Which indicators the result rests on whose evidence is weaker than [V]: for an
+        indication, those answered yes in its positive dimensions; otherwise every one
+        answered yes, as each rating decides how near the result came to an indication."""
+        used = [ind for d in DIMENSIONS for ind in groups[d].yes
+                if indication != INDICATED or statuses[d] == POSITIVE]
+        act = self.instrument.act_question
+        if act is not None and act_value == YES:
+            used.append(act)
+        reasons: list[Reason] = []
+        for mark, message in (("[M]", "rests_on_unconfirmed"), ("[V2]", "rests_on_secondary")):
+            marked = ids_of(ind for ind in used if ind.evidence == mark)
+            if marked:
+                reasons.append(Reason("indicator_evidence", message, indicators=marked))
+        return reasons
+
+    def caveats(self, indication: str) -> list[Reason]:
         reasons = [Reason("not_a_legal_status", "not_a_legal_status")]
         if self.instrument.evidence == "[M]":
+            if indication == NOT_INDICATED:
+                # An unconfirmed set may lack the very indicators that would show it.
+                reasons.append(Reason("unconfirmed_negative", "unconfirmed_negative"))
             reasons.append(Reason("unconfirmed_instrument", "unconfirmed_instrument"))
         return reasons

@@ -45,12 +45,14 @@ def _strength_counts(indicators: Iterable[Indicator]) -> Counter[str]:
 
 def dimension_status(yes: Iterable[Indicator], unknown: Iterable[Indicator],
                      combinations: tuple[Combination, ...] = DEFAULT_COMBINATIONS) -> str:
-    """positive; else insufficient_information if all unknowns as yes would make it positive;
-    else negative."""
+    """positive (a combination, or one ``sufficient`` indicator, answered yes); else
+    insufficient_information if all unknowns as yes would make it positive; else negative."""
     yes, unknown = list(yes), list(unknown)
-    if dimension_positive(_strength_counts(yes), combinations):
+    if any(ind.sufficient for ind in yes) or dimension_positive(_strength_counts(yes),
+                                                                 combinations):
         return POSITIVE
-    if dimension_positive(_strength_counts(yes + unknown), combinations):
+    if any(ind.sufficient for ind in unknown) or dimension_positive(
+            _strength_counts(yes + unknown), combinations):
         return INSUFFICIENT
     return NEGATIVE
 
@@ -106,7 +108,8 @@ def evaluate(instrument: Instrument, answers: Mapping[str, object]) -> Screening
     explainer = Explainer(instrument)
     reasons = (explainer.dimensions(groups, statuses)
                + explainer.person(statuses, indication, act_value)
-               + explainer.caveats())
+               + explainer.evidence(groups, statuses, indication, act_value)
+               + explainer.caveats(indication))
     assert instrument.profile is not None
     return ScreeningResult(instrument.id, instrument.version, instrument.profile.age,
                            MappingProxyType(statuses), indication, types, tuple(reasons),

@@ -31,7 +31,7 @@ _KIND_KEYS: Final = {
 }
 _ITEM_KEYS: Final = frozenset({"id", "label", "source", "evidence", "note"})
 _INDICATOR_KEYS: Final = {
-    "ilo_ec": _ITEM_KEYS | {"dimension", "strength"},
+    "ilo_ec": _ITEM_KEYS | {"dimension", "strength", "sufficient"},
     "checklist": _ITEM_KEYS,
     "vulnerability": _ITEM_KEYS | {"level", "effect"},
 }
@@ -41,9 +41,11 @@ def _read_item(r: DocumentReader, value: object, path: str, kind: str | None) ->
     """One indicator (``kind`` given) or the act question (``kind`` None: no extra fields)."""
     data = r.obj(value, path, _INDICATOR_KEYS[kind] if kind else _ITEM_KEYS)
     extra: dict[str, str] = {}
+    sufficient = False
     if kind == "ilo_ec":
         extra["dimension"] = r.choice(data, "dimension", path, DIMENSIONS)
         extra["strength"] = r.choice(data, "strength", path, STRENGTHS)
+        sufficient = r.flag(data, "sufficient", path, False)
     elif kind == "vulnerability":
         extra["level"] = r.choice(data, "level", path, LEVELS)
         extra["effect"] = r.choice(data, "effect", path, EFFECTS)
@@ -53,6 +55,7 @@ def _read_item(r: DocumentReader, value: object, path: str, kind: str | None) ->
         source=r.text(data, "source", path),
         evidence=r.choice(data, "evidence", path, EVIDENCE_MARKS),
         note=r.optional_text(data, "note", path),
+        sufficient=sufficient,
         **extra,
     )
 

@@ -37,6 +37,9 @@ class Indicator:
     level: str | None = None
     effect: str | None = None
     note: str | None = None
+    # ILO/EC only: answered yes, this indicator makes its dimension positive on its own
+    # (a child used in commercial sex is exploited, whatever else is answered).
+    sufficient: bool = False
 
     def label_in(self, lang: str | None = None) -> str:
         return pick_label(self.label, lang)
@@ -47,6 +50,8 @@ class Indicator:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.sufficient:
+            out["sufficient"] = True
         out["label"] = self.label_in(lang)
         out["evidence"] = self.evidence
         if self.note:

@@ -48,6 +48,8 @@ class Reason:
 MESSAGES: Final[Mapping[str, str]] = MappingProxyType({
     "dimension_positive": N_("%(dimension)s is positive: these indicators were answered yes: "
                              "%(indicators)s."),
+    "dimension_positive_sufficient": N_("%(dimension)s is positive: %(indicators)s was "
+                                        "answered yes, and that is enough on its own."),
     "dimension_insufficient": N_("%(dimension)s cannot be decided yet: it would be positive "
                                  "if enough of these unknown answers were yes: "
                                  "%(indicators)s."),
@@ -91,6 +93,13 @@ MESSAGES: Final[Mapping[str, str]] = MappingProxyType({
     "unconfirmed_instrument": N_("This instrument is unconfirmed reference data [M]: confirm "
                                  "it against the official source before relying on the "
                                  "result."),
+    "unconfirmed_negative": N_("This negative result comes from an unconfirmed instrument "
+                               "[M]: it may lack indicators that would show trafficking, so "
+                               "it does not rule trafficking out."),
+    "rests_on_unconfirmed": N_("The result rests on indicators whose wording or strength is "
+                               "unconfirmed [M]: %(indicators)s."),
+    "rests_on_secondary": N_("The result rests on indicators whose wording or strength is "
+                             "verified only in a secondary source [V2]: %(indicators)s."),
     "present": N_("These indicators were answered yes: %(indicators)s."),
     "none_present": N_("No indicator was answered yes."),
     "unknown": N_("These indicators are still unknown: %(indicators)s."),
