@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,16 @@ def _note(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reader(csub: argparse._SubParsersAction, name: str, help_text: str,
+            handler: Callable[[argparse.Namespace], int]) -> None:
+    """A command that prints something of one case, as text or --json."""
+    parser = csub.add_parser(name, help=help_text)
+    parser.add_argument("case_id")
+    add_profile_args(parser)
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=handler)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("case", help="create, show and list cases")
     csub = parser.add_subparsers(dest="case_command", required=True)
@@ -184,11 +195,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="the case document ('-' reads standard input)")
     create.set_defaults(handler=_create)
 
-    show = csub.add_parser("show", help="print a case")
-    show.add_argument("case_id")
-    add_profile_args(show)
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(handler=_show)
+    _reader(csub, "show", "print a case", _show)
 
     editing = csub.add_parser("edit", help="change fields of a case from a JSON file keyed "
                                            "as in create ('-' reads standard input)")
@@ -197,18 +204,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     editing.add_argument("--json", required=True, type=Path, metavar="FILE")
     editing.set_defaults(handler=_edit)
 
-    notes = csub.add_parser("notes", help="print the notes of a case, oldest first")
-    notes.add_argument("case_id")
-    add_profile_args(notes)
-    notes.add_argument("--json", action="store_true")
-    notes.set_defaults(handler=_notes)
-
-    history = csub.add_parser("history", help="every change to a case and the records under "
-                                              "it, from this device and others")
-    history.add_argument("case_id")
-    add_profile_args(history)
-    history.add_argument("--json", action="store_true")
-    history.set_defaults(handler=_history)
+    _reader(csub, "notes", "print the notes of a case, oldest first", _notes)
+    _reader(csub, "history", "every change to a case and the records under it, from this "
+                             "device and others", _history)
 
     listing = csub.add_parser("list", help="list cases, most recently changed first")
     add_profile_args(listing)
