@@ -115,14 +115,19 @@ def survey_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_cli_shows_the_hand_worked_numbers(tmp_path: Path, run: Run,
-                                           open_profile: OpenProfile) -> None:
+def cli_case(tmp_path: Path, open_profile: OpenProfile) -> tuple[list[str], str]:
+    """A caseworker's profile with one consented case, and the arguments that open it."""
     session = open_profile("caseworker", "amina")
     case_id = consented_case(session)
     session.close()
     secret = tmp_path / "pass.txt"
     secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
-    me = ["--profile", "amina", "--passphrase-file", str(secret)]
+    return ["--profile", "amina", "--passphrase-file", str(secret)], case_id
+
+
+def test_cli_shows_the_hand_worked_numbers(tmp_path: Path, run: Run,
+                                           open_profile: OpenProfile) -> None:
+    me, case_id = cli_case(tmp_path, open_profile)
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps(ASSESSMENT), encoding="utf-8")
     code, out, err = run("reintegration", "record", *me, "--case", case_id, "--round",
@@ -176,12 +181,7 @@ DECEPTIVE_UR = ("دھوکے سے بھرتی مثبت ہے: ان اشاریوں �
 def test_screening_reasons_read_in_the_readers_language(
         tmp_path: Path, run: Run, open_profile: OpenProfile, writer: str, reader: str,
         legal: str, deceptive: str) -> None:
-    session = open_profile("caseworker", "amina")
-    case_id = consented_case(session)
-    session.close()
-    secret = tmp_path / "pass.txt"
-    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
-    me = ["--profile", "amina", "--passphrase-file", str(secret)]
+    me, case_id = cli_case(tmp_path, open_profile)
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps(INDICATED), encoding="utf-8")
     code, _, err = run("--lang", writer, "screening", "submit", *me, "--case", case_id,
