@@ -30,6 +30,6 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[dev,server]"
+  .venv/bin/pip install -q -e ".[dev,server,desktop]"
   touch "$stamp"
 fi
