@@ -16,6 +16,7 @@ from caseapp.services.base import Service
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
 from caseapp.services.directory import DirectoryService
+from caseapp.services.drafts import DraftService
 from caseapp.services.events import EventBus
 from caseapp.services.plans import PlanService
 from caseapp.services.referrals import ReferralService
@@ -34,6 +35,7 @@ class Services:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._built: dict[type[Service], Service] = {}
+        self._drafts: DraftService | None = None
 
     def get(self, kind: type[S]) -> S:
         if kind not in self._built:
@@ -69,6 +71,24 @@ class Services:
     @property
     def directory(self) -> DirectoryService:
         return self.get(DirectoryService)
+
+    def unsynced(self) -> int:
+        """How many local changes have not reached the server yet."""
+        return self.session.store.pending_changes()
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    @property
+    def role(self) -> str:
+        return self.session.role
+
+    @property
+    def drafts(self) -> DraftService:
+        if self._drafts is None:
+            self._drafts = DraftService(self.session)
+        return self._drafts
 
 
 class CaseApp:
@@ -135,14 +155,25 @@ class CaseApp:
         self._session = session
         self._services = Services(session)
 
+    def _close_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._services = None
+
     def lock(self) -> None:
         """Record the audit head, close the database and drop the keys. Services built
         before keep failing with ``ProfileLocked`` until the next unlock."""
-        def close() -> None:
-            if self._session is not None:
-                self._session.close()
-            self._services = None
-        self._call(close)
+        self._call(self._close_session)
+
+    def lock_soon(self) -> Future[None]:
+        """``lock`` queued behind the work already submitted (a window saving its drafts
+        first), without waiting: the desktop's lock, which must not freeze the screen."""
+        if self._db is None:
+            future: Future[None] = Future()
+            self.lock()
+            future.set_result(None)
+            return future
+        return self._db.submit(self._close_session)
 
     def close(self) -> None:
         """Lock, then end the database thread."""

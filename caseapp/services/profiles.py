@@ -366,3 +366,29 @@ def rotate_database_key(name: str, passphrase: str,
     finally:
         session.close()
     return code
+
+
+def replace_passphrase(session: Session, new: str,
+                       params: kdf.Argon2Params | None = None) -> None:
+    """After an unlock with the recovery code: the new passphrase replaces every old one
+    (which the user has forgotten or which may be known to someone else)."""
+    passphrase_policy.check(new)
+    slots = KeyslotFile.load(session.paths.keyslots)
+    old = [s.slot_id for s in slots.slots if s.kind == PASSPHRASE]
+    slots.slots.append(seal(PASSPHRASE, _secret(new), [session.db_key],
+                            params or kdf.calibrate()))
+    for slot_id in old:
+        slots.remove(slot_id)
+    with session.write():
+        session.audit.append(session.user_id, "passphrase_reset")
+        slots.save(session.paths.keyslots)
+
+
+def unlock_wait(name: str) -> int:
+    """Seconds until the next unlock attempt of ``name`` is allowed (0: now), so a window
+    can count the back-off down instead of letting the user try into a refusal."""
+    try:
+        _check_backoff(existing(name), _now_ms())
+    except UnlockBackoff as exc:
+        return int(str(exc.params.get("seconds", 0)))
+    return 0

@@ -128,6 +128,13 @@ MIGRATIONS: list[str] = [
     INSERT INTO counts (type, live)
         SELECT type, count(*) FROM records WHERE deleted = 0 GROUP BY type;
     """,
+    # 5: drafts of unsaved desktop edits, kept in the vault when it locks (never synced, never
+    # in the change log); and the indexes the case list sorts and filters by at any depth.
+    """
+    CREATE TABLE drafts (key TEXT PRIMARY KEY, body TEXT NOT NULL, saved_at INTEGER NOT NULL);
+    CREATE INDEX records_by_status ON records (type, deleted, status, updated_at DESC, id DESC);
+    CREATE INDEX records_by_label ON records (type, deleted, label, id);
+    """,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)
