@@ -23,6 +23,7 @@ WAIT_MS = 15_000
 def running(lang: str = "en") -> Iterator[Desktop]:
     desktop = Desktop(lang)
     desktop.window.show()
+    desktop.window.activateWindow()
     try:
         yield desktop
     finally:
@@ -81,3 +82,22 @@ def visible_texts(root: QWidget | None = None) -> str:
                     texts.append(str(model.data(index) or ""))
                     column += 1
     return "\n".join(texts)
+
+
+def type_text(widget: QWidget, text: str) -> None:
+    """Type ``text`` key by key, Urdu letters included (QTest's keyClicks knows only ASCII)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    for char in text:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key.Key_unknown,
+                                                     Qt.KeyboardModifier.NoModifier, char))
+
+
+def press(qtbot: QtBot, window: QWidget, key: Qt.Key, modifiers: Qt.KeyboardModifier) -> None:
+    """A key press where the user's keyboard sends it: to the widget with the focus in the
+    active window (offscreen, a window is active only once asked to be)."""
+    if QApplication.activeWindow() is None:
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is not None, timeout=2000)
+    qtbot.keyClick(QApplication.focusWidget() or window, key, modifiers)

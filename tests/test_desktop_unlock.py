@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, NewProfile
+from desktop_driver import running, settle, unlock
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from caseapp.crypto import kdf
 from caseapp.services import profile_paths
-from desktop_driver import running, settle, unlock
 from ui.unlock.first_run import FirstRunView
 from ui.unlock.recovery_view import RecoveryView
 from ui.unlock.unlock_view import UnlockView

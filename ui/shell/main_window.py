@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -82,6 +82,9 @@ class MainWindow(QMainWindow):
                        self.idle_action):
             self.toolbar.addAction(action)
         self.addAction(self.search_action)
+        # Locking works from anywhere in the application, a dialog included.
+        for action in (self.lock_action, self.hide_action):
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self._retranslate_actions()
 
     def _retranslate_actions(self) -> None:
