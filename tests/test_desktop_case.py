@@ -152,3 +152,19 @@ def test_search_without_matches_shows_nothing(qtbot: QtBot, new_profile: NewProf
         with qtbot.waitSignal(workbench.search.shown, timeout=5000) as shown:
             qtbot.keyClicks(workbench.search, query)
         assert shown.args == [0] and not workbench.search.results.isVisible()
+
+
+def test_a_copied_identity_number_leaves_the_clipboard(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from ui.app import make_application
+    from ui.widgets.clipboard import copy_sensitive
+    make_application("en")
+    copy_sensitive("35202-1234567-1", clear_after_ms=100)
+    assert QGuiApplication.clipboard().text() == "35202-1234567-1"
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == "", timeout=2000)
+    # something the user copied meanwhile is left alone
+    copy_sensitive("35202-1234567-1", clear_after_ms=100)
+    QGuiApplication.clipboard().setText("a shopping list")
+    qtbot.wait(300)
+    assert QGuiApplication.clipboard().text() == "a shopping list"

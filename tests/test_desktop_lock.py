@@ -130,3 +130,33 @@ def test_urdu_from_the_unlock_screen_on(qtbot: QtBot, new_profile: NewProfile) -
             f"the problem is said in Urdu: {message!r}"
         assert dialog.form.errors["prs_FirstName"].text() != \
             "A person needs a name in Latin or Urdu script."
+
+
+def _ink(text: str, direction: Qt.LayoutDirection) -> QImage:
+    """``text`` drawn in a paragraph of ``direction``, cropped to its ink."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QPainter, QTextOption
+
+    image = QImage(900, 80, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    option = QTextOption(Qt.AlignmentFlag.AlignCenter)
+    option.setTextDirection(direction)
+    painter.drawText(QRect(0, 0, 900, 80).toRectF(), text, option)
+    painter.end()
+    columns = [x for x in range(image.width())
+               if any(image.pixelColor(x, y).lightness() < 128 for y in range(image.height()))]
+    return image.copy(columns[0], 0, columns[-1] - columns[0] + 1, image.height())
+
+
+def test_case_numbers_keep_their_order_in_urdu(qtbot: QtBot, new_profile: NewProfile) -> None:
+    """In a right-to-left tab or list, "2026-3FA9C01B-00012" would show as
+    "3FA9C01B-00012-2026" unless it is isolated as a left-to-right run: the tab's text drawn
+    right to left must look exactly like the number drawn left to right."""
+    new_profile("caseworker")
+    with running("ur") as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        workspace = register(qtbot, desktop, workbench, "Gul", "Agha", "گل آغا")
+        shown = workbench.tabs.tabText(workbench.tabs.indexOf(workspace))
+        assert _ink(shown, Qt.LayoutDirection.RightToLeft) == \
+            _ink(workspace.title, Qt.LayoutDirection.LeftToRight)

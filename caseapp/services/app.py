@@ -121,6 +121,11 @@ class CaseApp:
             except BaseException as exc:
                 future.set_exception(exc)
             return future
+        if not self._db.running:
+            # the application is closing: a late call gets what a locked profile gives
+            stopped: Future[T] = Future()
+            stopped.set_exception(ProfileLocked())
+            return stopped
         return self._db.submit(lambda: fn(self._require()))
 
     def _require(self) -> Services:

@@ -10,7 +10,7 @@ from caseapp.crypto import passphrase_policy
 from caseapp.domain import consent, htcds, stages
 from caseapp.domain.case_documents import require_name, split_document
 from caseapp.errors import FieldErrors, PassphrasePolicyError
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 
 PURPOSES = consent.PURPOSES
 STAGES = stages.STAGES
@@ -64,3 +64,24 @@ def passphrase_problem(passphrase: str) -> str | None:
     except PassphrasePolicyError as exc:
         return exc.user_message()
     return None
+
+
+# Our extensions' names as a form shows them (HTCDS fields use the standard's own labels).
+_EXTENSION_LABELS = {
+    "hfz_NameUrdu": N_("Name in Urdu script"), "hfz_FatherName": N_("Father's name"),
+    "hfz_FatherNameUrdu": N_("Father's name in Urdu script"), "hfz_Aliases": N_("Aliases"),
+    "hfz_IdentityDocuments": N_("Identity documents"), "hfz_EstimatedAge": N_("Estimated age"),
+    "hfz_BirthYearEstimated": N_("Birth year estimated"), "hfz_AgeDisputed": N_("Age disputed"),
+    "hfz_AgeAssessment": N_("Age assessment"), "hfz_Tracks": N_("Tracks"),
+    "hfz_Stage": N_("Stage"), "hfz_RiskFlags": N_("Risk flags"),
+    "hfz_PlaceOfIdentification": N_("Place of identification"), "hfz_Summary": N_("Summary"),
+    "hfz_CaseNumber": N_("Case number"),
+}
+
+
+def field_label(field: str) -> str:
+    """What a person reads for a field name: our label (translated), or the HTCDS label."""
+    if field in _EXTENSION_LABELS:
+        return _(_EXTENSION_LABELS[field])
+    spec = htcds.spec(field)
+    return spec.label if spec is not None else field

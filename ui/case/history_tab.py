@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from caseapp.i18n import N_, _, formatting
+from caseapp.services import forms
 from ui.bridge import Bridge
 
 RECORD_TYPES = {"case": N_("case"), "person": N_("person"), "note": N_("note"),
@@ -41,6 +42,7 @@ class HistoryTab(QWidget):
             origin = _("this device") if entry["origin"] == "local" else _("another device")
             for column, text in enumerate((formatting.timestamp(int(entry["at"])),
                                            record_label(str(entry["record_type"])),
-                                           ", ".join(entry["fields"]), origin)):
+                                           ", ".join(forms.field_label(f)
+                                                     for f in entry["fields"]), origin)):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()

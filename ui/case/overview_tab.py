@@ -6,21 +6,24 @@ from typing import Any
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QListWidget, QVBoxLayout, QWidget
 
-from caseapp.i18n import _, formatting
+from caseapp.i18n import _, formatting, ngettext
 from caseapp.services import forms
 from ui.bridge import Bridge
 from ui.case.history_tab import record_label
+from ui.language import isolate_ltr, urdu_font
 
 
-def timeline_text(entry: dict[str, Any]) -> str:
+def timeline_text(entry: dict[str, Any], first: bool) -> str:
+    """One line of the timeline; ``first``: the record's first change (it was added)."""
     what = record_label(str(entry["record_type"]))
     when = formatting.timestamp(int(entry["at"]))
-    if entry["kind"] == "create":
+    if first:
         return _("%(when)s: %(what)s added", when=when, what=what)
-    if entry["kind"] == "delete":
+    if entry["kind"] != "upsert":
         return _("%(when)s: %(what)s removed", when=when, what=what)
-    return _("%(when)s: %(what)s changed (%(fields)s)", when=when, what=what,
-             fields=", ".join(entry["fields"]))
+    return ngettext("%(when)s: %(what)s changed (%(n)s field)",
+                    "%(when)s: %(what)s changed (%(n)s fields)", len(entry["fields"]),
+                    when=when, what=what)
 
 
 class OverviewTab(QWidget):
@@ -32,6 +35,7 @@ class OverviewTab(QWidget):
         self.number = QLabel(self)
         self.name = QLabel(self)
         self.name_urdu = QLabel(self)
+        self.name_urdu.setFont(urdu_font())
         self.stage = QLabel(self)
         self.tracks = QLabel(self)
         for label, widget in ((_("Case number"), self.number), (_("Name"), self.name),
@@ -47,7 +51,7 @@ class OverviewTab(QWidget):
         box.addWidget(self.timeline, 1)
 
     def show_case(self, doc: dict[str, Any]) -> None:
-        self.number.setText(str(doc.get("hfz_CaseNumber", "")))
+        self.number.setText(isolate_ltr(str(doc.get("hfz_CaseNumber", ""))))
         self.name.setText(" ".join(str(doc[k]) for k in ("prs_FirstName", "prs_SecondName")
                                    if doc.get(k)))
         self.name_urdu.setText(str(doc.get("hfz_NameUrdu", "")))
@@ -60,5 +64,9 @@ class OverviewTab(QWidget):
 
     def _show_timeline(self, entries: list[dict[str, Any]]) -> None:
         self.timeline.clear()
-        for entry in reversed(entries):
-            self.timeline.addItem(timeline_text(entry))
+        seen: set[str] = set()
+        lines = []
+        for entry in entries:  # oldest first: the first change of a record added it
+            lines.append(timeline_text(entry, entry["record_id"] not in seen))
+            seen.add(str(entry["record_id"]))
+        self.timeline.addItems(lines[::-1])

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget
 
 from caseapp.i18n import _
 from caseapp.services import forms
+from ui.language import urdu_font
+from ui.widgets.clipboard import copy_sensitive
 from ui.widgets.form import Form
 
 TEXT_FIELDS = ("prs_FirstName", "prs_SecondName", "hfz_NameUrdu", "hfz_FatherName",
@@ -36,6 +38,7 @@ class PersonForm(Form):
         for field in TEXT_FIELDS[:4]:
             self.inputs[field] = self.add(field, labels[field], QLineEdit(self))
         self.inputs["hfz_NameUrdu"].setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        self.inputs["hfz_NameUrdu"].setFont(urdu_font())
         self.aliases = self.add("hfz_Aliases", _("&Aliases (separated by commas)"),
                                 QLineEdit(self))
         self.inputs["prs_Birthdate"] = self.add("prs_Birthdate", labels["prs_Birthdate"],
@@ -55,9 +58,20 @@ class PersonForm(Form):
         self.doc_type.addItem(_("None"), None)
         for code in DOCUMENT_TYPES:
             self.doc_type.addItem(code, code)
-        self.doc_number = self.add("hfz_IdentityDocuments", _("Document &number"),
-                                   QLineEdit(self))
+        number_row = QWidget(self)
+        row = QHBoxLayout(number_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.doc_number = QLineEdit(number_row)
         self.doc_number.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.copy_number = QPushButton(_("Cop&y"), number_row)
+        self.copy_number.setToolTip(_("Copies the number; it leaves the clipboard after "
+                                      "30 seconds."))
+        self.copy_number.clicked.connect(lambda: copy_sensitive(self.doc_number.text().strip()))
+        row.addWidget(self.doc_number, 1)
+        row.addWidget(self.copy_number)
+        self.add("hfz_IdentityDocuments", _("Document &number"), number_row)
+        self.doc_number.setAccessibleName(_("Document number"))
+        self.title_of("hfz_IdentityDocuments").setBuddy(self.doc_number)
         self._loaded: dict[str, Any] = {}
         for line in (*self.inputs.values(), self.aliases, self.citizenship, self.doc_number):
             line.textChanged.connect(self._changed)

@@ -12,6 +12,7 @@ from caseapp.i18n import _, formatting
 from caseapp.services import forms
 from caseapp.services.cases import CaseFilter, CasePage, CaseSummary
 from ui.bridge import Bridge
+from ui.language import isolate_ltr
 
 PAGE = 200
 Index = QModelIndex | QPersistentModelIndex
@@ -64,7 +65,7 @@ class CaseListModel(QAbstractTableModel):
             return case.id
         key = COLUMNS[index.column()][0]
         if key == "number":
-            return case.case_number
+            return isolate_ltr(case.case_number)
         if key == "name":
             return case.name
         if key == "urdu":

@@ -148,7 +148,10 @@ class CaseListView(QWidget):
             settings = json.loads(saved) if saved else {}
             header = self.table.horizontalHeader()
             header.blockSignals(True)
-            for i, width in enumerate(settings.get("widths", [])[:len(COLUMNS)]):
+            # first use: room for a whole case number and a name, in the interface's font
+            widths = settings.get("widths") or [w * self.fontMetrics().averageCharWidth()
+                                                for w in (24, 22, 18, 16, 22)]
+            for i, width in enumerate(widths[:len(COLUMNS)]):
                 header.resizeSection(i, int(width))
             column = int(settings.get("sort_column", -1))
             if not 0 <= column < len(COLUMNS) or COLUMNS[column][1] is None:
@@ -172,3 +175,8 @@ class CaseListView(QWidget):
                                "sort_order": header.sortIndicatorOrder().value})
         self.bridge.call(lambda s: s.drafts.set_preference(PREFERENCE, settings),
                          failed=lambda exc: None)
+
+    def close_down(self) -> None:
+        """The profile locks: settings not yet saved are dropped with the view."""
+        self._save_timer.stop()
+        self._restored = False

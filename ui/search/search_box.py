@@ -12,6 +12,7 @@ from caseapp.i18n import _
 from caseapp.services import forms
 from caseapp.services.cases import CaseSummary
 from ui.bridge import Bridge
+from ui.language import isolate_ltr
 
 DEBOUNCE_MS = 120
 LIMIT = 20
@@ -59,7 +60,7 @@ class SearchBox(QLineEdit):
         for hit in hits:
             names = " — ".join(n for n in (hit.name, hit.name_urdu) if n)
             stage = forms.stage_label(hit.stage)
-            item = QListWidgetItem(f"{hit.case_number}   {names}   ({stage})")
+            item = QListWidgetItem(f"{isolate_ltr(hit.case_number)}   {names}   ({stage})")
             item.setData(Qt.ItemDataRole.UserRole, hit.id)
             self.results.addItem(item)
         if hits:
@@ -107,6 +108,7 @@ class SearchBox(QLineEdit):
     def forget(self) -> None:
         """Drop the text and the results (the profile locks)."""
         self._asked += 1
+        self._timer.stop()
         self.clear()
         self.results.clear()
         self.results.hide()

@@ -14,6 +14,7 @@ from ui.bridge import Bridge
 from ui.case.new_case import DRAFT_KEY, NewCaseDialog
 from ui.case.workspace import CaseWorkspace
 from ui.cases.list_view import CaseListView
+from ui.language import isolate_ltr
 from ui.search.search_box import SearchBox
 from ui.shell.navigation import Navigation
 
@@ -86,7 +87,8 @@ class Workbench(QWidget):
     def _title(self, workspace: CaseWorkspace, doc: dict[str, Any]) -> None:
         index = self.tabs.indexOf(workspace)
         if index >= 0:
-            self.tabs.setTabText(index, str(doc.get("hfz_CaseNumber", _("Case"))))
+            self.tabs.setTabText(index, isolate_ltr(str(doc.get("hfz_CaseNumber", ""))) or
+                                 _("Case"))
 
     def close_tab(self, index: int) -> None:
         workspace = self.tabs.widget(index)
@@ -141,6 +143,8 @@ class Workbench(QWidget):
 
     def close_down(self) -> None:
         self.bridge.changed.disconnect(self._changed)
+        self._counts.stop()
+        self.cases.close_down()
         for workspace in self.workspaces.values():
             workspace.close_down()
         if self.new_case is not None:
