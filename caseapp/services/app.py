@@ -7,30 +7,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from caseapp.errors import ProfileLocked
 from caseapp.hardening import harden_process
-from caseapp.services import profiles
-from caseapp.services.base import Service
-from caseapp.services.cases import CaseService
-from caseapp.services.consent import ConsentService
-from caseapp.services.directory import DirectoryService
-from caseapp.services.drafts import DraftService
 from caseapp.services.events import EventBus
-from caseapp.services.plans import PlanService
-from caseapp.services.referrals import ReferralService
-from caseapp.services.reintegration import ReintegrationService
-from caseapp.services.screenings import ScreeningService
-from caseapp.services.session import Notice, Session
 from caseapp.store.dbthread import DbThread
 
+if TYPE_CHECKING:
+    from caseapp.services.base import Service
+    from caseapp.services.cases import CaseService
+    from caseapp.services.consent import ConsentService
+    from caseapp.services.directory import DirectoryService
+    from caseapp.services.drafts import DraftService
+    from caseapp.services.plans import PlanService
+    from caseapp.services.referrals import ReferralService
+    from caseapp.services.reintegration import ReintegrationService
+    from caseapp.services.screenings import ScreeningService
+    from caseapp.services.session import Notice, Session
+
 T = TypeVar("T")
-S = TypeVar("S", bound=Service)
+S = TypeVar("S", bound="Service")
 
 
 class Services:
-    """The services of one unlocked session, each built once, on the database thread."""
+    """The services of one unlocked session, each built once, on the database thread. Each is
+    imported when first asked for: the unlock window comes up before the casework rules load."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -46,30 +48,44 @@ class Services:
 
     @property
     def cases(self) -> CaseService:
+        from caseapp.services.cases import CaseService
+
         return self.get(CaseService)
 
     @property
     def consent(self) -> ConsentService:
+        from caseapp.services.consent import ConsentService
+
         return self.get(ConsentService)
 
     @property
     def screenings(self) -> ScreeningService:
+        from caseapp.services.screenings import ScreeningService
+
         return self.get(ScreeningService)
 
     @property
     def referrals(self) -> ReferralService:
+        from caseapp.services.referrals import ReferralService
+
         return self.get(ReferralService)
 
     @property
     def plans(self) -> PlanService:
+        from caseapp.services.plans import PlanService
+
         return self.get(PlanService)
 
     @property
     def reintegration(self) -> ReintegrationService:
+        from caseapp.services.reintegration import ReintegrationService
+
         return self.get(ReintegrationService)
 
     @property
     def directory(self) -> DirectoryService:
+        from caseapp.services.directory import DirectoryService
+
         return self.get(DirectoryService)
 
     def unsynced(self) -> int:
@@ -87,6 +103,8 @@ class Services:
     @property
     def drafts(self) -> DraftService:
         if self._drafts is None:
+            from caseapp.services.drafts import DraftService
+
             self._drafts = DraftService(self.session)
         return self._drafts
 
@@ -151,6 +169,8 @@ class CaseApp:
     def unlock(self, profile: str, secret: str) -> None:
         """Open ``profile`` with its passphrase or recovery code (on the database thread: the
         key derivation takes about a second and must not freeze a window)."""
+        from caseapp.services import profiles  # here: the unlock window opens before the vault code
+
         self._call(lambda: self._attach(profiles.unlock(profile, secret)))
 
     def _attach(self, session: Session) -> None:

@@ -14,7 +14,7 @@ from caseapp.services.cases import CaseSummary
 from ui.bridge import Bridge
 from ui.language import isolate_ltr
 
-DEBOUNCE_MS = 120
+DEBOUNCE_MS = 40  # one pause between keystrokes; the budget is 100 ms to results
 LIMIT = 20
 
 

@@ -5,7 +5,7 @@ as a draft, and the workbench with every case in it is destroyed."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -26,10 +26,10 @@ from ui.bridge import Bridge
 from ui.language import apply_language
 from ui.shell.capture import exclude_from_capture
 from ui.shell.idle import DEFAULT_MINUTES, IdleWatcher
-from ui.shell.workbench import Workbench
-from ui.unlock.first_run import FirstRunView
-from ui.unlock.recovery_view import RecoveryView
 from ui.unlock.unlock_view import UnlockView
+
+if TYPE_CHECKING:
+    from ui.shell.workbench import Workbench
 
 IDLE_PREFERENCE = "auto-lock-minutes"
 
@@ -127,12 +127,16 @@ class MainWindow(QMainWindow):
         view.passphrase.setFocus()
 
     def show_first_run(self, can_cancel: bool) -> None:
+        from ui.unlock.first_run import FirstRunView
+
         view = FirstRunView(self.bridge, can_cancel, self)
         view.finished.connect(self.after_unlock)
         view.cancelled.connect(self.show_lock_screen)
         self._show(view)
 
     def show_recovery(self, profile: str) -> None:
+        from ui.unlock.recovery_view import RecoveryView
+
         view = RecoveryView(self.bridge, profile, self)
         view.finished.connect(self.after_unlock)
         view.cancelled.connect(self.show_lock_screen)
@@ -161,6 +165,8 @@ class MainWindow(QMainWindow):
 
     def _build_workbench(self, found: tuple[str, str, dict[str, dict[str, Any]],
                                             str | None]) -> None:
+        from ui.shell.workbench import Workbench  # the casework screens load after unlocking
+
         user_id, role, drafts, minutes = found
         self.workbench = Workbench(self.bridge, user_id, role, self)
         self.stack.addWidget(self.workbench)

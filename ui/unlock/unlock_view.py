@@ -19,9 +19,14 @@ from PySide6.QtWidgets import (
 
 from caseapp.errors import CaseAppError, UnlockBackoff, WrongPassphrase
 from caseapp.i18n import LANGUAGES, _, current_language, ngettext
-from caseapp.services import profiles
 from ui.bridge import Bridge
 from ui.widgets.passphrase import PassphraseField
+
+
+def _unlock_wait(name: str) -> int:
+    from caseapp.services import profiles  # on a worker thread, after the window is up
+
+    return profiles.unlock_wait(name)
 
 
 class LanguagePicker(QComboBox):
@@ -44,11 +49,11 @@ class UnlockView(QWidget):
     language_picked = Signal(str)
 
     def __init__(self, bridge: Bridge, profile_names: list[str],
-                 wait_for: Callable[[str], int] = profiles.unlock_wait,
+                 wait_for: Callable[[str], int] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self._wait_for = wait_for
+        self._wait_for = wait_for or _unlock_wait
         self._remaining = 0
         self._wrong_first = False
         self._countdown = QTimer(self)
@@ -164,11 +169,17 @@ class UnlockView(QWidget):
 
     # -- the back-off countdown ---------------------------------------------------------
     def _refresh_wait(self, keep_message: bool = False) -> None:
+        """Ask (off this thread: it reads the profile's files) how long to wait."""
         name = self.profile.currentText()
-        try:
-            self._remaining = self._wait_for(name) if name else 0
-        except CaseAppError:
-            self._remaining = 0
+        if not name:
+            return
+        wait_for = self._wait_for
+        self.bridge.background(lambda: wait_for(name),
+                               lambda seconds: self._start_wait(int(seconds), keep_message),
+                               lambda exc: None)
+
+    def _start_wait(self, seconds: int, keep_message: bool) -> None:
+        self._remaining = seconds
         self._wrong_first = keep_message
         if self._remaining:
             self._show_wait()
