@@ -73,6 +73,7 @@ class PersonForm(Form):
         self.doc_number.setAccessibleName(_("Document number"))
         self.title_of("hfz_IdentityDocuments").setBuddy(self.doc_number)
         self._loaded: dict[str, Any] = {}
+        self._loading = False
         for line in (*self.inputs.values(), self.aliases, self.citizenship, self.doc_number):
             line.textChanged.connect(self._changed)
         self.age.valueChanged.connect(self._changed)
@@ -100,7 +101,15 @@ class PersonForm(Form):
         return doc
 
     def load(self, doc: dict[str, Any]) -> None:
-        """Show a stored person; what is loaded is the baseline for ``edits``."""
+        """Show a stored person; what is loaded is the baseline for ``edits``. Loading is not
+        editing: ``edited`` stays quiet."""
+        self._loading = True
+        try:
+            self._load(doc)
+        finally:
+            self._loading = False
+
+    def _load(self, doc: dict[str, Any]) -> None:
         for field, line in self.inputs.items():
             line.setText(str(doc.get(field) or ""))
         self.aliases.setText(", ".join(doc.get("hfz_Aliases") or []))
@@ -134,5 +143,7 @@ class PersonForm(Form):
         return found
 
     def _changed(self) -> None:
+        if self._loading:
+            return
         self.check(partial=bool(self._loaded))
         self.edited.emit()
