@@ -120,6 +120,8 @@ def test_urdu_from_the_unlock_screen_on(qtbot: QtBot, new_profile: NewProfile) -
         assert view.unlock_button.text() != english
         assert view.layoutDirection() == Qt.LayoutDirection.RightToLeft
         assert view.profile.currentText() == "caseworker"
+        from caseapp.services import machine_settings
+        assert machine_settings.language() == "ur", "the next start opens in Urdu"
         workbench = unlock(qtbot, desktop, PASSPHRASE)
         assert workbench.layoutDirection() == Qt.LayoutDirection.RightToLeft
         dialog = workbench.show_new_case()

@@ -13,13 +13,14 @@ from caseapp.cli import main as cli_main
 from caseapp.cli.common import read_secret
 from caseapp.errors import CaseAppError
 from caseapp.i18n import LANGUAGES
+from caseapp.services import machine_settings
 
 DESKTOP_OPTIONS = {"--smoke", "--lang", "--profile", "--passphrase-file"}
 
 
 def _desktop_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="caseapp", add_help=False)
-    parser.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
+    parser.add_argument("--lang", choices=sorted(LANGUAGES))
     parser.add_argument("--smoke", type=Path, metavar="OUT.png")
     parser.add_argument("--profile")
     parser.add_argument("--passphrase-file", type=Path)
@@ -59,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except CaseAppError as exc:
                 print(f"caseapp: {exc.user_message()}", file=sys.stderr)
                 return 2
-        return app.smoke(args.smoke, args.lang, args.profile, passphrase)
-    return app.run(args.lang)
+        return app.smoke(args.smoke, args.lang or "en", args.profile, passphrase)
+    return app.run(args.lang or machine_settings.language() or "en")
 
 
 if __name__ == "__main__":

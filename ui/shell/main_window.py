@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseapp.i18n import _, ngettext
+from caseapp.services import machine_settings
 from caseapp.services.profile_paths import list_profiles
 from ui.bridge import Bridge
 from ui.language import apply_language
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
         profile = self.lock_view.profile.currentText() \
             if isinstance(self.lock_view, UnlockView) else None
         apply_language(lang)
+        machine_settings.remember_language(lang)
         self._retranslate_actions()
         self.show_lock_screen()
         if profile and isinstance(self.lock_view, UnlockView):
