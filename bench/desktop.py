@@ -3,8 +3,8 @@
 1. start to unlock window, as a ratio to an empty PySide6 window started the same way (fresh
    processes, interleaved, median of ``--starts``; budget ≤ 2×);
 2. on a profile of ``--cases`` synthetic cases (the cache of bench/store.py): unlock through
-   the unlock window, the first list page after unlock (≤ 300 ms), fetching the list down to
-   row 50,000 as scrolling does, search-as-you-type from the keystroke to the results shown
+   the unlock window, the first list page after unlock (≤ 300 ms), the list scrolled at once
+   to row 50,000 (until that row is shown) and on from there a screenful at a time, search-as-you-type from the keystroke to the results shown
    (p95 ≤ 100 ms), the longest stall of the GUI thread during unlock and list use (a 5 ms
    heartbeat timer), and resident memory with the profile open (≤ 400 MB).
 
@@ -138,15 +138,19 @@ def main(argv: list[str] | None = None) -> int:
     stall_unlock = beat.longest
 
     model = workbench.cases.model
+    table = workbench.cases.table
     beat.start()
     t2 = time.perf_counter()
-    while model.rowCount() < args.row:
-        if model.canFetchMore():
-            model.fetchMore()
-        QCoreApplication.processEvents()
-    workbench.cases.table.scrollTo(model.index(args.row - 1, 0))
-    QCoreApplication.processEvents()
+    # the scrollbar dragged to row 50,000: the view asks for the rows it shows there
+    table.scrollTo(model.index(args.row, 0))
+    pump(lambda: model.summary(args.row) is not None)
     scroll_ms = ms_since(t2)
+    # then scrolling on from there, a screenful at a time, as the wheel does
+    t3 = time.perf_counter()
+    for step in range(1, 21):
+        table.scrollTo(model.index(args.row + step * 25, 0))
+        pump(lambda step=step: model.summary(args.row + step * 25) is not None)
+    wheel_ms = ms_since(t3) / 20
 
     rng = random.Random(bench_store.SEED)  # noqa: S311
     names = bench_store.LATIN_NAMES + bench_store.URDU_NAMES
@@ -177,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     results.update({
         "unlock_ms": unlock_ms, "first_page_ms": first_page_ms,
-        f"fetch_to_row_{args.row}_ms": scroll_ms,
+        f"jump_to_row_{args.row}_ms": scroll_ms, "scroll_step_ms": wheel_ms,
         "search_ms": {"p50": statistics.median(latencies), "p95": p95,
                       "max": latencies[-1]},
         "longest_gui_stall_ms": {"unlock": stall_unlock, "list_and_search": stall_use},
@@ -187,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         ("unlock (Argon2id + open, from Enter)", f"{unlock_ms:.0f} ms", None, "0.3–1 s + open"),
         ("first list page after unlock", f"{first_page_ms:.0f} ms", first_page_ms <= 300,
          "≤ 300 ms"),
-        (f"list fetched down to row {args.row:,}", f"{scroll_ms:.0f} ms", None, "smooth"),
+        (f"list scrolled to row {args.row:,} (rows shown)", f"{scroll_ms:.0f} ms", None,
+         "no stall"),
+        ("scrolling on, a screenful", f"{wheel_ms:.1f} ms", None, ""),
         ("search as you type, keystroke → results, p95", f"{p95:.1f} ms", p95 <= 100,
          "≤ 100 ms"),
         ("longest GUI stall, unlock", f"{stall_unlock} ms", None, ""),

@@ -8,12 +8,14 @@ import threading
 
 from conftest import PASSPHRASE, NewProfile
 from desktop_driver import running, settle, unlock
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from caseapp.errors import NotFound
 from caseapp.services import demo, profiles
-from ui.cases.list_model import PAGE
+from caseapp.services.cases import CaseSummary
+from ui.app import Desktop
+from ui.cases.list_model import PAGE, CaseListModel
 
 
 def _fill(count: int) -> None:
@@ -21,31 +23,55 @@ def _fill(count: int) -> None:
         demo.fill(session, count, seed=7)
 
 
-def test_pages_come_as_the_view_scrolls_in_the_chosen_order(qtbot: QtBot,
-                                                             new_profile: NewProfile) -> None:
+def _all_rows(qtbot: QtBot, desktop: Desktop, model: CaseListModel) -> list[CaseSummary]:
+    """Every row, page by page, as a view scrolling to the end would ask for them."""
+    for row in range(0, model.rowCount(), PAGE):
+        model.summary(row)
+        settle(qtbot, desktop, lambda: not model.loading)
+    return [case for row in range(model.rowCount()) if (case := model.summary(row))]
+
+
+def test_pages_come_as_the_view_asks_in_the_chosen_order(qtbot: QtBot,
+                                                         new_profile: NewProfile) -> None:
+    count = PAGE * 2 + 37
     new_profile("caseworker")
-    _fill(PAGE * 2 + 37)
+    _fill(count)
     with running() as desktop:
         workbench = unlock(qtbot, desktop, PASSPHRASE)
         model = workbench.cases.model
-        settle(qtbot, desktop, lambda: model.rowCount() == PAGE)
-        assert model.total == PAGE * 2 + 37, "the count covers every case, not the page"
-        while model.canFetchMore(QModelIndex()):
-            model.fetchMore(QModelIndex())
-            settle(qtbot, desktop)
-        assert model.rowCount() == PAGE * 2 + 37
-        changed = [c.updated_at for c in model.rows]
+        settle(qtbot, desktop, lambda: model.rowCount() == count)
+        assert len(model.loaded()) < count, "only what the view shows is fetched"
+        rows = _all_rows(qtbot, desktop, model)
+        assert len(rows) == count and len({c.id for c in rows}) == count, "each case once"
+        changed = [c.updated_at for c in rows]
         assert changed == sorted(changed, reverse=True), "newest change first by default"
-        assert len({c.id for c in model.rows}) == model.rowCount(), "no case twice"
 
         name_column = 1
         workbench.cases.table.sortByColumn(name_column, Qt.SortOrder.AscendingOrder)
-        settle(qtbot, desktop, lambda: model.rowCount() == PAGE)
-        while model.canFetchMore(QModelIndex()):
-            model.fetchMore(QModelIndex())
-            settle(qtbot, desktop)
-        names = [c.name for c in model.rows]
-        assert names == sorted(names) and model.rowCount() == PAGE * 2 + 37
+        settle(qtbot, desktop, lambda: model.rowCount() == count and not model.loading)
+        names = [c.name for c in _all_rows(qtbot, desktop, model)]
+        assert names == sorted(names) and len(names) == count
+
+
+def test_a_jump_deep_into_the_list_fetches_only_that_page(qtbot: QtBot,
+                                                          new_profile: NewProfile) -> None:
+    count = PAGE * 5 + 11
+    new_profile("caseworker")
+    _fill(count)
+    with profiles.unlock("caseworker", PASSPHRASE) as session:
+        expected = [r[0] for r in session.store.conn.execute(
+            "SELECT id FROM records WHERE type = 'case' AND deleted = 0 "
+            "ORDER BY updated_at DESC, id DESC")]
+    with running() as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        model = workbench.cases.model
+        settle(qtbot, desktop, lambda: model.rowCount() == count and not model.loading)
+        deep = PAGE * 4 + 7
+        workbench.cases.table.scrollTo(model.index(deep, 0))
+        settle(qtbot, desktop, lambda: model.summary(deep) is not None)
+        assert model.case_id(deep) == expected[deep]
+        assert {c.id for c in model.loaded()} <= set(expected[:PAGE] + expected[PAGE * 3:]), \
+            "pages between were never fetched"
 
 
 def test_filters_narrow_the_list_and_its_count(qtbot: QtBot, new_profile: NewProfile) -> None:
@@ -63,7 +89,7 @@ def test_filters_narrow_the_list_and_its_count(qtbot: QtBot, new_profile: NewPro
         view = workbench.cases
         view.stage.setCurrentIndex(view.stage.findData("screening"))
         settle(qtbot, desktop, lambda: view.model.total == screening)
-        assert all(c.stage == "screening" for c in view.model.rows)
+        assert all(c.stage == "screening" for c in _all_rows(qtbot, desktop, view.model))
         assert view.count.text() == f"{screening} cases" or view.count.text() == \
             f"{screening} case"
         view.stage.setCurrentIndex(0)
@@ -81,11 +107,13 @@ def test_the_list_refreshes_when_a_case_changes(qtbot: QtBot, new_profile: NewPr
     with running() as desktop:
         workbench = unlock(qtbot, desktop, PASSPHRASE)
         model = workbench.cases.model
-        settle(qtbot, desktop, lambda: model.rowCount() == 5)
-        last = model.rows[-1].id
+        settle(qtbot, desktop, lambda: model.rowCount() == 5 and not model.loading)
+        last = model.case_id(4)
         desktop.core.run(lambda s: s.cases.update(last, {"prs_FirstName": "Shahida"}))
-        settle(qtbot, desktop, lambda: model.rowCount() == 5 and model.rows[0].id == last)
-        assert model.rows[0].name.startswith("Shahida"), "the renamed case, at the top"
+        settle(qtbot, desktop, lambda: model.summary(0) is not None and
+               model.case_id(0) == last)
+        first = model.summary(0)
+        assert first is not None and first.name.startswith("Shahida"), "renamed, at the top"
 
 
 def test_the_bridge_answers_on_the_gui_thread(qtbot: QtBot, new_profile: NewProfile) -> None:

@@ -32,7 +32,7 @@ class Service:
     def _viewed(self, action: str, record_id: str | None = None,
                 fields: Iterable[str] = ()) -> None:
         """A view is an audit event too (ARCHITECTURE §6): which fields, never values."""
-        with self.session.write():
+        with self.session.write(view=True):
             self.session.audit.append(self.session.user_id, action, record_id, list(fields))
 
     def _case(self, case_id: str) -> Record:

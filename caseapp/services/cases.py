@@ -146,8 +146,7 @@ class CaseService(Service):
         doc["person_id"] = person.id
         doc["clocks"] = {k: v for k, v in {**person.clocks, **case.clocks}.items()
                          if k in doc}
-        with self.session.write():
-            self.session.audit.append(self.session.user_id, "case_viewed", case.id, shown)
+        self._viewed("case_viewed", case.id, shown)
         return doc
 
     def update(self, case_id: str, changes: dict[str, Any],
@@ -238,15 +237,21 @@ class CaseService(Service):
 
     def list(self, limit: int = 50, after: tuple[Any, ...] | None = None, *,
              sort: str = "updated", descending: bool = True,
-             where: lists.CaseFilter | None = None) -> CasePage:
+             where: lists.CaseFilter | None = None, at: int | None = None) -> CasePage:
         """A page of cases in ``sort`` order (most recently changed first by default), after
         the key of the last case of the page before (``CasePage.next``), narrowed by
-        ``where``. The first page of a listing is its one audit event."""
+        ``where``; or, with ``at``, the page that starts at that position (a list scrolled
+        far down at once). The first page of a listing is its one audit event."""
         self._require(roles.CASE_VIEW)
         if sort not in lists.SORTS:
             raise FieldErrors([("sort", N_("Unknown sort order."), {})])
         where = where or lists.CaseFilter()
-        if after is None:
+        if at:
+            after = lists.key_at(self.store.conn, at - 1, sort=sort, descending=descending,
+                                 where=where)
+            if after is None:
+                return CasePage([], self.count(where), None)
+        elif after is None:
             self._viewed("cases_listed", None, SUMMARY_FIELDS)
         # One row more than the page: whether a next page exists, without counting.
         rows = lists.case_rows(self.store.conn, limit + 1, after, sort=sort,

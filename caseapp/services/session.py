@@ -9,6 +9,7 @@ database and drops the keys; every store call after that raises ``ProfileLocked`
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -45,6 +46,10 @@ class Transaction:
         self.changes = Changes()
 
 
+# How long a head may lag behind events that only record a view (never an edit).
+VIEW_ANCHOR_SECONDS = 2.0
+
+
 class Session:
     def __init__(self, conn: database.Connection, paths: ProfilePaths,
                  db_key: bytes | None) -> None:
@@ -56,6 +61,7 @@ class Session:
         self.notices: list[Notice] = []
         self.on_commit: Callable[[Changes], None] = lambda changes: None
         self._anchored: tuple[int, str] | None = None  # the audit head last written here
+        self._anchored_at = 0.0  # monotonic time of that write
         meta = vault_meta.read_all(conn)
         self.device_id: str = meta["device_id"]
         self.user_id: str = meta["user_id"]
@@ -89,8 +95,10 @@ class Session:
         return self.store.collector is not None
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Transaction]:
-        """One transaction; nested blocks join the outermost (a batch commits once)."""
+    def write(self, *, view: bool = False) -> Iterator[Transaction]:
+        """One transaction; nested blocks join the outermost (a batch commits once).
+        ``view``: it only records that something was viewed (its audit head may lag by
+        ``VIEW_ANCHOR_SECONDS``)."""
         conn = self._conn()
         outermost = self.store.collector is None
         if outermost:
@@ -107,7 +115,7 @@ class Session:
             collector, self.store.collector = self.store.collector, None
             assert collector is not None
             tx.changes = collector.freeze()
-            self._anchor()
+            self._anchor(data_changed=bool(tx.changes) or not view)
             if tx.changes:
                 self.on_commit(tx.changes)
 
@@ -125,7 +133,7 @@ class Session:
                 collector.reset(mark)
             raise
 
-    def _anchor(self) -> None:
+    def _anchor(self, *, data_changed: bool) -> None:
         """Move the signed head beside the database to the newest event after each commit,
         so a crash right after an edit still leaves a head that exposes a rolled-back copy.
         Never past a chain that does not verify since the last head (that would hide the
@@ -133,10 +141,16 @@ class Session:
         head = self.audit.head()
         if head == self._anchored:
             return
+        if not data_changed and time.monotonic() - self._anchored_at < VIEW_ANCHOR_SECONDS:
+            # Only view events since the last head (a search typed letter by letter): the
+            # head follows within seconds, at the next edit, or at lock. A head behind the
+            # chain is never an alarm; only a chain shorter than its head is.
+            return
         if self.verify_audit(since_anchor=True).ok:
             with contextlib.suppress(StorageError):
                 audit.write_anchor(self.paths.audit_head, head, self.sign_key)
                 self._anchored = head
+                self._anchored_at = time.monotonic()
 
     def anchor_new_vault(self) -> None:
         """The first head of a vault just created here (there is no earlier one to check)."""

@@ -90,6 +90,21 @@ def case_rows(conn: Connection, limit: int, after: tuple[Any, ...] | None = None
     return list(conn.execute(sql, (*args, limit)))
 
 
+def key_at(conn: Connection, position: int, *, sort: str = "updated",
+           descending: bool = True, where: CaseFilter = CaseFilter()) -> tuple[Any, ...] | None:
+    """The keyset key of the row at ``position`` (0-based) in ``sort`` order, for a list that
+    jumps deep (a scrollbar dragged to row 50,000): only the sort's index is read to get there,
+    never the rows themselves."""
+    columns = SORTS[sort]
+    sql, args = _where(where)
+    direction = " DESC" if descending else ""
+    row = conn.execute(
+        f"SELECT {', '.join(columns)} FROM records c WHERE c.type = 'case' AND c.deleted = 0"
+        + sql + " ORDER BY " + ", ".join(c + direction for c in columns)
+        + " LIMIT 1 OFFSET ?", (*args, position)).fetchone()
+    return None if row is None else tuple(row)
+
+
 def count_cases(conn: Connection, where: CaseFilter) -> int:
     """How many cases match ``where`` (the unfiltered total comes from the counts table)."""
     sql, args = _where(where)

@@ -67,7 +67,7 @@ class Workbench(QWidget):
     def _changed(self, changes: Any) -> None:
         if "case" in getattr(changes, "records", {}):
             self._counts.start()
-            self.cases.apply_filter()
+            self.cases.model.reload()  # same sort and filter, the view stays where it is
 
     # -- cases ----------------------------------------------------------------------------
     def open_case(self, case_id: str) -> CaseWorkspace:
