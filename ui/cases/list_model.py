@@ -48,6 +48,8 @@ class CaseListModel(QAbstractTableModel):
         self._pending: set[int] = set()
         self._generation = 0
         self._counting = True  # the first page after a reload also resets the row count
+        # Until the user's saved sort is known, the view's own first sort only records it.
+        self.suspended = True
 
     # -- Qt's table interface --------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
@@ -85,6 +87,9 @@ class CaseListModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         sort = COLUMNS[column][1]
         if sort is None:
+            return
+        if self.suspended:
+            self.sort_key, self.descending = sort, order == Qt.SortOrder.DescendingOrder
             return
         self.reload(sort=sort, descending=order == Qt.SortOrder.DescendingOrder)
 

@@ -160,9 +160,12 @@ class CaseListView(QWidget):
             header.setSortIndicator(column, order)
             header.blockSignals(False)
             self._restored = True
+            self.model.suspended = False
             self.model.sort(column, order)
-        self.bridge.call(lambda s: s.drafts.preference(PREFERENCE), apply,
-                         lambda exc: self.model.reload())
+        def fall_back(_exc: BaseException) -> None:
+            self.model.suspended = False
+            self.model.reload()
+        self.bridge.call(lambda s: s.drafts.preference(PREFERENCE), apply, fall_back)
 
     def _remember(self) -> None:
         if self._restored:

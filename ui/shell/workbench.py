@@ -58,8 +58,8 @@ class Workbench(QWidget):
         bridge.changed.connect(self._changed)
 
     def start(self) -> None:
+        self.cases.restore_settings()  # first: the list comes before the counts
         self.navigation.refresh_counts()
-        self.cases.restore_settings()
         self.navigation.blockSignals(True)
         self.navigation.setCurrentRow(1)  # all cases
         self.navigation.blockSignals(False)
