@@ -58,6 +58,14 @@ class UnlockBackoff(CaseAppError):
     msgid = N_("Too many wrong attempts. Wait %(seconds)s seconds, then try again.")
 
 
+class UnlockStateDamaged(UnlockBackoff):
+    """The record of wrong attempts was deleted or edited: the strictest state applies."""
+
+    msgid = N_("The record of wrong attempts of this profile is missing or was changed. As "
+               "a precaution every attempt now waits 15 minutes, until the next successful "
+               "unlock. Wait %(seconds)s seconds, then try again.")
+
+
 class VaultCorrupt(CaseAppError):
     msgid = N_("The case file is damaged and cannot be opened. Restore it from a backup.")
 

@@ -148,12 +148,17 @@ def test_rotate_key_replaces_the_recovery_code(run: Run, secret: Path,
     assert run("case", "show", case_id, *who)[0] == 0
 
 
+def signed_erase_policy() -> object:
+    state = json.loads(profile_paths.paths("alice").unlock_state.read_bytes())
+    return state["checkpoint"]["erase_after"]
+
+
 def test_erase_policy(run: Run, alice: list[str | Path]) -> None:
     assert run("profile", "erase-policy", *alice, "--after", "10") == (0, "", "")
-    assert profiles.UnlockState.load(profile_paths.paths("alice").unlock_state).erase_after == 10
+    assert signed_erase_policy() == 10
     one_line_error(*run("profile", "erase-policy", *alice, "--after", "2"))
     assert run("profile", "erase-policy", *alice, "--off") == (0, "", "")
-    assert profiles.UnlockState.load(profile_paths.paths("alice").unlock_state).erase_after is None
+    assert signed_erase_policy() is None
 
 
 # -- cases and search ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from caseapp.crypto.keyslots import PASSPHRASE, KeyslotFile
 from caseapp.errors import StorageError, WrongPassphrase
 from caseapp.services import profiles
 from caseapp.services.session import Session
+from caseapp.services.unlock_guard import Clocks
 from caseapp.store import database
 
 CANARY = "CANARY-diskfull-ظفر-5b9d"
@@ -43,13 +44,20 @@ class Clock:
         self.now += 3_600_000
         return self.now
 
+    def uptime(self) -> tuple[str, int]:
+        return "test-boot", self()
+
+    @property
+    def clocks(self) -> Clocks:
+        return Clocks(wall_ms=self, uptime=self.uptime)
+
 
 CLOCK = Clock()
 
 
 def opens(name: str, secret: str) -> bool:
     try:
-        session = profiles.unlock(name, secret, now_ms=CLOCK)
+        session = profiles.unlock(name, secret, clocks=CLOCK.clocks)
     except WrongPassphrase:
         return False
     session.close()
@@ -192,7 +200,7 @@ def _change(created: profiles.CreatedProfile, passphrase: str) -> None:
 
 
 def _add(created: profiles.CreatedProfile, passphrase: str) -> None:
-    with profiles.unlock(created.name, passphrase, now_ms=CLOCK) as session:
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
         profiles.add_passphrase(session, OTHER, params=FLOOR)
 
 
@@ -212,7 +220,7 @@ def _check_untouched(created: profiles.CreatedProfile, passphrase: str,
     assert opens(created.name, passphrase)
     assert opens(created.name, created.recovery_code)
     assert not opens(created.name, OTHER)
-    with profiles.unlock(created.name, passphrase, now_ms=CLOCK) as session:
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
         assert_sound(session)
         assert [r.body for r in session.store.list("case")] == [{"summary": CANARY}]
 
@@ -271,10 +279,10 @@ def test_io_error_during_the_keyslot_write(
 def test_remove_slot_on_a_full_disk(profile_with_case: tuple[profiles.CreatedProfile, str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     created, passphrase = profile_with_case
-    with profiles.unlock(created.name, passphrase, now_ms=CLOCK) as session:
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
         added = profiles.add_passphrase(session, OTHER, params=FLOOR)
     keyslot_bytes = (created.folder / "keyslots.json").read_bytes()
-    with profiles.unlock(created.name, passphrase, now_ms=CLOCK) as session:
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
         before = snapshot(session)
         with monkeypatch.context() as patch:
             patch.setattr(fsutil, "os", _failing_os("write", errno.ENOSPC))

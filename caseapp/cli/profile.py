@@ -1,4 +1,5 @@
-"""``caseapp profile …``: create, list, change passphrase, rotate the database key."""
+"""``caseapp profile …``: create, list, change passphrase, rotate the database key, replace
+the recovery code, set the erase policy."""
 
 from __future__ import annotations
 
@@ -41,6 +42,15 @@ def _rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_recovery_code(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        code = profiles.new_recovery_code(session)
+    print(_("The recovery code was replaced. The old one no longer works; the new one is "
+            "(write it down and keep it apart from this computer; it is shown only once):"))
+    print(code)
+    return 0
+
+
 def _erase_policy(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         profiles.set_erase_policy(session, None if args.off else args.after)
@@ -69,6 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     rotate = psub.add_parser("rotate-key", help="re-encrypt the database under a new key")
     add_profile_args(rotate)
     rotate.set_defaults(handler=_rotate)
+
+    code = psub.add_parser("new-recovery-code",
+                           help="replace the recovery code (the old one stops working)")
+    add_profile_args(code)
+    code.set_defaults(handler=_new_recovery_code)
 
     erase = psub.add_parser("erase-policy",
                             help="erase the profile after N wrong passphrases (off by default)")
