@@ -23,6 +23,7 @@ import pytest
 from conftest import PASSPHRASE, NewProfile
 from forkserver import Forked, Zygote
 
+from caseapp.crypto.kdf import FLOOR
 from caseapp.errors import WrongPassphrase
 from caseapp.services import profiles
 from caseapp.services.unlock_guard import Clocks
@@ -144,7 +145,7 @@ def after_step(step):
 
 report(step="go")
 if args["op"] == "change":
-    profiles.change_passphrase(args["name"], args["old"], args["new"])
+    profiles.change_passphrase(args["name"], args["old"], args["new"], params=kdf.FLOOR)
 else:
     profiles.rotate_database_key(args["name"], args["passphrase"], params=kdf.FLOOR,
                                  after_step=after_step)
@@ -306,7 +307,8 @@ def test_crash_during_passphrase_change(profile_with_case: tuple[profiles.Create
     assert opens(created.name, created.recovery_code, clock)
     # Whatever state the crash left, the next change goes through.
     current = old if old_opens else NEW_PASSPHRASE
-    profiles.change_passphrase(created.name, current, "amber pigeon salt ladder")
+    profiles.change_passphrase(created.name, current, "amber pigeon salt ladder",
+                               params=FLOOR)
     assert opens(created.name, "amber pigeon salt ladder", clock)
 
 

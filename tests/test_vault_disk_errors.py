@@ -20,6 +20,7 @@ from conftest import PASSPHRASE as SECRET
 from conftest import NewProfile
 
 from caseapp import fsutil
+from caseapp.crypto import kdf
 from caseapp.crypto.kdf import FLOOR
 from caseapp.crypto.keyslots import PASSPHRASE, KeyslotFile
 from caseapp.errors import StorageError, WrongPassphrase
@@ -196,7 +197,7 @@ def test_data_survives_a_reopen_after_disk_full(new_profile: NewProfile) -> None
 # -- keyslot writes fail -------------------------------------------------------------------
 
 def _change(created: profiles.CreatedProfile, passphrase: str) -> None:
-    profiles.change_passphrase(created.name, passphrase, OTHER)
+    profiles.change_passphrase(created.name, passphrase, OTHER, params=kdf.FLOOR)
 
 
 def _add(created: profiles.CreatedProfile, passphrase: str) -> None:

@@ -68,7 +68,7 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         raise ProfileError(N_("A profile with that name already exists."))
     if role not in ROLES:
         raise ValidationError(N_("Unknown role."))
-    passphrase_policy.check(passphrase)
+    passphrase_policy.check(passphrase, personal=(name, user_name or ""))
     params = params or kdf.calibrate()
     code = recovery.generate()
     db_key = secrets.token_bytes(32)
@@ -231,12 +231,15 @@ def _refresh_projections(session: Session) -> None:
 def change_passphrase(name: str, old: str, new: str,
                       params: kdf.Argon2Params | None = None,
                       clocks: Clocks | None = None) -> None:
-    """Rewrap the one slot that ``old`` opens; other slots are untouched."""
+    """Rewrap the one slot that ``old`` opens, with Argon2id recalibrated on this machine
+    unless ``params`` is given; other slots are untouched."""
     p = existing(name)
-    passphrase_policy.check(new)
+    passphrase_policy.check(new, personal=(name,))
     slots, slot, keys, session = _open_with_secret(p, old, clocks)
     try:
-        slots.replace(seal(PASSPHRASE, _secret(new), keys, params or slot.params,
+        # A new passphrase is also the moment to recalibrate: the machine may be faster now
+        # than when the slot was made (or was busy then).
+        slots.replace(seal(PASSPHRASE, _secret(new), keys, params or kdf.calibrate(),
                            slot_id=slot.slot_id,
                            state_key=unlock_guard.state_public_key(session)))
         with session.write():
