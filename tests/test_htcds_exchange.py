@@ -274,6 +274,44 @@ def test_xml_entities_refused() -> None:
         tables.parse_xlsx(buf.getvalue())
 
 
+def _workbook_with_sheet(sheet_xml: str) -> bytes:
+    """A real workbook (openpyxl's own) whose sheet part is replaced."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["prs_FirstName"])
+    ws.append(["Ayesha"])
+    plain = io.BytesIO()
+    wb.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml.encode()
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("padding", [5 * 1024, 70 * 1024])
+def test_a_doctype_after_a_long_comment_is_refused(padding: int) -> None:
+    """Issue 7, item 10: only the first 4 KB of each part were checked, so a comment longer
+    than that hid the DOCTYPE and openpyxl imported the expanded entity."""
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><!--' + "x" * padding + '-->'
+           '<!DOCTYPE worksheet [<!ENTITY a "EXPANDED-ENTITY">]>'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>prs_FirstName</t></is></c>'
+           '</row><row r="2"><c r="A2" t="inlineStr"><is><t>&a;</t></is></c></row>'
+           '</sheetData></worksheet>')
+    with pytest.raises(tables.ImportFileError, match="XML declarations"):
+        tables.parse_xlsx(_workbook_with_sheet(xml))
+
+
+def test_a_part_that_is_not_xml_is_refused() -> None:
+    with pytest.raises(tables.ImportFileError, match="not a valid XLSX"):
+        tables.parse_xlsx(_workbook_with_sheet("<worksheet><sheetData>"))
+
+
 @pytest.mark.parametrize("data", [b"PK\x03\x04 not really a zip", b"", b"PK\x03\x04"])
 def test_not_an_xlsx_refused(data: bytes) -> None:
     with pytest.raises(tables.ImportFileError):
