@@ -88,7 +88,7 @@ def test_profile_create_prints_a_recovery_code(run: Run, secret: Path,
                                                 files: Callable[[str, str | bytes], Path]
                                                 ) -> None:
     code, out, err = run("profile", "create", "--name", "bob", "--passphrase-file", secret,
-                         "--user", "Bushra Akhtar", "--role", "caseworker")
+                         "--user", "Bushra Akhtar")
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == "Profile bob created."
@@ -100,7 +100,8 @@ def test_profile_create_prints_a_recovery_code(run: Run, secret: Path,
     code, out, err = run("case", "list", "--profile", "bob", "--passphrase-file", recovery)
     assert (code, out, err) == (0, "", "")
     with profiles.unlock("bob", PASSPHRASE) as session:
-        assert (session.role, session.user["name"]) == ("caseworker", "Bushra Akhtar")
+        # A new profile is a new office: its user is the administrator (issue 7, item 5).
+        assert (session.role, session.user["name"]) == ("administrator", "Bushra Akhtar")
 
 
 def test_profile_list(run: Run, new_profile: NewProfile) -> None:

@@ -23,7 +23,7 @@ from caseapp.crypto import kdf
 from caseapp.documents import htcds_rows, tables
 from caseapp.domain import htcds
 from caseapp.errors import PermissionDenied, ValidationError
-from caseapp.services import demo, profiles
+from caseapp.services import demo, profiles, role_grants
 from caseapp.services import exchange as hx
 from caseapp.services.cases import CaseService
 from caseapp.services.session import Session
@@ -97,8 +97,7 @@ def test_law_enforcement_sees_perpetrator_columns(open_session: OpenSession,
     session = open_session("fia", "manager")
     conn = session.conn
     assert conn is not None
-    with session.write():
-        session.store.update(session.user_id, {"law_enforcement": True})
+    role_grants.regrant(session, "manager", law_enforcement=True)
     hx.export_htcds(session, tmp_path / "o.csv", "csv", "FIA investigation")
     header = _csv_rows(tmp_path / "o.csv")[0]
     assert [h for h in header if h.startswith("per_")] == \

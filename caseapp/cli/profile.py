@@ -12,8 +12,10 @@ from caseapp.services import profile_paths, profiles
 
 
 def _create(args: argparse.Namespace) -> int:
+    # A new profile starts a new office, whose first user is its administrator: further
+    # users are added by them (caseapp user add), with a signed role (issue 7, item 5).
     created = profiles.create_profile(args.name, read_secret(args.passphrase_file),
-                                      user_name=args.user, role=args.role)
+                                      user_name=args.user)
     print(_("Profile %(name)s created.", name=created.name))
     print(_("Recovery code (write it down and keep it apart from this computer; it is shown "
             "only once):"))
@@ -61,11 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("profile", help="create and manage encrypted profiles")
     psub = parser.add_subparsers(dest="profile_command", required=True)
 
-    create = psub.add_parser("create", help="create a profile (prints the recovery code once)")
+    create = psub.add_parser("create", help="create a new office and its administrator's "
+                                            "profile (prints the recovery code once)")
     create.add_argument("--name", required=True)
     create.add_argument("--passphrase-file", required=True, type=Path)
     create.add_argument("--user", help="display name of the user (default: the profile name)")
-    create.add_argument("--role", choices=profiles.ROLES, default="administrator")
     create.set_defaults(handler=_create)
 
     psub.add_parser("list", help="list the profiles on this machine").set_defaults(

@@ -19,7 +19,7 @@ from caseapp.domain import projections
 from caseapp.errors import ProfileError, ValidationError, WrongPassphrase
 from caseapp.fsutil import fsync_dir
 from caseapp.i18n import N_
-from caseapp.services import exports, unlock_guard
+from caseapp.services import exports, role_grants, unlock_guard
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
 from caseapp.services.unlock_guard import Clocks
@@ -27,6 +27,10 @@ from caseapp.store import database, meta, migrations
 from caseapp.store.ids import uuid7
 
 ROLES = ("caseworker", "border_officer", "manager", "administrator")
+# Set in the vault of a user added by an administrator until they change the first passphrase.
+MUST_CHANGE = "must_change_passphrase"
+MSG_FIRST_PASSPHRASE = N_("This profile still has the first passphrase its administrator "
+                          "set. Change it first: caseapp profile change-passphrase.")
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,9 @@ def _secret(text: str) -> bytes:
 
 def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
                    role: str = "administrator", team_name: str = "Office",
-                   params: kdf.Argon2Params | None = None) -> CreatedProfile:
+                   params: kdf.Argon2Params | None = None, team_id: str | None = None,
+                   user_id: str | None = None, grant: Grant | None = None,
+                   law_enforcement: bool = False) -> CreatedProfile:
     """Create a vault with a passphrase slot and a recovery slot; the first user of a
     standalone office is its administrator.
 
@@ -79,7 +85,8 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         conn = database.open_database(building.database, db_key)
         try:
             session = initialise_vault(conn, building, user_name=user_name or name, role=role,
-                                       team_name=team_name)
+                                       team_name=team_name, team_id=team_id, user_id=user_id,
+                                       grant=grant, law_enforcement=law_enforcement)
             user_id, device_id = session.user_id, session.device_id
             # The signed unlock state, and its key named in every slot (unlock_guard).
             unlock_guard.write_checkpoint(session)
@@ -101,12 +108,20 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
     return CreatedProfile(name, p.folder, code, user_id, device_id)
 
 
+Grant = Callable[[str, str], list[tuple[str, str]]]  # (user id, team id) -> signed meta
+
+
 def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: str,
-                     role: str, team_name: str, team_id: str | None = None) -> Session:
+                     role: str, team_name: str, team_id: str | None = None,
+                     user_id: str | None = None, grant: Grant | None = None,
+                     law_enforcement: bool = False) -> Session:
     """Give a new, empty database its schema, device identity and first user; returns the
-    open session. (A team id is shared when several vaults belong to one office.)"""
+    open session. (A team id is shared when several vaults belong to one office.)
+
+    The user's role is signed: by ``grant`` (the administrator's organisation key, for a
+    user added to an office) or, for a new office, by an organisation key made here."""
     migrations.migrate(conn)
-    device_id, user_id, team_id = uuid7(), uuid7(), team_id or uuid7()
+    device_id, user_id, team_id = uuid7(), user_id or uuid7(), team_id or uuid7()
     sign_key = Ed25519PrivateKey.generate()
     with database.transaction(conn):
         meta.write(conn, [("device_id", device_id), ("user_id", user_id),
@@ -118,9 +133,17 @@ def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: s
     session.anchor_new_vault()
     with session.write():
         session.store.create("team", {"name": team_name}, record_id=team_id, team=team_id)
-        session.store.create("user", {"name": user_name, "role": role, "teams": [team_id]},
-                             record_id=user_id, team=team_id)
+        user: dict[str, object] = {"name": user_name, "role": role, "teams": [team_id]}
+        if law_enforcement:
+            user["law_enforcement"] = True
+        session.store.create("user", user, record_id=user_id, team=team_id)
         session.audit.append(user_id, "profile_created")
+    if grant is None:
+        role_grants.found_office(session, role, law_enforcement)
+    else:
+        with session.write() as tx:
+            meta.write(tx.conn, [*grant(user_id, team_id), (MUST_CHANGE, "1")])
+        role_grants.refresh(session)
     return session
 
 
@@ -162,6 +185,8 @@ def unlock(name: str, secret: str, *, clocks: Clocks | None = None,
             before_audit(session)
             attempt.succeeded(session)
             _bind_slot(session, slots, slot, secret_bytes, keys)
+            if session.store.meta(MUST_CHANGE) == "1":
+                raise ProfileError(MSG_FIRST_PASSPHRASE)
             # An export a kill cut off may have left a temp file with every name beside its
             # destination: removed now, and the user is told (``session.notices``).
             session.notices += exports.finish_interrupted(session)
@@ -210,7 +235,12 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
             continue
         migrations.migrate(conn)
         session = open_session(conn, p, db_key=key)
-        _refresh_projections(session)
+        try:
+            _refresh_projections(session)
+            role_grants.upgrade(session)
+        except BaseException:
+            session.close()
+            raise
         return session
     raise ProfileError(N_("The key file does not match the case file of this profile."))
 
@@ -242,8 +272,9 @@ def change_passphrase(name: str, old: str, new: str,
         slots.replace(seal(PASSPHRASE, _secret(new), keys, params or kdf.calibrate(),
                            slot_id=slot.slot_id,
                            state_key=unlock_guard.state_public_key(session)))
-        with session.write():
+        with session.write() as tx:
             session.audit.append(session.user_id, "passphrase_changed")
+            meta.write(tx.conn, [(MUST_CHANGE, "")])  # a first passphrase is now replaced
             slots.save(p.keyslots)
     finally:
         session.close()
