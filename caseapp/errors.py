@@ -95,7 +95,10 @@ class FieldErrors(ValidationError):
 
     def __init__(self, problems: list[tuple[str, str, dict[str, object]]]) -> None:
         super().__init__()
-        self.problems = problems
+        # The offending value is never kept, let alone shown: it may be another person's
+        # data, and errors reach logs and screens (issue 7, item 8). The field is named.
+        self.problems = [(name, problem, {k: v for k, v in params.items() if k != "value"})
+                         for name, problem, params in problems]
 
     def user_message(self) -> str:
         return "; ".join(_(self.msgid, field=name, problem=_(problem, **params))

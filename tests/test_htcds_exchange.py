@@ -183,7 +183,9 @@ def test_errors_import_nothing_and_name_row_and_column(open_session: OpenSession
     where = {(p.row, p.column) for p in report.problems}
     assert where == {(3, "prs_Gender"), (4, "vic_TypeOfExploitation"), (4, "prs_Birthdate")}
     messages = [p.user_message() for p in report.problems]
-    assert any("row 3, column prs_Gender" in m and "Male" in m for m in messages)
+    # The codes are named, the value in the file is not repeated (issue 7, item 8).
+    assert any("row 3, column prs_Gender" in m and "Masculine" in m and "Male" not in m
+               for m in messages)
     assert CaseService(session).list().cases == []
 
 
