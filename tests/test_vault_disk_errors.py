@@ -307,3 +307,36 @@ def test_lock_drops_the_keys_even_when_the_audit_head_cannot_be_written(
     assert session.conn is None and session.db_key == b""
     with profiles.unlock(created.name, passphrase) as reopened:
         assert_sound(reopened)
+
+
+def test_a_wal_checkpoint_that_cannot_finish_during_a_key_rotation(
+        profile_with_case: tuple[profiles.CreatedProfile, str]) -> None:
+    """A real failing checkpoint: another connection holds a read transaction, so the
+    checkpoint after PRAGMA rekey cannot copy the re-encrypted pages into vault.db. The user
+    gets a clear storage error; the vault still opens with the passphrase, intact, and says
+    the rotation must be run again, which then succeeds."""
+    created, passphrase = profile_with_case
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
+        key = session.db_key
+    paths = profiles.existing(created.name)
+    reader = database.open_database(paths.database, key)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM records").fetchone()
+        with pytest.raises(StorageError) as info:
+            profiles.rotate_database_key(created.name, passphrase, params=FLOOR,
+                                         clocks=CLOCK.clocks)
+        assert "in use by another program" in info.value.user_message()
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
+        assert session.rotation_interrupted
+        assert database.check_integrity(session.conn) == []  # type: ignore[arg-type]
+        assert session.store.count("case") == 1 and session.verify_audit().ok
+    code = profiles.rotate_database_key(created.name, passphrase, params=FLOOR,
+                                        clocks=CLOCK.clocks)
+    assert opens(created.name, code)
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
+        assert not session.rotation_interrupted
+        assert database.check_integrity(session.conn) == []  # type: ignore[arg-type]
