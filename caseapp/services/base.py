@@ -14,9 +14,8 @@ CASE = "case"
 
 
 def actor_of(session: Session) -> roles.Actor:
-    user = session.user
-    return roles.Actor(session.user_id, str(user.get("role", "")),
-                       bool(user.get("law_enforcement", False)))
+    # The signed grant, not the user record (which the vault's holder could edit).
+    return roles.Actor(session.user_id, session.role, session.law_enforcement)
 
 
 class Service:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from caseapp.crypto import role_grant
 from caseapp.errors import ProfileLocked, StorageError
 from caseapp.i18n import _
 from caseapp.services.profile_paths import ProfilePaths
@@ -68,6 +69,15 @@ class Session:
         self.team_id: str = meta["team_id"]
         self.sign_key = Ed25519PrivateKey.from_private_bytes(
             bytes.fromhex(meta["device_sign_key"]))
+        # The role comes from the grant signed by the organisation key, never from the user
+        # record, which a passphrase holder can edit (issue 7, item 5). A grant for another
+        # user or team grants nothing; a vault without any (written before grants) is given
+        # one when it is unlocked (``role_grants.upgrade``).
+        grant = role_grant.verified(meta.get("role_grant"), meta.get("org_public_key"))
+        if grant is not None and (grant.user_id, grant.team_id) != (self.user_id, self.team_id):
+            grant = None
+        self.grant = grant
+        self.ungranted = "role_grant" not in meta and "org_public_key" not in meta
         self.clock = HybridClock(self.device_id, meta.get("hlc"))
         self.store = RecordStore(conn, self.clock, self.device_id)
         self.audit = audit.AuditLog(conn, self.device_id, self.sign_key)
@@ -83,7 +93,12 @@ class Session:
 
     @property
     def role(self) -> str:
-        return str(self.user.get("role", ""))
+        """The signed role; none at all when the grant is missing or does not verify."""
+        return self.grant.role if self.grant is not None else ""
+
+    @property
+    def law_enforcement(self) -> bool:
+        return self.grant is not None and self.grant.law_enforcement
 
     def _conn(self) -> database.Connection:
         if self.conn is None:
