@@ -46,6 +46,14 @@ class ProfileLocked(ProfileError):
     msgid = N_("The profile is locked; unlock it again.")
 
 
+class FirstPassphraseRequired(ProfileError):
+    """The profile opens only for replacing the first passphrase its administrator set (the
+    desktop then asks for a new one)."""
+
+    msgid = N_("This profile still has the first passphrase its administrator set. Change it "
+               "first: caseapp profile change-passphrase.")
+
+
 class ProfileNotFound(ProfileError):
     msgid = N_("No profile with that name exists.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, NewProfile
+from conftest import PASSPHRASE, NewProfile, OpenProfile
 from desktop_driver import running, settle, unlock
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -144,3 +144,36 @@ def test_smoke_run_saves_a_screenshot(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     image = QImage(str(out))
     assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_a_profile_made_by_the_administrator_asks_for_the_users_own_passphrase(
+        qtbot: QtBot, open_profile: OpenProfile, monkeypatch: pytest.MonkeyPatch) -> None:
+    from caseapp.services import users
+    from ui.unlock.first_passphrase_view import FirstPassphraseView
+
+    monkeypatch.setattr(kdf, "calibrate", lambda *a, **k: kdf.FLOOR)
+    admin = open_profile("administrator")
+    first = "given by the office manager"
+    users.add_user(admin, profile_name="sana", user_name="Sana Baloch", role="caseworker",
+                   first_passphrase=first, params=kdf.FLOOR)
+    admin.close()
+    own = "apricot lantern monsoon kite"
+    with running() as desktop:
+        view = desktop.window.lock_view
+        assert isinstance(view, UnlockView)
+        view.profile.setCurrentText("sana")
+        qtbot.keyClicks(view.passphrase, first)
+        qtbot.keyClick(view.passphrase, Qt.Key.Key_Return)
+        settle(qtbot, desktop, lambda: isinstance(desktop.window.lock_view, FirstPassphraseView))
+        change = desktop.window.lock_view
+        assert isinstance(change, FirstPassphraseView)
+        assert desktop.window.workbench is None, "nothing opens on the first passphrase"
+        qtbot.keyClicks(change.old, first)
+        qtbot.keyClicks(change.new_passphrase, own)
+        qtbot.keyClicks(change.repeat, own)
+        change.go.click()
+        settle(qtbot, desktop, lambda: desktop.window.workbench is not None)
+    from caseapp.errors import WrongPassphrase
+    from caseapp.services import profiles
+    with pytest.raises(WrongPassphrase):
+        profiles.unlock("sana", first)

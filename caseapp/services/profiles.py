@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from caseapp.crypto import kdf, passphrase_policy, recovery
 from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
 from caseapp.domain import projections
-from caseapp.errors import ProfileError, ValidationError, WrongPassphrase
+from caseapp.errors import FirstPassphraseRequired, ProfileError, ValidationError, WrongPassphrase
 from caseapp.fsutil import fsync_dir
 from caseapp.i18n import N_
 from caseapp.services import exports, role_grants, unlock_guard
@@ -29,8 +29,6 @@ from caseapp.store.ids import uuid7
 ROLES = ("caseworker", "border_officer", "manager", "administrator")
 # Set in the vault of a user added by an administrator until they change the first passphrase.
 MUST_CHANGE = "must_change_passphrase"
-MSG_FIRST_PASSPHRASE = N_("This profile still has the first passphrase its administrator "
-                          "set. Change it first: caseapp profile change-passphrase.")
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,7 @@ def unlock(name: str, secret: str, *, clocks: Clocks | None = None,
             attempt.succeeded(session)
             _bind_slot(session, slots, slot, secret_bytes, keys)
             if session.store.meta(MUST_CHANGE) == "1":
-                raise ProfileError(MSG_FIRST_PASSPHRASE)
+                raise FirstPassphraseRequired()
             # An export a kill cut off may have left a temp file with every name beside its
             # destination: removed now, and the user is told (``session.notices``).
             session.notices += exports.finish_interrupted(session)
@@ -361,23 +359,21 @@ def replace_passphrase(session: Session, new: str,
                        params: kdf.Argon2Params | None = None) -> None:
     """After an unlock with the recovery code: the new passphrase replaces every old one
     (which the user has forgotten or which may be known to someone else)."""
-    passphrase_policy.check(new)
+    passphrase_policy.check(new, personal=(session.paths.name,))
     slots = KeyslotFile.load(session.paths.keyslots)
     old = [s.slot_id for s in slots.slots if s.kind == PASSPHRASE]
     slots.slots.append(seal(PASSPHRASE, _secret(new), [session.db_key],
-                            params or kdf.calibrate()))
+                            params or kdf.calibrate(),
+                            state_key=unlock_guard.state_public_key(session)))
     for slot_id in old:
         slots.remove(slot_id)
-    with session.write():
+    with session.write() as tx:
         session.audit.append(session.user_id, "passphrase_reset")
+        meta.write(tx.conn, [(MUST_CHANGE, "")])  # the user chose this one
         slots.save(session.paths.keyslots)
 
 
 def unlock_wait(name: str) -> int:
     """Seconds until the next unlock attempt of ``name`` is allowed (0: now), so a window
     can count the back-off down instead of letting the user try into a refusal."""
-    try:
-        _check_backoff(existing(name), _now_ms())
-    except UnlockBackoff as exc:
-        return int(str(exc.params.get("seconds", 0)))
-    return 0
+    return unlock_guard.wait_seconds(existing(name))

@@ -268,6 +268,16 @@ def _wait_ms(state: GuardState, p: ProfilePaths, now: Uptime) -> int:
     return required - (now[1] - state.last[1])
 
 
+def wait_seconds(p: ProfilePaths, clocks: Clocks | None = None) -> int:
+    """Seconds before the next attempt on ``p`` may try the key (0: now): what the unlock
+    window counts down, read under the same lock an attempt takes."""
+    clocks = clocks or Clocks()
+    with _locked(p):
+        state = load(p, KeyslotFile.load(p.keyslots))
+        wait = _wait_ms(state, p, clocks.uptime())
+    return max(0, (wait + 999) // 1000)
+
+
 class Attempt:
     """One counted attempt, open while the lock is held (see the module docstring)."""
 

@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         view.unlocked.connect(self.after_unlock)
         view.wants_recovery.connect(self.show_recovery)
         view.wants_new_office.connect(lambda: self.show_first_run(can_cancel=True))
+        view.wants_own_passphrase.connect(self.show_first_passphrase)
         view.language_picked.connect(self.switch_language)
         self._show(view)
         view.passphrase.setFocus()
@@ -131,6 +132,14 @@ class MainWindow(QMainWindow):
         from ui.unlock.first_run import FirstRunView
 
         view = FirstRunView(self.bridge, can_cancel, self)
+        view.finished.connect(self.after_unlock)
+        view.cancelled.connect(self.show_lock_screen)
+        self._show(view)
+
+    def show_first_passphrase(self, profile: str) -> None:
+        from ui.unlock.first_passphrase_view import FirstPassphraseView
+
+        view = FirstPassphraseView(self.bridge, profile, self)
         view.finished.connect(self.after_unlock)
         view.cancelled.connect(self.show_lock_screen)
         self._show(view)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from caseapp.errors import CaseAppError, UnlockBackoff, WrongPassphrase
+from caseapp.errors import CaseAppError, FirstPassphraseRequired, UnlockBackoff, WrongPassphrase
 from caseapp.i18n import LANGUAGES, _, current_language, ngettext
 from ui.bridge import Bridge
 from ui.widgets.passphrase import PassphraseField
@@ -46,6 +46,7 @@ class UnlockView(QWidget):
     unlocked = Signal()
     wants_recovery = Signal(str)  # profile
     wants_new_office = Signal()
+    wants_own_passphrase = Signal(str)  # profile: its first passphrase must be replaced
     language_picked = Signal(str)
 
     def __init__(self, bridge: Bridge, profile_names: list[str],
@@ -163,6 +164,9 @@ class UnlockView(QWidget):
         if isinstance(exc, WrongPassphrase):
             self.message.setText(_("The passphrase is wrong."))
             self._refresh_wait(keep_message=True)
+            return
+        if isinstance(exc, FirstPassphraseRequired):
+            self.wants_own_passphrase.emit(self.profile.currentText())
             return
         self.message.setText(exc.user_message() if isinstance(exc, CaseAppError)
                              else _("The profile could not be opened."))
