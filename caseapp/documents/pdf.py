@@ -1,0 +1,406 @@
+"""The one document layer: a ``layout.Document`` in, PDF bytes out, built in memory.
+
+Text is laid out by Qt's text engine (HarfBuzz shaping, full Unicode bidi) on a
+``QPdfWriter`` writing into a ``QBuffer`` — reportlab cannot shape Nastaliq (ARCHITECTURE §7).
+Only QtGui is used, never widgets; without an application object a headless
+``QGuiApplication`` is made. The bundled Noto fonts are registered, so every machine sets
+the same glyphs: Urdu in Nastaliq, Pashto and Dari in Naskh, Latin in Noto Sans.
+
+Every page gets the watermark (export id, recipient), the footer and its page number.
+
+Qt writes the shaped glyphs, but a Nastaliq glyph is often a piece of a letter (a dot, a
+cursive join), so the text a PDF reader would extract from them is broken. ``text_layer``
+therefore hides Qt's glyphs from extraction and adds an invisible text layer with the
+logical text of every line at its place on the page (as scanned-and-recognised PDFs do).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontDatabase,
+    QGuiApplication,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFrameFormat,
+    QTextImageFormat,
+    QTextLayout,
+    QTextLength,
+    QTextLine,
+    QTextOption,
+    QTextTableFormat,
+)
+
+from caseapp.documents import text_layer
+from caseapp.documents.layout import (
+    BarChart,
+    Bilingual,
+    Block,
+    Document,
+    Heading,
+    Paragraph,
+    Table,
+    Text,
+)
+from caseapp.documents.text_layer import Line
+from caseapp.i18n import fonts
+
+RESOLUTION = 600  # device pixels per inch of the PDF painter
+MARGIN_MM = 18.0
+FOOTER_MM = 10.0  # below the text area, above the bottom margin's edge
+BODY_PT = 10.5
+# Nastaliq sets smaller than Naskh or Latin at the same size; this evens the reading size.
+SIZE_SCALE = {"ur": 1.1, "ps": 1.2, "fa_AF": 1.2}
+HEADING_PT = {1: 17.0, 2: 13.0}
+INK = QColor(20, 20, 20)
+RULE = QColor(150, 150, 150)
+BAR = QColor(45, 95, 150)
+WATERMARK = QColor(180, 30, 30, 38)
+SOLID = QTextFrameFormat.BorderStyle.BorderStyle_Solid
+NO_BORDER = QTextFrameFormat.BorderStyle.BorderStyle_None
+
+_app: QGuiApplication | None = None
+_fonts_ready = False
+
+
+def _ensure_qt() -> None:
+    """A headless application object if the process has none (the desktop's own is used
+    when it runs), and the bundled fonts registered once."""
+    global _app, _fonts_ready
+    if QGuiApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        _app = QGuiApplication([])
+    if not _fonts_ready:
+        for path in fonts.font_files():
+            # The Nastaliq bold file declares weight 400 like the regular one, so Qt would
+            # pick it for all Urdu; Urdu is set in the regular weight only.
+            if path.name == "NotoNastaliqUrdu-Bold.ttf":
+                continue
+            if QFontDatabase.addApplicationFont(str(path)) < 0:
+                raise RuntimeError(f"bundled font not loadable: {path.name}")
+        _fonts_ready = True
+
+
+def _pt_size(lang: str, size: float) -> float:
+    return size * SIZE_SCALE.get(lang, 1.0)
+
+
+def _char_format(text: Text, size: float, *, bold: bool = False) -> QTextCharFormat:
+    fmt = QTextCharFormat()
+    fmt.setFontFamilies(fonts.fallback_families(text.lang))
+    fmt.setFontPointSize(_pt_size(text.lang, size))
+    fmt.setFontWeight(QFont.Weight.Bold if (bold or text.bold) else QFont.Weight.Normal)
+    fmt.setForeground(QBrush(INK))
+    return fmt
+
+
+def _block_format(rtl: bool, *, space_after: float = 4.0,
+                  space_before: float = 0.0) -> QTextBlockFormat:
+    fmt = QTextBlockFormat()
+    fmt.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl
+                           else Qt.LayoutDirection.LeftToRight)
+    # Leading edge: the right for a right-to-left paragraph.
+    fmt.setAlignment(Qt.AlignmentFlag.AlignLeading)
+    fmt.setBottomMargin(space_after)
+    fmt.setTopMargin(space_before)
+    return fmt
+
+
+@dataclass
+class _Builder:
+    doc: QTextDocument
+    cursor: QTextCursor
+    width_px: float
+    first: bool = True
+
+    def _start_block(self, fmt: QTextBlockFormat, chars: QTextCharFormat) -> None:
+        # The document starts with one empty block; use it for the first block.
+        if self.first:
+            self.cursor.setBlockFormat(fmt)
+            self.cursor.setBlockCharFormat(chars)
+            self.first = False
+        else:
+            self.cursor.insertBlock(fmt, chars)
+
+    def text_block(self, text: Text, size: float, *, bold: bool = False,
+                   space_after: float = 4.0, space_before: float = 0.0) -> None:
+        chars = _char_format(text, size, bold=bold)
+        self._start_block(_block_format(text.rtl, space_after=space_after,
+                                        space_before=space_before), chars)
+        self.cursor.insertText(text.text, chars)
+
+    def table(self, rows: tuple[tuple[Text, ...], ...], *, header: bool, rtl: bool,
+              borders: bool = True, widths: tuple[float, ...] | None = None) -> None:
+        if not rows:
+            return
+        columns = max(len(r) for r in rows)
+        fmt = QTextTableFormat()
+        fmt.setBorder(0.6 if borders else 0.0)
+        fmt.setBorderBrush(QBrush(RULE))
+        fmt.setBorderStyle(SOLID if borders else NO_BORDER)
+        fmt.setCellSpacing(0)
+        fmt.setCellPadding(4)
+        fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        fmt.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl
+                               else Qt.LayoutDirection.LeftToRight)
+        share = widths or tuple(100.0 / columns for _ in range(columns))
+        fmt.setColumnWidthConstraints(
+            [QTextLength(QTextLength.Type.PercentageLength, w) for w in share])
+        fmt.setHeaderRowCount(1 if header else 0)
+        if self.first:
+            self.first = False
+        table = self.cursor.insertTable(len(rows), columns, fmt)
+        for r, row in enumerate(rows):
+            for c in range(columns):
+                cell = table.cellAt(r, c)
+                cursor = cell.firstCursorPosition()
+                text = row[c] if c < len(row) else Text("")
+                chars = _char_format(text, BODY_PT, bold=header and r == 0)
+                cursor.setBlockFormat(_block_format(text.rtl, space_after=0.0))
+                cursor.setBlockCharFormat(chars)
+                cursor.insertText(text.text, chars)
+        # Leave the table: the cursor continues after it.
+        self.cursor.movePosition(QTextCursor.MoveOperation.End)
+
+    def bar_chart(self, chart: BarChart) -> None:
+        self.text_block(chart.title, HEADING_PT[2], bold=True, space_before=6.0)
+        top = max((v for v in chart.values if v is not None), default=0) or 1
+        rtl = chart.title.rtl
+        fmt = QTextTableFormat()
+        fmt.setBorder(0)
+        fmt.setBorderStyle(NO_BORDER)
+        fmt.setCellPadding(2)
+        fmt.setCellSpacing(0)
+        fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        fmt.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl
+                               else Qt.LayoutDirection.LeftToRight)
+        fmt.setColumnWidthConstraints([QTextLength(QTextLength.Type.PercentageLength, w)
+                                       for w in (34.0, 52.0, 14.0)])
+        table = self.cursor.insertTable(len(chart.labels), 3, fmt)
+        # Image sizes are in 96-dpi pixels whatever the paint device.
+        bar_width = self.width_px * 0.50 * 96.0 / RESOLUTION
+        bar_height = BODY_PT * 0.9 * 96.0 / 72.0
+        for r, (label, value, shown) in enumerate(
+                zip(chart.labels, chart.values, chart.value_labels, strict=True)):
+            for c, text in ((0, label), (2, shown if value is not None
+                                         else chart.suppressed_label)):
+                cursor = table.cellAt(r, c).firstCursorPosition()
+                chars = _char_format(text, BODY_PT)
+                cursor.setBlockFormat(_block_format(text.rtl, space_after=0.0))
+                cursor.insertText(text.text, chars)
+            if value:
+                cursor = table.cellAt(r, 1).firstCursorPosition()
+                image = QTextImageFormat()
+                image.setName("hifazat://bar")
+                image.setWidth(max(1.0, bar_width * value / top))
+                image.setHeight(bar_height)
+                cursor.insertImage(image)
+        self.cursor.movePosition(QTextCursor.MoveOperation.End)
+
+
+def _add_block(builder: _Builder, block: Block) -> None:
+    if isinstance(block, Heading):
+        builder.text_block(block.text, HEADING_PT.get(block.level, HEADING_PT[2]), bold=True,
+                           space_after=6.0, space_before=0.0 if block.level == 1 else 8.0)
+    elif isinstance(block, Paragraph):
+        builder.text_block(block.text, BODY_PT * (0.85 if block.small else 1.0),
+                           space_after=5.0)
+    elif isinstance(block, Table):
+        builder.table(block.rows, header=block.header, rtl=block.rtl)
+    elif isinstance(block, Bilingual):
+        builder.table(((block.left, block.right),), header=False, rtl=False, borders=False,
+                      widths=(50.0, 50.0))
+    elif isinstance(block, BarChart):
+        builder.bar_chart(block)
+
+
+def _bar_image() -> QImage:
+    image = QImage(1, 1, QImage.Format.Format_RGB32)
+    image.fill(BAR)
+    return image
+
+
+def _utf16_chars(text: str) -> list[tuple[int, str]]:
+    """(UTF-16 offset, character): Qt counts positions in UTF-16 units."""
+    out: list[tuple[int, str]] = []
+    offset = 0
+    for ch in text:
+        out.append((offset, ch))
+        offset += 2 if ord(ch) > 0xFFFF else 1
+    return out
+
+
+def _line_of(line: QTextLine, text: str, origin: QPointF, rtl: bool) -> Line | None:
+    """One laid-out line for the text layer, in document pixels. Words are placed where Qt
+    put them (cursor positions at word edges are exact); inside a word, Qt's per-character
+    positions are not (a ligature or a Nastaliq cluster has one position for several
+    letters), so its characters share the word's width in visual order."""
+    start, end = line.textStart(), line.textStart() + line.textLength()
+    units = [(pos, ch) for pos, ch in _utf16_chars(text)
+             if start <= pos < end and ch not in text_layer.NOT_TEXT]
+    if not units:
+        return None
+
+    def edges(pos: int) -> tuple[float, float]:
+        # PySide returns (x, position) for cursorToX.
+        lead = float(line.cursorToX(pos, QTextLine.Edge.Leading)[0])  # type: ignore[index]
+        trail = float(line.cursorToX(pos, QTextLine.Edge.Trailing)[0])  # type: ignore[index]
+        return origin.x() + min(lead, trail), origin.x() + max(lead, trail)
+
+    chars: list[tuple[str, float, float]] = []
+    for word in text_layer.words(units):
+        boxes = [edges(pos) for pos, _ch in word]
+        x0, x1 = min(b[0] for b in boxes), max(b[1] for b in boxes)
+        letters = "".join(ch for _pos, ch in word)
+        chars += text_layer.spread(letters, x0, x1, rtl)
+    top = origin.y() + line.y()
+    return Line(top, line.height(), top + line.ascent(), tuple(chars))
+
+
+def _document_lines(doc: QTextDocument, page_height: float) -> dict[int, list[Line]]:
+    """Every line of the document with its characters, by page, in document pixels
+    relative to its page."""
+    pages: dict[int, list[Line]] = {}
+    layout = doc.documentLayout()
+    block: QTextBlock = doc.begin()
+    while block.isValid():
+        text_layout = block.layout()
+        origin = layout.blockBoundingRect(block).topLeft()
+        rtl = block.textDirection() == Qt.LayoutDirection.RightToLeft
+        text = block.text()
+        for i in range(text_layout.lineCount()):
+            found = _line_of(text_layout.lineAt(i), text, origin, rtl)
+            if found is None:
+                continue
+            page = int(found.top // page_height)
+            offset = page * page_height
+            pages.setdefault(page, []).append(
+                Line(found.top - offset, found.height, found.baseline - offset, found.chars))
+        block = block.next()
+    return pages
+
+
+def _single_line(text: Text, size: float, width: float, painter: QPainter,
+                 origin: QPointF, align_end: bool) -> Line | None:
+    """Lay out and draw one short line (footer, page number); returns it for the text
+    layer."""
+    if not text.text:
+        return None
+    font = QFont()
+    font.setFamilies(fonts.fallback_families(text.lang))
+    font.setPointSizeF(_pt_size(text.lang, size))
+    layout = QTextLayout(text.text, font, painter.device())
+    option = QTextOption()
+    option.setTextDirection(Qt.LayoutDirection.RightToLeft if text.rtl
+                            else Qt.LayoutDirection.LeftToRight)
+    option.setWrapMode(QTextOption.WrapMode.NoWrap)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    line = layout.createLine()
+    line.setLineWidth(width)
+    layout.endLayout()
+    x = origin.x() + (width - line.naturalTextWidth() if align_end else 0.0)
+    # Natural text starts at naturalTextRect().x(); shift so the run sits at x.
+    x -= line.naturalTextRect().x()
+    at = QPointF(x, origin.y())
+    layout.draw(painter, at)
+    return _line_of(line, text.text, at, text.rtl)
+
+
+def _draw_watermark(painter: QPainter, text: str, width: float, height: float) -> None:
+    if not text:
+        return
+    painter.save()
+    font = QFont()
+    font.setFamilies(fonts.fallback_families("en"))
+    font.setPointSizeF(22)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(WATERMARK)
+    painter.translate(width / 2, height / 2)
+    painter.rotate(-35)
+    box = QRectF(-width, -height / 2, 2 * width, height)
+    painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+    painter.restore()
+
+
+def render(document: Document) -> bytes:
+    """The PDF of ``document`` (A4), built in memory; nothing is written to disk."""
+    _ensure_qt()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setResolution(RESOLUTION)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
+                                     QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0),
+                                     QPageLayout.Unit.Millimeter))
+    writer.setTitle(document.title)
+    writer.setCreator("Hifazat")
+    px_per_mm = RESOLUTION / 25.4
+    page_w = writer.width()
+    page_h = writer.height()
+    margin = MARGIN_MM * px_per_mm
+    body_w = page_w - 2 * margin
+    body_h = page_h - 2 * margin - FOOTER_MM * px_per_mm
+
+    doc = QTextDocument()
+    doc.documentLayout().setPaintDevice(writer)
+    doc.setDocumentMargin(0)
+    doc.setUndoRedoEnabled(False)
+    doc.addResource(QTextDocument.ResourceType.ImageResource, "hifazat://bar", _bar_image())
+    doc.setPageSize(QSizeF(body_w, body_h))
+    builder = _Builder(doc, QTextCursor(doc), body_w)
+    for block in document.blocks:
+        _add_block(builder, block)
+    pages = max(1, doc.pageCount())
+    lines = _document_lines(doc, body_h)
+
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise RuntimeError("the PDF painter could not start")
+    page_lines: list[list[Line]] = []
+    try:
+        for page in range(pages):
+            if page:
+                writer.newPage()
+            painter.save()
+            painter.translate(margin, margin - page * body_h)
+            painter.setClipRect(QRectF(0, page * body_h, body_w, body_h))
+            doc.drawContents(painter, QRectF(0, page * body_h, body_w, body_h))
+            painter.restore()
+            # Over the content, translucent: no picture or table can hide it.
+            _draw_watermark(painter, document.watermark, page_w, page_h)
+            here = [Line(ln.top + margin, ln.height, ln.baseline + margin,
+                         tuple((c, x0 + margin, x1 + margin) for c, x0, x1 in ln.chars))
+                    for ln in lines.get(page, [])]
+            footer_y = page_h - margin - FOOTER_MM * px_per_mm * 0.6
+            painter.setPen(RULE)
+            painter.drawLine(QPointF(margin, footer_y), QPointF(page_w - margin, footer_y))
+            label = Text(document.page_label.text % {"page": page + 1, "pages": pages},
+                         document.page_label.lang)
+            rtl_doc = document.footer.rtl
+            for text, end in ((document.footer, rtl_doc), (label, not rtl_doc)):
+                drawn = _single_line(text, 8.0, body_w, painter,
+                                     QPointF(margin, footer_y + px_per_mm), end)
+                if drawn is not None:
+                    here.append(drawn)
+            page_lines.append(here)
+    finally:
+        painter.end()
+        buffer.close()
+    return text_layer.add(bytes(data.data()), page_lines, RESOLUTION)
