@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from caseapp.i18n import RTL_LANGUAGES
+from caseapp.i18n import N_, RTL_LANGUAGES
+
+PAGE_LABEL = N_("Page %(page)s of %(pages)s")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ logical text of every line at its place on the page (as scanned-and-recognised P
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 from dataclasses import dataclass
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt
@@ -62,6 +64,7 @@ from caseapp.i18n import fonts
 RESOLUTION = 600  # device pixels per inch of the PDF painter
 MARGIN_MM = 18.0
 FOOTER_MM = 10.0  # below the text area, above the bottom margin's edge
+BAND_MM = 4.0  # see render: room for letters that reach beyond their line
 BODY_PT = 10.5
 # Nastaliq sets smaller than Naskh or Latin at the same size; this evens the reading size.
 SIZE_SCALE = {"ur": 1.1, "ps": 1.2, "fa_AF": 1.2}
@@ -75,12 +78,28 @@ NO_BORDER = QTextFrameFormat.BorderStyle.BorderStyle_None
 
 _app: QGuiApplication | None = None
 _fonts_ready = False
+# See keep_none_alive: references to None held for PySide's void calls, topped up per render.
+NONE_RESERVE = 1 << 24
+
+
+def keep_none_alive() -> None:
+    """PySide6 6.12 on Python 3.11 returns ``None`` from every void method (each setter)
+    without taking a reference to it — it was built for Python 3.12's immortal ``None`` —
+    so every call lowers None's reference count by one, and after some thousands of calls
+    the interpreter aborts ("none_dealloc"). A document makes thousands of such calls, so
+    None's count is kept far above zero. Harmless: None is never freed anyway."""
+    if sys.version_info >= (3, 12):
+        return
+    count = ctypes.c_ssize_t.from_address(id(None))
+    if count.value < NONE_RESERVE:
+        count.value += NONE_RESERVE
 
 
 def _ensure_qt() -> None:
     """A headless application object if the process has none (the desktop's own is used
     when it runs), and the bundled fonts registered once."""
     global _app, _fonts_ready
+    keep_none_alive()
     if QGuiApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         _app = QGuiApplication([])
@@ -177,7 +196,8 @@ class _Builder:
         self.cursor.movePosition(QTextCursor.MoveOperation.End)
 
     def bar_chart(self, chart: BarChart) -> None:
-        self.text_block(chart.title, HEADING_PT[2], bold=True, space_before=6.0)
+        if chart.title.text:
+            self.text_block(chart.title, HEADING_PT[2], bold=True, space_before=6.0)
         top = max((v for v in chart.values if v is not None), default=0) or 1
         rtl = chart.title.rtl
         fmt = QTextTableFormat()
@@ -356,11 +376,19 @@ def render(document: Document) -> bytes:
     page_h = writer.height()
     margin = MARGIN_MM * px_per_mm
     body_w = page_w - 2 * margin
-    body_h = page_h - 2 * margin - FOOTER_MM * px_per_mm
+    # Each page's slice of the document has a free band above and below its lines: a
+    # Nastaliq letter reaches beyond its line's box, and the band keeps the tip of the
+    # next page's first line off this page and the last line's tail off the footer.
+    band = BAND_MM * px_per_mm
+    body_h = page_h - 2 * margin - FOOTER_MM * px_per_mm + 2 * band
 
     doc = QTextDocument()
     doc.documentLayout().setPaintDevice(writer)
     doc.setDocumentMargin(0)
+    root = doc.rootFrame().frameFormat()
+    root.setTopMargin(band)
+    root.setBottomMargin(band)
+    doc.rootFrame().setFrameFormat(root)
     doc.setUndoRedoEnabled(False)
     doc.addResource(QTextDocument.ResourceType.ImageResource, "hifazat://bar", _bar_image())
     doc.setPageSize(QSizeF(body_w, body_h))
@@ -379,13 +407,13 @@ def render(document: Document) -> bytes:
             if page:
                 writer.newPage()
             painter.save()
-            painter.translate(margin, margin - page * body_h)
+            painter.translate(margin, margin - band - page * body_h)
             painter.setClipRect(QRectF(0, page * body_h, body_w, body_h))
             doc.drawContents(painter, QRectF(0, page * body_h, body_w, body_h))
             painter.restore()
             # Over the content, translucent: no picture or table can hide it.
             _draw_watermark(painter, document.watermark, page_w, page_h)
-            here = [Line(ln.top + margin, ln.height, ln.baseline + margin,
+            here = [Line(ln.top + margin - band, ln.height, ln.baseline + margin - band,
                          tuple((c, x0 + margin, x1 + margin) for c, x0, x1 in ln.chars))
                     for ln in lines.get(page, [])]
             footer_y = page_h - margin - FOOTER_MM * px_per_mm * 0.6
