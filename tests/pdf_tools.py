@@ -81,3 +81,11 @@ def word_boxes(path: Path) -> list[Word]:
                               float(word.get("xMin", 0)), float(word.get("yMin", 0)),
                               float(word.get("xMax", 0)), float(word.get("yMax", 0))))
     return found
+
+
+def says_in_order(phrase: str, text: str) -> bool:
+    """Whether the words of ``phrase`` occur in ``text`` in that order. A table cell's lines
+    are extracted with the next column's text between them, so a sentence in a cell is
+    found as the sequence of its words."""
+    found = iter(text.split())
+    return all(any(word == seen for seen in found) for word in phrase.split())

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from caseapp.cli import documents
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
 from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
 from caseapp.i18n import _, ngettext
@@ -95,3 +96,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     htcds_in.add_argument("--skip-errors", action="store_true",
                           help="import the valid rows and skip rows with problems")
     htcds_in.set_defaults(handler=_import_htcds)
+
+    documents.register_exports(exports, imports)

@@ -15,6 +15,7 @@ The layer's font is a Type 0 font whose character ids are the UTF-16 code units 
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
@@ -116,6 +117,12 @@ def _layer_ops(lines: list[Line], scale: float, page_height: float) -> bytes:
     return out.getvalue().encode("ascii")
 
 
+# Qt marks text it draws twice (synthetic bold) with an empty ActualText span of its own;
+# nested in ours, its end would end ours for a reader, and what follows would be extracted
+# from the glyphs again. Inside our span it is redundant, so it becomes plain marked content.
+_QT_SPAN = re.compile(rb"/Span\s*<<\s*/ActualText\s*<[0-9A-Fa-f\s]*>\s*>>\s*BDC")
+
+
 def add(data: bytes, pages: list[list[Line]], resolution: float) -> bytes:
     """``data`` with Qt's glyphs hidden from extraction and the text layer of ``pages``
     (one list of lines per page, in device pixels at ``resolution``) added."""
@@ -125,7 +132,7 @@ def add(data: bytes, pages: list[list[Line]], resolution: float) -> bytes:
         for page, lines in zip(pdf.pages, pages, strict=True):
             page.contents_coalesce()
             height = float(page.mediabox[3]) - float(page.mediabox[1])
-            drawn = page.Contents.read_bytes()
+            drawn = _QT_SPAN.sub(b"/HfzDrawn BMC", page.Contents.read_bytes())
             page.Contents.write(
                 b"/Span << /ActualText () >> BDC q\n" + drawn + b"\nQ EMC\n"
                 + _layer_ops(lines, scale, height))
