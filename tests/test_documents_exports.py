@@ -26,7 +26,7 @@ from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.services import documents
 from caseapp.services.consent import ConsentRequired
 from caseapp.services.directory import DirectoryService
-from caseapp.services.documents import Protection
+from caseapp.services.protection import Protection
 from caseapp.services.session import Session
 
 

@@ -19,8 +19,9 @@ from caseapp.documents import forms
 from caseapp.errors import ValidationError
 from caseapp.i18n import LANGUAGES, N_, _
 from caseapp.services import document_values, documents, referral_packages
-from caseapp.services.documents import ExportedDocument, Protection
+from caseapp.services.documents import ExportedDocument
 from caseapp.services.exports import check_destination
+from caseapp.services.protection import AGE, Protection
 
 MAX_KEY_FILE_BYTES = 64 * 1024
 
@@ -58,7 +59,7 @@ WROTE_PACKAGE = N_("Wrote the referral package to %(path)s (export %(export_id)s
 
 def _report(done: ExportedDocument, wrote: str) -> int:
     print(_(wrote, path=str(done.path), export_id=done.export_id))
-    if done.protection == documents.AGE:
+    if done.protection == AGE:
         print(_("Sealed with age: only the holder of the recipient's key can open it."))
     if done.passphrase:
         print(_("Read the passphrase to the recipient by phone; it is not shown again."))

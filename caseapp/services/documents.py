@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caseapp.crypto import one_time
-from caseapp.documents import forms, rights_sheet, sealing, statistics_report
+from caseapp.documents import forms, rights_sheet, statistics_report
 from caseapp.documents.statistics import age_bracket, age_on, registration_date
 from caseapp.domain import roles
 from caseapp.errors import NotFound, PermissionDenied, ValidationError
@@ -36,32 +35,9 @@ from caseapp.services.exports import (
     require_identified_export,
     run_export,
 )
+from caseapp.services.protection import AGE, PLAIN, Protection, protect
 from caseapp.services.referrals import ReferralService
 from caseapp.services.session import Session
-
-AGE, PASSPHRASE, PLAIN = "age", "passphrase", "plain"
-
-
-@dataclass(frozen=True)
-class Protection:
-    """How a file leaves: sealed to an age recipient, encrypted with a one-time passphrase
-    (PDF or XLSX), or plain (only where the caller allows it, and audited as such)."""
-
-    kind: str
-    age_recipient: str = ""
-
-    @classmethod
-    def age(cls, recipient: str) -> Protection:
-        sealing.check_age_recipient(recipient)
-        return cls(AGE, recipient.strip())
-
-    @classmethod
-    def passphrase(cls) -> Protection:
-        return cls(PASSPHRASE)
-
-    @classmethod
-    def plain(cls) -> Protection:
-        return cls(PLAIN)
 
 
 @dataclass(frozen=True)
@@ -70,24 +46,6 @@ class ExportedDocument:
     export_id: str
     protection: str
     passphrase: str | None = None  # shown once to the user, never stored
-
-
-def protect(data: bytes, protection: Protection, fmt: str = "pdf"
-            ) -> tuple[bytes, str | None]:
-    """(the bytes to write, the one-time passphrase if one was made)."""
-    if protection.kind == AGE:
-        return sealing.seal_age(data, protection.age_recipient), None
-    if protection.kind == PASSPHRASE:
-        passphrase = one_time.generate()
-        if fmt == "pdf":
-            return sealing.encrypt_pdf(data, passphrase), passphrase
-        if fmt == "xlsx":
-            return sealing.encrypt_xlsx(data, passphrase), passphrase
-        raise ValidationError(N_("A %(format)s file cannot carry a passphrase; seal it with "
-                                 "--age-recipient, or choose --format xlsx."), format=fmt)
-    if protection.kind == PLAIN:
-        return data, None
-    raise ValueError(f"unknown protection {protection.kind!r}")
 
 
 def _today() -> dt.date:

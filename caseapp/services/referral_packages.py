@@ -31,7 +31,6 @@ from caseapp.services.cases import CaseService
 from caseapp.services.directory import DirectoryService
 from caseapp.services.documents import (
     ExportedDocument,
-    Protection,
     check_recipient_key,
     referral_document,
     require_package_roles,
@@ -44,6 +43,7 @@ from caseapp.services.exports import (
     require_export,
     run_export,
 )
+from caseapp.services.protection import Protection
 from caseapp.services.referrals import ReferralService
 from caseapp.services.session import Session
 
