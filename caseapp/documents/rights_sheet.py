@@ -62,7 +62,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
            "locked, and only the staff who work on your case can read it."),
     )),
     (N_("Where to call"), (
-        N_("National human trafficking helpline of the FIA: 111-247-786"),
+        N_("The national helpline of the FIA for human trafficking is 111-247-786."),
     )),
 )
 VERSION_LINE = N_("Version of this text: %(version)s")
