@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -47,7 +48,7 @@ from PySide6.QtGui import (
     QTextTableFormat,
 )
 
-from caseapp.documents import text_layer
+from caseapp.documents import nastaliq, text_layer
 from caseapp.documents.layout import (
     BarChart,
     Bilingual,
@@ -70,6 +71,8 @@ BODY_PT = 10.5
 SIZE_SCALE = {"ur": 1.1, "ps": 1.2, "fa_AF": 1.2}
 HEADING_PT = {1: 17.0, 2: 13.0}
 INK = QColor(20, 20, 20)
+FOOTER_INK = QColor(110, 110, 110)
+HIDDEN = QColor(0, 0, 0, 0)
 RULE = QColor(150, 150, 150)
 BAR = QColor(45, 95, 150)
 WATERMARK = QColor(180, 30, 30, 38)
@@ -114,6 +117,17 @@ def _ensure_qt() -> None:
         _fonts_ready = True
 
 
+# A number with separators (111-247-786, 2026-12-01) after Arabic letters: by the Unicode
+# bidi rules its digits become Arabic numbers and the hyphens neutral, so the groups would
+# show in reverse order (786-247-111). A left-to-right mark before it keeps it one number.
+_NUMBER_RUN = re.compile(r"[0-9]+(?:[-/.:+][0-9]+)+")
+LRM = "\u200e"
+
+
+def _shown(text: Text) -> str:
+    return _NUMBER_RUN.sub(lambda m: LRM + m.group(0), text.text) if text.rtl else text.text
+
+
 def _pt_size(lang: str, size: float) -> float:
     return size * SIZE_SCALE.get(lang, 1.0)
 
@@ -123,7 +137,8 @@ def _char_format(text: Text, size: float, *, bold: bool = False) -> QTextCharFor
     fmt.setFontFamilies(fonts.fallback_families(text.lang))
     fmt.setFontPointSize(_pt_size(text.lang, size))
     fmt.setFontWeight(QFont.Weight.Bold if (bold or text.bold) else QFont.Weight.Normal)
-    fmt.setForeground(QBrush(INK))
+    # Transparent: every line is drawn again by ``nastaliq.draw_line`` (see there why).
+    fmt.setForeground(QBrush(HIDDEN))
     return fmt
 
 
@@ -160,7 +175,7 @@ class _Builder:
         chars = _char_format(text, size, bold=bold)
         self._start_block(_block_format(text.rtl, space_after=space_after,
                                         space_before=space_before), chars)
-        self.cursor.insertText(text.text, chars)
+        self.cursor.insertText(_shown(text), chars)
 
     def table(self, rows: tuple[tuple[Text, ...], ...], *, header: bool, rtl: bool,
               borders: bool = True, widths: tuple[float, ...] | None = None) -> None:
@@ -191,7 +206,7 @@ class _Builder:
                 chars = _char_format(text, BODY_PT, bold=header and r == 0)
                 cursor.setBlockFormat(_block_format(text.rtl, space_after=0.0))
                 cursor.setBlockCharFormat(chars)
-                cursor.insertText(text.text, chars)
+                cursor.insertText(_shown(text), chars)
         # Leave the table: the cursor continues after it.
         self.cursor.movePosition(QTextCursor.MoveOperation.End)
 
@@ -221,7 +236,7 @@ class _Builder:
                 cursor = table.cellAt(r, c).firstCursorPosition()
                 chars = _char_format(text, BODY_PT)
                 cursor.setBlockFormat(_block_format(text.rtl, space_after=0.0))
-                cursor.insertText(text.text, chars)
+                cursor.insertText(_shown(text), chars)
             if value:
                 cursor = table.cellAt(r, 1).firstCursorPosition()
                 image = QTextImageFormat()
@@ -264,37 +279,54 @@ def _utf16_chars(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _line_of(line: QTextLine, text: str, origin: QPointF, rtl: bool) -> Line | None:
-    """One laid-out line for the text layer, in document pixels. Words are placed where Qt
-    put them (cursor positions at word edges are exact); inside a word, Qt's per-character
-    positions are not (a ligature or a Nastaliq cluster has one position for several
-    letters), so its characters share the word's width in visual order."""
+def _edges(line: QTextLine, origin: QPointF, pos: int) -> tuple[float, float]:
+    # PySide returns (x, position) for cursorToX.
+    lead = float(line.cursorToX(pos, QTextLine.Edge.Leading)[0])  # type: ignore[index]
+    trail = float(line.cursorToX(pos, QTextLine.Edge.Trailing)[0])  # type: ignore[index]
+    return origin.x() + min(lead, trail), origin.x() + max(lead, trail)
+
+
+def _line_of(line: QTextLine, text: str, origin: QPointF, rtl: bool
+             ) -> tuple[Line, list[nastaliq.PlacedRun]] | None:
+    """One laid-out line: what to draw, and for the text layer its characters, in document
+    pixels. A character's own position is not reliable inside a ligature or a Nastaliq
+    cluster, so each word (or each stretch of a Nastaliq line, where it is drawn) shares
+    its width among its characters in visual order."""
     start, end = line.textStart(), line.textStart() + line.textLength()
     units = [(pos, ch) for pos, ch in _utf16_chars(text)
              if start <= pos < end and ch not in text_layer.NOT_TEXT]
-    if not units:
-        return None
-
-    def edges(pos: int) -> tuple[float, float]:
-        # PySide returns (x, position) for cursorToX.
-        lead = float(line.cursorToX(pos, QTextLine.Edge.Leading)[0])  # type: ignore[index]
-        trail = float(line.cursorToX(pos, QTextLine.Edge.Trailing)[0])  # type: ignore[index]
-        return origin.x() + min(lead, trail), origin.x() + max(lead, trail)
-
     chars: list[tuple[str, float, float]] = []
-    for word in text_layer.words(units):
-        boxes = [edges(pos) for pos, _ch in word]
-        x0, x1 = min(b[0] for b in boxes), max(b[1] for b in boxes)
-        letters = "".join(ch for _pos, ch in word)
-        chars += text_layer.spread(letters, x0, x1, rtl)
+    if nastaliq.uses_nastaliq(line):
+        placed = nastaliq.place_line(line, text, rtl)
+        for item in sorted(placed, key=lambda p: p.start):
+            letters = "".join(ch for pos, ch in units if item.start <= pos < item.end)
+            chars += text_layer.spread(letters, origin.x() + item.left,
+                                       origin.x() + item.right, item.rtl)
+    else:
+        placed = [nastaliq.PlacedRun(tuple(line.glyphRuns()), 0.0, start, end, 0.0, 0.0, rtl)]
+        for word in text_layer.words(units):
+            boxes = [_edges(line, origin, pos) for pos, _ch in word]
+            chars += text_layer.spread("".join(ch for _pos, ch in word),
+                                       min(b[0] for b in boxes), max(b[1] for b in boxes), rtl)
+    if not chars:
+        return None
     top = origin.y() + line.y()
-    return Line(top, line.height(), top + line.ascent(), tuple(chars))
+    return Line(top, line.height(), top + line.ascent(), tuple(chars)), placed
 
 
-def _document_lines(doc: QTextDocument, page_height: float) -> dict[int, list[Line]]:
-    """Every line of the document with its characters, by page, in document pixels
-    relative to its page."""
-    pages: dict[int, list[Line]] = {}
+@dataclass(frozen=True)
+class _Placed:
+    """A laid-out line: for the text layer (``line``, relative to its page) and for drawing
+    (Qt's line, its block's text and the block's origin in the document)."""
+
+    line: Line
+    runs: list[nastaliq.PlacedRun]
+    origin: QPointF
+
+
+def _document_lines(doc: QTextDocument, page_height: float) -> dict[int, list[_Placed]]:
+    """Every line of the document, by page."""
+    pages: dict[int, list[_Placed]] = {}
     layout = doc.documentLayout()
     block: QTextBlock = doc.begin()
     while block.isValid():
@@ -306,10 +338,12 @@ def _document_lines(doc: QTextDocument, page_height: float) -> dict[int, list[Li
             found = _line_of(text_layout.lineAt(i), text, origin, rtl)
             if found is None:
                 continue
-            page = int(found.top // page_height)
+            line, runs = found
+            page = int(line.top // page_height)
             offset = page * page_height
-            pages.setdefault(page, []).append(
-                Line(found.top - offset, found.height, found.baseline - offset, found.chars))
+            pages.setdefault(page, []).append(_Placed(
+                Line(line.top - offset, line.height, line.baseline - offset, line.chars),
+                runs, QPointF(origin)))
         block = block.next()
     return pages
 
@@ -323,7 +357,8 @@ def _single_line(text: Text, size: float, width: float, painter: QPainter,
     font = QFont()
     font.setFamilies(fonts.fallback_families(text.lang))
     font.setPointSizeF(_pt_size(text.lang, size))
-    layout = QTextLayout(text.text, font, painter.device())
+    shown = _shown(text)
+    layout = QTextLayout(shown, font, painter.device())
     option = QTextOption()
     option.setTextDirection(Qt.LayoutDirection.RightToLeft if text.rtl
                             else Qt.LayoutDirection.LeftToRight)
@@ -337,8 +372,11 @@ def _single_line(text: Text, size: float, width: float, painter: QPainter,
     # Natural text starts at naturalTextRect().x(); shift so the run sits at x.
     x -= line.naturalTextRect().x()
     at = QPointF(x, origin.y())
-    layout.draw(painter, at)
-    return _line_of(line, text.text, at, text.rtl)
+    found = _line_of(line, shown, at, text.rtl)
+    if found is None:
+        return None
+    nastaliq.draw_line(painter, found[1], at, FOOTER_INK)
+    return found[0]
 
 
 def _draw_watermark(painter: QPainter, text: str, width: float, height: float) -> None:
@@ -346,7 +384,8 @@ def _draw_watermark(painter: QPainter, text: str, width: float, height: float) -
         return
     painter.save()
     font = QFont()
-    font.setFamilies(fonts.fallback_families("en"))
+    # Naskh before Nastaliq: drawText here bypasses draw_line, and Qt's Nastaliq is broken.
+    font.setFamilies([fonts.SANS, fonts.NASKH])
     font.setPointSizeF(22)
     font.setBold(True)
     painter.setFont(font)
@@ -410,12 +449,14 @@ def render(document: Document) -> bytes:
             painter.translate(margin, margin - band - page * body_h)
             painter.setClipRect(QRectF(0, page * body_h, body_w, body_h))
             doc.drawContents(painter, QRectF(0, page * body_h, body_w, body_h))
+            for placed in lines.get(page, []):
+                nastaliq.draw_line(painter, placed.runs, placed.origin, INK)
             painter.restore()
             # Over the content, translucent: no picture or table can hide it.
             _draw_watermark(painter, document.watermark, page_w, page_h)
             here = [Line(ln.top + margin - band, ln.height, ln.baseline + margin - band,
                          tuple((c, x0 + margin, x1 + margin) for c, x0, x1 in ln.chars))
-                    for ln in lines.get(page, [])]
+                    for ln in (placed.line for placed in lines.get(page, []))]
             footer_y = page_h - margin - FOOTER_MM * px_per_mm * 0.6
             painter.setPen(RULE)
             painter.drawLine(QPointF(margin, footer_y), QPointF(page_w - margin, footer_y))

@@ -145,8 +145,9 @@ def add(data: bytes, pages: list[list[Line]], resolution: float) -> bytes:
         return out.getvalue()
 
 
-# Object replacement (an image), line and paragraph separators: drawn, but not text.
-NOT_TEXT = frozenset("\ufffc\u2028\u2029\n")
+# Object replacement (an image), line and paragraph separators, direction marks: laid out,
+# but not text a reader would copy.
+NOT_TEXT = frozenset("\ufffc\u2028\u2029\n\u200e\u200f")
 _STRONG_RTL = frozenset({"R", "AL"})
 _LEFT_TO_RIGHT = frozenset({"L", "EN", "AN"})  # letters and numbers read left to right
 
