@@ -79,6 +79,9 @@ def main() -> int:
                                                ["person", "identity", "details"],
                                                new_export_id()).form
             made += _png(forms.render(form), "referral-form", work)
+            summary, _fields = documents.summary_form(
+                session, case_id, DirectoryService(session).get(org), new_export_id())
+            made += _png(forms.render(summary), "case-summary", work)
         for lang in ("ur", "ps", "fa_AF", "en"):
             made += _png(rights_sheet.render(lang), f"rights-sheet-{lang}", work)
         facts = [statistics_report.CaseFacts(

@@ -20,10 +20,11 @@ import ctypes
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
     QBrush,
     QColor,
     QFont,
@@ -39,6 +40,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
+    QTextFormat,
     QTextFrameFormat,
     QTextImageFormat,
     QTextLayout,
@@ -160,6 +162,7 @@ class _Builder:
     cursor: QTextCursor
     width_px: float
     first: bool = True
+    headings: list[int] = field(default_factory=list)  # block numbers, kept with the next
 
     def _start_block(self, fmt: QTextBlockFormat, chars: QTextCharFormat) -> None:
         # The document starts with one empty block; use it for the first block.
@@ -251,6 +254,7 @@ def _add_block(builder: _Builder, block: Block) -> None:
     if isinstance(block, Heading):
         builder.text_block(block.text, HEADING_PT.get(block.level, HEADING_PT[2]), bold=True,
                            space_after=6.0, space_before=0.0 if block.level == 1 else 8.0)
+        builder.headings.append(builder.cursor.block().blockNumber())
     elif isinstance(block, Paragraph):
         builder.text_block(block.text, BODY_PT * (0.85 if block.small else 1.0),
                            space_after=5.0)
@@ -261,6 +265,41 @@ def _add_block(builder: _Builder, block: Block) -> None:
                       widths=(50.0, 50.0))
     elif isinstance(block, BarChart):
         builder.bar_chart(block)
+
+
+def _keep_headings_with_next(doc: QTextDocument, headings: list[int],
+                             page_height: float) -> None:
+    """A heading at the foot of a page, its text on the next, starts the next page instead
+    (Qt's layout has no keep-with-next). Each move can push later headings, so it repeats."""
+    layout = doc.documentLayout()
+    for _round in range(len(headings) + 1):
+        doc.pageCount()  # the layout is lazy: finish it before measuring
+        moved = False
+        for number in headings:
+            heading = doc.findBlockByNumber(number)
+            following = heading.next()
+            if not heading.isValid() or not following.isValid():
+                continue
+            here = int(_first_line_top(layout, heading) // page_height)
+            there = int(_first_line_top(layout, following) // page_height)
+            if there > here and heading.blockFormat().pageBreakPolicy() != _BREAK_BEFORE:
+                fmt = QTextBlockFormat()
+                fmt.setPageBreakPolicy(_BREAK_BEFORE)
+                QTextCursor(heading).mergeBlockFormat(fmt)
+                moved = True
+                break  # the layout changed: measure again from the start
+        if not moved:
+            return
+
+
+_BREAK_BEFORE = QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore
+
+
+def _first_line_top(layout: QAbstractTextDocumentLayout, block: QTextBlock) -> float:
+    """Where a block's first line is: pagination moves the line, not the block's rect."""
+    top = layout.blockBoundingRect(block).top()
+    lines = block.layout()
+    return top + lines.lineAt(0).y() if lines.lineCount() else top
 
 
 def _bar_image() -> QImage:
@@ -434,6 +473,7 @@ def render(document: Document) -> bytes:
     builder = _Builder(doc, QTextCursor(doc), body_w)
     for block in document.blocks:
         _add_block(builder, block)
+    _keep_headings_with_next(doc, builder.headings, body_h)
     pages = max(1, doc.pageCount())
     lines = _document_lines(doc, body_h)
 

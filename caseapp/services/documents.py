@@ -156,6 +156,24 @@ def export_referral(session: Session, referral_id: str, path: Path, purpose: str
 
 # -- the case summary -----------------------------------------------------------------------
 
+def summary_form(session: Session, case_id: str, org: dict[str, Any], export_id: str
+                 ) -> tuple[forms.Form, list[str]]:
+    """The summary's form values and the fields it prints (for the audit)."""
+    doc = CaseService(session).show(case_id)
+    readable = {k for k in doc if actor_of(session).may_read_field(k)}
+    today = _today()
+    sections = [values.case_file_section(doc)]
+    sections += [values.section(name, doc, today, readable)
+                 for name in (values.PERSON, values.IDENTITY, values.EXPLOITATION)]
+    sender, contact = sender_of(session)
+    recipient = str(org.get("org_Name") or "")
+    header = (forms.Row(values.EXPORT_ID, export_id), forms.Row(values.DATE, today.isoformat()),
+              forms.Row(values.TO, recipient), forms.Row(values.FROM, sender),
+              forms.Row(values.CONTACT, contact))
+    form = forms.Form(forms.SUMMARY_TITLE, export_id, recipient, header, tuple(sections))
+    return form, sorted(f for f in doc if f not in ("clocks", "id", "person_id"))
+
+
 def export_summary(session: Session, case_id: str, recipient_org: str, path: Path,
                    purpose: str, protection: Protection, *,
                    force: bool = False) -> ExportedDocument:
@@ -170,19 +188,7 @@ def export_summary(session: Session, case_id: str, recipient_org: str, path: Pat
     org = DirectoryService(session).find(recipient_org)
     check_recipient_key(org, protection)
     export_id = new_export_id()
-    doc = CaseService(session).show(case_id)
-    readable = {k for k in doc if actor_of(session).may_read_field(k)}
-    today = _today()
-    sections = [values.case_file_section(doc)]
-    sections += [values.section(name, doc, today, readable)
-                 for name in (values.PERSON, values.IDENTITY, values.EXPLOITATION)]
-    sender, contact = sender_of(session)
-    recipient = str(org.get("org_Name") or "")
-    header = (forms.Row(values.EXPORT_ID, export_id), forms.Row(values.DATE, today.isoformat()),
-              forms.Row(values.TO, recipient), forms.Row(values.FROM, sender),
-              forms.Row(values.CONTACT, contact))
-    form = forms.Form(forms.SUMMARY_TITLE, export_id, recipient, header, tuple(sections))
-    fields = sorted(f for f in doc if f not in ("clocks", "id", "person_id"))
+    form, fields = summary_form(session, case_id, org, export_id)
     return _write(session, path, forms.render(form), protection, kind="case_summary",
                   purpose=purpose, export_id=export_id, force=force,
                   fields=[*fields, f"case:{case_id}", f"recipient:{org['id']}"],
