@@ -86,7 +86,8 @@ def main() -> int:
             made += _png(rights_sheet.render(lang), f"rights-sheet-{lang}", work)
         facts = [statistics_report.CaseFacts(
             dt.date(2026, 1 + i % 6, 1 + i % 27), ("TIP",) if i % 5 else ("SOM",),
-            ("Feminine", "Masculine", "Feminine")[i % 3],
+            # Seven cases in a small group, to show how a count below 11 is suppressed.
+            "TransgenderFeminine" if i % 60 == 0 else ("Feminine", "Masculine", "Feminine")[i % 3],
             ("18--20", "21--23", "24--26", "9--17")[i % 4],
             (("ForcedLabour",), ("SexualExploitation",), ("ForcedLabour", "ForcedBegging"),
              ("ForcedMarriage",))[i % 4]) for i in range(420)]

@@ -47,6 +47,7 @@ from PySide6.QtGui import (
     QTextLength,
     QTextLine,
     QTextOption,
+    QTextTableCell,
     QTextTableFormat,
 )
 
@@ -185,6 +186,13 @@ class _Builder:
         if not rows:
             return
         columns = max(len(r) for r in rows)
+        share = widths or tuple(100.0 / columns for _ in range(columns))
+        if rtl:
+            # Qt lays a table out left to right whatever its direction: a right-to-left
+            # table is given its columns in reverse.
+            rows = tuple(tuple(reversed(tuple(r) + (Text(""),) * (columns - len(r))))
+                         for r in rows)
+            share = tuple(reversed(share))
         fmt = QTextTableFormat()
         fmt.setBorder(0.6 if borders else 0.0)
         fmt.setBorderBrush(QBrush(RULE))
@@ -192,9 +200,6 @@ class _Builder:
         fmt.setCellSpacing(0)
         fmt.setCellPadding(4)
         fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
-        fmt.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl
-                               else Qt.LayoutDirection.LeftToRight)
-        share = widths or tuple(100.0 / columns for _ in range(columns))
         fmt.setColumnWidthConstraints(
             [QTextLength(QTextLength.Type.PercentageLength, w) for w in share])
         fmt.setHeaderRowCount(1 if header else 0)
@@ -204,6 +209,7 @@ class _Builder:
         for r, row in enumerate(rows):
             for c in range(columns):
                 cell = table.cellAt(r, c)
+                _middle(cell)
                 cursor = cell.firstCursorPosition()
                 text = row[c] if c < len(row) else Text("")
                 chars = _char_format(text, BODY_PT, bold=header and r == 0)
@@ -224,30 +230,46 @@ class _Builder:
         fmt.setCellPadding(2)
         fmt.setCellSpacing(0)
         fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
-        fmt.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl
-                               else Qt.LayoutDirection.LeftToRight)
+        # Label, bar, number; mirrored for a right-to-left chart (see ``table``).
+        label_col, bar_col, value_col = (2, 1, 0) if rtl else (0, 1, 2)
+        widths = (14.0, 52.0, 34.0) if rtl else (34.0, 52.0, 14.0)
         fmt.setColumnWidthConstraints([QTextLength(QTextLength.Type.PercentageLength, w)
-                                       for w in (34.0, 52.0, 14.0)])
+                                       for w in widths])
         table = self.cursor.insertTable(len(chart.labels), 3, fmt)
         # Image sizes are in 96-dpi pixels whatever the paint device.
         bar_width = self.width_px * 0.50 * 96.0 / RESOLUTION
         bar_height = BODY_PT * 0.9 * 96.0 / 72.0
         for r, (label, value, shown) in enumerate(
                 zip(chart.labels, chart.values, chart.value_labels, strict=True)):
-            for c, text in ((0, label), (2, shown if value is not None
-                                         else chart.suppressed_label)):
+            for c in range(3):
+                _middle(table.cellAt(r, c))
+            for c, text in ((label_col, label), (value_col, shown if value is not None
+                                                 else chart.suppressed_label)):
                 cursor = table.cellAt(r, c).firstCursorPosition()
                 chars = _char_format(text, BODY_PT)
                 cursor.setBlockFormat(_block_format(text.rtl, space_after=0.0))
                 cursor.insertText(_shown(text), chars)
             if value:
-                cursor = table.cellAt(r, 1).firstCursorPosition()
+                cursor = table.cellAt(r, bar_col).firstCursorPosition()
+                # The bar starts beside its label: at the right in a right-to-left chart.
+                bar = _block_format(rtl, space_after=0.0)
+                side = Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft
+                bar.setAlignment(side | Qt.AlignmentFlag.AlignAbsolute)
+                cursor.setBlockFormat(bar)
                 image = QTextImageFormat()
                 image.setName("hifazat://bar")
                 image.setWidth(max(1.0, bar_width * value / top))
                 image.setHeight(bar_height)
                 cursor.insertImage(image)
         self.cursor.movePosition(QTextCursor.MoveOperation.End)
+
+
+def _middle(cell: QTextTableCell) -> None:
+    """Centre a cell's content vertically: a Nastaliq line is much taller than a Latin one,
+    so the cells of a row would otherwise not line up."""
+    fmt = cell.format()
+    fmt.setVerticalAlignment(QTextCharFormat.VerticalAlignment.AlignMiddle)
+    cell.setFormat(fmt)
 
 
 def _add_block(builder: _Builder, block: Block) -> None:

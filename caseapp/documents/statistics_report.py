@@ -42,6 +42,7 @@ TEAM = N_("Team: %(team)s")
 ALL_TEAMS = N_("All teams of this case file")
 TOTAL = N_("Cases in the period: %(total)s")
 SUPPRESSED = N_("fewer than %(k)s")
+WITHHELD_TEXT = N_("not shown, to protect a small group")
 SUPPRESSION_NOTE = N_("Counts below %(k)s are not shown, so that no person can be "
                       "recognised from a small group.")
 NOT_RECORDED = N_("Not recorded")
@@ -113,15 +114,21 @@ def suppress(count: int) -> int | None:
     return count if count >= MIN_COUNT else None
 
 
-def protect(counts: Sequence[tuple[str, int]]) -> list[tuple[str, int | None]]:
-    """Suppress the small counts, and if only one was suppressed, the next smallest too:
-    the period's total is printed, so one hidden cell could be worked out from the rest."""
-    shown: list[tuple[str, int | None]] = [(label, suppress(n)) for label, n in counts]
-    hidden = [i for i, (_label, n) in enumerate(shown) if n is None]
-    if len(hidden) == 1 and len(shown) > 1:
-        smallest = min((i for i, (_l, n) in enumerate(shown) if n is not None),
+SHOWN, SMALL, WITHHELD = "shown", "small", "withheld"
+
+
+def protect(counts: Sequence[tuple[str, int]], *, adds_up: bool = True
+            ) -> list[tuple[str, int | None, str]]:
+    """(label, count or None, why) for each count: a count below the threshold is hidden
+    (``SMALL``); where the counts add up to the printed total and only one was hidden, the
+    next smallest is withheld too (``WITHHELD``), or the total minus the rest would give the
+    hidden one away."""
+    shown = [(label, suppress(n), SHOWN if n >= MIN_COUNT else SMALL) for label, n in counts]
+    hidden = [i for i, (_label, n, _why) in enumerate(shown) if n is None]
+    if adds_up and len(hidden) == 1 and len(shown) > 1:
+        smallest = min((i for i, (_l, n, _w) in enumerate(shown) if n is not None),
                        key=lambda i: counts[i][1])
-        shown[smallest] = (shown[smallest][0], None)
+        shown[smallest] = (shown[smallest][0], None, WITHHELD)
     return shown
 
 
@@ -132,29 +139,34 @@ def _picklist_label(field: str, code: str, lang: str) -> str:
     return gettext_for(lang, spec.label_of(code) if spec else code)
 
 
-def _group(title: str, counts: Sequence[tuple[str, int]], lang: str) -> list[Block]:
-    """A chart and its table for one breakdown; ``counts`` are (label, count) in order."""
+def _group(counts: Sequence[tuple[str, int]], lang: str, *, adds_up: bool = True
+           ) -> list[Block]:
+    """A chart and its table for one breakdown; ``counts`` are (label, count) in order.
+    ``adds_up``: the counts sum to the cases of the period (not so where a case may count
+    in several groups)."""
     rtl = lang in RTL_LANGUAGES
 
     def t(text: str) -> Text:
         return Text(text, lang)
 
-    shown = protect(counts)
-    hidden = t(gettext_for(lang, SUPPRESSED) % {"k": number(MIN_COUNT, lang)})
+    shown = protect(counts, adds_up=adds_up)
+    why = {SMALL: t(gettext_for(lang, SUPPRESSED) % {"k": number(MIN_COUNT, lang)}),
+           WITHHELD: t(gettext_for(lang, WITHHELD_TEXT))}
+    in_chart = t(f"< {number(MIN_COUNT, lang)}")  # a narrow column: the table says more
     chart = BarChart(
-        title=t(""), labels=tuple(t(label) for label, _n in shown),
-        values=tuple(n for _label, n in shown),
-        value_labels=tuple(t(number(n, lang)) if n is not None else hidden
-                           for _label, n in shown),
-        suppressed_label=hidden)
+        title=t(""), labels=tuple(t(label) for label, _n, _w in shown),
+        values=tuple(n for _label, n, _w in shown),
+        value_labels=tuple(t(number(n, lang)) if n is not None else in_chart
+                           for _label, n, _w in shown),
+        suppressed_label=in_chart)
     rows: list[tuple[Text, ...]] = [(t(gettext_for(lang, CATEGORY)),
                                      t(gettext_for(lang, COUNT)))]
-    rows += [(t(label), t(number(n, lang)) if n is not None else hidden)
-             for label, n in shown]
-    if all(n is not None for _label, n in shown) and len(shown) > 1:
+    rows += [(t(label), t(number(n, lang)) if n is not None else why[reason])
+             for label, n, reason in shown]
+    if adds_up and all(n is not None for _label, n, _w in shown) and len(shown) > 1:
         # A total beside a hidden cell would give the hidden count away.
         rows.append((t(gettext_for(lang, TOTAL_ROW)),
-                     t(number(sum(n or 0 for _label, n in shown), lang))))
+                     t(number(sum(n or 0 for _label, n, _w in shown), lang))))
     return [chart, Table(tuple(rows), header=True, rtl=rtl)]
 
 
@@ -186,8 +198,10 @@ def breakdowns(facts: Iterable[CaseFacts], request: ReportRequest
                     for code, n in sorted(tracks.items())]),
         (BY_GENDER, [(_picklist_label("prs_Gender", code, lang), n)
                      for code, n in sorted(genders.items())]),
-        (BY_AGE, [(label if label != MISSING else gettext_for(lang, NOT_RECORDED),
-                   ages[label]) for label in age_order if ages[label]]),
+        # CTDC writes its brackets 9--17; a reader sees 9–17.
+        (BY_AGE, [(native_digits(label.replace("--", "–"), lang) if label != MISSING
+                   else gettext_for(lang, NOT_RECORDED), ages[label])
+                  for label in age_order if ages[label]]),
         (BY_EXPLOITATION, [(_picklist_label("vic_TypeOfExploitation", code, lang), n)
                            for code, n in types.most_common()]),
     ]
@@ -215,7 +229,7 @@ def report_blocks(facts: Iterable[CaseFacts], request: ReportRequest) -> tuple[B
     for title, counts in groups:
         if counts:
             blocks.append(Heading(t(title), level=2))
-            blocks += _group(title, counts, lang)
+            blocks += _group(counts, lang, adds_up=title != BY_EXPLOITATION)
     return tuple(blocks)
 
 
