@@ -58,15 +58,14 @@ class Bilingual:
 
 @dataclass(frozen=True)
 class BarChart:
-    """Horizontal bars, one per label; a value of ``None`` is a suppressed count (drawn as
-    an empty bar marked with ``suppressed_label``). ``value_labels`` are the numbers as the
-    language writes them."""
+    """Horizontal bars, one per label; a value of ``None`` is a count not shown (no bar).
+    ``value_labels`` are what is printed beside each bar: the number as the language writes
+    it, or why there is none."""
 
     title: Text
     labels: tuple[Text, ...]
     values: tuple[int | None, ...]
     value_labels: tuple[Text, ...]
-    suppressed_label: Text = field(default_factory=lambda: Text("<11"))
 
 
 Block = Heading | Paragraph | Table | Bilingual | BarChart

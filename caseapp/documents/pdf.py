@@ -243,8 +243,7 @@ class _Builder:
                 zip(chart.labels, chart.values, chart.value_labels, strict=True)):
             for c in range(3):
                 _middle(table.cellAt(r, c))
-            for c, text in ((label_col, label), (value_col, shown if value is not None
-                                                 else chart.suppressed_label)):
+            for c, text in ((label_col, label), (value_col, shown)):
                 cursor = table.cellAt(r, c).firstCursorPosition()
                 chars = _char_format(text, BODY_PT)
                 cursor.setBlockFormat(_block_format(text.rtl, space_after=0.0))
@@ -493,8 +492,11 @@ def render(document: Document) -> bytes:
     doc.addResource(QTextDocument.ResourceType.ImageResource, "hifazat://bar", _bar_image())
     doc.setPageSize(QSizeF(body_w, body_h))
     builder = _Builder(doc, QTextCursor(doc), body_w)
+    # One edit block: the layout runs once at its end, not after every insertion.
+    builder.cursor.beginEditBlock()
     for block in document.blocks:
         _add_block(builder, block)
+    builder.cursor.endEditBlock()
     _keep_headings_with_next(doc, builder.headings, body_h)
     pages = max(1, doc.pageCount())
     lines = _document_lines(doc, body_h)

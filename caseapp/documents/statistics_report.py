@@ -152,13 +152,13 @@ def _group(counts: Sequence[tuple[str, int]], lang: str, *, adds_up: bool = True
     shown = protect(counts, adds_up=adds_up)
     why = {SMALL: t(gettext_for(lang, SUPPRESSED) % {"k": number(MIN_COUNT, lang)}),
            WITHHELD: t(gettext_for(lang, WITHHELD_TEXT))}
-    in_chart = t(f"< {number(MIN_COUNT, lang)}")  # a narrow column: the table says more
+    # The chart's number column is narrow: a short mark there, the table says why.
+    in_chart = {SMALL: t(f"< {number(MIN_COUNT, lang)}"), WITHHELD: t("—")}
     chart = BarChart(
         title=t(""), labels=tuple(t(label) for label, _n, _w in shown),
         values=tuple(n for _label, n, _w in shown),
-        value_labels=tuple(t(number(n, lang)) if n is not None else in_chart
-                           for _label, n, _w in shown),
-        suppressed_label=in_chart)
+        value_labels=tuple(t(number(n, lang)) if n is not None else in_chart[reason]
+                           for _label, n, reason in shown))
     rows: list[tuple[Text, ...]] = [(t(gettext_for(lang, CATEGORY)),
                                      t(gettext_for(lang, COUNT)))]
     rows += [(t(label), t(number(n, lang)) if n is not None else why[reason])
