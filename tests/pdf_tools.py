@@ -15,8 +15,9 @@ BIDI_MARKS = re.compile("[\u202a-\u202e]")
 A4_POINTS = (595.0, 842.0)
 
 
-def pdf_text(path: Path, page: int | None = None) -> str:
-    args = ["pdftotext", "-enc", "UTF-8"]
+def pdf_text(path: Path, page: int | None = None, *, layout: bool = False) -> str:
+    """The text poppler extracts; ``layout`` keeps each table row on its line."""
+    args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else [])]
     if page is not None:
         args += ["-f", str(page), "-l", str(page)]
     out = subprocess.run([*args, str(path), "-"], check=True, capture_output=True).stdout

@@ -192,3 +192,30 @@ def test_rights_sheet_and_report_may_leave_plain(caseworker: Session, tmp_path: 
     assert GIVEN not in text
     with pytest.raises(ValidationError):
         documents.export_rights_sheet(caseworker, "de", tmp_path / "x.pdf", "intake")
+
+
+def test_report_from_the_vault_counts_each_case_once(caseworker: Session,
+                                                     tmp_path: Path) -> None:
+    from caseapp.services.cases import CaseService
+
+    cases = CaseService(caseworker)
+    for i in range(12):
+        cases.create({"prs_FirstName": f"W{i}", "prs_Gender": "Feminine",
+                      "vic_TypeOfExploitation": ["ForcedLabour"]})
+    for i in range(11):
+        cases.create({"prs_FirstName": f"M{i}", "prs_Gender": "Masculine",
+                      "vic_TypeOfExploitation": ["ForcedLabour", "ForcedBegging"]})
+    today = dt.datetime.now(dt.UTC).date()
+    team = str(caseworker.store.get(caseworker.team_id).body["name"])  # type: ignore[union-attr]
+    documents.export_report(caseworker, today.replace(day=1), today, tmp_path / "r.pdf",
+                            "monthly figures", Protection.plain(), team=team)
+    rows = [" ".join(line.split()) for line in
+            pdf_text(tmp_path / "r.pdf", layout=True).splitlines()]
+    assert "Cases in the period: 23" in rows and f"Team: {team}" in rows
+    for row in ("Feminine 12", "Masculine 11", "Total 23", "Forced labour 23",
+                "Forced begging 11"):
+        assert row in rows, row
+    assert not any("W0" in row for row in rows)
+    with pytest.raises(ValidationError, match="--team"):
+        documents.export_report(caseworker, today, today, tmp_path / "x.pdf", "figures",
+                                Protection.plain(), team="no such team")
