@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -220,13 +221,30 @@ def _team_id(session: Session, team: str | None) -> tuple[str | None, str]:
     raise ValidationError(N_("--team: no team %(team)s in this case file."), team=team)
 
 
-def _codes(value: Any) -> tuple[str, ...]:
-    """A picklist list as stored (JSON text from the query), or none."""
+@lru_cache(maxsize=4096)
+def _codes(value: str | None) -> tuple[str, ...]:
+    """A picklist list as stored (JSON text from the query), or none. Cached: a caseload
+    has few distinct lists, and decoding one per case was most of the report's time."""
     try:
         codes = json.loads(value) if isinstance(value, str) else None
     except ValueError:
         return ()
     return tuple(str(c) for c in codes) if isinstance(codes, list) else ()
+
+
+@lru_cache(maxsize=65536)
+def _day(days_since_epoch: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=days_since_epoch)
+
+
+def _registered(case_id: str) -> dt.date | None:
+    """The creation day of a case from its UUIDv7 id (its first 48 bits are milliseconds),
+    read straight from the text: the report does this for every case."""
+    try:
+        ms = int(case_id[:8] + case_id[9:13], 16)
+    except ValueError:
+        return registration_date(case_id)
+    return _day(ms // 86_400_000)
 
 
 def case_facts(session: Session, team_id: str | None) -> list[statistics_report.CaseFacts]:
@@ -236,7 +254,7 @@ def case_facts(session: Session, team_id: str | None) -> list[statistics_report.
     assert session.conn is not None
     for case_id, tracks, types, gender, birthdate, estimated in queries.report_facts(
             session.conn, team_id):
-        registered = registration_date(case_id)
+        registered = _registered(case_id)
         if registered is None:
             continue
         age = age_on(birthdate, registered) if isinstance(birthdate, str) else None
