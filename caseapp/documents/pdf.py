@@ -8,7 +8,11 @@ the same glyphs: Urdu in Nastaliq, Pashto and Dari in Naskh, Latin in Noto Sans.
 
 Every page gets the watermark (export id, recipient), the footer and its page number.
 
-Qt writes the shaped glyphs, but a Nastaliq glyph is often a piece of a letter (a dot, a
+Qt lays out every line (breaks, bidi order, tables, pages), but its own drawing of Noto
+Nastaliq is wrong, so the document's text is transparent and every line is drawn again by
+``nastaliq.draw_line`` (Nastaliq runs shaped by HarfBuzz, the rest as Qt shaped them).
+
+The glyphs are drawn, but a Nastaliq glyph is often a piece of a letter (a dot, a
 cursive join), so the text a PDF reader would extract from them is broken. ``text_layer``
 therefore hides Qt's glyphs from extraction and adds an invisible text layer with the
 logical text of every line at its place on the page (as scanned-and-recognised PDFs do).
