@@ -124,10 +124,10 @@ def _ensure_qt() -> None:
         _fonts_ready = True
 
 
-# A number with separators (111-247-786, 2026-12-01) after Arabic letters: by the Unicode
+# A number with separators (111-247-786, 2026-12-01, 9–17) in right-to-left text: by the Unicode
 # bidi rules its digits become Arabic numbers and the hyphens neutral, so the groups would
 # show in reverse order (786-247-111). A left-to-right mark before it keeps it one number.
-_NUMBER_RUN = re.compile(r"[0-9]+(?:[-/.:+][0-9]+)+")
+_NUMBER_RUN = re.compile(r"[0-9۰-۹]+(?:[-–/.:+][0-9۰-۹]+)+")
 LRM = "\u200e"
 
 
