@@ -93,11 +93,11 @@ NONE_RESERVE = 1 << 24
 
 
 def keep_none_alive() -> None:
-    """PySide6 6.12 on Python 3.11 returns ``None`` from every void method (each setter)
-    without taking a reference to it — it was built for Python 3.12's immortal ``None`` —
-    so every call lowers None's reference count by one, and after some thousands of calls
-    the interpreter aborts ("none_dealloc"). A document makes thousands of such calls, so
-    None's count is kept far above zero. Harmless: None is never freed anyway."""
+    """A safety net. With PySide6 6.12 on Python 3.11 (built for Python 3.12's immortal
+    ``None``), rendering a few documents in one process aborted the interpreter while this
+    layer was written ("none_dealloc": None's reference count reached zero — void methods
+    returned None without taking a reference). The count is kept far above zero; harmless,
+    as None is never freed. The desktop needs the same (same PySide, same Python)."""
     if sys.version_info >= (3, 12):
         return
     count = ctypes.c_ssize_t.from_address(id(None))
