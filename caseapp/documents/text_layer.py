@@ -5,8 +5,8 @@ Nastaliq word is drawn from many glyphs that are not characters (joins, dots, li
 extraction from them loses most of the letters. Each page's drawn content is therefore
 wrapped in a marked-content span whose ``/ActualText`` is empty (readers take no text from
 it), and the logical text of every line is added in text render mode 3 (invisible), each
-character at the place where Qt drew it, so selection, search and ``pdftotext`` see exactly
-the text that was laid out, in reading order.
+character over the word or run it belongs to, where that is drawn, so selection, search and
+``pdftotext`` see exactly the text that was laid out, in reading order.
 
 The layer's font is a Type 0 font whose character ids are the UTF-16 code units themselves
 (ToUnicode maps each id to itself); its glyphs are never painted. Bytes in, bytes out.
