@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-dev gcc poppler-utils age
+APT_PACKAGES=(python3 python3-venv python3-dev gcc poppler-utils age qpdf libharfbuzz-bin
   libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3)
 
 missing=()

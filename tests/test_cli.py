@@ -585,10 +585,12 @@ def test_free_text_options_read_standard_input(run: Run, alice: list[str | Path]
     assert json.loads(out)["cas_ReasonForCaseClosure"] == "Went home to her mother in Mardan."
     monkeypatch.setattr(sys, "stdin", io.StringIO("Transfer to the Lahore shelter."))
     out_file = tmp_path / "cases.csv"
-    code, _out, err = run("export", "htcds", *alice, "--format", "csv", "--out", out_file,
+    code, _out, err = run("export", "htcds", "--unencrypted", *alice, "--format", "csv", "--out",
+                          out_file,
                           "--purpose", "-")
     assert code == 0, err
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    code, _out, err = run("export", "htcds", *alice, "--format", "csv", "--out", out_file,
+    code, _out, err = run("export", "htcds", "--unencrypted", *alice, "--format", "csv", "--out",
+                          out_file,
                           "--force", "--purpose", "-")
     assert code == 2 and "standard input" in err

@@ -14,6 +14,9 @@ from caseapp.domain import matching
 from caseapp.errors import NotFound, PermissionDenied, ValidationError
 from caseapp.services import demo, duplicates, profiles
 from caseapp.services.cases import CaseService
+from caseapp.services.protection import Protection
+
+PLAIN = Protection.plain()  # these tests are about the file itself, not its sealing
 
 BORDER: dict[str, Any] = {"prs_FirstName": "Muhammad", "prs_SecondName": "Ali",
                           "prs_Birthdate": "1994-03-10", "prs_Gender": "Masculine",
@@ -278,5 +281,6 @@ def test_a_merged_case_is_counted_once_in_exports(open_profile: OpenProfile,
         before = len(statistics.collect_rows(session))
         duplicates.merge(session, keep, gone, "Same person, confirmed by interview.")
         assert len(statistics.collect_rows(session)) == before - 1
-        report = exchange.export_htcds(session, tmp_path / "o.csv", "csv", "transfer")
+        report = exchange.export_htcds(session, tmp_path / "o.csv", "csv", "transfer",
+                                       protection=PLAIN)
         assert report.rows == 1

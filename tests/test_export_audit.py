@@ -24,8 +24,11 @@ from caseapp.i18n import set_language
 from caseapp.services import exchange, exports, profile_paths, profiles, statistics
 from caseapp.services.app import CaseApp
 from caseapp.services.cases import CaseService
+from caseapp.services.protection import Protection
 from caseapp.services.session import Session
 from caseapp.store import database, queries
+
+PLAIN = Protection.plain()  # these tests are about the file itself, not its sealing
 
 ROWS = b"prs_FirstName,prs_IdentityNumber\r\nRukhsana,35202-1234567-2\r\n"
 
@@ -44,7 +47,7 @@ def actions(session: Session, since: int = 0) -> list[str]:
 
 def export_of(session: Session, kind: str, path: Path) -> None:
     if kind == "htcds":
-        exchange.export_htcds(session, path, "csv", "transfer to the shelter")
+        exchange.export_htcds(session, path, "csv", "transfer to the shelter", protection=PLAIN)
     else:
         statistics.export_statistics(session, path, "quarterly report")
 
@@ -99,7 +102,7 @@ def test_a_failed_write_is_audited_with_its_kind_never_a_value(
 
     monkeypatch.setattr(fsutil.os, "write", full_disk)
     with pytest.raises(StorageError, match="disk is full"):
-        exchange.export_htcds(manager, out, "csv", "transfer to the shelter")
+        exchange.export_htcds(manager, out, "csv", "transfer to the shelter", protection=PLAIN)
     monkeypatch.undo()
     assert actions(manager)[-2:] == ["htcds_export_started", "htcds_export_failed"]
     failed = manager.audit.events(limit=1)[0]
@@ -126,7 +129,7 @@ def test_an_export_refuses_to_join_an_open_transaction(manager: Session,
 def test_the_destination_is_kept_encrypted_not_in_the_audit_chain(manager: Session,
                                                                    tmp_path: Path) -> None:
     out = tmp_path / "for-iom.csv"
-    exchange.export_htcds(manager, out, "csv", "transfer")
+    exchange.export_htcds(manager, out, "csv", "transfer", protection=PLAIN)
     event = manager.audit.events(limit=1)[0]
     record = manager.store.get(str(event["record"]))
     assert record is not None and record.body["destination"] == str(out)
@@ -295,7 +298,7 @@ def test_a_caseworker_may_not_export_every_name(caseworker: Session, tmp_path: P
     CaseService(caseworker).create({"prs_FirstName": "Rukhsana"})
     before = caseworker.audit.head()[0]
     with pytest.raises(PermissionDenied) as refused:
-        exchange.export_htcds(caseworker, tmp_path / "all.csv", "csv", "transfer")
+        exchange.export_htcds(caseworker, tmp_path / "all.csv", "csv", "transfer", protection=PLAIN)
     message = refused.value.user_message()
     assert "caseworker" in message and "manager" in message
     assert [p for p in tmp_path.iterdir() if "all.csv" in p.name] == []
@@ -313,14 +316,15 @@ def test_managers_and_administrators_may(open_profile: OpenProfile, tmp_path: Pa
                                          role: str) -> None:
     session = open_profile(role)
     CaseService(session).create({"prs_FirstName": "Rukhsana"})
-    assert exchange.export_htcds(session, tmp_path / "all.csv", "csv", "transfer").rows == 1
+    assert exchange.export_htcds(session, tmp_path / "all.csv", "csv", "transfer",
+                                 protection=PLAIN).rows == 1
 
 
 def test_the_cli_names_the_role_in_the_users_language(cli_profile: CliProfile, run: Run,
                                                       tmp_path: Path) -> None:
     args = cli_profile("caseworker", "bushra")
     out = tmp_path / "all.csv"
-    export = ["export", "htcds", *args, "--format", "csv", "--out", out,
+    export = ["export", "htcds", "--unencrypted", *args, "--format", "csv", "--out", out,
               "--purpose", "transfer"]
     code, stdout, err = run(*export)
     assert code != 0 and stdout == "" and not out.exists()

@@ -26,7 +26,10 @@ from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.services import demo, profiles, role_grants
 from caseapp.services import exchange as hx
 from caseapp.services.cases import CaseService
+from caseapp.services.protection import Protection
 from caseapp.services.session import Session
+
+PLAIN = Protection.plain()  # these tests are about the file itself, not its sealing
 
 PASSPHRASE = "river lamp seven orchard"
 DOC: dict[str, Any] = {
@@ -82,7 +85,7 @@ def test_columns_are_the_standards_names_in_order(open_session: OpenSession,
     session = open_session()
     CaseService(session).create(DOC)
     out = tmp_path / "out.csv"
-    report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad")
+    report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad", protection=PLAIN)
     header = _csv_rows(out)[0]
     standard = [f.name for f in htcds.fields().values()
                 if f.name[:4] in ("prs_", "vic_", "cas_") and not f.deprecated]
@@ -98,7 +101,7 @@ def test_law_enforcement_sees_perpetrator_columns(open_session: OpenSession,
     conn = session.conn
     assert conn is not None
     role_grants.regrant(session, "manager", law_enforcement=True)
-    hx.export_htcds(session, tmp_path / "o.csv", "csv", "FIA investigation")
+    hx.export_htcds(session, tmp_path / "o.csv", "csv", "FIA investigation", protection=PLAIN)
     header = _csv_rows(tmp_path / "o.csv")[0]
     assert [h for h in header if h.startswith("per_")] == \
         [f for f in htcds.fields() if f.startswith("per_") and not htcds.fields()[f].deprecated]
@@ -108,7 +111,7 @@ def test_codes_exact_and_lists_joined(open_session: OpenSession, tmp_path: Path)
     session = open_session()
     CaseService(session).create(DOC)
     out = tmp_path / "out.csv"
-    hx.export_htcds(session, out, "csv", "transfer", include_extensions=True)
+    hx.export_htcds(session, out, "csv", "transfer", include_extensions=True, protection=PLAIN)
     header, row = _csv_rows(out)
     cells = dict(zip(header, row, strict=True))
     assert cells["vic_TypeOfExploitation"] == "ForcedMarriage;Servitude"
@@ -134,7 +137,8 @@ def test_round_trip_into_fresh_profile(open_session: OpenSession, tmp_path: Path
     ids = [service.create(DOC).id] + demo.fill(source, 6)
     before = [service.show(i) for i in ids]
     out = tmp_path / f"cases.{fmt}"
-    hx.export_htcds(source, out, fmt, "move to new laptop", include_extensions=True)
+    hx.export_htcds(source, out, fmt, "move to new laptop", include_extensions=True,
+                    protection=PLAIN)
 
     target = open_session("dst")
     report = hx.import_htcds(target, out)
@@ -154,7 +158,7 @@ def test_xlsx_never_stores_formulas(open_session: OpenSession, tmp_path: Path) -
     session = open_session()
     CaseService(session).create(DOC)
     out = tmp_path / "o.xlsx"
-    hx.export_htcds(session, out, "xlsx", "transfer")
+    hx.export_htcds(session, out, "xlsx", "transfer", protection=PLAIN)
     with zipfile.ZipFile(out) as zf:
         sheet = zf.read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet
@@ -412,7 +416,8 @@ def test_fuzz_xlsx_bytes(small_xlsx: bytes, data: st.DataObject) -> None:
 def test_unwritable_output_is_a_clear_error(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     with pytest.raises(ValidationError, match="cannot be written"):
-        hx.export_htcds(session, tmp_path / "no" / "such" / "dir.csv", "csv", "transfer")
+        hx.export_htcds(session, tmp_path / "no" / "such" / "dir.csv", "csv", "transfer",
+                        protection=PLAIN)
     assert not any(e["action"] == "htcds_exported" for e in session.audit.events())
 
 
@@ -421,20 +426,20 @@ def test_unwritable_output_is_a_clear_error(open_session: OpenSession, tmp_path:
 def test_border_officer_may_not_export(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session("bo", "border_officer")
     with pytest.raises(PermissionDenied):
-        hx.export_htcds(session, tmp_path / "o.csv", "csv", "x")
+        hx.export_htcds(session, tmp_path / "o.csv", "csv", "x", protection=PLAIN)
     assert not (tmp_path / "o.csv").exists()
 
 
 def test_purpose_required(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     with pytest.raises(ValidationError):
-        hx.export_htcds(session, tmp_path / "o.csv", "csv", "   ")
+        hx.export_htcds(session, tmp_path / "o.csv", "csv", "   ", protection=PLAIN)
 
 
 def test_audit_events_name_fields_not_values(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     CaseService(session).create(DOC)
-    hx.export_htcds(session, tmp_path / "o.csv", "csv", "transfer to IOM")
+    hx.export_htcds(session, tmp_path / "o.csv", "csv", "transfer to IOM", protection=PLAIN)
     hx.import_htcds(session, tmp_path / "o.csv")
     events = session.audit.events()
     exported = next(e for e in events if e["action"] == "htcds_exported")
@@ -463,7 +468,7 @@ def test_cli_end_to_end(open_session: OpenSession, tmp_path: Path,
     secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
     out = tmp_path / "cases.xlsx"
     common = ["--passphrase-file", str(secret)]
-    assert _cli("export", "htcds", "--profile", "src", *common, "--format", "xlsx",
+    assert _cli("export", "htcds", "--unencrypted", "--profile", "src", *common, "--format", "xlsx",
                 "--out", str(out), "--purpose", "transfer") == 0
     assert "Exported 1 case" in capsys.readouterr().out
     assert _cli("import", "htcds", "--profile", "dst", *common, "--file", str(out)) == 0
@@ -486,7 +491,7 @@ def test_cli_end_to_end(open_session: OpenSession, tmp_path: Path,
     assert "cannot be read" in capsys.readouterr().err
     # --purpose is required: argparse refuses with exit 2
     with pytest.raises(SystemExit) as exc:
-        _cli("export", "htcds", "--profile", "src", *common, "--format", "csv",
+        _cli("export", "htcds", "--unencrypted", "--profile", "src", *common, "--format", "csv",
              "--out", str(tmp_path / "x.csv"))
     assert exc.value.code == 2
 
@@ -516,7 +521,7 @@ def test_xlsx_export_and_import_write_no_temp_files(open_session: OpenSession, t
     session = open_session()
     CaseService(session).create(DOC)
     out = tmp_path / "out.xlsx"
-    hx.export_htcds(session, out, "xlsx", "transfer")
+    hx.export_htcds(session, out, "xlsx", "transfer", protection=PLAIN)
     hx.import_htcds(open_session("fresh", "manager"), out)
     assert seen == [] and list(spy.iterdir()) == []
     # The control: openpyxl's own writer is caught by the spy.

@@ -123,7 +123,11 @@ ORG_FIELDS: tuple[str, ...] = ("hfz_Key", "org_Name", "org_Type", "hfz_Services"
                                "hfz_Province", "hfz_District", "hfz_AcceptsSex",
                                "hfz_AcceptsAge", "hfz_Open24h", "org_Phone", "hfz_Contact",
                                "org_ShippingStreet", "org_ShippingCity", "hfz_Evidence",
-                               "hfz_Notes")
+                               "hfz_Notes", "hfz_AgeRecipient", "hfz_SigningKey")
+# Keys of a partner organisation (set by a manager, never from a CSV): the age public key
+# documents are sealed to, and the Ed25519 public key its referral packages are signed with.
+AGE_RECIPIENT_RE = re.compile(r"^age1[02-9ac-hj-np-z]{58}$")
+SIGNING_KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _codes_problem(field: str, value: object, codes: Mapping[str, str] | tuple[str, ...]
@@ -166,6 +170,14 @@ def validate_organisation(body: Mapping[str, Any], *, partial: bool = False) -> 
         problems.append(("org_Phone", PROBLEMS["phone"], {}))
     if body.get("hfz_Open24h") not in (None, True, False):
         problems.append(("hfz_Open24h", PROBLEMS["bool"], {}))
+    for name, pattern, problem in (
+            ("hfz_AgeRecipient", AGE_RECIPIENT_RE,
+             N_("must be an age public key (age1… , 62 characters)")),
+            ("hfz_SigningKey", SIGNING_KEY_RE,
+             N_("must be a signing key of 64 hexadecimal characters"))):
+        value = body.get(name)
+        if value not in (None, "") and not (isinstance(value, str) and pattern.match(value)):
+            problems.append((name, problem, {}))
     return problems
 
 

@@ -251,6 +251,46 @@ class DirectoryService(Service):
                                           record.id, list(change.fields))
         return tx.changes.with_id(record.id)
 
+    def find(self, org: str) -> dict[str, Any]:
+        """An entry by its id or its key (as ``directory list`` shows them)."""
+        self._require(roles.CASE_VIEW)
+        record = self.store.get(org)
+        if record is None or record.type != ORGANISATION:
+            record = self._by_key().get(org.strip())
+        if record is None:
+            raise NotFound(N_("No organisation %(org)s in the directory."), org=org)
+        return self._as_json(record)
+
+    def set_keys(self, org_id: str, *, age_recipient: str | None = None,
+                 signing_key: str | None = None) -> Changes:
+        """Store a partner's public keys: the age recipient its documents are sealed to,
+        and the key its referral packages are signed with (checked with the partner by
+        phone first). A manager's job: a wrong key sends a file to the wrong people."""
+        self._require_manager()
+        record = self._record(org_id)
+        changes = {k: v.strip() for k, v in (("hfz_AgeRecipient", age_recipient),
+                                             ("hfz_SigningKey", signing_key)) if v is not None}
+        if not changes:
+            raise ValidationError(N_("Give --age-recipient or --signing-key."))
+        if "hfz_SigningKey" in changes:
+            changes["hfz_SigningKey"] = changes["hfz_SigningKey"].lower()
+        problems = rules.validate_organisation(changes, partial=True)
+        if problems:
+            raise FieldErrors(problems)
+        with self.session.write() as tx:
+            change = self.store.update(record.id, changes)
+            if change is not None:
+                self.session.audit.append(self.session.user_id, "organisation_keys_set",
+                                          record.id, list(change.fields))
+        return tx.changes.with_id(record.id)
+
+    def by_signing_key(self, public_key: str) -> dict[str, Any] | None:
+        """The entry whose referral packages are signed with ``public_key``, if any."""
+        for record in self._records():
+            if record.body.get("hfz_SigningKey") == public_key:
+                return self._as_json(record)
+        return None
+
     # -- CSV ----------------------------------------------------------------------------
     @staticmethod
     def _read_text(source: str | Path) -> str:
