@@ -20,10 +20,8 @@ logical text of every line at its place on the page (as scanned-and-recognised P
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt
@@ -88,28 +86,10 @@ NO_BORDER = QTextFrameFormat.BorderStyle.BorderStyle_None
 
 _app: QGuiApplication | None = None
 _fonts_ready = False
-# See keep_none_alive: references to None held for PySide's void calls, topped up per render.
-NONE_RESERVE = 1 << 24
-
-
-def keep_none_alive() -> None:
-    """A safety net. With PySide6 6.12 on Python 3.11 (built for Python 3.12's immortal
-    ``None``), rendering a few documents in one process aborted the interpreter while this
-    layer was written ("none_dealloc": None's reference count reached zero — void methods
-    returned None without taking a reference). The count is kept far above zero; harmless,
-    as None is never freed. The desktop needs the same (same PySide, same Python)."""
-    if sys.version_info >= (3, 12):
-        return
-    count = ctypes.c_ssize_t.from_address(id(None))
-    if count.value < NONE_RESERVE:
-        count.value += NONE_RESERVE
-
-
 def _ensure_qt() -> None:
     """A headless application object if the process has none (the desktop's own is used
     when it runs), and the bundled fonts registered once."""
     global _app, _fonts_ready
-    keep_none_alive()
     if QGuiApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         _app = QGuiApplication([])
