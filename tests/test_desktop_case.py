@@ -168,3 +168,36 @@ def test_a_copied_identity_number_leaves_the_clipboard(qtbot: QtBot) -> None:
     QGuiApplication.clipboard().setText("a shopping list")
     qtbot.wait(300)
     assert QGuiApplication.clipboard().text() == "a shopping list"
+
+
+def test_a_manager_exports_the_summary_encrypted_and_sees_the_passphrase_once(
+        qtbot: QtBot, new_profile: NewProfile, tmp_path: Path) -> None:
+    import pikepdf
+
+    new_profile("manager")
+    with running() as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        desktop.core.run(lambda s: s.directory.seed())
+        workspace = register(qtbot, desktop, workbench, "Sumaira", "Bibi", "سمیرا بی بی")
+        assert workspace.export_button is not None
+        dialog = workspace.export_summary()
+        settle(qtbot, desktop, lambda: dialog.recipient.count() > 0)
+        dialog.export()
+        assert dialog.form.errors["purpose"].isVisible(), "a purpose is required"
+        qtbot.keyClicks(dialog.purpose, "transfer to the shelter in Multan")
+        out = tmp_path / "summary.pdf"
+        dialog.path.setText(str(out))
+        dialog.export()
+        settle(qtbot, desktop, lambda: bool(dialog.passphrase_shown))
+        with pytest.raises(pikepdf.PasswordError):
+            pikepdf.open(out)
+        with pikepdf.open(out, password=dialog.passphrase_shown) as pdf:
+            assert len(pdf.pages) >= 1
+
+
+def test_a_caseworker_has_no_export_button(qtbot: QtBot, new_profile: NewProfile) -> None:
+    new_profile("caseworker")
+    with running() as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        workspace = register(qtbot, desktop, workbench, "Iqra", "Noor", "اقرا نور")
+        assert workspace.export_button is None

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError
 from caseapp.i18n import _
 from ui.bridge import Bridge
 from ui.case.attachments_tab import AttachmentsTab
 from ui.case.consent_tab import ConsentTab
+from ui.case.export_dialog import ExportSummaryDialog
 from ui.case.history_tab import HistoryTab
 from ui.case.notes_tab import NotesTab
 from ui.case.overview_tab import OverviewTab
@@ -20,6 +21,8 @@ from ui.case.person_tab import PersonTab
 from ui.case.stage_tab import StageTab
 from ui.drafts import Draftable
 from ui.widgets.form import ErrorLabel
+
+EXPORT_ROLES = frozenset({"manager", "administrator"})
 
 
 class CaseWorkspace(QWidget):
@@ -45,11 +48,24 @@ class CaseWorkspace(QWidget):
         self.problem = ErrorLabel(self)
         box = QVBoxLayout(self)
         box.addWidget(self.problem)
+        self.export_button: QPushButton | None = None
+        if role in EXPORT_ROLES:  # identified exports are for managers (ARCHITECTURE §7)
+            self.export_button = QPushButton(_("E&xport the case summary…"), self)
+            self.export_button.clicked.connect(self.export_summary)
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(self.export_button)
+            box.addLayout(row)
         box.addWidget(self.tabs)
         self._drafted: dict[str, Draftable] = {"person": self.person, "notes": self.notes,
                                                "stage": self.stage}
         bridge.changed.connect(self._changed)
         self.reload()
+
+    def export_summary(self) -> ExportSummaryDialog:
+        dialog = ExportSummaryDialog(self.bridge, self.case_id, self)
+        dialog.open()
+        return dialog
 
     def reload(self) -> None:
         self.bridge.call(lambda s: s.cases.show(self.case_id), self._show, self._failed)
