@@ -5,7 +5,6 @@ its dependencies."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from caseapp.cli.common import print_json
@@ -47,18 +46,11 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from caseapp.server import app, db, setup
+    from caseapp.server import db, runner
     url = _database(args)
-    if args.database is None or url.startswith("sqlite"):
+    if url.startswith("sqlite"):
         db.migrate(url)  # the embedded database is the server's own to keep current
-    os.environ[app.ENV_DATA] = str(args.data.resolve())
-    os.environ[app.ENV_DATABASE] = url
-    files = setup.ServerFiles(args.data)
-    uvicorn.run("caseapp.server.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, ssl_keyfile=str(files.tls_key),
-                ssl_certfile=str(files.tls_cert), access_log=False, log_level="warning")
+    runner.serve(args.data, url, args.host, args.port, args.workers)
     return 0
 
 
