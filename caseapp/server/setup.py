@@ -5,7 +5,6 @@ the one-time setup code. Nothing here is personal data; the folder is still the 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import ipaddress
 import json
 import os
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
 from caseapp.sync import protocol
+from caseapp.sync.tls import spki_pin
 
 TLS_KEY = "tls-key.pem"
 TLS_CERT = "tls-cert.pem"
@@ -30,14 +30,6 @@ SETUP = "setup.json"
 class Initialised:
     pin: str
     setup_code: str
-
-
-def spki_pin(cert_pem: bytes) -> str:
-    """SHA-256 of the certificate's SubjectPublicKeyInfo, hex: what clients pin."""
-    cert = x509.load_pem_x509_certificate(cert_pem)
-    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(spki).hexdigest()
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -131,3 +131,19 @@ def conflicts(conn: Connection, record_id: str | None = None) -> list[dict[str, 
     return [{"id": r[0], "record_id": r[1], "field": r[2], "clock_a": r[3],
              "value_a": json.loads(r[4]), "clock_b": r[5], "value_b": json.loads(r[6]),
              "resolved_by": r[7]} for r in rows]
+
+
+def resolve_seen(conn: Connection, change: LoggedChange, by: str) -> int:
+    """Mark resolved the open conflicts on ``change``'s guarded fields whose two values its
+    editor had both seen (its ``seen`` clock is at or past both): a resolution, or an edit
+    made over both. Returns how many."""
+    done = 0
+    for name in change.fields:
+        seen = change.seen.get(name)
+        if not seen or not merge_rules.guarded(change.record_type, name):
+            continue
+        cur = conn.execute("UPDATE conflicts SET resolved_by = ? WHERE record_id = ? AND "
+                           "field = ? AND resolved_by IS NULL AND clock_a <= ? AND clock_b <= ?",
+                           (by, change.record_id, name, seen, seen))
+        done += cur.rowcount
+    return done

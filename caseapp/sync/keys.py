@@ -73,6 +73,11 @@ def short_fingerprint(sign_pub: str) -> str:
     return "-".join(digits[i:i + 4] for i in range(0, 12, 4))
 
 
+def new_record_key() -> bytes:
+    """A random 256-bit record key (SYNC.md §3)."""
+    return os.urandom(32)
+
+
 def seal(recipient: X25519PublicKey, secret: bytes, info: str) -> dict[str, str]:
     ephemeral = X25519PrivateKey.generate()
     shared = ephemeral.exchange(recipient)

@@ -50,10 +50,11 @@ def verify_request(public: Ed25519PublicKey, headers: dict[str, str], method: st
                    path_query: str, body: bytes, now_ms: int) -> tuple[int, str]:
     """(time, nonce) of a correctly signed, current request; the caller refuses a nonce it
     has seen before."""
+    lower = {k.lower(): v for k, v in headers.items()}
     try:
-        at = int(headers[H_TIME])
-        nonce = headers[H_NONCE]
-        sig = headers[H_SIG]
+        at = int(lower[H_TIME.lower()])
+        nonce = lower[H_NONCE.lower()]
+        sig = lower[H_SIG.lower()]
     except (KeyError, ValueError) as exc:
         raise ProtocolError("unsigned_request") from exc
     if abs(now_ms - at) > CLOCK_SKEW_MS:

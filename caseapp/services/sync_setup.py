@@ -1,0 +1,284 @@
+"""Setting up sync (SYNC.md §1–2): the organisation on its first administrator's profile,
+teams, enrolment codes, enrolling a new device, and approving or rejecting it."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from caseapp.domain import roles
+from caseapp.errors import NotFound, PermissionDenied, ValidationError
+from caseapp.i18n import N_
+from caseapp.services.base import actor_of
+from caseapp.services.session import Session
+from caseapp.services.sync_state import SyncState, load, maybe_load, save
+from caseapp.store import sync_state as stored
+from caseapp.store.ids import uuid7
+from caseapp.sync import certificates, keys, protocol, tls
+from caseapp.sync.client import SyncClient, SyncFailure
+from caseapp.sync.keys import OrgKeys, ProtocolError
+
+TEAM = "team"
+
+
+class PinMismatch(SyncFailure):
+    msgid = N_("The server's certificate does not match the pin: this may not be your server. "
+               "Nothing was sent.")
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def client_for(session: Session, state: SyncState) -> SyncClient:
+    return SyncClient(state.url, state.cert_pem, device_id=session.device_id,
+                      sign_key=session.sign_key)
+
+
+def _fetch_certificate(url: str, pin: str) -> str:
+    try:
+        return tls.fetch_pinned(url, pin)
+    except ProtocolError as exc:
+        if exc.code == "pin_mismatch":
+            raise PinMismatch() from exc
+        if exc.code == "not_https":
+            raise ValidationError(N_("--server: the address must start with https://")) from exc
+        raise SyncFailure(reason=exc.code) from exc
+
+
+def _require_admin(session: Session) -> SyncState:
+    state = load(session)
+    if state.org_key is None or not actor_of(session).can(roles.USERS_MANAGE):
+        raise PermissionDenied()
+    return state
+
+
+def _user_name(session: Session) -> str:
+    return str(session.user.get("name") or session.paths.name)
+
+
+def _certificate(state: SyncState, *, device_id: str, user_id: str, user_name: str, role: str,
+                 teams: list[str], sign_pub: str, kx_pub: str) -> dict[str, Any]:
+    return certificates.issue_certificate(
+        state.org_signing, device_id=device_id, user_id=user_id, user_name=user_name,
+        role=role, teams=teams, sign_pub=sign_pub, kx_pub=kx_pub, now_ms=_now(),
+        serial=uuid7())
+
+
+@dataclass(frozen=True)
+class OrgCreated:
+    fingerprint: str
+    team_id: str
+
+
+def create_org(session: Session, *, url: str, pin: str, setup_code: str, name: str,
+               recovery_kit: Path) -> OrgCreated:
+    """Register the organisation on a server set up with ``caseapp server init`` and make
+    this profile its first administrator device; the escrow key goes only into the kit."""
+    if not actor_of(session).can(roles.USERS_MANAGE):
+        raise PermissionDenied()
+    if maybe_load(session) is not None:
+        raise ValidationError(N_("This profile already belongs to an organisation."))
+    cert_pem = _fetch_certificate(url, pin)
+    org, kx, team = OrgKeys.generate(), X25519PrivateKey.generate(), X25519PrivateKey.generate()
+    sign_pub = keys.b64e(keys.raw_public(session.sign_key.public_key()))
+    kx_pub = keys.b64e(keys.raw_public(kx.public_key()))
+    team_pub = keys.b64e(keys.raw_public(team.public_key()))
+    state = SyncState(url=url, pin=pin, cert_pem=cert_pem, org_fingerprint=org.fingerprint,
+                      org_sign_pub=org.sign_pub, escrow_pub=org.escrow_pub, receipt_pub="",
+                      kx_key=keys.raw_private(kx).hex(), status="approved",
+                      role=roles.ADMINISTRATOR, team_id=session.team_id, org_name=name,
+                      org_key=keys.raw_private(org.sign).hex())
+    cert = _certificate(state, device_id=session.device_id, user_id=session.user_id,
+                        user_name=_user_name(session), role=roles.ADMINISTRATOR,
+                        teams=[session.team_id], sign_pub=sign_pub, kx_pub=kx_pub)
+    body = {"sign_pub": org.sign_pub, "escrow_pub": org.escrow_pub, "certificate": cert,
+            "team": certificates.team_entry(org.sign, session.team_id, 1, team_pub, _now()),
+            "grant": certificates.make_grant(session.sign_key, session.device_id,
+                                             session.team_id, 1, team, session.device_id,
+                                             kx_pub)}
+    body["proof"] = protocol.prove(protocol.code_key(setup_code.strip(), "setup"), body)
+    _write_kit(recovery_kit, name, org)
+    with SyncClient(url, cert_pem) as client:
+        directory = client.create_org(body)
+    state.certificate = cert
+    state.receipt_pub = directory["receipt_pub"]
+    state.server_time = directory["server_time"]
+    state.add_team_key(session.team_id, 1, team_pub, team)
+    state.directory = {session.device_id: cert}
+    with session.write():
+        save(session, state)
+        session.audit.append(session.user_id, "sync.org_created")
+    return OrgCreated(org.fingerprint, session.team_id)
+
+
+def _write_kit(path: Path, name: str, org: OrgKeys) -> None:
+    """The recovery kit: the only copy of the escrow key. Written owner-only; the user is
+    told to print it and delete the file."""
+    text = "\n".join([
+        "Hifazat organisation recovery kit", f"Organisation: {name}",
+        f"Fingerprint: {org.fingerprint}",
+        f"Organisation signing key (Ed25519): {keys.b64e(keys.raw_private(org.sign))}",
+        f"Escrow key (X25519): {keys.b64e(keys.raw_private(org.escrow))}",
+        "Print this page, keep it in a safe, and delete this file.", ""])
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise ValidationError(N_("--recovery-kit: the file exists already: %(path)s"),
+                              path=str(path)) from exc
+    except OSError as exc:
+        raise ValidationError(N_("--recovery-kit: the file cannot be written: %(path)s"),
+                              path=str(path)) from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+# -- teams --------------------------------------------------------------------------------
+def teams(session: Session) -> list[dict[str, Any]]:
+    state = maybe_load(session)
+    mine = set(state.private_keys()) if state else set()
+    held = {team for team, _epoch in mine}
+    # Once enrolled, the organisation's teams are those in its directory (a profile's own
+    # team from before it enrolled is not one of them).
+    known = {k.team_id for k in state.team_keys.values()} if state else {session.team_id}
+    return [{"id": r.id, "name": r.body.get("name", ""), "member": r.id in held or
+             (state is None and r.id == session.team_id)}
+            for r in session.store.list(TEAM, limit=1000) if r.id in known]
+
+
+def team_by_name(session: Session, name: str) -> str:
+    for team in teams(session):
+        if team["name"] == name:
+            return str(team["id"])
+    raise ValidationError(N_("--team: no team is named %(name)s"), name=name)
+
+
+def create_team(session: Session, name: str) -> str:
+    state = _require_admin(session)
+    if any(t["name"] == name for t in teams(session)):
+        raise ValidationError(N_("--name: a team with that name exists"))
+    team_id, team = uuid7(), X25519PrivateKey.generate()
+    team_pub = keys.b64e(keys.raw_public(team.public_key()))
+    mine = state.my_certificate(_now())
+    assert mine is not None
+    cert = _certificate(state, device_id=mine.device_id, user_id=mine.user_id,
+                        user_name=mine.user_name, role=mine.role,
+                        teams=[*mine.teams, team_id], sign_pub=mine.sign_pub,
+                        kx_pub=mine.kx_pub)
+    body = {"entry": certificates.team_entry(state.org_signing, team_id, 1, team_pub, _now()),
+            "grant": certificates.make_grant(session.sign_key, session.device_id, team_id, 1,
+                                             team, session.device_id, mine.kx_pub),
+            "certificate": cert}
+    with client_for(session, state) as client:
+        directory = client.create_team(body)
+    state.certificate = cert
+    state.directory[session.device_id] = cert
+    state.add_team_key(team_id, 1, team_pub, team)
+    state.server_time = directory["server_time"]
+    with session.write():
+        session.store.create(TEAM, {"name": name}, record_id=team_id, team=team_id)
+        save(session, state)
+        session.audit.append(session.user_id, "sync.team_created", team_id)
+    return team_id
+
+
+# -- enrolment ----------------------------------------------------------------------------
+def invite(session: Session, team_name: str, role: str) -> str:
+    state = _require_admin(session)
+    if role not in roles.ROLES:
+        raise ValidationError(N_("--role: unknown role %(role)s"), role=role)
+    team_id = team_by_name(session, team_name)
+    code_id, secret = uuid7(), protocol.new_secret()
+    with client_for(session, state) as client:
+        client.create_code({"code_id": code_id, "key_hash": protocol.code_key(secret, "enrol"),
+                            "team_id": team_id, "role": role,
+                            "expires_at": _now() + protocol.ENROLMENT_VALID_MS})
+    with session.write():
+        session.audit.append(session.user_id, "sync.invited", team_id)
+    return protocol.encode_enrolment(state.url, state.pin, state.org_fingerprint, code_id,
+                                     secret)
+
+
+def enrol(session: Session, code: str) -> str:
+    """Enrol this profile with a one-time code; returns the device's short fingerprint, for
+    the administrator to compare before approving."""
+    if maybe_load(session) is not None:
+        raise ValidationError(N_("This profile already belongs to an organisation."))
+    try:
+        bundle = protocol.decode_enrolment(code)
+    except ProtocolError as exc:
+        raise ValidationError(N_("--code: this is not an enrolment code")) from exc
+    cert_pem = _fetch_certificate(bundle["u"], bundle["p"])
+    kx = X25519PrivateKey.generate()
+    sign_pub = keys.b64e(keys.raw_public(session.sign_key.public_key()))
+    body: dict[str, Any] = {
+        "code_id": bundle["i"], "device_id": session.device_id, "user_id": session.user_id,
+        "user_name": _user_name(session), "sign_pub": sign_pub,
+        "kx_pub": keys.b64e(keys.raw_public(kx.public_key()))}
+    body["proof"] = protocol.prove(protocol.code_key(bundle["s"], "enrol"), body)
+    with SyncClient(bundle["u"], cert_pem) as client:
+        answer = client.enrol(body)
+    state = SyncState(url=bundle["u"], pin=bundle["p"], cert_pem=cert_pem,
+                      org_fingerprint=bundle["f"], org_sign_pub="", escrow_pub="",
+                      receipt_pub="", kx_key=keys.raw_private(kx).hex(), status="pending",
+                      role=str(answer["role"]), team_id=str(answer["team_id"]))
+    from caseapp.services.sync import refresh
+    with client_for(session, state) as client:
+        refresh(session, state, client)
+    with session.write():
+        stored.move_team(session.store.conn, session.team_id, state.team_id)
+        save(session, state)
+        session.audit.append(session.user_id, "sync.enrolled")
+    session.team_id = state.team_id
+    return keys.short_fingerprint(sign_pub)
+
+
+def pending(session: Session) -> list[dict[str, Any]]:
+    state = _require_admin(session)
+    with client_for(session, state) as client:
+        found = client.pending()
+    names = {t["id"]: t["name"] for t in teams(session)}
+    return [{"device": d["device_id"], "user": d["user_name"], "role": d["role"],
+             "team": names.get(d["team_id"], d["team_id"]),
+             "fingerprint": keys.short_fingerprint(d["sign_pub"])} for d in found]
+
+
+def _normal(fingerprint: str) -> str:
+    return "".join(c for c in fingerprint.upper() if c.isalnum())
+
+
+def approve(session: Session, device_id: str, fingerprint: str) -> None:
+    state = _require_admin(session)
+    with client_for(session, state) as client:
+        found = next((d for d in client.pending() if d["device_id"] == device_id), None)
+        if found is None:
+            raise NotFound()
+        if _normal(keys.short_fingerprint(found["sign_pub"])) != _normal(fingerprint):
+            raise ValidationError(N_("--fingerprint: it does not match the device's; read it "
+                                     "again from the new device. Nothing was approved."))
+        team_id = found["team_id"]
+        team = state.latest(team_id)
+        if team is None or team.private is None:
+            raise ValidationError(N_("This profile holds no key for the device's team."))
+        cert = _certificate(state, device_id=device_id, user_id=found["user_id"],
+                            user_name=found["user_name"], role=found["role"], teams=[team_id],
+                            sign_pub=found["sign_pub"], kx_pub=found["kx_pub"])
+        grant = certificates.make_grant(session.sign_key, session.device_id, team_id,
+                                        team.epoch, keys.x_private(bytes.fromhex(team.private)),
+                                        device_id, found["kx_pub"])
+        client.approve({"device_id": device_id, "certificate": cert, "grants": [grant]})
+    with session.write():
+        session.audit.append(session.user_id, "sync.device_approved")
+
+
+def reject(session: Session, device_id: str) -> None:
+    state = _require_admin(session)
+    with client_for(session, state) as client:
+        client.reject(device_id)
+    with session.write():
+        session.audit.append(session.user_id, "sync.device_rejected")
