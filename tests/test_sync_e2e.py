@@ -139,9 +139,8 @@ def test_two_teams_conflict_delete_late_device_and_canaries(
             assert all(c["resolved_by"] for c in session.store.conflicts(person_id)), name
 
     # A delete by the administrator reaches the caseworker; the record stays deleted.
-    with _session("admin") as session:
-        with session.write():
-            session.store.delete(case_id)
+    with _session("admin") as session, session.write():
+        session.store.delete(case_id)
     org.sync(org.admin)
     org.sync(worker)
     with _session("worker") as session:
