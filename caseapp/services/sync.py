@@ -17,12 +17,12 @@ from caseapp.canonical import canonical_json
 from caseapp.domain import roles
 from caseapp.errors import CaseAppError
 from caseapp.services.session import Session
-from caseapp.services.sync_setup import client_for
+from caseapp.services.sync_setup import client_for, refresh
 from caseapp.services.sync_state import SyncState, load, maybe_load, save
 from caseapp.store import changelog, merge
 from caseapp.store import sync_state as stored
 from caseapp.store.changelog import LoggedChange
-from caseapp.sync import certificates, envelope, keys, permissions, protocol
+from caseapp.sync import envelope, keys, permissions, protocol
 from caseapp.sync.client import SyncClient, SyncFailure
 from caseapp.sync.envelope import Audience
 from caseapp.sync.keys import ProtocolError
@@ -47,51 +47,6 @@ class RunReport:
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-# -- directory and grants -------------------------------------------------------------------
-def refresh(session: Session, state: SyncState, client: SyncClient) -> None:
-    """Verified copies of the directory (certificates, team public keys) and of this
-    device's certificate and grants. The organisation key must match the fingerprint pinned
-    at enrolment; entries that do not verify are left out."""
-    directory = client.directory()
-    org = directory["org"]
-    if keys.fingerprint(org["sign_pub"]) != state.org_fingerprint:
-        raise SyncFailure(reason="organisation_key_mismatch")
-    state.org_sign_pub, state.escrow_pub = org["sign_pub"], org["escrow_pub"]
-    state.receipt_pub = directory["receipt_pub"]
-    now = _now()
-    org_pub = keys.sign_public(state.org_sign_pub)
-    certs: dict[str, dict[str, Any]] = {}
-    for signed in directory["certificates"]:
-        try:
-            certs[state.cert(signed, now).device_id] = signed
-        except ProtocolError:
-            continue
-    state.directory = certs
-    for signed in directory["teams"]:
-        try:
-            entry = certificates.verify_team_entry(org_pub, signed)
-        except ProtocolError:
-            continue
-        state.add_team_key(entry["team_id"], entry["epoch"], entry["kx_pub"])
-    mine = client.grants()
-    state.server_time = max(state.server_time, int(mine["server_time"]))
-    if mine["certificate"] is not None:
-        cert = state.cert(mine["certificate"], now)
-        if cert.device_id == session.device_id:
-            state.certificate, state.status, state.role = mine["certificate"], "approved", \
-                cert.role
-    for grant in mine["grants"]:
-        try:
-            by = state.author(str(grant["body"]["by"]), now)
-            team_id, epoch, private = certificates.open_grant(grant, by, session.device_id,
-                                                              state.kx)
-        except (ProtocolError, KeyError, TypeError):
-            continue
-        team = state.team_keys.get(f"{team_id}|{epoch}")
-        if team is not None and team.public == keys.b64e(keys.raw_public(private.public_key())):
-            state.add_team_key(team_id, epoch, team.public, private)
 
 
 # -- push -------------------------------------------------------------------------------------

@@ -138,6 +138,51 @@ def _write_kit(path: Path, name: str, org: OrgKeys) -> None:
         file.write(text)
 
 
+# -- directory and grants ------------------------------------------------------------------
+def refresh(session: Session, state: SyncState, client: SyncClient) -> None:
+    """Verified copies of the directory (certificates, team public keys) and of this
+    device's certificate and grants. The organisation key must match the fingerprint pinned
+    at enrolment; entries that do not verify are left out."""
+    directory = client.directory()
+    org = directory["org"]
+    if keys.fingerprint(org["sign_pub"]) != state.org_fingerprint:
+        raise SyncFailure(reason="organisation_key_mismatch")
+    state.org_sign_pub, state.escrow_pub = org["sign_pub"], org["escrow_pub"]
+    state.receipt_pub = directory["receipt_pub"]
+    now = _now()
+    org_pub = keys.sign_public(state.org_sign_pub)
+    certs: dict[str, dict[str, Any]] = {}
+    for signed in directory["certificates"]:
+        try:
+            certs[state.cert(signed, now).device_id] = signed
+        except ProtocolError:
+            continue
+    state.directory = certs
+    for signed in directory["teams"]:
+        try:
+            entry = certificates.verify_team_entry(org_pub, signed)
+        except ProtocolError:
+            continue
+        state.add_team_key(entry["team_id"], entry["epoch"], entry["kx_pub"])
+    mine = client.grants()
+    state.server_time = max(state.server_time, int(mine["server_time"]))
+    if mine["certificate"] is not None:
+        cert = state.cert(mine["certificate"], now)
+        if cert.device_id == session.device_id:
+            state.certificate, state.status, state.role = mine["certificate"], "approved", \
+                cert.role
+    for grant in mine["grants"]:
+        try:
+            by = state.author(str(grant["body"]["by"]), now)
+            team_id, epoch, private = certificates.open_grant(grant, by, session.device_id,
+                                                              state.kx)
+        except (ProtocolError, KeyError, TypeError):
+            continue
+        team = state.team_keys.get(f"{team_id}|{epoch}")
+        if team is not None and team.public == keys.b64e(keys.raw_public(private.public_key())):
+            state.add_team_key(team_id, epoch, team.public, private)
+
+
 # -- teams --------------------------------------------------------------------------------
 def teams(session: Session) -> list[dict[str, Any]]:
     state = maybe_load(session)
@@ -227,7 +272,6 @@ def enrol(session: Session, code: str) -> str:
                       org_fingerprint=bundle["f"], org_sign_pub="", escrow_pub="",
                       receipt_pub="", kx_key=keys.raw_private(kx).hex(), status="pending",
                       role=str(answer["role"]), team_id=str(answer["team_id"]))
-    from caseapp.services.sync import refresh
     with client_for(session, state) as client:
         refresh(session, state, client)
     with session.write():
