@@ -15,6 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from caseapp.services import profiles
+from caseapp.services.session import Session
+from tests.conftest import PASSPHRASE, CliProfile, Run
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -97,3 +101,49 @@ def running_server(base: Path, database: str | None = None, workers: int = 1
         yield server
     finally:
         server.stop()
+
+
+def ok_(result: tuple[int, str, str]) -> str:
+    code, out, err = result
+    assert code == 0, err
+    return out
+
+
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def session_of(name: str) -> Session:
+    return profiles.unlock(name, PASSPHRASE)
+
+
+class Org:
+    """An organisation on ``server`` with its administrator profile ``admin``."""
+
+    def __init__(self, run: Run, cli_profile: CliProfile, server: Server, tmp_path: Path
+                 ) -> None:
+        self.run, self.cli_profile, self.server, self.tmp = run, cli_profile, server, tmp_path
+        self.admin = cli_profile("administrator", "admin")
+        out = ok_(run("org", "create", *self.admin, "--server", server.url, "--pin",
+                      server.pin, "--setup-code", _file(tmp_path, "setup", server.setup_code),
+                      "--name", "Test Org", "--recovery-kit", tmp_path / "kit.txt", "--json"))
+        self.fingerprint = json.loads(out)["fingerprint"]
+
+    def enrol(self, role: str, name: str, team: str) -> list[str | Path]:
+        profile = self.cli_profile(role, name)
+        code = json.loads(ok_(self.run("sync", "invite", *self.admin, "--team", team,
+                                       "--role", role, "--json")))["code"]
+        enrolled = json.loads(ok_(self.run("sync", "enrol", *profile, "--code",
+                                           _file(self.tmp, f"{name}.code", code), "--json")))
+        pending = json.loads(ok_(self.run("sync", "pending", *self.admin, "--json")))
+        device = next(d for d in pending if d["fingerprint"] == enrolled["fingerprint"])
+        ok_(self.run("sync", "approve", *self.admin, device["device"], "--fingerprint",
+                     enrolled["fingerprint"], "--json"))
+        return profile
+
+    def sync(self, profile: list[str | Path]) -> dict[str, int]:
+        return dict(json.loads(ok_(self.run("sync", "run", *profile, "--json"))))
+
+
