@@ -148,16 +148,21 @@ def test_certificate_from_another_org_or_tampered_is_refused(setup: dict[str, An
     ("manager", {}, "delete", True),
     ("manager", {"per_Name": "x"}, "upsert", False),
     ("border_officer", {"per_Name": "x"}, "upsert", True),
+    ("caseworker", {"prs_Birthdate": "x", "~seen": "resolution"}, "upsert", False),
+    ("manager", {"prs_Birthdate": "x", "~seen": "resolution"}, "upsert", True),
 ])
 def test_permissions_follow_the_certified_role(role: str, fields: dict[str, str], kind: str,
                                                allowed: bool) -> None:
     _s, _k, cert = device(OrgKeys.generate(), role, ["t1"])
     header = {**HEADER, "kind": kind}
+    seen: dict[str, str] = {}
+    if fields.pop("~seen", None):  # a conflict's resolution: only for roles that resolve
+        seen = {"prs_Birthdate": "c", permissions.RESOLUTION: "c"}
     if allowed:
-        permissions.check_change(cert, header, {"fields": fields})
+        permissions.check_change(cert, header, {"fields": fields, "seen": seen})
     else:
         with pytest.raises(ProtocolError) as caught:
-            permissions.check_change(cert, header, {"fields": fields})
+            permissions.check_change(cert, header, {"fields": fields, "seen": seen})
         assert caught.value.code.startswith("not_permitted:")
 
 

@@ -12,7 +12,6 @@ from caseapp.i18n import N_
 from caseapp.services.base import actor_of
 from caseapp.services.session import Session
 from caseapp.services.sync_state import maybe_load
-from caseapp.store import merge
 from caseapp.store.hlc import Hlc
 
 MINE = "mine"
@@ -69,8 +68,7 @@ def resolve(session: Session, conflict_id: str, keep: str) -> Any:
         value = keep
     seen = max(conflict["clock_a"], conflict["clock_b"])
     with session.write():
-        change = session.store.resolve(conflict["record_id"], conflict["field"], value, seen)
-        merge.resolve_seen(session.store.conn, change.logged, change.logged.change_id)
+        session.store.resolve(conflict["record_id"], conflict["field"], value, seen)
         session.audit.append(session.user_id, "conflict.resolved", conflict["record_id"],
                              [conflict["field"]])
     return value

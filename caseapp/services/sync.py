@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caseapp.canonical import canonical_json
-from caseapp.domain import roles
 from caseapp.errors import CaseAppError
 from caseapp.services.session import Session
 from caseapp.services.sync_setup import client_for, refresh
 from caseapp.services.sync_state import SyncState, load, maybe_load, save
-from caseapp.store import changelog, merge
+from caseapp.store import changelog
 from caseapp.store import sync_state as stored
 from caseapp.store.changelog import LoggedChange
 from caseapp.sync import envelope, keys, permissions, protocol
@@ -160,8 +159,6 @@ def _apply(session: Session, state: SyncState, seq: int, env: dict[str, Any],
         before = len(session.store.conflicts(logged.record_id))
         with session.savepoint("sync_apply"):
             applied = session.store.apply_remote(logged)
-            if applied and author.actor.can(roles.CONFLICT_RESOLVE):
-                merge.resolve_seen(session.store.conn, logged, logged.change_id)
         report.pulled += applied
         report.conflicts += len(session.store.conflicts(logged.record_id)) - before
     except (ProtocolError, KeyError, TypeError, ValueError) as exc:

@@ -103,19 +103,24 @@ def record_conflicts(conn: Connection, change: LoggedChange) -> int:
     if not names:
         return 0
     found = 0
-    for other in changelog.of_record(conn, change.record_id):
+    logged = changelog.of_record(conn, change.record_id)
+    for other in logged:
         for name in names:
             if name not in other.fields or other.fields[name] == change.fields[name]:
                 continue
             if other.hlc > (change.seen.get(name) or "") and \
                     change.hlc > (other.seen.get(name) or ""):
                 first, second = sorted((other, change), key=lambda c: c.hlc)
+                # Resolved already when its resolution arrived first (the lowest id: the
+                # same choice on every replica).
+                by = min((c.change_id for c in logged
+                          if _resolution_of(c, name, first.hlc, second.hlc)), default=None)
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO conflicts (id, record_id, field, clock_a, value_a, "
-                    "clock_b, value_b) VALUES (?,?,?,?,?,?,?)",
+                    "clock_b, value_b, resolved_by) VALUES (?,?,?,?,?,?,?,?)",
                     (conflict_id(change.record_id, name, first.hlc, second.hlc),
                      change.record_id, name, first.hlc, changelog.dumps(first.fields[name]),
-                     second.hlc, changelog.dumps(second.fields[name])))
+                     second.hlc, changelog.dumps(second.fields[name]), by))
                 found += cur.rowcount
     return found
 
@@ -133,17 +138,34 @@ def conflicts(conn: Connection, record_id: str | None = None) -> list[dict[str, 
              "resolved_by": r[7]} for r in rows]
 
 
-def resolve_seen(conn: Connection, change: LoggedChange, by: str) -> int:
-    """Mark resolved the open conflicts on ``change``'s guarded fields whose two values its
-    editor had both seen (its ``seen`` clock is at or past both): a resolution, or an edit
-    made over both. Returns how many."""
+# A resolution (SYNC.md §4) is a change of a guarded field that carries this key in its
+# ``seen`` map, with the newer of the conflict's two clocks: it resolves every conflict on
+# that field whose two clocks it saw. Whether a conflict is resolved is thereby a function
+# of the set of changes, whatever order they arrive in.
+RESOLUTION = "~resolution"
+
+
+def _resolution_of(change: LoggedChange, name: str, clock_a: str, clock_b: str) -> bool:
+    seen = change.seen.get(name)
+    return RESOLUTION in change.seen and name in change.fields and seen is not None and \
+        clock_a <= seen and clock_b <= seen
+
+
+def resolve_seen(conn: Connection, change: LoggedChange) -> int:
+    """Mark resolved by ``change`` the conflicts it resolves (keeping an earlier-sorting
+    resolution's id where there is one); returns how many it marked."""
+    if RESOLUTION not in change.seen:
+        return 0
     done = 0
     for name in change.fields:
         seen = change.seen.get(name)
-        if not seen or not merge_rules.guarded(change.record_type, name):
+        if seen is None or not merge_rules.guarded(change.record_type, name):
             continue
+        # The lowest id of the resolutions that cover it, whichever arrived first.
         cur = conn.execute("UPDATE conflicts SET resolved_by = ? WHERE record_id = ? AND "
-                           "field = ? AND resolved_by IS NULL AND clock_a <= ? AND clock_b <= ?",
-                           (by, change.record_id, name, seen, seen))
+                           "field = ? AND (resolved_by IS NULL OR resolved_by > ?) AND "
+                           "clock_a <= ? AND clock_b <= ?",
+                           (change.change_id, change.record_id, name, change.change_id, seen,
+                            seen))
         done += cur.rowcount
     return done

@@ -203,8 +203,8 @@ class RecordStore(HoldsConnection):
         existing = self.get(record_id)
         if existing is None:
             raise NotFound()
-        return self._local(existing.type, record_id, UPSERT, {name: value}, {name: seen},
-                           existing.team, existing.parent)
+        return self._local(existing.type, record_id, UPSERT, {name: value},
+                           {name: seen, merge.RESOLUTION: seen}, existing.team, existing.parent)
 
     def delete(self, record_id: str) -> Change | None:
         record = self.get(record_id)
@@ -257,6 +257,7 @@ class RecordStore(HoldsConnection):
         body = dict(existing.body) if existing else {}
         clocks = dict(existing.clocks) if existing else {}
         merge.record_conflicts(conn, entry)
+        merge.resolve_seen(conn, entry)
         changed = merge.merge_fields(entry.record_type, body, clocks, entry.fields, entry.hlc)
         if self.collector is not None:
             self.collector.fields.update(changed)

@@ -10,6 +10,9 @@ from caseapp.domain import roles
 from caseapp.sync.certificates import Certificate
 from caseapp.sync.keys import ProtocolError
 
+# The key in a change's ``seen`` map that makes it the resolution of a conflict (the
+# store's merge.RESOLUTION; the protocol cannot import the store).
+RESOLUTION = "~resolution"
 # Records that manage people and teams: only an administrator's device writes them for
 # other devices.
 ADMIN_TYPES = frozenset({"user", "team"})
@@ -31,6 +34,11 @@ def check_change(author: Certificate, header: dict[str, Any], payload: dict[str,
     fields = payload.get("fields")
     if not isinstance(fields, dict):
         raise ProtocolError("bad_body")
+    seen = payload.get("seen")
+    if not isinstance(seen, dict):
+        raise ProtocolError("bad_body")
+    if RESOLUTION in seen and not actor.can(roles.CONFLICT_RESOLVE):
+        raise ProtocolError(f"not_permitted:{roles.CONFLICT_RESOLVE}")
     for name in fields:
         if not actor.may_write_field(str(name)):
             needed = next(perm for prefix, perm in roles.RESTRICTED_FIELDS
