@@ -91,8 +91,8 @@ changes = Table(
 
 change_audience = Table(
     "change_audience", metadata,
-    Column("change_pk", BigInteger().with_variant(Integer, "sqlite"),
-           ForeignKey("changes.id", ondelete="CASCADE"), primary_key=True),
+    Column("change_id", String(64), ForeignKey("changes.change_id", ondelete="CASCADE"),
+           primary_key=True),
     Column("team_id", String(64), primary_key=True),
     Column("seq", BigInteger),
 )

@@ -45,3 +45,7 @@ def move_team(conn: Connection, old: str, new: str) -> int:
                  "pushed_seq IS NULL", (new, old))
     conn.execute("UPDATE meta SET value = ? WHERE key = 'team_id'", (new,))
     return int(moved)
+
+
+def conflict_count(conn: Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM conflicts").fetchone()[0])

@@ -102,18 +102,18 @@ def approve(body: Approval, request: Request,
 def _release_held(conn: Connection, device_id: str) -> int:
     """What the device pushed while pending becomes visible now, with new sequences, so no
     cursor has already passed it."""
-    held: list[int] = list(conn.execute(select(models.changes.c.id).where(
+    held: list[str] = list(conn.execute(select(models.changes.c.change_id).where(
         models.changes.c.device_id == device_id, models.changes.c.held.is_(True))
         .order_by(models.changes.c.device_seq)).scalars())
     if not held:
         return 0
     sequence = Sequence(conn)
-    for pk in held:
+    for change_id in held:
         seq = sequence.next()
-        conn.execute(update(models.changes).where(models.changes.c.id == pk)
+        conn.execute(update(models.changes).where(models.changes.c.change_id == change_id)
                      .values(seq=seq, held=False))
         conn.execute(update(models.change_audience).where(
-            models.change_audience.c.change_pk == pk).values(seq=seq))
+            models.change_audience.c.change_id == change_id).values(seq=seq))
     sequence.save()
     return len(held)
 

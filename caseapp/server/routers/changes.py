@@ -54,9 +54,10 @@ def _author(conn: Connection, caller: Caller) -> tuple[Certificate, int]:
     return cert, int(row.max_device_seq)
 
 
-def _check(change: Envelope, raw: dict[str, object], author: Certificate, last_seq: int) -> None:
+def _check(change: Envelope, raw: dict[str, object], size: int, author: Certificate,
+           last_seq: int) -> None:
     header = change.header
-    if len(json.dumps(raw)) > protocol.MAX_ENVELOPE_BYTES:
+    if size > protocol.MAX_ENVELOPE_BYTES:
         raise ProtocolError("change_too_large")
     if header.device_seq > last_seq + 1:
         raise ProtocolError("device_seq_gap")
@@ -67,29 +68,35 @@ def _check(change: Envelope, raw: dict[str, object], author: Certificate, last_s
 
 
 @router.post("/push", response_model=PushResponse)
-def push(body: PushRequest, request: Request,
-         caller: SignedDevice) -> PushResponse:
+def push(body: PushRequest, request: Request, caller: SignedDevice) -> PushResponse:
     now = now_ms()
     results: list[PushResult] = []
+    stored: list[dict[str, object]] = []
+    audiences: list[dict[str, object]] = []
     with state_of(request).begin() as conn:
         sequence = Sequence(conn)  # first: serialises pushes until this one commits
         author, last_seq = _author(conn, caller)
         held = caller.status != "approved"
+        ids = [change.header.change_id for change in body.changes]
+        known = {row.change_id: row for row in conn.execute(
+            select(models.changes.c.change_id, models.changes.c.seq,
+                   models.changes.c.device_id).where(models.changes.c.change_id.in_(ids)))}
+        taken: dict[str, int | None] = {}
         for change in body.changes:
             change_id = change.header.change_id
-            known = conn.execute(select(models.changes.c.seq, models.changes.c.device_id).where(
-                models.changes.c.change_id == change_id)).first()
-            if known is not None:
-                if known.device_id != caller.device_id:
+            first = known.get(change_id)
+            if first is not None or change_id in taken:
+                if first is not None and first.device_id != caller.device_id:
                     results.append(PushResult(change_id=change_id, status="rejected",
                                               reason="change_id_taken"))
                 else:
-                    results.append(PushResult(change_id=change_id, status="duplicate",
-                                              seq=known.seq))
+                    seq = first.seq if first is not None else taken[change_id]
+                    results.append(PushResult(change_id=change_id, status="duplicate", seq=seq))
                 continue
             raw = change.model_dump()
+            text = json.dumps(raw, separators=(",", ":"))
             try:
-                _check(change, raw, author, last_seq)
+                _check(change, raw, len(text), author, last_seq)
             except ProtocolError as exc:
                 results.append(PushResult(change_id=change_id, status="rejected",
                                           reason=exc.code))
@@ -99,16 +106,18 @@ def push(body: PushRequest, request: Request,
                     last_seq = change.header.device_seq
                 continue
             seq = None if held else sequence.next()
-            pk = conn.execute(insert(models.changes).values(
-                seq=seq, change_id=change_id, device_id=caller.device_id,
-                device_seq=change.header.device_seq, record_id=change.header.record_id,
-                envelope=json.dumps(raw, separators=(",", ":")), held=held,
-                created_at=now)).inserted_primary_key[0]  # type: ignore[index]
-            conn.execute(insert(models.change_audience), [
-                {"change_pk": pk, "team_id": team, "seq": seq}
-                for team in sorted({a.team_id for a in change.header.audience})])
+            taken[change_id] = seq
+            stored.append({"seq": seq, "change_id": change_id, "device_id": caller.device_id,
+                           "device_seq": change.header.device_seq,
+                           "record_id": change.header.record_id, "envelope": text,
+                           "held": held, "created_at": now})
+            audiences += [{"change_id": change_id, "team_id": team, "seq": seq}
+                          for team in sorted({a.team_id for a in change.header.audience})]
             last_seq = change.header.device_seq
             results.append(PushResult(change_id=change_id, status="accepted", seq=seq or 0))
+        if stored:
+            conn.execute(insert(models.changes), stored)
+            conn.execute(insert(models.change_audience), audiences)
         conn.execute(update(models.devices).where(
             models.devices.c.device_id == caller.device_id).values(max_device_seq=last_seq))
         sequence.save()

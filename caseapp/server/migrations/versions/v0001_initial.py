@@ -64,8 +64,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("device_id", "device_seq"))
     op.create_table(
         "change_audience",
-        sa.Column("change_pk", _id(), sa.ForeignKey("changes.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column("change_id", sa.String(64),
+                  sa.ForeignKey("changes.change_id", ondelete="CASCADE"), primary_key=True),
         sa.Column("team_id", sa.String(64), primary_key=True),
         sa.Column("seq", sa.BigInteger))
     op.create_index("change_audience_by_team", "change_audience", ["team_id", "seq"])
