@@ -21,8 +21,9 @@ from tests.sync_helpers import free_port
 
 
 def initdb() -> Path | None:
-    found = shutil.which("initdb") or next(iter(sorted(glob.glob(
-        "/usr/lib/postgresql/*/bin/initdb"), reverse=True)), None)
+    # Debian's versioned folder first: it holds pg_ctl and pg_dump beside initdb.
+    found = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)),
+                 None) or shutil.which("initdb")
     return Path(found) if found else None
 
 
@@ -38,6 +39,12 @@ class Cluster:
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def dump(self, url: str) -> bytes:
+        """Everything in the database (schema and rows) as pg_dump writes it."""
+        cmd = [str(self.bindir / "pg_dump"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+               "postgres", url.rsplit("/", 1)[1]]
+        return subprocess.run(cmd, check=True, capture_output=True, timeout=120).stdout
 
     def create_database(self, name: str) -> str:
         import psycopg
@@ -70,3 +77,15 @@ def cluster() -> Iterator[Cluster]:
         with contextlib.suppress(subprocess.SubprocessError):
             pg._run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Cluster]:
+    """One throwaway cluster per test module; each test makes its own database in it."""
+    with cluster() as pg:
+        yield pg
+
+
+def database_url(pg: Cluster) -> str:
+    import uuid
+    return pg.create_database("hz_" + uuid.uuid4().hex[:12])

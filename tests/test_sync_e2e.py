@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from caseapp.services.cases import CaseService
+from tests import pg_cluster
 from tests.conftest import CliProfile, Run
+from tests.pg_cluster import postgres  # noqa: F401 (the fixture, by name)
 from tests.sync_helpers import Org, Server, ok_, running_server, session_of
 
 pytestmark = pytest.mark.slow
@@ -23,9 +25,12 @@ CNIC = "35202-8765432-1"
 TESTIMONY = "brick kiln near Sheikhupura owner kept our papers"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    with running_server(tmp_path) as srv:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    database = None
+    if request.param == "postgresql":
+        database = pg_cluster.database_url(request.getfixturevalue("postgres"))
+    with running_server(tmp_path, database=database) as srv:
         yield srv
 
 
@@ -35,7 +40,8 @@ def _case_names(name: str) -> set[str]:
 
 
 def test_two_teams_conflict_delete_late_device_and_canaries(
-        run: Run, cli_profile: CliProfile, server: Server, tmp_path: Path) -> None:
+        run: Run, cli_profile: CliProfile, server: Server, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
     org = Org(run, cli_profile, server, tmp_path)
     ok_(run("team", "create", *org.admin, "--name", "Shelter"))
     teams = json.loads(ok_(run("team", "list", *org.admin, "--json")))
@@ -111,18 +117,21 @@ def test_two_teams_conflict_delete_late_device_and_canaries(
         assert session.store.get(person_id).body["prs_Birthdate"] == "1991-02-03"
 
     # Nothing readable on the server: its database and whole data folder hold no canary.
-    _assert_no_canaries(server.data)
+    dumps = [path.read_bytes() for path in server.data.rglob("*") if path.is_file()]
+    if server.database:
+        dumps.append(request.getfixturevalue("postgres").dump(server.database))
+    assert any(case_id.encode() in d for d in dumps)  # the dump does hold the rows
+    _assert_no_canaries(dumps)
 
 
-def _assert_no_canaries(folder: Path) -> None:
+def _assert_no_canaries(dumps: list[bytes]) -> None:
     canaries = [URDU_NAME, LATIN_NAME, CNIC, TESTIMONY, "Sameena", "8765432", "Sheikhupura",
                 "Worker Case"]
     forms = []
     for text in canaries:
         forms += [text.encode("utf-8"), text.encode("utf-16-le"),
                   json.dumps(text).encode()]
-    for path in folder.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            for form in forms:
-                assert form not in data, f"canary in {path.name}"
+    assert dumps
+    for data in dumps:
+        for form in forms:
+            assert form not in data, f"canary {form[:12]!r} on the server"

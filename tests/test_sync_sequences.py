@@ -7,25 +7,18 @@ PostgreSQL."""
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import pg_cluster
+from tests.pg_cluster import postgres  # noqa: F401 (the fixture, by name)
 from tests.sync_api import ApiOrg, Device, pull_all
 from tests.sync_helpers import Server, free_port, running_server
 
 pytestmark = pytest.mark.slow
 PUSHERS = 6
 BATCHES = 8
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[pg_cluster.Cluster]:
-    with pg_cluster.cluster() as pg:
-        yield pg
 
 
 def _second_process(server: Server) -> Server:
@@ -100,7 +93,7 @@ def test_two_processes_on_sqlite(tmp_path: Path) -> None:
         _concurrent_pushes_are_never_skipped(server)
 
 
-def test_two_processes_on_postgresql(tmp_path: Path, postgres: pg_cluster.Cluster) -> None:
-    url = postgres.create_database("hz_" + uuid.uuid4().hex[:12])
+def test_two_processes_on_postgresql(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    url = pg_cluster.database_url(request.getfixturevalue("postgres"))
     with running_server(tmp_path, database=url) as server:
         _concurrent_pushes_are_never_skipped(server)
