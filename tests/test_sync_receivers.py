@@ -142,3 +142,55 @@ def test_sync_status_names_the_last_error(org: Org, run: Run, server: Server) ->
     assert "cannot be reached" in status
     with pytest.raises(CaseAppError), session_of("admin") as session:
         sync.run(session)
+
+
+def test_a_pending_device_pushes_and_its_cases_reach_its_team_after_approval(
+        org: Org, run: Run, cli_profile: CliProfile, tmp_path: Path) -> None:
+    newcomer = cli_profile("caseworker", "newcomer")
+    with session_of("newcomer") as session:  # made before the profile enrolled
+        CaseService(session).create({"prs_FirstName": "Before Enrolment",
+                                     "prs_Birthdate": "1990-01-01"})
+    code = json.loads(ok_(run("sync", "invite", *org.admin, "--team", "Office", "--role",
+                              "caseworker", "--json")))["code"]
+    code_file = tmp_path / "newcomer.code"
+    code_file.write_text(code + "\n")
+    fingerprint = json.loads(ok_(run("sync", "enrol", *newcomer, "--code", code_file,
+                                     "--json")))["fingerprint"]
+    report = org.sync(newcomer)
+    assert report["pushed"] > 0  # held by the server until approval
+    status = json.loads(ok_(run("sync", "status", *newcomer, "--json")))
+    assert status["device_status"] == "pending" and status["pending_changes"] == 0
+    org.sync(org.admin)
+    with session_of("admin") as session:
+        names = {r.body.get("prs_FirstName") for r in session.store.list("person")}
+        assert "Before Enrolment" not in names
+    device = json.loads(ok_(run("sync", "pending", *org.admin, "--json")))[0]["device"]
+    code, _out, _err = run("sync", "approve", *org.admin, device, "--fingerprint", "0000-0000")
+    assert code != 0  # a fingerprint that was not read from the device approves nothing
+    ok_(run("sync", "approve", *org.admin, device, "--fingerprint", fingerprint))
+    org.sync(org.admin)
+    with session_of("admin") as session:
+        names = {r.body.get("prs_FirstName") for r in session.store.list("person")}
+        assert "Before Enrolment" in names
+    assert org.sync(newcomer)["quarantined"] == 0
+
+
+def test_applied_remote_changes_are_published_on_the_app_event_bus(org: Org) -> None:
+    from caseapp.services.app import CaseApp
+    from caseapp.store.changes import Changes
+    from tests.conftest import PASSPHRASE
+    worker = org.enrol("caseworker", "worker", "Office")
+    org.sync(worker)
+    with session_of("admin") as session:
+        case_id = CaseService(session).create({"prs_FirstName": "Amna",
+                                               "prs_Birthdate": "1990-01-01"}).id
+    org.sync(org.admin)
+    app = CaseApp(threaded=False)
+    seen: list[Changes] = []
+    app.events.subscribe(seen.append)
+    app.unlock("worker", PASSPHRASE)
+    report = app.run(lambda services: sync.run(services.session))
+    app.close()
+    assert report.pulled > 0
+    remote = [c for c in seen if c.remote]
+    assert remote and case_id in set().union(*(c.cases for c in remote))
