@@ -98,6 +98,15 @@ change_audience = Table(
 )
 Index("change_audience_by_team", change_audience.c.team_id, change_audience.c.seq)
 
+# Changes refused for good (their device_seq is used up): a retried push gets the same answer.
+rejected_changes = Table(
+    "rejected_changes", metadata,
+    Column("change_id", String(64), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("reason", String(80), nullable=False),
+    Column("at", BigInteger, nullable=False),
+)
+
 # Nonces of signed requests seen in the last minutes: a replayed request is refused.
 nonces = Table(
     "nonces", metadata,

@@ -81,9 +81,18 @@ def push(body: PushRequest, request: Request, caller: SignedDevice) -> PushRespo
         known = {row.change_id: row for row in conn.execute(
             select(models.changes.c.change_id, models.changes.c.seq,
                    models.changes.c.device_id).where(models.changes.c.change_id.in_(ids)))}
+        refused = {row.change_id: row for row in conn.execute(
+            select(models.rejected_changes).where(
+                models.rejected_changes.c.change_id.in_(ids),
+                models.rejected_changes.c.device_id == caller.device_id))}
         taken: dict[str, int | None] = {}
+        rejections: list[dict[str, object]] = []
         for change in body.changes:
             change_id = change.header.change_id
+            if change_id in refused:
+                results.append(PushResult(change_id=change_id, status="rejected",
+                                          reason=refused[change_id].reason))
+                continue
             first = known.get(change_id)
             if first is not None or change_id in taken:
                 if first is not None and first.device_id != caller.device_id:
@@ -102,8 +111,10 @@ def push(body: PushRequest, request: Request, caller: SignedDevice) -> PushRespo
                                           reason=exc.code))
                 if exc.code not in _NOT_ITS_PLACE:
                     # Signed by the caller and refused for good: its place in the device's
-                    # sequence is taken, so what follows is no gap.
+                    # sequence is taken, so what follows is no gap, and a retry gets this.
                     last_seq = change.header.device_seq
+                    rejections.append({"change_id": change_id, "device_id": caller.device_id,
+                                       "reason": exc.code, "at": now})
                 continue
             seq = None if held else sequence.next()
             taken[change_id] = seq
@@ -118,6 +129,8 @@ def push(body: PushRequest, request: Request, caller: SignedDevice) -> PushRespo
         if stored:
             conn.execute(insert(models.changes), stored)
             conn.execute(insert(models.change_audience), audiences)
+        if rejections:
+            conn.execute(insert(models.rejected_changes), rejections)
         conn.execute(update(models.devices).where(
             models.devices.c.device_id == caller.device_id).values(max_device_seq=last_seq))
         sequence.save()

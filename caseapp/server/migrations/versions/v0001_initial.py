@@ -1,5 +1,5 @@
 """The first schema: organisation, devices, enrolment codes, team keys, grants, changes and
-their audiences, nonces, audit heads, the sequence counter."""
+their audiences, refused changes, nonces, audit heads, the sequence counter."""
 
 from __future__ import annotations
 
@@ -69,6 +69,11 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(64), primary_key=True),
         sa.Column("seq", sa.BigInteger))
     op.create_index("change_audience_by_team", "change_audience", ["team_id", "seq"])
+    op.create_table(
+        "rejected_changes", sa.Column("change_id", sa.String(64), primary_key=True),
+        sa.Column("device_id", sa.String(64), nullable=False),
+        sa.Column("reason", sa.String(80), nullable=False),
+        sa.Column("at", sa.BigInteger, nullable=False))
     op.create_table(
         "nonces", sa.Column("device_id", sa.String(64), primary_key=True),
         sa.Column("nonce", sa.String(64), primary_key=True),
