@@ -194,3 +194,25 @@ def test_applied_remote_changes_are_published_on_the_app_event_bus(org: Org) -> 
     assert report.pulled > 0
     remote = [c for c in seen if c.remote]
     assert remote and case_id in set().union(*(c.cases for c in remote))
+
+
+def test_org_create_refuses_a_wrong_pin_or_setup_code(run: Run, cli_profile: CliProfile,
+                                                     server: Server, tmp_path: Path) -> None:
+    admin = cli_profile("administrator", "admin")
+    good = tmp_path / "setup"
+    good.write_text(server.setup_code + "\n")
+    bad = tmp_path / "bad-setup"
+    bad.write_text("not-the-code\n")
+    kit = tmp_path / "kit.txt"
+    for pin, code_file, message in (("ab" * 32, good, "does not match the pin"),
+                                    (server.pin, bad, "bad_setup_code")):
+        code, _out, err = run("org", "create", *admin, "--server", server.url, "--pin", pin,
+                              "--setup-code", code_file, "--name", "Org", "--recovery-kit", kit)
+        assert code != 0 and message in err
+        assert not kit.exists()  # no kit of an organisation that does not exist
+    status = json.loads(ok_(run("sync", "status", *admin, "--json")))
+    assert status["enrolled"] is False
+    ok_(run("org", "create", *admin, "--server", server.url, "--pin", server.pin,
+            "--setup-code", good, "--name", "Org", "--recovery-kit", kit))
+    text = kit.read_text()
+    assert "Escrow key" in text and oct(kit.stat().st_mode & 0o777) == "0o600"

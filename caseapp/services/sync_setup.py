@@ -103,9 +103,15 @@ def create_org(session: Session, *, url: str, pin: str, setup_code: str, name: s
                                              session.team_id, 1, team, session.device_id,
                                              kx_pub)}
     body["proof"] = protocol.prove(protocol.code_key(setup_code.strip(), "setup"), body)
+    # The kit first: an organisation registered without it would have an escrow key no one
+    # holds. If the server refuses, the kit is of no organisation and goes again.
     _write_kit(recovery_kit, name, org)
-    with SyncClient(url, cert_pem) as client:
-        directory = client.create_org(body)
+    try:
+        with SyncClient(url, cert_pem) as client:
+            directory = client.create_org(body)
+    except BaseException:
+        recovery_kit.unlink(missing_ok=True)
+        raise
     state.certificate = cert
     state.receipt_pub = directory["receipt_pub"]
     state.server_time = directory["server_time"]
