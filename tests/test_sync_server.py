@@ -201,3 +201,15 @@ def _expired_server(tmp_path: Path, running: Server) -> _Expired:
     srv.start()
     assert tls.spki_pin(cert_pem) == running.pin  # same key: only the dates differ
     return _Expired(srv, cert_pem.decode())
+
+
+def test_server_init_takes_a_real_certificate(tmp_path: Path) -> None:
+    from tests.sync_helpers import caseapp
+    key_pem, cert_pem = setup.self_signed(["sync.example.org"])
+    (tmp_path / "key.pem").write_bytes(key_pem)
+    (tmp_path / "cert.pem").write_bytes(cert_pem)
+    out = json.loads(caseapp("server", "init", "--data", tmp_path / "srv", "--tls-cert",
+                             tmp_path / "cert.pem", "--tls-key", tmp_path / "key.pem", "--json"))
+    assert out["pin"] == tls.spki_pin(cert_pem)
+    assert (tmp_path / "srv" / setup.TLS_CERT).read_bytes() == cert_pem
+    assert oct((tmp_path / "srv" / setup.TLS_KEY).stat().st_mode & 0o777) == "0o600"

@@ -14,11 +14,19 @@ from caseapp.i18n import N_, _
 
 def _init(args: argparse.Namespace) -> int:
     from caseapp.server import setup
+    certificate = None
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ValidationError(N_("--tls-cert and --tls-key go together."))
     try:
-        done = setup.init(args.data, args.hostname or ["localhost", "127.0.0.1"])
+        if args.tls_cert is not None:
+            certificate = (args.tls_key.read_bytes(), args.tls_cert.read_bytes())
+        done = setup.init(args.data, args.hostname or ["localhost", "127.0.0.1"], certificate)
     except FileExistsError as exc:
         raise ValidationError(N_("The server data folder is set up already: %(path)s"),
                               path=str(args.data)) from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise ValidationError(N_("--tls-cert, --tls-key: not a readable PEM certificate and "
+                                 "unencrypted private key.")) from exc
     if args.json:
         print_json({"pin": done.pin, "setup_code": done.setup_code})
         return 0
@@ -61,6 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     init.add_argument("--data", required=True, type=Path, help="the server's data folder")
     init.add_argument("--hostname", action="append",
                       help="a name or address the certificate is for (repeatable)")
+    init.add_argument("--tls-cert", type=Path, help="a real certificate (PEM) instead of a "
+                      "self-signed one; with --tls-key")
+    init.add_argument("--tls-key", type=Path, help="its private key (PEM, unencrypted)")
     init.add_argument("--json", action="store_true")
     init.set_defaults(handler=_init)
     migrate = ssub.add_parser("migrate", help="bring the server database schema up to date")

@@ -62,12 +62,20 @@ def self_signed(hosts: list[str], days: int = 825,
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
-def init(data: Path, hosts: list[str]) -> Initialised:
-    """Create the data folder's keys and a new setup code; refuses a folder set up before."""
+def init(data: Path, hosts: list[str], certificate: tuple[bytes, bytes] | None = None
+         ) -> Initialised:
+    """Create the data folder's keys and a new setup code; refuses a folder set up before.
+    ``certificate`` is (key PEM, certificate PEM) of a real certificate; without it a
+    self-signed one is made for ``hosts`` (for a pilot)."""
     data.mkdir(parents=True, exist_ok=True, mode=0o700)
     if (data / SETUP).exists():
         raise FileExistsError(str(data / SETUP))
-    key_pem, cert_pem = self_signed(hosts)
+    if certificate is not None:
+        key_pem, cert_pem = certificate
+        x509.load_pem_x509_certificate(cert_pem)  # ValueError when it is not one
+        serialization.load_pem_private_key(key_pem, None)
+    else:
+        key_pem, cert_pem = self_signed(hosts)
     _write_private(data / TLS_KEY, key_pem)
     (data / TLS_CERT).write_bytes(cert_pem)
     receipt = Ed25519PrivateKey.generate().private_bytes(
