@@ -63,6 +63,7 @@ class ApiOrg:
         api.teams[admin.team] = team
         body: dict[str, Any] = {
             "sign_pub": api.org.sign_pub, "escrow_pub": api.org.escrow_pub,
+            "escrow_sig": certificates.sign_escrow(api.org.sign, api.org.escrow_pub),
             "certificate": api.certificate(admin, [admin.team]),
             "team": certificates.team_entry(api.org.sign, admin.team, 1,
                                             b64e(keys.raw_public(team.public_key())), now_ms()),

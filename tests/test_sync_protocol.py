@@ -209,3 +209,15 @@ def test_enrolment_code_round_trip_and_proof() -> None:
                                     proof)
     with pytest.raises(ProtocolError):
         protocol.decode_enrolment("HZ1.notbase64!!")
+
+
+def test_the_escrow_key_is_signed_by_the_organisation() -> None:
+    org, other = OrgKeys.generate(), OrgKeys.generate()
+    sig = certificates.sign_escrow(org.sign, org.escrow_pub)
+    certificates.verify_escrow(org.sign.public_key(), org.escrow_pub, sig)
+    # A server that swaps in an escrow key of its own cannot sign it.
+    with pytest.raises(ProtocolError):
+        certificates.verify_escrow(org.sign.public_key(), other.escrow_pub, sig)
+    with pytest.raises(ProtocolError):
+        certificates.verify_escrow(org.sign.public_key(), other.escrow_pub,
+                                   certificates.sign_escrow(other.sign, other.escrow_pub))

@@ -25,6 +25,7 @@ org = Table(
     Column("id", Integer, primary_key=True),
     Column("sign_pub", String(64), nullable=False),
     Column("escrow_pub", String(64), nullable=False),
+    Column("escrow_sig", String(100), nullable=False),  # by the org key
     Column("fingerprint", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )

@@ -94,6 +94,7 @@ class SignedEntry(Strict):
 class OrgCreate(Strict):
     sign_pub: B64
     escrow_pub: B64
+    escrow_sig: B64
     certificate: SignedEntry
     team: SignedEntry
     grant: SignedEntry

@@ -97,7 +97,8 @@ def create_org(session: Session, *, url: str, pin: str, setup_code: str, name: s
     cert = _certificate(state, device_id=session.device_id, user_id=session.user_id,
                         user_name=_user_name(session), role=roles.ADMINISTRATOR,
                         teams=[session.team_id], sign_pub=sign_pub, kx_pub=kx_pub)
-    body = {"sign_pub": org.sign_pub, "escrow_pub": org.escrow_pub, "certificate": cert,
+    body = {"sign_pub": org.sign_pub, "escrow_pub": org.escrow_pub,
+            "escrow_sig": certificates.sign_escrow(org.sign, org.escrow_pub), "certificate": cert,
             "team": certificates.team_entry(org.sign, session.team_id, 1, team_pub, _now()),
             "grant": certificates.make_grant(session.sign_key, session.device_id,
                                              session.team_id, 1, team, session.device_id,
@@ -153,6 +154,11 @@ def refresh(session: Session, state: SyncState, client: SyncClient) -> None:
     org = directory["org"]
     if keys.fingerprint(org["sign_pub"]) != state.org_fingerprint:
         raise SyncFailure(reason="organisation_key_mismatch")
+    try:
+        certificates.verify_escrow(keys.sign_public(org["sign_pub"]), org["escrow_pub"],
+                                   org["escrow_sig"])
+    except (ProtocolError, KeyError) as exc:
+        raise SyncFailure(reason="escrow_key_not_signed") from exc
     state.org_sign_pub, state.escrow_pub = org["sign_pub"], org["escrow_pub"]
     state.receipt_pub = directory["receipt_pub"]
     now = _now()

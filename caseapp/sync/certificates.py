@@ -19,6 +19,7 @@ from caseapp.sync.keys import ProtocolError
 CERT = "hifazat-device-certificate-v1"
 TEAM = "hifazat-team-key-v1"
 GRANT = "hifazat-grant-v1"
+ESCROW = "hifazat-escrow-key-v1"
 CERT_FIELDS = ("device_id", "user_id", "user_name", "role", "teams", "sign_pub", "kx_pub",
                "issued_at", "not_after", "serial")
 DAY_MS = 86_400_000
@@ -84,6 +85,16 @@ def verify_certificate(org_pub: Ed25519PublicKey, signed: Any, now_ms: int) -> C
     if not cert.issued_at - DAY_MS <= now_ms <= cert.not_after:
         raise ProtocolError("certificate_expired")
     return cert
+
+
+def sign_escrow(org: Ed25519PrivateKey, escrow_pub: str) -> str:
+    """The organisation's signature on its escrow public key: every record key is sealed to
+    it, so a server that could swap it would read everything."""
+    return keys.sign(org, ESCROW.encode() + b"\0" + escrow_pub.encode())
+
+
+def verify_escrow(org_pub: Ed25519PublicKey, escrow_pub: str, sig: str) -> None:
+    keys.verify_sig(org_pub, sig, ESCROW.encode() + b"\0" + escrow_pub.encode())
 
 
 def team_entry(org: Ed25519PrivateKey, team_id: str, epoch: int, kx_pub: str,

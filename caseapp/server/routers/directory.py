@@ -25,7 +25,7 @@ def directory_of(conn: Connection, state: ServerState) -> Directory:
     teams = conn.execute(select(models.team_keys.c.entry).order_by(
         models.team_keys.c.team_id, models.team_keys.c.epoch))
     return Directory(org={"sign_pub": org.sign_pub, "escrow_pub": org.escrow_pub,
-                          "fingerprint": org.fingerprint},
+                          "escrow_sig": org.escrow_sig, "fingerprint": org.fingerprint},
                      certificates=[json.loads(r[0]) for r in certs if r[0]],
                      teams=[json.loads(r[0]) for r in teams], receipt_pub=state.receipt_pub,
                      server_time=now_ms())

@@ -28,6 +28,7 @@ def create_org(body: OrgCreate, request: Request) -> Directory:
     try:
         org_pub = keys.sign_public(body.sign_pub)
         keys.kx_public(body.escrow_pub)
+        certificates.verify_escrow(org_pub, body.escrow_pub, body.escrow_sig)
         cert = certificates.verify_certificate(org_pub, body.certificate.model_dump(), now)
         team = certificates.verify_team_entry(org_pub, body.team.model_dump())
         team_id, epoch = team["team_id"], team["epoch"]
@@ -41,7 +42,7 @@ def create_org(body: OrgCreate, request: Request) -> Directory:
         if conn.execute(select(models.org.c.id)).first() is not None:
             raise fail(409, "organisation_exists")
         conn.execute(insert(models.org).values(
-            id=1, sign_pub=body.sign_pub, escrow_pub=body.escrow_pub,
+            id=1, sign_pub=body.sign_pub, escrow_pub=body.escrow_pub, escrow_sig=body.escrow_sig,
             fingerprint=keys.fingerprint(body.sign_pub), created_at=now))
         conn.execute(insert(models.devices).values(
             device_id=cert.device_id, sign_pub=cert.sign_pub, kx_pub=cert.kx_pub,

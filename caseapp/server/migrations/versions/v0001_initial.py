@@ -19,6 +19,7 @@ def upgrade() -> None:
         "org", sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("sign_pub", sa.String(64), nullable=False),
         sa.Column("escrow_pub", sa.String(64), nullable=False),
+        sa.Column("escrow_sig", sa.String(100), nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("created_at", sa.BigInteger, nullable=False))
     op.create_table(
