@@ -340,3 +340,43 @@ def test_a_pipe_planted_at_the_destination_does_not_hang_the_unlock(
     with profiles.unlock("amina", PASSPHRASE) as session:
         [notice] = session.notices
         assert notice.msgid == exports.INTERRUPTED_MESSAGES[exports.NOTHING_WRITTEN]
+
+
+# -- SECURITY.md item 3: the file is written, then the commit fails -------------------------
+
+def test_a_commit_that_fails_after_the_file_is_written(open_profile: OpenProfile,
+                                                       tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vault fills up (a real SQLite "database or disk is full", by max_page_count)
+    between the file's rename and the "exported" commit: the user gets a clear storage
+    error, the file stays where it was written, nothing is corrupted, and the next unlock
+    says the export is complete but unconfirmed, once. (A statistics export's completion
+    rewrites its record in place, which needs no new page: only an HTCDS one fails here.)"""
+    kind = "htcds"
+    session = open_profile("manager", "amina")
+    CaseService(session).create({"prs_FirstName": "Rukhsana"})
+    out = tmp_path / "out.csv"
+    real_write = exports.write_file
+
+    def write_then_fill(*args: Any, **kwargs: Any) -> None:
+        real_write(*args, **kwargs)
+        assert session.conn is not None
+        pages = session.conn.execute("PRAGMA page_count").fetchone()[0]
+        session.conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    monkeypatch.setattr(exports, "write_file", write_then_fill)
+    with pytest.raises(StorageError) as info:
+        export_of(session, kind, out)
+    assert "full" in info.value.user_message()
+    assert out.exists()
+    assert session.conn is not None
+    assert database.check_integrity(session.conn) == []
+    assert f"{kind}_exported" not in actions(session)
+    session.close()
+    with profiles.unlock("amina", PASSPHRASE) as session:
+        written = [n for n in session.notices
+                   if n.msgid == exports.INTERRUPTED_MESSAGES[exports.FILE_WRITTEN]]
+        assert len(written) == 1 and str(out) in written[0].user_message()
+        assert session.verify_audit().ok
+    with profiles.unlock("amina", PASSPHRASE) as session:
+        assert session.notices == []

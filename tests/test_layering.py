@@ -49,7 +49,12 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("caseapp.sync", ("caseapp.store", "caseapp.services", "caseapp.cli", "caseapp.server",
                       "ui"),
      "the sync protocol is shared with the server: it never touches a vault"),
+    ("ui", ("caseapp.store", "caseapp.crypto", "caseapp.domain", "caseapp.server",
+            "caseapp.sync", "sqlcipher3", "cryptography"),
+     "the desktop holds only Qt code and calls the services: no SQL, crypto or rules"),
 ]
+# Only the launcher, which hands sub-commands to the command line, may import it.
+LAUNCHER = "ui.launcher"
 # The command line starts the server (``caseapp server …``, ``caseapp serve``) from this one
 # module; no other command module reaches into the server.
 SERVER_COMMANDS = "caseapp.cli.server"
@@ -137,6 +142,9 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
     if within(module, "caseapp.cli") and module != SERVER_COMMANDS:
         found += [f"{module} imports {name}: only {SERVER_COMMANDS} starts the server"
                   for name in sorted(imports) if within(name, "caseapp.server")]
+    if within(module, "ui") and module != LAUNCHER:
+        found += [f"{module} imports {name}: the desktop goes through the services"
+                  for name in sorted(imports) if within(name, "caseapp.cli")]
     if not within(module, "caseapp.server"):
         found += [f"{module} imports {name}: only caseapp.server may use the web server"
                   for name in sorted(imports) if any(within(name, p) for p in SERVER_ONLY)]
@@ -144,14 +152,16 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
 
 
 def all_modules() -> list[tuple[str, Path]]:
-    return sorted((module_name(p), p) for p in PACKAGE_ROOT.rglob("*.py")
+    roots = (PACKAGE_ROOT, PACKAGE_ROOT.parent / "ui")
+    return sorted((module_name(p), p) for root in roots for p in root.rglob("*.py")
                   if "__pycache__" not in p.parts)
 
 
 def test_the_walk_sees_the_whole_package() -> None:
     names = {name for name, _path in all_modules()}
     assert {"caseapp", "caseapp.domain.names", "caseapp.store.records",
-            "caseapp.services.cases", "caseapp.cli.main", "caseapp.crypto.keyslots"} <= names
+            "caseapp.services.cases", "caseapp.cli.main", "caseapp.crypto.keyslots",
+            "ui.bridge", "ui.case.workspace"} <= names
     assert len(names) >= 30
 
 
@@ -201,6 +211,12 @@ def test_no_wrong_arrow(module: str, path: Path) -> None:
     ("caseapp.canonical", "from caseapp.store import records", "caseapp.store"),
     ("caseapp.fsutil", "from caseapp.domain import roles", "caseapp.domain"),
     ("caseapp.i18n", "from caseapp.store import database", "caseapp.store"),
+    ("ui.case.notes_tab", "from caseapp.store.records import RecordStore", "caseapp.store"),
+    ("ui.cases.list_model", "from caseapp.store.lists import CaseFilter", "caseapp.store"),
+    ("ui.widgets.form", "from caseapp.domain import case_documents", "caseapp.domain"),
+    ("ui.unlock.first_run", "from caseapp.crypto import recovery", "caseapp.crypto"),
+    ("ui.shell.main_window", "from caseapp.cli.common import read_secret", "caseapp.cli"),
+    ("ui.bridge", "import sqlcipher3", "sqlcipher3"),
 ])
 def test_wrong_arrows_are_caught(module: str, source: str, culprit: str) -> None:
     is_package = module == "caseapp.domain"

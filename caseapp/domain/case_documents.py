@@ -42,7 +42,7 @@ SKIP_FIELDS = {"cas_Status"}  # derived from the stage
 PROBLEMS = {
     "unknown": N_("is not an HTCDS field or a Hifazat extension"),
     "deprecated": N_("is deprecated in HTCDS 2.0 and cannot be recorded"),
-    "code": N_("%(value)s is not one of the standard's codes (%(codes)s)"),
+    "code": N_("is not one of the standard's codes (%(codes)s)"),
     "list": N_("must be a list of codes"),
     "date": N_("must be a date written YYYY-MM-DD"),
     "bool": N_("must be true or false"),
@@ -54,7 +54,7 @@ PROBLEMS = {
     "text_list": N_("must be a list of texts"),
     "int": N_("must be a whole number"),
     "tracks": N_("must list TIP, SOM or both"),
-    "stage": N_("%(value)s is not a case stage"),
+    "stage": N_("is not a case stage"),
     "name": N_("A person needs a name in Latin or Urdu script."),
     text_rules.TOO_LONG: N_("is longer than %(limit)s characters"),
     text_rules.CHARACTER: N_("contains a control character or a broken character that cannot "

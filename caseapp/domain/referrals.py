@@ -108,7 +108,7 @@ ACCEPTS_AGE: dict[str, str] = {"adult": N_("Adults"), "child": N_("Children"),
 PROBLEMS: dict[str, str] = {
     "required": N_("is required"),
     "text": N_("must be text"),
-    "code": N_("%(value)s is not one of %(codes)s"),
+    "code": N_("is not one of %(codes)s"),
     "services": N_("must name at least one service type (%(codes)s)"),
     "phone": N_("must be a phone number in international form, such as +92…"),
     "bool": N_("must be yes, no or empty"),
@@ -128,7 +128,8 @@ ORG_FIELDS: tuple[str, ...] = ("hfz_Key", "org_Name", "org_Type", "hfz_Services"
 
 def _codes_problem(field: str, value: object, codes: Mapping[str, str] | tuple[str, ...]
                    ) -> Problem:
-    return (field, PROBLEMS["code"], {"value": str(value), "codes": ", ".join(codes)})
+    # The value is not repeated in the message: it may be another person's data.
+    return (field, PROBLEMS["code"], {"codes": ", ".join(codes)})
 
 
 def validate_organisation(body: Mapping[str, Any], *, partial: bool = False) -> list[Problem]:

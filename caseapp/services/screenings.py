@@ -31,7 +31,7 @@ ORG_FIELD = "vic_TraffickingStatusDecisionMakingOrg"
 STATUS_CODES = ("PossibleVictimOfTrafficking", "ActualVictimOfTrafficking",
                 "NotAVictimOfTrafficking")
 ORG_CODES = ("Police", "NGO", "CourtOrProsecution", "NonPoliceGovernmentalOrganization", "Other")
-CODE_PROBLEM = N_("%(value)s is not one of the standard's codes (%(codes)s)")
+CODE_PROBLEM = N_("is not one of the standard's codes (%(codes)s)")
 
 
 class AdultInstrumentForChild(ValidationError):
@@ -148,7 +148,7 @@ class ScreeningService(Service):
             allowed = tuple(c for c in codes if spec is None or c in spec.codes)
             if value not in allowed:
                 problems.append((name, CODE_PROBLEM,
-                                 {"value": str(value)[:80], "codes": ", ".join(allowed)}))
+                                 {"codes": ", ".join(allowed)}))
         if problems:
             raise FieldErrors(problems)
         with self.session.write() as tx:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from caseapp.crypto import role_grant
 from caseapp.errors import CaseAppError, ProfileLocked, StorageError
 from caseapp.i18n import N_, _
 from caseapp.services.profile_paths import ProfilePaths
@@ -56,6 +57,10 @@ class Transaction:
         self.changes = Changes()
 
 
+# How long a head may lag behind events that only record a view (never an edit).
+VIEW_ANCHOR_SECONDS = 2.0
+
+
 class Session:
     def __init__(self, conn: database.Connection, paths: ProfilePaths,
                  db_key: bytes | None) -> None:
@@ -67,12 +72,22 @@ class Session:
         self.notices: list[Notice] = []
         self.on_commit: Callable[[Changes], None] = lambda changes: None
         self._anchored: tuple[int, str] | None = None  # the audit head last written here
+        self._anchored_at = 0.0  # monotonic time of that write
         meta = vault_meta.read_all(conn)
         self.device_id: str = meta["device_id"]
         self.user_id: str = meta["user_id"]
         self.team_id: str = meta["team_id"]
         self.sign_key = Ed25519PrivateKey.from_private_bytes(
             bytes.fromhex(meta["device_sign_key"]))
+        # The role comes from the grant signed by the organisation key, never from the user
+        # record, which a passphrase holder can edit (issue 7, item 5). A grant for another
+        # user or team grants nothing; a vault without any (written before grants) is given
+        # one when it is unlocked (``role_grants.upgrade``).
+        grant = role_grant.verified(meta.get("role_grant"), meta.get("org_public_key"))
+        if grant is not None and (grant.user_id, grant.team_id) != (self.user_id, self.team_id):
+            grant = None
+        self.grant = grant
+        self.ungranted = "role_grant" not in meta and "org_public_key" not in meta
         self.clock = HybridClock(self.device_id, meta.get("hlc"))
         self.store = RecordStore(conn, self.clock, self.device_id)
         self.audit = audit.AuditLog(conn, self.device_id, self.sign_key)
@@ -96,7 +111,12 @@ class Session:
 
     @property
     def role(self) -> str:
-        return str(self.user.get("role", ""))
+        """The signed role; none at all when the grant is missing or does not verify."""
+        return self.grant.role if self.grant is not None else ""
+
+    @property
+    def law_enforcement(self) -> bool:
+        return self.grant is not None and self.grant.law_enforcement
 
     def _conn(self) -> database.Connection:
         if self.conn is None:
@@ -108,8 +128,10 @@ class Session:
         return self.store.collector is not None
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Transaction]:
-        """One transaction; nested blocks join the outermost (a batch commits once)."""
+    def write(self, *, view: bool = False) -> Iterator[Transaction]:
+        """One transaction; nested blocks join the outermost (a batch commits once).
+        ``view``: it only records that something was viewed (its audit head may lag by
+        ``VIEW_ANCHOR_SECONDS``)."""
         conn = self._conn()
         outermost = self.store.collector is None
         if outermost:
@@ -126,7 +148,7 @@ class Session:
             collector, self.store.collector = self.store.collector, None
             assert collector is not None
             tx.changes = collector.freeze()
-            self._anchor()
+            self._anchor(data_changed=bool(tx.changes) or not view)
             if tx.changes:
                 self.on_commit(tx.changes)
 
@@ -144,7 +166,7 @@ class Session:
                 collector.reset(mark)
             raise
 
-    def _anchor(self) -> None:
+    def _anchor(self, *, data_changed: bool) -> None:
         """Move the signed head beside the database to the newest event after each commit,
         so a crash right after an edit still leaves a head that exposes a rolled-back copy.
         Never past a chain that does not verify since the last head (that would hide the
@@ -152,10 +174,16 @@ class Session:
         head = self.audit.head()
         if head == self._anchored:
             return
+        if not data_changed and time.monotonic() - self._anchored_at < VIEW_ANCHOR_SECONDS:
+            # Only view events since the last head (a search typed letter by letter): the
+            # head follows within seconds, at the next edit, or at lock. A head behind the
+            # chain is never an alarm; only a chain shorter than its head is.
+            return
         if self.verify_audit(since_anchor=True).ok:
             with contextlib.suppress(StorageError):
                 audit.write_anchor(self.paths.audit_head, head, self.sign_key)
                 self._anchored = head
+                self._anchored_at = time.monotonic()
 
     def anchor_new_vault(self) -> None:
         """The first head of a vault just created here (there is no earlier one to check)."""

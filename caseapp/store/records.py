@@ -373,3 +373,8 @@ class RecordStore(HoldsConnection):
     def put_content(self, record_id: str, sha256: str, data: bytes) -> None:
         self.conn.execute("INSERT INTO attachment_content (record_id, sha256, data) "
                           "VALUES (?, ?, ?)", (record_id, sha256, data))
+
+    def content(self, record_id: str) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM attachment_content WHERE record_id = ?",
+                                (record_id,)).fetchone()
+        return None if row is None else bytes(row[0])
