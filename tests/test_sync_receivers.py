@@ -173,6 +173,12 @@ def test_a_pending_device_pushes_and_its_cases_reach_its_team_after_approval(
         names = {r.body.get("prs_FirstName") for r in session.store.list("person")}
         assert "Before Enrolment" in names
     assert org.sync(newcomer)["quarantined"] == 0
+    # Its role is now the one the organisation signed (issue 7's grant), not its own office's.
+    with session_of("admin") as session:
+        org_public = session.store.meta("org_public_key")
+    with session_of("newcomer") as session:
+        assert session.store.meta("org_public_key") == org_public
+        assert session.role == "caseworker" and session.grant is not None
 
 
 def test_applied_remote_changes_are_published_on_the_app_event_bus(org: Org) -> None:

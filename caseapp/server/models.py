@@ -40,6 +40,7 @@ devices = Table(
     # pending | approved | rejected | revoked
     Column("status", String(16), nullable=False),
     Column("certificate", Text),
+    Column("role_grant", Text),  # the vault's signed role (caseapp.crypto.role_grant), opaque here
     Column("requested_team", String(64)),
     Column("requested_role", String(32)),
     Column("enrolled_at", BigInteger, nullable=False),

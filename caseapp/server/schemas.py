@@ -123,6 +123,7 @@ class Approval(Strict):
     device_id: Id
     certificate: SignedEntry
     grants: list[SignedEntry] = Field(max_length=64)
+    role_grant: Annotated[str, Field(max_length=4000)] | None = None
 
 
 class DeviceRef(Strict):
@@ -161,6 +162,7 @@ class Grants(Strict):
     certificate: dict[str, Any] | None
     grants: list[dict[str, Any]]
     server_time: int
+    role_grant: str | None = None
 
 
 class AuditHead(Strict):

@@ -9,14 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from caseapp.crypto import role_grant
 from caseapp.domain import roles
 from caseapp.errors import NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_
+from caseapp.services import role_grants
 from caseapp.services.base import actor_of
 from caseapp.services.session import Session
 from caseapp.services.sync_state import SyncState, load, maybe_load, save
+from caseapp.store import meta
 from caseapp.store import sync_state as stored
 from caseapp.store.ids import uuid7
 from caseapp.sync import certificates, keys, protocol, tls
@@ -85,7 +89,11 @@ def create_org(session: Session, *, url: str, pin: str, setup_code: str, name: s
     if maybe_load(session) is not None:
         raise ValidationError(N_("This profile already belongs to an organisation."))
     cert_pem = _fetch_certificate(url, pin)
-    org, kx, team = OrgKeys.generate(), X25519PrivateKey.generate(), X25519PrivateKey.generate()
+    kx, team = X25519PrivateKey.generate(), X25519PrivateKey.generate()
+    # The office's key that signs its users' roles (issue 7) becomes the organisation's
+    # signing key, so every role granted before stays valid.
+    office_key = role_grants.org_key(session)
+    org = OrgKeys(office_key or Ed25519PrivateKey.generate(), X25519PrivateKey.generate())
     sign_pub = keys.b64e(keys.raw_public(session.sign_key.public_key()))
     kx_pub = keys.b64e(keys.raw_public(kx.public_key()))
     team_pub = keys.b64e(keys.raw_public(team.public_key()))
@@ -118,9 +126,14 @@ def create_org(session: Session, *, url: str, pin: str, setup_code: str, name: s
     state.server_time = directory["server_time"]
     state.add_team_key(session.team_id, 1, team_pub, team)
     state.directory = {session.device_id: cert}
-    with session.write():
+    with session.write() as tx:
         save(session, state)
+        if office_key is None:
+            meta.write(tx.conn, [(role_grants.META_ORG_SIGN, keys.raw_private(org.sign).hex()),
+                                 *role_grants.grant_for(org.sign, session.user_id,
+                                                        session.team_id, session.role)])
         session.audit.append(session.user_id, "sync.org_created")
+    role_grants.refresh(session)
     return OrgCreated(org.fingerprint, session.team_id)
 
 
@@ -183,6 +196,7 @@ def refresh(session: Session, state: SyncState, client: SyncClient) -> None:
         if cert.device_id == session.device_id:
             state.certificate, state.status, state.role = mine["certificate"], "approved", \
                 cert.role
+    _take_role_grant(session, state, mine.get("role_grant"))
     for grant in mine["grants"]:
         try:
             by = state.author(str(grant["body"]["by"]), now)
@@ -193,6 +207,23 @@ def refresh(session: Session, state: SyncState, client: SyncClient) -> None:
         team = state.team_keys.get(f"{team_id}|{epoch}")
         if team is not None and team.public == keys.b64e(keys.raw_public(private.public_key())):
             state.add_team_key(team_id, epoch, team.public, private)
+
+
+def _take_role_grant(session: Session, state: SyncState, stored_grant: Any) -> None:
+    """The role the organisation signed for this profile's user at approval: from now on the
+    vault's role (issue 7) is the organisation's, checked against its key."""
+    if not isinstance(stored_grant, str) or not state.org_sign_pub:
+        return
+    org_public = keys.b64d(state.org_sign_pub).hex()
+    grant = role_grant.verified(stored_grant, org_public)
+    if grant is None or (grant.user_id, grant.team_id) != (session.user_id, session.team_id):
+        return
+    if session.store.meta(role_grants.META_GRANT) == stored_grant:
+        return
+    with session.write() as tx:
+        meta.write(tx.conn, [(role_grants.META_GRANT, stored_grant),
+                             (role_grants.META_ORG_PUBLIC, org_public)])
+    role_grants.refresh(session)
 
 
 # -- teams --------------------------------------------------------------------------------
@@ -286,11 +317,18 @@ def enrol(session: Session, code: str) -> str:
                       role=str(answer["role"]), team_id=str(answer["team_id"]))
     with client_for(session, state) as client:
         refresh(session, state, client)
-    with session.write():
+    with session.write() as tx:
         stored.move_team(session.store.conn, session.team_id, state.team_id)
         save(session, state)
+        # Until the organisation's grant arrives with the approval, the profile keeps working
+        # under its own office key, in the role of its code (receivers check certificates).
+        own = role_grants.org_key(session) or Ed25519PrivateKey.generate()
+        meta.write(tx.conn, [(role_grants.META_ORG_SIGN, keys.raw_private(own).hex()),
+                             *role_grants.grant_for(own, session.user_id, state.team_id,
+                                                    state.role)])
         session.audit.append(session.user_id, "sync.enrolled")
     session.team_id = state.team_id
+    role_grants.refresh(session)
     return keys.short_fingerprint(sign_pub)
 
 
@@ -327,7 +365,10 @@ def approve(session: Session, device_id: str, fingerprint: str) -> None:
         grant = certificates.make_grant(session.sign_key, session.device_id, team_id,
                                         team.epoch, keys.x_private(bytes.fromhex(team.private)),
                                         device_id, found["kx_pub"])
-        client.approve({"device_id": device_id, "certificate": cert, "grants": [grant]})
+        signed_role = role_grant.sign(state.org_signing, role_grant.RoleGrant(
+            found["user_id"], team_id, found["role"], False, _now()))
+        client.approve({"device_id": device_id, "certificate": cert, "grants": [grant],
+                        "role_grant": signed_role})
     with session.write():
         session.audit.append(session.user_id, "sync.device_approved")
 

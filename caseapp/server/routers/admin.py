@@ -85,7 +85,8 @@ def approve(body: Approval, request: Request,
             raise fail(422, "certificate_does_not_match_device")
         conn.execute(update(models.devices).where(
             models.devices.c.device_id == body.device_id).values(
-            status="approved", certificate=json.dumps(body.certificate.model_dump())))
+            status="approved", certificate=json.dumps(body.certificate.model_dump()),
+            role_grant=body.role_grant))
         for grant in body.grants:
             entry = grant.body
             conn.execute(delete(models.grants).where(

@@ -52,4 +52,5 @@ def my_grants(request: Request, caller: SignedDevice) -> Grants:
             models.devices.c.device_id == caller.device_id)).one()
         return Grants(status=row.status, team_id=row.requested_team, role=row.requested_role,
                       certificate=json.loads(row.certificate) if row.certificate else None,
-                      grants=grants_of(conn, caller.device_id), server_time=now_ms())
+                      grants=grants_of(conn, caller.device_id), server_time=now_ms(),
+                      role_grant=row.role_grant)

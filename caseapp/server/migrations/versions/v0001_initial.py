@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("user_name", sa.String(200), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("certificate", sa.Text),
+        sa.Column("role_grant", sa.Text),
         sa.Column("requested_team", sa.String(64)),
         sa.Column("requested_role", sa.String(32)),
         sa.Column("enrolled_at", sa.BigInteger, nullable=False),
