@@ -28,8 +28,9 @@ Version 3 (the change log): the code at COMMITS[3], through its public services:
 with aliases and a CNIC each, a rename (two logged changes on one person), a note, consent,
 and a conflict on the trafficking status (an edit made over a value its editor never saw).
 
-Versions 4 (counts per type) and 5 (the desktop's drafts, list indexes): two cases each, an
-edit, a note and an attachment; version 5 also a draft and a list preference.
+Versions 4 (counts per type), 5 (the desktop's drafts, list indexes) and 6 (the owner index):
+two cases each, an edit, a note and an attachment; versions 5 and 6 also a draft and a list
+preference.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ COMMITS = {
     3: "f44c39a3d2b97f2c9191f5e1d8eafa1d05848eec",  # last commit with three migrations
     4: "22ddb460cbf68442a6d2dc786e7f3b86c78a6f1b",  # last with four migrations (counts per type)
     5: "d43fd3897b2da8ebf822959f5807386b78621050",  # last commit with five (drafts, list indexes)
+    6: "e6200901a179ce1d90970c74ba6753190ae81e25",  # last with six (owner index), before sync
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -179,7 +181,8 @@ V4_CASES = [
 ]
 
 
-def _build_v4(extra: bool = False) -> None:
+def _build_v4(extra: bool = False,
+              people: list[tuple[str, str, str, str, list[str]]] | None = None) -> None:
     """Two cases through the services of that version, a rename, a note and an attachment;
     with ``extra`` (version 5) also a draft and a list preference of the desktop."""
     from caseapp.crypto import kdf
@@ -193,7 +196,8 @@ def _build_v4(extra: bool = False) -> None:
             "prs_FirstName": first, "prs_SecondName": second, "hfz_NameUrdu": urdu,
             "hfz_Aliases": aliases,
             "hfz_IdentityDocuments": [{"type": "CNIC", "number": cnic, "country": "PK"}]}).id
-            for first, second, urdu, cnic, aliases in (V5_CASES if extra else V4_CASES)]
+            for first, second, urdu, cnic, aliases in
+            (people or (V5_CASES if extra else V4_CASES))]
         cases.update(ids[1], {"hfz_FatherName": "Ghulam Nabi"})
         cases.add_note(ids[0], "Needs a female interpreter for Saraiki.")
         cases.add_attachment(ids[0], "scan.txt", b"not a real scan", "text/plain")
@@ -213,13 +217,20 @@ V5_CASES = [
 ]
 
 
+V6_CASES = [
+    ("Shazia", "Perveen", "شازیہ پروین", "35401-5656565-6", ["Shazi"]),
+    ("Naveed", "Akhtar", "نوید اختر", "42101-7878787-8", []),
+]
+
+
 def _inside(version: int, checkout: Path) -> None:
     import caseapp
 
     # The pinned checkout, not this one or an editable install, must be what runs.
     assert Path(caseapp.__file__).resolve().is_relative_to(checkout.resolve()), caseapp.__file__
     {1: _build_v1, 2: _build_v2, 3: _build_v3, 4: _build_v4,
-     5: lambda: _build_v4(extra=True)}[version]()
+     5: lambda: _build_v4(extra=True),
+     6: lambda: _build_v4(extra=True, people=V6_CASES)}[version]()
 
 
 def _make(version: int, out: Path) -> None:

@@ -58,6 +58,10 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-BCF128C3-00001": ("Nargis Jan", "نرگس جان", "intake", "15601-1212121-2"),
         "2026-BCF128C3-00002": ("Bilal Afridi", "بلال آفریدی", "intake", "21103-3434343-4"),
     },
+    6: {
+        "2026-88127A27-00001": ("Shazia Perveen", "شازیہ پروین", "intake", "35401-5656565-6"),
+        "2026-88127A27-00002": ("Naveed Akhtar", "نوید اختر", "intake", "42101-7878787-8"),
+    },
 }
 VERSIONS = sorted(EXPECTED)
 

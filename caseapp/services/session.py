@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.crypto import role_grant
-from caseapp.errors import ProfileLocked, StorageError
-from caseapp.i18n import _
+from caseapp.errors import CaseAppError, ProfileLocked, StorageError
+from caseapp.i18n import N_, _
 from caseapp.services.profile_paths import ProfilePaths
 from caseapp.store import audit, database, savepoints
 from caseapp.store import meta as vault_meta
@@ -36,6 +36,16 @@ class Notice:
 
     def user_message(self) -> str:
         return _(self.msgid, **self.params)
+
+
+# A machine clock this far behind the last server time seen refuses edits (SYNC.md §4): its
+# clocks would sort before what other devices already wrote.
+CLOCK_BEHIND_LIMIT_MS = 24 * 3600 * 1000
+
+
+class ClockBehind(CaseAppError):
+    msgid = N_("This computer's clock is more than 24 hours behind the time the sync server "
+               "last reported. Correct the date and time, then try again; nothing was saved.")
 
 
 class Transaction:
@@ -81,6 +91,14 @@ class Session:
         self.clock = HybridClock(self.device_id, meta.get("hlc"))
         self.store = RecordStore(conn, self.clock, self.device_id)
         self.audit = audit.AuditLog(conn, self.device_id, self.sign_key)
+        # The newest server time a sync saw (ms; 0: never synced), kept current by sync.
+        self.server_time_ms = int(meta.get("sync.server_time", "0"))
+        self.now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
+        self.store.edit_guard = self._check_clock
+
+    def _check_clock(self) -> None:
+        if self.server_time_ms and self.now_ms() < self.server_time_ms - CLOCK_BEHIND_LIMIT_MS:
+            raise ClockBehind()
 
     @property
     def locked(self) -> bool:

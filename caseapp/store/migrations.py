@@ -143,6 +143,25 @@ MIGRATIONS: list[str] = [
     DROP INDEX records_by_status;
     CREATE INDEX records_by_status ON records (type, deleted, status, updated_at, id);
     """,
+    # 7: sync (SYNC.md §3): the record key of each record per audience team and epoch, and
+    # the changes from other devices that failed verification, kept apart and never applied.
+    """
+    CREATE TABLE sync_record_keys (
+        record_id TEXT NOT NULL,
+        team_id   TEXT NOT NULL,
+        epoch     INTEGER NOT NULL,
+        key       BLOB NOT NULL,
+        PRIMARY KEY (record_id, team_id, epoch)
+    );
+    CREATE TABLE sync_quarantine (
+        change_id TEXT PRIMARY KEY,
+        server_seq INTEGER NOT NULL,
+        device_id TEXT,
+        reason    TEXT NOT NULL,
+        envelope  TEXT NOT NULL,
+        at        INTEGER NOT NULL
+    );
+    """,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)
