@@ -34,8 +34,3 @@ def test_the_process_leaves_no_core_dump(start: str) -> None:
         assert flag == "False"
 
 
-def test_sqlcipher_wipes_the_memory_it_frees(open_profile) -> None:  # type: ignore[no-untyped-def]
-    """Issue 7, item 11: cipher_memory_security was off, leaving decrypted pages in freed
-    memory of an unlocked (or just locked) session."""
-    session = open_profile()
-    assert session.conn.execute("PRAGMA cipher_memory_security").fetchone() == ("1",)
