@@ -114,7 +114,8 @@ class UnlockView(QWidget):
         outer.addStretch(1)
         self.retranslate()
         self.passphrase.setFocus()
-        self._refresh_wait()
+        # After the first paint: asking loads the vault code, which the window need not wait for.
+        QTimer.singleShot(250, self._refresh_wait)
 
     def retranslate(self) -> None:
         self.title.setText(_("Hifazat"))
