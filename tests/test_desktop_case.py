@@ -201,3 +201,22 @@ def test_a_caseworker_has_no_export_button(qtbot: QtBot, new_profile: NewProfile
         workbench = unlock(qtbot, desktop, PASSPHRASE)
         workspace = register(qtbot, desktop, workbench, "Iqra", "Noor", "اقرا نور")
         assert workspace.export_button is None
+
+
+def test_the_rights_sheet_is_saved_in_the_persons_language(
+        qtbot: QtBot, new_profile: NewProfile, tmp_path: Path) -> None:
+    import subprocess
+
+    new_profile("caseworker")
+    with running() as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        workspace = register(qtbot, desktop, workbench, "Gulalai", "Khan", "گلالئی خان")
+        consent = workspace.consent
+        consent.sheet_language.setCurrentIndex(consent.sheet_language.findData("ps"))
+        out = tmp_path / "rights-ps.pdf"
+        consent.save_rights_sheet(out)
+        settle(qtbot, desktop, lambda: "saved" in consent.sheet_saved.text())
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert any("\u0600" <= ch <= "\u06ff" for ch in text), "the sheet is in Pashto"
+    assert "Gulalai" not in text, "no personal data on the sheet"

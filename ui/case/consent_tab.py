@@ -4,12 +4,15 @@ best-interests decision, as the service requires."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -22,10 +25,12 @@ from PySide6.QtWidgets import (
 from caseapp.errors import CaseAppError, FieldErrors
 from caseapp.i18n import _
 from caseapp.services import forms
+from caseapp.services.app import Services
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
 
 # ISO 639-2/3 codes of the languages consent is explained in
+SHEET_LANGUAGES = (("ur", "اردو"), ("ps", "پښتو"), ("fa_AF", "دری"), ("en", "English"))
 LANGUAGES = (("urd", "اردو"), ("eng", "English"), ("pus", "پښتو"), ("prs", "دری"),
              ("pnb", "پنجابی"), ("snd", "سنڌي"), ("bal", "بلوچی"))
 
@@ -75,6 +80,14 @@ class ConsentTab(QWidget):
         self.record_button.clicked.connect(self.record)
         self.withdraw_button = QPushButton(_("&Withdraw consent for this purpose"), self)
         self.withdraw_button.clicked.connect(self.withdraw)
+        # The sheet a person is given before consenting: no personal data, so a plain PDF.
+        self.sheet_language = QComboBox(self)
+        self.sheet_language.setAccessibleName(_("Language of the rights sheet"))
+        for code, name in SHEET_LANGUAGES:
+            self.sheet_language.addItem(name, code)
+        self.sheet_button = QPushButton(_("Save the rights &sheet…"), self)
+        self.sheet_button.clicked.connect(self.save_rights_sheet)
+        self.sheet_saved = QLabel(self)
         box = QVBoxLayout(self)
         box.addWidget(self.state, 1)
         box.addWidget(self.form)
@@ -82,7 +95,11 @@ class ConsentTab(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)
         buttons.addWidget(self.withdraw_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sheet_language)
+        buttons.addWidget(self.sheet_button)
         box.addLayout(buttons)
+        box.addWidget(self.sheet_saved)
 
     def refresh(self) -> None:
         self.bridge.call(lambda s: s.consent.current(self.case_id), self._show, lambda e: None)
@@ -97,6 +114,23 @@ class ConsentTab(QWidget):
             if now.get("providers"):
                 text += " — " + ", ".join(now["providers"])
             self.state.setItem(row, 1, QTableWidgetItem(text))
+
+    def save_rights_sheet(self, path: Path | None = None) -> None:
+        if path is None:
+            chosen, _filter = QFileDialog.getSaveFileName(self, _("Save the rights sheet"), "",
+                                                          "PDF (*.pdf)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        lang = str(self.sheet_language.currentData())
+        purpose = _("Rights sheet handed to the person before consent")
+
+        def work(s: Services) -> object:
+            from caseapp.services import documents
+
+            return documents.export_rights_sheet(s.session, lang, path, purpose, force=True)
+        self.bridge.call(work, lambda _e: self.sheet_saved.setText(
+            _("The rights sheet is saved: %(path)s", path=str(path))), self._failed)
 
     def _text(self, line: QLineEdit) -> str | None:
         return line.text().strip() or None
