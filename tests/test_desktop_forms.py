@@ -105,3 +105,31 @@ def test_a_half_filled_new_case_survives_a_lock(qtbot: QtBot, new_profile: NewPr
         assert restored is not None and restored.isVisible()
         assert restored.form.inputs["hfz_NameUrdu"].text() == "شبانہ"
         assert restored.som.isChecked() and restored.tip.isChecked()
+
+
+def test_keyboard_only_new_case_tab_order_and_escape(qtbot: QtBot,
+                                                     new_profile: NewProfile) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    new_profile("caseworker")
+    with running() as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        press(qtbot, desktop.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: workbench.new_case is not None and workbench.new_case.isVisible())
+        dialog = workbench.new_case
+        assert dialog is not None
+        dialog.activateWindow()
+        inputs = dialog.form.inputs
+        dialog.form.inputs["prs_FirstName"].setFocus()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is inputs["prs_FirstName"])
+        order = []
+        for _ in range(3):
+            qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+            order.append(QApplication.focusWidget())
+        assert order == [inputs["prs_SecondName"], inputs["hfz_NameUrdu"],
+                         inputs["hfz_FatherName"]], "Tab goes down the form in reading order"
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+        settle(qtbot, desktop, lambda: workbench.new_case is None)
+        # Ctrl+F puts the cursor in the search field
+        press(qtbot, desktop.window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        assert QApplication.focusWidget() is workbench.search
