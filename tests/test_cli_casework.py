@@ -23,10 +23,13 @@ INDICATED = {"dr_nature_job_location_employer": "yes", "dr_wages": "yes",
              "ec_excessive_hours": "yes", "ec_low_no_salary": "yes",
              "cd_documents_confiscated": "yes",
              "cd_threat_violence": {"answer": "yes", "note": "threatened at the kiln"}}
-BASELINE = {"eco_work": "no", "eco_debt": "unmanageable", "soc_housing": "partly",
-            "psy_safety": "disagree"}
-MONITORING = {"eco_work": "fully", "eco_debt": "manageable", "soc_housing": "partly",
-              "psy_safety": "agree"}
+# Half of each dimension's questions answered: enough for a score in each.
+BASELINE = {"eco_work": "no", "eco_debt": "unmanageable", "eco_food": "often",
+            "eco_borrow": "no", "soc_housing": "partly", "soc_documents": "yes",
+            "soc_networks": "rarely", "psy_safety": "disagree", "psy_belonging": "disagree",
+            "psy_distress": "often"}
+MONITORING = {**BASELINE, "eco_work": "fully", "eco_debt": "manageable", "eco_food": "rarely",
+              "psy_safety": "agree", "psy_belonging": "agree", "psy_distress": "rarely"}
 
 Write = Callable[[str, Any], Path]
 
@@ -176,6 +179,8 @@ def test_full_journey(run: Run, write: Write, cli_profile: CliProfile) -> None:
     # Reintegration: baseline and the first monitoring round, and the change between them.
     baseline = ok(run("reintegration", "record", *me, "--case", case_id, "--round",
                       "baseline", "--answers", write("baseline.json", BASELINE))).strip()
+    ok(run("consent", "record", *me, "--case", case_id, "--purpose", "follow_up_contact",
+           "--granted", "--language", "urd", "--explanation-version", "consent-text-1.0"))
     ok(run("reintegration", "record", *me, "--case", case_id, "--round", "monitoring_1",
            "--answers", write("m1.json", MONITORING), "--notes", "new job at the market"))
     rounds = ok_json(run("reintegration", "rounds", *me, "--case", case_id, "--json"))

@@ -49,9 +49,11 @@ def _print_assessments(found: list[dict[str, Any]], as_json: bool) -> None:
         return
     for a in found:
         scores = a.get("scores") or {}
+        # Without a reading, say why: a dimension without enough answers, or dimensions far
+        # apart; an empty column would read as "nothing to report".
+        reading = scores.get("reading") or scores.get("composite_status") or ""
         print("\t".join((str(a.get("round", "")), _score(scores.get("composite")),
-                         str(scores.get("reading") or ""), a["id"],
-                         str(a.get("supersedes") or ""))))
+                         str(reading), a["id"], str(a.get("supersedes") or ""))))
 
 
 def _rounds(args: argparse.Namespace) -> int:
