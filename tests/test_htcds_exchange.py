@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import agree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
@@ -21,11 +22,12 @@ from openpyxl import Workbook, load_workbook
 from caseapp.cli.main import main
 from caseapp.crypto import kdf
 from caseapp.documents import htcds_rows, tables
-from caseapp.domain import htcds
+from caseapp.domain import consent, htcds
 from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.services import demo, profiles
 from caseapp.services import exchange as hx
 from caseapp.services.cases import CaseService
+from caseapp.services.consent import ConsentService
 from caseapp.services.session import Session
 
 PASSPHRASE = "river lamp seven orchard"
@@ -62,6 +64,14 @@ def open_session(tmp_path: Path) -> Iterator[OpenSession]:
         s.close()
 
 
+def consenting(session: Session, doc: dict[str, Any] = DOC) -> str:
+    """A case whose person agreed to the storing and processing of their data: the
+    identified export carries only such cases."""
+    case_id = CaseService(session).create(doc).id
+    agree(session, case_id, consent.ASSISTANCE_PROCESSING)
+    return case_id
+
+
 def _csv_rows(path: Path) -> list[list[str]]:
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM so Excel reads Urdu as UTF-8
@@ -80,7 +90,7 @@ def _write_csv(path: Path, rows: list[list[Any]]) -> Path:
 def test_columns_are_the_standards_names_in_order(open_session: OpenSession,
                                                   tmp_path: Path) -> None:
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     out = tmp_path / "out.csv"
     report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad")
     header = _csv_rows(out)[0]
@@ -107,7 +117,7 @@ def test_law_enforcement_sees_perpetrator_columns(open_session: OpenSession,
 
 def test_codes_exact_and_lists_joined(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     out = tmp_path / "out.csv"
     hx.export_htcds(session, out, "csv", "transfer", include_extensions=True)
     header, row = _csv_rows(out)
@@ -133,6 +143,7 @@ def test_round_trip_into_fresh_profile(open_session: OpenSession, tmp_path: Path
     source = open_session("src")
     service = CaseService(source)
     ids = [service.create(DOC).id] + demo.fill(source, 6)
+    agree(source, ids, consent.ASSISTANCE_PROCESSING)
     before = [service.show(i) for i in ids]
     out = tmp_path / f"cases.{fmt}"
     hx.export_htcds(source, out, fmt, "move to new laptop", include_extensions=True)
@@ -153,7 +164,7 @@ def test_round_trip_into_fresh_profile(open_session: OpenSession, tmp_path: Path
 
 def test_xlsx_never_stores_formulas(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     out = tmp_path / "o.xlsx"
     hx.export_htcds(session, out, "xlsx", "transfer")
     with zipfile.ZipFile(out) as zf:
@@ -394,7 +405,7 @@ def test_purpose_required(open_session: OpenSession, tmp_path: Path) -> None:
 
 def test_audit_events_name_fields_not_values(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     hx.export_htcds(session, tmp_path / "o.csv", "csv", "transfer to IOM")
     hx.import_htcds(session, tmp_path / "o.csv")
     events = session.audit.events()
@@ -417,7 +428,7 @@ def _cli(*argv: str) -> int:
 def test_cli_end_to_end(open_session: OpenSession, tmp_path: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     session = open_session("src")
-    CaseService(session).create(DOC)
+    consenting(session)
     session.close()
     open_session("dst").close()
     secret = tmp_path / "pass.txt"
@@ -475,7 +486,7 @@ def test_xlsx_export_and_import_write_no_temp_files(open_session: OpenSession, t
 
     monkeypatch.setattr(_writer, "create_temporary_file", spying)
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     out = tmp_path / "out.xlsx"
     hx.export_htcds(session, out, "xlsx", "transfer")
     hx.import_htcds(open_session("fresh", "manager"), out)
@@ -485,3 +496,37 @@ def test_xlsx_export_and_import_write_no_temp_files(open_session: OpenSession, t
     wb.create_sheet("x").append(["Zainab"])
     wb.save(io.BytesIO())
     assert seen and all(name.startswith(str(spy)) for name in seen)
+
+
+# -- consent (issue 8) ---------------------------------------------------------------------
+
+def test_identified_export_carries_only_people_who_agreed(open_session: OpenSession,
+                                                          tmp_path: Path, run: Any) -> None:
+    # Before: every case was exported, whatever the person had agreed to.
+    session = open_session()
+    service = CaseService(session)
+    consenting(session)                                               # Shabnam: agreed
+    never = service.create({"prs_FirstName": "Parveen", "prs_Birthdate": "1990-01-01"}).id
+    withdrew = consenting(session, {"prs_FirstName": "Zarmina",
+                                    "prs_Birthdate": "1991-01-01"})
+    ConsentService(session).withdraw(withdrew, purpose=consent.ASSISTANCE_PROCESSING)
+    # Consent to other purposes is not consent to the storing and processing of the data.
+    agree(session, never, consent.INTERVIEW, consent.FOLLOW_UP_CONTACT)
+    out = tmp_path / "out.csv"
+    report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad")
+    assert (report.rows, report.without_consent) == (1, 2)
+    text = out.read_text(encoding="utf-8")
+    assert "Shabnam" in text and "Parveen" not in text and "Zarmina" not in text
+    assert len(_csv_rows(out)) == 2  # the header and Shabnam
+    exported = next(e for e in session.audit.events() if e["action"] == "htcds_exported")
+    assert "without_consent:2" in exported["fields"]  # type: ignore[operator]
+    session.close()
+
+    secret = tmp_path / "pass.txt"
+    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    code, stdout, err = run("export", "htcds", "--profile", "alice", "--passphrase-file",
+                            secret, "--format", "csv", "--out", tmp_path / "again.csv",
+                            "--purpose", "transfer")
+    assert code == 0 and "Exported 1 case" in stdout
+    assert "2 cases were left out: the person has not agreed to the storing and processing " \
+           "of their data, or has withdrawn that consent." in err

@@ -29,6 +29,12 @@ def _export_htcds(args: argparse.Namespace) -> int:
                                        force=args.force)
     print(ngettext("Exported %(n)s case to %(path)s.", "Exported %(n)s cases to %(path)s.",
                    report.rows, path=str(report.path)))
+    if report.without_consent:
+        print(ngettext("%(n)s case was left out: the person has not agreed to the storing and "
+                       "processing of their data, or has withdrawn that consent.",
+                       "%(n)s cases were left out: the person has not agreed to the storing "
+                       "and processing of their data, or has withdrawn that consent.",
+                       report.without_consent), file=sys.stderr)
     return 0
 
 
@@ -55,6 +61,11 @@ def _export_statistics(args: argparse.Namespace) -> int:
             "suppressed in groups smaller than %(k)s.", published=report.published,
             total=report.total, path=str(report.path), suppressed=report.suppressed,
             k=report.k))
+    if report.without_consent:
+        print(ngettext("%(n)s victim was left out: no consent to the use of non-identifying "
+                       "data for research.",
+                       "%(n)s victims were left out: no consent to the use of non-identifying "
+                       "data for research.", report.without_consent), file=sys.stderr)
     return 0
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from caseapp.documents import htcds_rows, tables
 from caseapp.documents.htcds_rows import Problem
 from caseapp.documents.tables import ImportFileError, Table
-from caseapp.domain import roles
+from caseapp.domain import consent, roles
 from caseapp.domain.case_documents import (
     CASE_EXTENSIONS,
     PERSON_EXTENSIONS,
@@ -39,7 +39,7 @@ from caseapp.services.cases import CaseService
 from caseapp.services.exports import (
     check_destination,
     check_purpose,
-    exported_cases,
+    consented_cases,
     require_identified_export,
     run_export,
 )
@@ -70,6 +70,7 @@ class ExportReport:
     path: Path
     rows: int
     columns: tuple[str, ...]
+    without_consent: int = 0  # cases left out: no consent to storing and processing
 
 
 def extension_columns() -> list[str]:
@@ -78,16 +79,21 @@ def extension_columns() -> list[str]:
 
 # -- export ---------------------------------------------------------------------------------
 
-def build_rows(session: Session, columns: list[str]) -> list[list[Any]]:
-    return [htcds_rows.case_row(person, case.body, columns, EXTENSION_KINDS)
-            for case, person in exported_cases(session)]
+def build_rows(session: Session, columns: list[str]) -> tuple[list[list[Any]], int]:
+    """The rows of the cases whose person agreed to the storing and processing of their
+    data (HTCDS ``con_Consent``), and how many cases were left out without it."""
+    cases, left_out = consented_cases(session, consent.ASSISTANCE_PROCESSING)
+    return ([htcds_rows.case_row(person, case.body, columns, EXTENSION_KINDS)
+             for case, person in cases], left_out)
 
 
 def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
                  include_extensions: bool = False, force: bool = False) -> ExportReport:
     """Write every case the user may export as one HTCDS row (managers and administrators
-    only: the rows name every person). Audit events record the purpose, the columns and the
-    row count (never a value) before and after the file is written (``run_export``). An
+    only: the rows name every person), leaving out each case whose person has not agreed (or
+    no longer agrees) to the storing and processing of their data. Audit events record the
+    purpose, the columns and the row count (never a value) before and after the file is
+    written (``run_export``). An
     existing file is replaced only with ``force``; nothing is ever written into the profiles
     folder."""
     check_destination(path, force)
@@ -99,12 +105,13 @@ def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
     columns = htcds_rows.standard_columns(actor)
     if include_extensions:
         columns += extension_columns()
-    rows = build_rows(session, columns)
+    rows, left_out = build_rows(session, columns)
     data = tables.render_csv(columns, rows) if fmt == CSV else tables.render_xlsx(columns, rows)
     run_export(session, path, data, kind="htcds", purpose=purpose, force=force,
-               fields=[*columns, f"format:{fmt}", f"rows:{len(rows)}"], rows=len(rows),
-               format=fmt)
-    return ExportReport(path, len(rows), tuple(columns))
+               fields=[*columns, f"format:{fmt}", f"rows:{len(rows)}",
+                       f"without_consent:{left_out}"],
+               rows=len(rows), without_consent=left_out, format=fmt)
+    return ExportReport(path, len(rows), tuple(columns), left_out)
 
 
 # -- import ---------------------------------------------------------------------------------

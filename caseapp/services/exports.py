@@ -21,7 +21,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from caseapp.fsutil import atomic_write, shred_leftover, temp_path
 from caseapp.i18n import N_
 from caseapp.services import profile_paths
 from caseapp.services.base import actor_of
+from caseapp.services.consent import ConsentService
 from caseapp.services.session import Notice, Session
 from caseapp.store import queries
 from caseapp.store.records import Record
@@ -98,6 +99,25 @@ def exported_cases(session: Session) -> Iterator[tuple[Record, dict[str, Any]]]:
             continue
         person = store.get(case.parent or "")
         yield case, (person.body if person else {})
+
+
+def consented_cases(session: Session, purpose: str,
+                    cases: Iterable[tuple[Record, dict[str, Any]]] | None = None
+                    ) -> tuple[list[tuple[Record, dict[str, Any]]], int]:
+    """The exported cases whose person's consent for ``purpose`` is in force now, and how
+    many were left out for want of it; of ``cases`` when given, else of every case.
+    RESEARCH §6.2: each purpose is checked where its data is used, and a withdrawal stops
+    future sharing. No override: a bulk file is no place to decide, case by case, that a
+    person's refusal does not count."""
+    checker = ConsentService(session)
+    kept: list[tuple[Record, dict[str, Any]]] = []
+    left_out = 0
+    for case, person in exported_cases(session) if cases is None else cases:
+        if checker.check(case.id, purpose).permitted:
+            kept.append((case, person))
+        else:
+            left_out += 1
+    return kept, left_out
 
 
 def record_export(session: Session, kind: str, purpose: str, **details: object) -> str:
