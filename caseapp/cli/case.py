@@ -18,9 +18,11 @@ from caseapp.cli.common import (
     print_json,
     read_json,
 )
+from caseapp.cli.duplicates import warn_of_duplicates
 from caseapp.domain import stages
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
+from caseapp.services import duplicates
 from caseapp.services.cases import CaseService, CaseSummary
 from caseapp.services.screenings import ORG_CODES, STATUS_CODES, ScreeningService
 
@@ -28,7 +30,11 @@ from caseapp.services.screenings import ORG_CODES, STATUS_CODES, ScreeningServic
 def _create(args: argparse.Namespace) -> int:
     document = read_json(args.json)
     with open_profile(args) as session:
-        print(CaseService(session).create(document).id)
+        case_id = CaseService(session).create(document).id
+        print(case_id)
+        # At once, while the person is still there to ask: no silent doubles.
+        if case_id:
+            warn_of_duplicates(duplicates.possible_duplicates(session, [case_id]))
     return 0
 
 

@@ -7,8 +7,9 @@ import argparse
 import sys
 
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
+from caseapp.domain import matching
 from caseapp.errors import ValidationError
-from caseapp.i18n import N_, _
+from caseapp.i18n import N_, _, ngettext
 from caseapp.services import duplicates
 
 
@@ -39,9 +40,42 @@ def _duplicates(args: argparse.Namespace) -> int:
         print_json([c.to_json() for c in found])
         return 0
     for c in found:
-        why = " ".join(r.text() for r in c.reasons)
-        print("\t".join((c.case_id, c.candidate_id, f"{c.score:.2f}", why)))
+        print("\t".join((c.case_number or c.case_id, c.case_name,
+                         c.candidate_number or c.candidate_id, c.candidate_name,
+                         f"{c.score:.2f}", explain(c))))
     return 0
+
+
+def explain(candidate: duplicates.Candidate) -> str:
+    """The reasons in three groups, so a reader sees which signals point each way: remarks
+    (a possibly borrowed document) first, then what agrees, then what differs."""
+    groups = {signal: " ".join(r.text() for r in candidate.reasons if r.signal == signal)
+              for signal in (matching.REMARK, matching.AGREES, matching.DIFFERS)}
+    parts = [groups[matching.REMARK]] if groups[matching.REMARK] else []
+    if groups[matching.AGREES]:
+        parts.append(_("Agrees: %(reasons)s", reasons=groups[matching.AGREES]))
+    if groups[matching.DIFFERS]:
+        parts.append(_("Differs: %(reasons)s", reasons=groups[matching.DIFFERS]))
+    return " ".join(parts)
+
+
+WARNINGS_SHOWN = 20
+
+
+def warn_of_duplicates(found: list[duplicates.Candidate]) -> None:
+    """After a case is created or imported: one line on stderr per possible duplicate, by
+    case number only (names stay out of messages), and where to compare them; a long list
+    (a file imported twice) ends with how many more there are."""
+    for c in found[:WARNINGS_SHOWN]:
+        print(_("Case %(case)s may be the same person as case %(other)s (score %(score)s); "
+                "compare them with: caseapp duplicates --case %(case)s",
+                case=c.case_number or c.case_id, other=c.candidate_number or c.candidate_id,
+                score=f"{c.score:.2f}"), file=sys.stderr)
+    if len(found) > WARNINGS_SHOWN:
+        print(ngettext("%(n)s more possible duplicate; list them all with: caseapp "
+                       "duplicates",
+                       "%(n)s more possible duplicates; list them all with: caseapp "
+                       "duplicates", len(found) - WARNINGS_SHOWN), file=sys.stderr)
 
 
 def _merge(args: argparse.Namespace) -> int:

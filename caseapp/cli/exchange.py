@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
+from caseapp.cli.duplicates import warn_of_duplicates
 from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
 from caseapp.i18n import _, ngettext
-from caseapp.services import exchange, statistics
+from caseapp.services import duplicates, exchange, statistics
 from caseapp.services.exports import check_destination
 
 
@@ -41,6 +42,8 @@ def _export_htcds(args: argparse.Namespace) -> int:
 def _import_htcds(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         report = exchange.import_htcds(session, args.file, skip_errors=args.skip_errors)
+        # Importing the same file twice would otherwise double the caseload silently.
+        warn_of_duplicates(duplicates.possible_duplicates(session, report.case_ids))
     for problem in report.problems:
         print(problem.user_message(), file=sys.stderr)
     print(_("Imported %(imported)s, skipped %(skipped)s, problems %(problems)s.",

@@ -64,6 +64,6 @@ def names_own_match(person: Mapping[str, Any], query: str) -> bool:
     words = names.words(own)
     if all(any(w.startswith(t) for w in words) for t in names.words(query)):
         return True
-    keys = set(names.skeleton(own))
+    keys = set(names.index_keys(own))
     wanted = names.skeleton(query)
     return bool(wanted) and all(k in keys for k in wanted)
