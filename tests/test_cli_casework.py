@@ -118,14 +118,24 @@ def test_full_journey(run: Run, write: Write, cli_profile: CliProfile) -> None:
     assert "trafficking_indicated" in ok(run("screening", "history", *me, "--case", case_id))
 
     # The manager decides the legal status, separately from the indication.
+    basis = ["--decided-on", "2026-03-01", "--act", "PTPA2018", "--section", "3"]
     err = one_line_error(run("case", "status", case_id, *me, "--status", "Victim",
-                             "--decided-by", "Neighbour"))
+                             "--decided-by", "Neighbour", *basis))
     assert "Victim is not one of the standard's codes" in err and "Neighbour" in err
+    # An NGO manager records an NGO's decision, not a police one (issue 8).
+    err = one_line_error(run("case", "status", case_id, *me, "--status",
+                             "ActualVictimOfTrafficking", "--decided-by", "Police", *basis))
+    assert "--decided-by: your organisation can record only decisions made by NGO" in err
+    err = one_line_error(run("case", "status", case_id, *me, "--status",
+                             "PossibleVictimOfTrafficking", "--decided-on", "2026-02-30",
+                             "--act", "PTPA", "--section", "3"))
+    assert "--decided-on:" in err and "--act: PTPA is not one of PTPA2018, PSMA2018" in err
     ok(run("case", "status", case_id, *me, "--status", "PossibleVictimOfTrafficking",
-           "--decided-by", "NGO"))
+           *basis, "--fir", "12/2026 PS Kot Lakhpat"))
     doc = ok_json(run("case", "show", case_id, *me, "--json"))
     assert doc["vic_TraffickingStatus"] == "PossibleVictimOfTrafficking"
     assert doc["vic_TraffickingStatusDecisionMakingOrg"] == "NGO"
+    assert doc["hfz_TraffickingStatusDecision"]["fir"] == "12/2026 PS Kot Lakhpat"
 
     # A referral cannot be sent without referral consent naming the provider.
     referral = ok(run("referral", "create", *me, "--case", case_id, "--org", shelter,
@@ -304,7 +314,8 @@ def test_bad_input_is_one_line_and_stores_nothing(run: Run, write: Write,
     err = one_line_error(run("case", "move", case_id, *me, "--to", "closed"))
     assert "Closing a case needs a reason." in err
     err = one_line_error(run("case", "status", case_id, *me, "--status",
-                             "PossibleVictimOfTrafficking", "--decided-by", "NGO"))
+                             "PossibleVictimOfTrafficking", "--decided-on", "2026-03-01",
+                             "--act", "PTPA2018", "--section", "3"))
     assert "Your role does not allow this action." in err
     one_line_error(run("case", "note", case_id, *me, "--text-file", write("empty.txt", " \n")))
     doc = ok_json(run("case", "show", case_id, *me, "--json"))

@@ -19,7 +19,7 @@ from caseapp.cli.common import (
     read_json,
 )
 from caseapp.cli.duplicates import warn_of_duplicates
-from caseapp.domain import stages
+from caseapp.domain import legal_status, stages
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
 from caseapp.services import duplicates
@@ -161,7 +161,9 @@ def _move(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
-        ScreeningService(session).decide_status(args.case_id, args.status, args.decided_by)
+        ScreeningService(session).decide_status(
+            args.case_id, args.status, args.decided_by, decided_on=args.decided_on,
+            act=args.act, section=args.section, fir=args.fir)
     print(_("The trafficking status of the case is recorded."))
     return 0
 
@@ -233,13 +235,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     move.set_defaults(handler=_move)
 
     status = csub.add_parser("status", help="record the legal trafficking status decision "
-                                            "(managers and administrators)")
+                                            "(FIA officers, managers and administrators)")
     status.add_argument("case_id")
     add_profile_args(status)
     status.add_argument("--status", required=True, metavar="CODE",
                         help="one of " + ", ".join(STATUS_CODES))
-    status.add_argument("--decided-by", required=True, metavar="ORG_CODE",
-                        help="the deciding organisation: one of " + ", ".join(ORG_CODES))
+    status.add_argument("--decided-by", metavar="ORG_CODE",
+                        help="the deciding organisation, which must be your own organisation's "
+                             "(default): one of " + ", ".join(ORG_CODES))
+    status.add_argument("--decided-on", required=True, metavar="YYYY-MM-DD",
+                        help="the date of the decision")
+    status.add_argument("--act", required=True, metavar="ACT",
+                        help="the legal basis: " + ", ".join(legal_status.ACTS))
+    status.add_argument("--section", required=True, metavar="SECTION",
+                        help="the section of the act, such as 3 or 3(1)")
+    status.add_argument("--fir", metavar="REFERENCE",
+                        help="the FIR reference, where there is one")
     status.set_defaults(handler=_status)
 
     note = csub.add_parser("note", help="add a note to a case")

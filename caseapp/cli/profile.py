@@ -6,13 +6,15 @@ import argparse
 from pathlib import Path
 
 from caseapp.cli.common import add_profile_args, open_profile, read_secret
+from caseapp.domain import legal_status
 from caseapp.i18n import _
 from caseapp.services import profile_paths, profiles
 
 
 def _create(args: argparse.Namespace) -> int:
     created = profiles.create_profile(args.name, read_secret(args.passphrase_file),
-                                      user_name=args.user, role=args.role)
+                                      user_name=args.user, role=args.role,
+                                      org_type=args.org_type)
     print(_("Profile %(name)s created.", name=created.name))
     print(_("Recovery code (write it down and keep it apart from this computer; it is shown "
             "only once):"))
@@ -56,6 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--passphrase-file", required=True, type=Path)
     create.add_argument("--user", help="display name of the user (default: the profile name)")
     create.add_argument("--role", choices=profiles.ROLES, default="administrator")
+    create.add_argument("--org-type", metavar="CODE",
+                        help="the office's HTCDS organisation type, which decides whose "
+                             "trafficking-status decisions its users record (NGO when not "
+                             "given): " + ", ".join(legal_status.DECIDING_ORG_OF_TYPE))
     create.set_defaults(handler=_create)
 
     psub.add_parser("list", help="list the profiles on this machine").set_defaults(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseapp.domain import consent, htcds, identity, stages, text_rules
+from caseapp.domain import consent, htcds, identity, legal_status, stages, text_rules
 from caseapp.errors import FieldErrors
 from caseapp.i18n import N_
 
@@ -30,6 +30,8 @@ CASE_EXTENSIONS = {
     "hfz_RiskFlags": "text_list",
     "hfz_PlaceOfIdentification": "text",
     "hfz_Summary": "text",
+    # Date, legal basis and FIR of the trafficking-status decision (legal_status).
+    legal_status.DECISION_FIELD: "status_decision",
 }
 EVENTS_KEY = "hte_Events"
 TRACKS = ("TIP", "SOM")
@@ -59,6 +61,8 @@ PROBLEMS = {
     text_rules.TOO_LONG: N_("is longer than %(limit)s characters"),
     text_rules.CHARACTER: N_("contains a control character or a broken character that cannot "
                              "be stored; remove it"),
+    "status_decision": N_("must be an object with \"date\", \"act\" and \"section\" (and "
+                          "\"fir\" where there is one); record it with caseapp case status"),
     "age_assessment": N_("must be an object with \"outcome\" (adult or child) and \"date\" "
                          "(YYYY-MM-DD), and optionally \"method\" (documents, interview, "
                          "medical_board, ossification or other) and \"authority\" (text)"),
@@ -100,6 +104,8 @@ def _check_extension(kind: str, value: Any) -> str | None:
         return None if value in stages.STAGES else "stage"
     if kind == "age_assessment":
         return None if _valid_age_assessment(value) else "age_assessment"
+    if kind == "status_decision":
+        return None if legal_status.valid_decision(value) else "status_decision"
     return None
 
 

@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.crypto import kdf, passphrase_policy, recovery
 from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
-from caseapp.domain import projections
+from caseapp.domain import legal_status, projections
 from caseapp.errors import (
+    FieldErrors,
     ProfileError,
     UnlockBackoff,
     ValidationError,
@@ -66,7 +67,8 @@ def _secret(text: str) -> bytes:
 
 def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
                    role: str = "administrator", team_name: str = "Office",
-                   params: kdf.Argon2Params | None = None) -> CreatedProfile:
+                   params: kdf.Argon2Params | None = None,
+                   org_type: str | None = None) -> CreatedProfile:
     """Create a vault with a passphrase slot and a recovery slot; the first user of a
     standalone office is its administrator.
 
@@ -77,6 +79,10 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         raise ProfileError(N_("A profile with that name already exists."))
     if role not in ROLES:
         raise ValidationError(N_("Unknown role."))
+    if org_type is not None and org_type not in legal_status.DECIDING_ORG_OF_TYPE:
+        raise FieldErrors([("--org-type", legal_status.PROBLEMS["act"],
+                            {"value": str(org_type)[:40],
+                             "codes": ", ".join(legal_status.DECIDING_ORG_OF_TYPE)})])
     passphrase_policy.check(passphrase)
     params = params or kdf.calibrate()
     code = recovery.generate()
@@ -90,7 +96,7 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         conn = database.open_database(building.database, db_key)
         try:
             session = initialise_vault(conn, building, user_name=user_name or name, role=role,
-                                       team_name=team_name)
+                                       team_name=team_name, org_type=org_type)
             user_id, device_id = session.user_id, session.device_id
             session.close()
         except BaseException:
@@ -106,7 +112,8 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
 
 
 def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: str,
-                     role: str, team_name: str, team_id: str | None = None) -> Session:
+                     role: str, team_name: str, team_id: str | None = None,
+                     org_type: str | None = None) -> Session:
     """Give a new, empty database its schema, device identity and first user; returns the
     open session. (A team id is shared when several vaults belong to one office.)"""
     migrations.migrate(conn)
@@ -121,7 +128,12 @@ def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: s
     session = open_session(conn, p)
     session.anchor_new_vault()
     with session.write():
-        session.store.create("team", {"name": team_name}, record_id=team_id, team=team_id)
+        # The office's HTCDS organisation type decides whose legal-status decisions its
+        # users record (legal_status.deciding_org).
+        team: dict[str, str] = {"name": team_name}
+        if org_type is not None:
+            team["org_Type"] = org_type
+        session.store.create("team", team, record_id=team_id, team=team_id)
         session.store.create("user", {"name": user_name, "role": role, "teams": [team_id]},
                              record_id=user_id, team=team_id)
         session.audit.append(user_id, "profile_created")
