@@ -318,3 +318,27 @@ def test_manager_override_names_the_sharing_it_stands_in_for(manager: Session) -
     assert referral["hfz_Status"] == "sent"
     assert referral["hfz_ConsentOverridePurposes"] == [consent.LAW_ENFORCEMENT_SHARING]
     assert referral["hfz_ConsentOverrideBy"] == manager.user_id
+
+
+def test_a_case_closed_while_another_organisation_has_it_is_closed_referred(
+        caseworker: Session) -> None:
+    # Before: cas_Status was never ClosedReferred (HTCDS: Active, FollowUp, Closed,
+    # ClosedReferred).
+    case_id, shelter, legal = setup_case(caseworker)
+    grant_referral(caseworker, case_id, [shelter, legal])
+    svc = ReferralService(caseworker)
+    cases = CaseService(caseworker)
+    taken = svc.create_draft(case_id, shelter, ["shelter"]).id
+    svc.send(taken)
+    svc.record_response(taken, "accepted")
+    cases.move(case_id, "closed", "Handed over to the shelter.")
+    assert cases.show(case_id)["cas_Status"] == "ClosedReferred"
+    # A referral whose service was delivered (completed) hands nothing over.
+    other = cases.create({"prs_FirstName": "Nadia", "prs_Birthdate": "1990-01-01"}).id
+    grant_referral(caseworker, other, [legal])
+    done = svc.create_draft(other, legal, ["legal_aid"]).id
+    svc.send(done)
+    svc.record_response(done, "accepted")
+    svc.complete(done)
+    cases.move(other, "closed", "Objectives met.")
+    assert cases.show(other)["cas_Status"] == "Closed"

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from caseapp.domain import case_search, consent, roles, stages, text_rules
+from caseapp.domain import case_search, consent, referrals, roles, stages, text_rules
 from caseapp.domain.case_documents import require_name, split_document
 from caseapp.errors import (
     FieldErrors,
@@ -20,12 +20,25 @@ from caseapp.errors import (
 )
 from caseapp.i18n import N_
 from caseapp.services.base import CASE, Service
+from caseapp.services.referrals import REFERRAL
+from caseapp.services.session import Session
 from caseapp.store import lists
 from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
 PERSON = "person"
 EVENT = "trafficking_event"
+
+
+def referred_on(session: Session, case_id: str) -> bool:
+    """Whether another organisation has taken the case on: an outgoing referral it accepted
+    and has not completed (HTCDS ClosedReferred once the case is closed). A completed
+    referral is a service delivered; the case came back."""
+    return any(r.body.get("hfz_Direction") == referrals.OUTGOING
+               and r.body.get("hfz_Status") == referrals.ACCEPTED
+               for r in session.store.children(case_id, REFERRAL))
+
+
 NOTE = "note"
 ATTACHMENT = "attachment"
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -221,7 +234,9 @@ class CaseService(Service):
         current = str(case.body.get("hfz_Stage", stages.INTAKE))
         if target not in stages.STAGES or not stages.can_move(current, target, self.actor.role):
             raise InvalidTransition(current=current, target=target)
-        fields: dict[str, Any] = {"hfz_Stage": target, "cas_Status": stages.htcds_status(target)}
+        fields: dict[str, Any] = {"hfz_Stage": target,
+                                  "cas_Status": stages.htcds_status(
+                                      target, referred_on(self.session, case.id))}
         if target == stages.CLOSED:
             if not reason or not reason.strip():
                 raise ValidationError(N_("Closing a case needs a reason."))

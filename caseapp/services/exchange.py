@@ -18,7 +18,7 @@ from typing import Any
 from caseapp.documents import htcds_rows, tables
 from caseapp.documents.htcds_rows import Problem
 from caseapp.documents.tables import ImportFileError, Table
-from caseapp.domain import consent, roles
+from caseapp.domain import consent, roles, stages
 from caseapp.domain.case_documents import (
     CASE_EXTENSIONS,
     PERSON_EXTENSIONS,
@@ -35,7 +35,7 @@ from caseapp.errors import (
 )
 from caseapp.i18n import N_
 from caseapp.services.base import actor_of
-from caseapp.services.cases import CaseService
+from caseapp.services.cases import EVENT, NOTE, CaseService, referred_on
 from caseapp.services.exports import (
     check_destination,
     check_purpose,
@@ -43,6 +43,7 @@ from caseapp.services.exports import (
     require_identified_export,
     run_export,
 )
+from caseapp.services.plans import PLAN_ITEM
 from caseapp.services.session import Session
 from caseapp.store.changes import Changes
 
@@ -81,10 +82,22 @@ def extension_columns() -> list[str]:
 
 def build_rows(session: Session, columns: list[str]) -> tuple[list[list[Any]], int]:
     """The rows of the cases whose person agreed to the storing and processing of their
-    data (HTCDS ``con_Consent``), and how many cases were left out without it."""
+    data (HTCDS ``con_Consent``), and how many cases were left out without it. Each row
+    carries the case's route events, plan items and notes in the standard's related
+    columns."""
     cases, left_out = consented_cases(session, consent.ASSISTANCE_PROCESSING)
-    return ([htcds_rows.case_row(person, case.body, columns, EXTENSION_KINDS)
-             for case, person in cases], left_out)
+    rows: list[list[Any]] = []
+    store = session.store
+    for case, person in cases:
+        body = {**case.body, htcds_rows.CONSENT_FIELD: True}
+        # Closed before ClosedReferred was recorded at closing: derived the same way.
+        if body.get("cas_Status") == "Closed" and referred_on(session, case.id):
+            body["cas_Status"] = stages.htcds_status(stages.CLOSED, referred_on=True)
+        related = {"hte_": [r.body for r in store.children(case.id, EVENT)],
+                   "spl_": [r.body for r in store.children(case.id, PLAN_ITEM)],
+                   "cco_": [r.body for r in store.children(case.id, NOTE)]}
+        rows.append(htcds_rows.case_row(person, body, columns, EXTENSION_KINDS, related))
+    return rows, left_out
 
 
 def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
@@ -141,7 +154,8 @@ def validate_rows(table: Table, actor: roles.Actor | None = None
             row_problems.append(Problem(number, str(width + 1),
                                         N_("The row has more cells than the header.")))
         doc = htcds_rows.row_document(table.header, cells[:width], EXTENSION_KINDS,
-                                      derived=SKIP_FIELDS)
+                                      derived=SKIP_FIELDS | set(
+                                          htcds_rows.related_columns(table.header)))
         try:
             split_document(doc)
         except FieldErrors as exc:
