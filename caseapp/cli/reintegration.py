@@ -13,6 +13,7 @@ from typing import Any
 
 from caseapp.cli.common import add_profile_args, open_profile, print_json, read_json
 from caseapp.domain import reintegration as rss
+from caseapp.i18n import _
 from caseapp.reference import loader
 from caseapp.services.reintegration import ReintegrationService
 
@@ -37,6 +38,31 @@ def _correct(args: argparse.Namespace) -> int:
         print(ReintegrationService(session, survey).correct(args.assessment_id, answers,
                                                             notes=args.notes).id)
     return 0
+
+
+def _questions(args: argparse.Namespace) -> int:
+    """The survey's questions and the answers each takes, in the user's language: what an
+    answers file may hold. Reference data only: no profile is opened."""
+    shown = (_survey(args) or loader.load_survey()).to_json()
+    if args.json:
+        print_json(shown)
+        return 0
+    special = list(shown["special_answers"])
+    for q in shown["questions"]:
+        answer_type = q["answer_type"]
+        if answer_type["kind"] == "options":
+            answers = [o["value"] for o in answer_type["options"]]
+        else:
+            answers = [_("a number from %(min)s to %(max)s",
+                         min=_plain(answer_type["min"]), max=_plain(answer_type["max"]))]
+        answers += special if q["not_applicable_allowed"] else special[:1]
+        print("\t".join((q["id"], q["dimension"], q["label"], " | ".join(answers),
+                         q["evidence"])))
+    return 0
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _score(value: object) -> str:
@@ -112,6 +138,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_args(correct)
     _add_answers(correct)
     correct.set_defaults(handler=_correct)
+
+    questions = commands.add_parser("questions", help="the survey's questions and the answers "
+                                                      "each takes (no profile needed)")
+    questions.add_argument("--survey-file", type=Path, metavar="FILE",
+                           help="a survey file installed by an administrator (default: the "
+                                "packaged survey)")
+    questions.add_argument("--json", action="store_true")
+    questions.set_defaults(handler=_questions)
 
     rounds = commands.add_parser("rounds", help="the current assessment of each round")
     add_profile_args(rounds)

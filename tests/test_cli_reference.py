@@ -1,0 +1,79 @@
+"""Reference lists a user can discover from the command line (issue 8): ``caseapp fields``
+and ``caseapp reintegration questions``. Expected values come from the standard's file and
+the packaged survey file, read here directly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Run
+
+from caseapp.i18n import set_language
+
+ROOT = Path(__file__).resolve().parents[1]
+TSV = ROOT / "caseapp" / "reference" / "htcds" / "htcds-field-standards-2.0.tsv"
+RSS = ROOT / "caseapp" / "reference" / "reintegration" / "rss.json"
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    yield
+    set_language("en")
+
+
+def _standard_row(name: str) -> list[str]:
+    for row in csv.reader(io.StringIO(TSV.read_text(encoding="utf-8")), delimiter="\t"):
+        if len(row) > 6 and row[6] == name:
+            return row
+    raise AssertionError(name)
+
+
+def test_fields_lists_the_standards_fields_and_our_extensions(run: Run) -> None:
+    # Before: no way to find the field names but reading the standard.
+    code, out, err = run("fields")
+    assert (code, err) == (0, "")
+    names = [line.split("\t")[0] for line in out.splitlines()]
+    assert {"prs_FirstName", "prs_Gender", "vic_TypeOfExploitation", "hte_City",
+            "hfz_NameUrdu", "hfz_IdentityDocuments"} <= set(names)
+    assert "vic_AgreementToManagePersonalData" not in names  # deprecated
+    assert "prs_Gender\tPicklist\tcore" in out.splitlines()
+
+
+def test_a_picklist_shows_the_standards_codes_and_translated_labels(run: Run) -> None:
+    row = _standard_row("prs_Gender")
+    codes = [c.strip() for c in row[9].split(" / ")]
+    code, out, _err = run("fields", "--picklist", "prs_Gender", "--json")
+    assert code == 0 and [v["code"] for v in json.loads(out)] == codes
+    code, out, _err = run("--lang", "ur", "fields", "--picklist", "prs_Gender")
+    assert code == 0 and "Feminine\tمؤنث" in out.splitlines()
+    code, out, _err = run("fields", "--picklist", "document_type")
+    assert [line.split("\t")[0] for line in out.splitlines()][:3] == ["CNIC", "NICOP", "BForm"]
+
+
+def test_an_unknown_list_names_the_option_and_the_lists(run: Run) -> None:
+    code, out, err = run("fields", "--picklist", "gender")
+    assert code != 0 and out == ""
+    assert err.startswith("caseapp: --picklist: gender is not a list of codes")
+    assert "prs_Gender" in err and "document_type" in err and err.count("\n") == 1
+
+
+def test_reintegration_questions_lists_every_question_and_its_answers(run: Run) -> None:
+    survey = json.loads(RSS.read_text(encoding="utf-8"))
+    code, out, err = run("reintegration", "questions")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == [q["id"] for q in survey["questions"]]
+    debt = next(line.split("\t") for line in lines if line.startswith("eco_debt\t"))
+    options = [o["value"] for o in survey["answer_types"]["debt_3"]["options"]]
+    assert debt[3] == " | ".join([*options, "unknown"]) and debt[4] == "[M]"
+    school = next(line for line in lines if line.startswith("soc_school\t"))
+    assert "not_applicable" in school
+    code, out, _err = run("--lang", "ur", "reintegration", "questions", "--json")
+    shown = json.loads(out)
+    assert shown["language"] == "ur"
+    assert shown["min_answered_share"] == {"value": 0.5, "evidence": "[M]"}
