@@ -46,6 +46,11 @@ def caseapp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "caseapp-home"
     home.mkdir()
     monkeypatch.setenv("CASEAPP_HOME", str(home))
+    # The command line takes its language from the locale: tests start in English whatever
+    # the machine's locale is.
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return home
 
 

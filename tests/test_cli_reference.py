@@ -77,3 +77,38 @@ def test_reintegration_questions_lists_every_question_and_its_answers(run: Run) 
     shown = json.loads(out)
     assert shown["language"] == "ur"
     assert shown["min_answered_share"] == {"value": 0.5, "evidence": "[M]"}
+
+
+# -- the language of the command line (issue 8) ---------------------------------------------
+
+@pytest.mark.parametrize(("environ", "lang"), [
+    ({"LANG": "ur_PK.UTF-8"}, "ur"), ({"LANG": "ps_AF.UTF-8"}, "ps"),
+    ({"LANG": "fa_AF.UTF-8"}, "fa_AF"), ({"LANG": "prs_AF"}, "fa_AF"),
+    ({"LANG": "en_GB.UTF-8"}, "en"), ({"LANG": "C.UTF-8"}, None), ({}, None),
+    ({"LANGUAGE": "ps:en", "LANG": "ur_PK.UTF-8"}, "ps"),
+    ({"LC_ALL": "ur_PK.UTF-8", "LANG": "en_US.UTF-8"}, "ur"),
+    ({"LC_ALL": "de_DE.UTF-8", "LANG": "ur_PK.UTF-8"}, None),
+])
+def test_the_locale_names_the_language(environ: dict[str, str], lang: str | None) -> None:
+    from caseapp.i18n import language_from_environment
+    assert language_from_environment(environ) == lang
+
+
+def test_lang_from_the_locale_and_after_the_command(run: Run,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: LANG=ur_PK.UTF-8 was ignored, and --lang after the command was refused.
+    urdu_required = "یہ دلائل لازمی ہیں: --profile, --passphrase-file"
+    monkeypatch.setenv("LANG", "ur_PK.UTF-8")
+    code, _out, err = run("case", "list")
+    assert code == 2 and urdu_required in err
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    code, _out, err = run("case", "list", "--lang", "ur")
+    assert code == 2 and urdu_required in err and "error:" not in err
+    code, _out, err = run("fields", "--picklist", "nope", "--lang=ps")
+    assert code != 0 and "د کوډونو لېست نه دی" in err
+    # An explicit --lang wins over the locale; an unknown one is still refused.
+    monkeypatch.setenv("LANG", "ur_PK.UTF-8")
+    code, out, _err = run("fields", "--picklist", "prs_Gender", "--lang", "en")
+    assert "Feminine\tFeminine" in out.splitlines()
+    code, _out, err = run("--lang", "xx", "fields")
+    assert code == 2 and "xx" in err

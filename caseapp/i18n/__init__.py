@@ -11,6 +11,7 @@ from __future__ import annotations
 import gettext
 import io
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -84,3 +85,27 @@ def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it now (translated where shown)."""
     return message
+
+
+# POSIX locale names -> UI language: ur_PK.UTF-8 -> ur, ps_AF -> ps, fa_AF / prs_AF -> fa_AF.
+_LOCALE_LANGUAGES = {"ur": "ur", "ps": "ps", "pus": "ps", "fa": "fa_AF", "prs": "fa_AF",
+                     "en": "en"}
+
+
+def language_from_environment(environ: Mapping[str, str]) -> str | None:
+    """The UI language the environment asks for, as gettext reads it (LANGUAGE, then LC_ALL,
+    LC_MESSAGES, LANG); None when it names none of ours (C, POSIX, de_DE...)."""
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(var, "")
+        if not value:
+            continue
+        for name in value.split(":"):  # LANGUAGE may list several: "ur:en"
+            base = name.split(".")[0].split("@")[0]
+            if base in LANGUAGES:
+                return base
+            found = _LOCALE_LANGUAGES.get(base.split("_")[0].lower())
+            if found:
+                return found
+        if var != "LANGUAGE":
+            return None  # the first locale variable set decides, as in setlocale
+    return None
