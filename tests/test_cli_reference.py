@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Run
@@ -97,7 +98,7 @@ def test_the_locale_names_the_language(environ: dict[str, str], lang: str | None
 def test_lang_from_the_locale_and_after_the_command(run: Run,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     # Before: LANG=ur_PK.UTF-8 was ignored, and --lang after the command was refused.
-    urdu_required = "یہ دلائل لازمی ہیں: --profile, --passphrase-file"
+    urdu_required = "یہ دلائل لازمی ہیں: --profile"
     monkeypatch.setenv("LANG", "ur_PK.UTF-8")
     code, _out, err = run("case", "list")
     assert code == 2 and urdu_required in err
@@ -112,3 +113,30 @@ def test_lang_from_the_locale_and_after_the_command(run: Run,
     assert "Feminine\tFeminine" in out.splitlines()
     code, _out, err = run("--lang", "xx", "fields")
     assert code == 2 and "xx" in err
+
+
+# -- the passphrase asked for on a terminal (issue 8) ---------------------------------------
+
+def test_the_passphrase_is_asked_for_without_echo_on_a_terminal(
+        run: Run, cli_profile: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: --passphrase-file was required even at a terminal.
+    from conftest import PASSPHRASE
+    profile = cli_profile("caseworker", "amina")[:2]   # --profile amina, no file
+    asked: list[str] = []
+
+    def fake_getpass(prompt: str) -> str:
+        asked.append(prompt)
+        return PASSPHRASE
+
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    code, out, err = run("case", "list", *profile)
+    assert (code, err) == (0, "") and asked == ["Passphrase for amina: "]
+
+
+def test_without_a_terminal_the_file_is_required(run: Run, cli_profile: Any) -> None:
+    profile = cli_profile("caseworker", "amina")[:2]
+    code, out, err = run("case", "list", *profile)
+    assert code != 0 and out == ""
+    assert "--passphrase-file is required when no terminal is attached" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -19,9 +20,10 @@ from caseapp.services.session import Session
 
 def add_profile_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", required=True, help="profile name")
-    parser.add_argument("--passphrase-file", required=True, type=Path,
+    parser.add_argument("--passphrase-file", type=Path,
                         help="file whose first line is the passphrase or recovery code "
-                             "('-' reads standard input)")
+                             "('-' reads standard input); without it the passphrase is asked "
+                             "for on the terminal, not shown as it is typed")
 
 
 STDIN_HELP = "'-' reads it from standard input, out of the process list"
@@ -53,6 +55,21 @@ def read_secret(path: Path) -> str:
     return lines[0]
 
 
+def unlock_secret(args: argparse.Namespace) -> str:
+    """The passphrase: from ``--passphrase-file``, else asked for on the terminal without
+    echo. With no terminal (a script, a pipe) a file is required: a prompt would hang."""
+    path = getattr(args, "passphrase_file", None)
+    if path is not None:
+        return read_secret(path)
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise ValidationError(N_("--passphrase-file is required when no terminal is "
+                                 "attached: give a file, or '-' to read standard input."))
+    secret = getpass.getpass(_("Passphrase for %(profile)s: ", profile=args.profile))
+    if not secret:
+        raise ValidationError(N_("No passphrase was typed."))
+    return secret
+
+
 # Options that name a case: each takes the case's id or its number (2026-3FA9C01B-00012,
 # dashes and padding optional), as read off a form or over the phone.
 CASE_OPTIONS = ("case_id", "case", "keep_id", "merged_id")
@@ -60,8 +77,7 @@ CASE_OPTIONS = ("case_id", "case", "keep_id", "merged_id")
 
 def open_profile(args: argparse.Namespace,
                  before_audit: Callable[[Session], None] = lambda session: None) -> Session:
-    session = profiles.unlock(args.profile, read_secret(args.passphrase_file),
-                              before_audit=before_audit)
+    session = profiles.unlock(args.profile, unlock_secret(args), before_audit=before_audit)
     if session.rotation_interrupted:
         print(_("Warning: a change of the database key was interrupted, so no valid recovery "
                 "code was shown. Run 'caseapp profile rotate-key' again to get a new one."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from caseapp.cli.common import add_profile_args, open_profile, read_secret
+from caseapp.cli.common import add_profile_args, open_profile, read_secret, unlock_secret
 from caseapp.domain import legal_status
 from caseapp.i18n import _
 from caseapp.services import profile_paths, profiles
@@ -29,14 +29,14 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace) -> int:
-    profiles.change_passphrase(args.profile, read_secret(args.passphrase_file),
+    profiles.change_passphrase(args.profile, unlock_secret(args),
                                read_secret(args.new_passphrase_file))
     print(_("Passphrase changed."))
     return 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    code = profiles.rotate_database_key(args.profile, read_secret(args.passphrase_file))
+    code = profiles.rotate_database_key(args.profile, unlock_secret(args))
     print(_("The database key was replaced. Your old recovery code no longer works; the new "
             "one is:"))
     print(code)
