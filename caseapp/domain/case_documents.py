@@ -3,6 +3,8 @@ and the split of one document into the person record and the case record."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from caseapp.domain import consent, htcds, identity, legal_status, stages, text_rules
@@ -47,6 +49,9 @@ PROBLEMS = {
     "code": N_("%(value)s is not one of the standard's codes (%(codes)s)"),
     "list": N_("must be a list of codes"),
     "date": N_("must be a date written YYYY-MM-DD"),
+    "no_such_day": N_("%(value)s does not exist: that month has no day %(day)s"),
+    "birth_future": N_("cannot be in the future"),
+    "birth_before_1900": N_("cannot be before 1900"),
     "bool": N_("must be true or false"),
     "number": N_("must be a number"),
     "phone": N_("must be a phone number in international form, such as +923001234567"),
@@ -82,6 +87,30 @@ def _valid_age_assessment(value: Any) -> bool:
         return False
     authority = value.get("authority", "x")
     return isinstance(authority, str) and bool(authority.strip())
+
+
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _date_problem(name: str, value: str) -> tuple[str | None, dict[str, object]]:
+    """Say what is wrong with a date: its form, a day the month does not have ("30 February
+    does not exist"), and for a birth date one in the future or before 1900."""
+    match = _DATE_RE.fullmatch(value)
+    if match is None:
+        return "date", {}
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        when = date(year, month, day)
+    except ValueError:
+        if not 1 <= month <= 12:
+            return "date", {}
+        return "no_such_day", {"value": value, "day": day}
+    if name == "prs_Birthdate":
+        if when > date.today():
+            return "birth_future", {}
+        if when.year < 1900:
+            return "birth_before_1900", {}
+    return None, {}
 
 
 def _check_extension(kind: str, value: Any) -> str | None:
@@ -147,6 +176,12 @@ def _check_field(checker: DocumentChecker, name: str, value: Any) -> Any:
     if spec is None:
         checker.add(name, "unknown")
         return value
+    if spec.type == "Date" and isinstance(value, str):
+        value = identity.ascii_digits(value.strip())  # ۱۹۹۴-۰۳-۰۱, as CNICs are accepted
+        problem_code, params = _date_problem(name, value)
+        if problem_code:
+            checker.add(name, problem_code, **params)
+            return value
     problem = htcds.check_value(name, value)
     if problem == "code":
         bad = [v for v in (value if isinstance(value, list) else [value]) if v not in spec.codes]
