@@ -10,6 +10,7 @@ file or the vault: the services do, with permissions and audit.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ CONSENT_FIELD = "con_Consent"
 _EVENT_LOCATIONS = {"Recruitment": "vic_LocationOfRecruitment",
                     "Exploitation": "vic_LocationOfExploitation"}
 _NADRA = ("CNIC", "NICOP", "BForm")
+_OBJECT_EXTENSIONS = frozenset({"age_assessment", "status_decision"})
 _LIST_EXTENSIONS = frozenset({"text_list", "tracks"})
 
 Extensions = Mapping[str, str]  # extension field name → kind ("text", "documents", …)
@@ -106,6 +108,10 @@ def encode_value(name: str, value: Any, extensions: Extensions
         return "true" if value else "false"
     if isinstance(value, int | float | str):
         return value
+    if isinstance(value, dict):
+        # An object-valued extension (an age assessment, a status decision) as JSON text,
+        # which the import reads back (``decode_cell``).
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
 
@@ -140,6 +146,11 @@ def decode_cell(name: str, cell: object, extensions: Extensions) -> Any:
         return None
     spec = htcds.spec(name)
     kind = extensions.get(name, "")
+    if kind in _OBJECT_EXTENSIONS and isinstance(cell, str):
+        try:
+            return json.loads(cell)
+        except ValueError:
+            return cell  # the document check names the field
     if kind == "documents":
         if not isinstance(cell, str):
             return cell
