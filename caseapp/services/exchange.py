@@ -39,6 +39,7 @@ from caseapp.services.cases import EVENT, NOTE, CaseService, referred_on
 from caseapp.services.exports import (
     check_destination,
     check_purpose,
+    children_by_parent,
     consented_cases,
     require_identified_export,
     run_export,
@@ -87,15 +88,16 @@ def build_rows(session: Session, columns: list[str]) -> tuple[list[list[Any]], i
     columns."""
     cases, left_out = consented_cases(session, consent.ASSISTANCE_PROCESSING)
     rows: list[list[Any]] = []
-    store = session.store
+    related_of = {prefix: children_by_parent(session, record_type)
+                  for prefix, record_type in (("hte_", EVENT), ("spl_", PLAN_ITEM),
+                                              ("cco_", NOTE))}
     for case, person in cases:
         body = {**case.body, htcds_rows.CONSENT_FIELD: True}
         # Closed before ClosedReferred was recorded at closing: derived the same way.
         if body.get("cas_Status") == "Closed" and referred_on(session, case.id):
             body["cas_Status"] = stages.htcds_status(stages.CLOSED, referred_on=True)
-        related = {"hte_": [r.body for r in store.children(case.id, EVENT)],
-                   "spl_": [r.body for r in store.children(case.id, PLAN_ITEM)],
-                   "cco_": [r.body for r in store.children(case.id, NOTE)]}
+        related = {prefix: [r.body for r in groups.get(case.id, [])]
+                   for prefix, groups in related_of.items()}
         rows.append(htcds_rows.case_row(person, body, columns, EXTENSION_KINDS, related))
     return rows, left_out
 

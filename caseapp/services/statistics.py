@@ -15,6 +15,7 @@ from caseapp.services.cases import EVENT
 from caseapp.services.exports import (
     check_destination,
     check_purpose,
+    children_by_parent,
     consented_cases,
     exported_cases,
     require_export,
@@ -44,8 +45,9 @@ def collect_rows(session: Session) -> tuple[list[Row], int]:
                if statistics.is_trafficking_case(case.body))
     cases, without_consent = consented_cases(session, consent.ANONYMISED_RESEARCH, victims)
     rows: list[Row] = []
+    events_of = children_by_parent(session, EVENT)
     for case, person in cases:
-        events = [e.body for e in session.store.children(case.id, EVENT)]
+        events = [e.body for e in events_of.get(case.id, [])]
         rows.append(statistics.victim_row(person, case.body, events,
                                           statistics.registration_date(case.id)))
     return rows, without_consent
