@@ -140,3 +140,36 @@ def test_without_a_terminal_the_file_is_required(run: Run, cli_profile: Any) -> 
     code, out, err = run("case", "list", *profile)
     assert code != 0 and out == ""
     assert "--passphrase-file is required when no terminal is attached" in err
+
+
+# -- personal data kept out of the process list (issue 8) ------------------------------------
+
+def test_names_and_notes_can_come_from_files(run: Run, cli_profile: Any,
+                                             tmp_path: Path) -> None:
+    # Before: --guardian-name, --interpreter and --notes took only the text itself, which
+    # every user of the machine sees in the process list.
+    me = cli_profile("caseworker", "amina")
+    person = tmp_path / "child.json"
+    person.write_text(json.dumps({"prs_FirstName": "Kiran", "prs_Birthdate": "2014-05-01"}),
+                      encoding="utf-8")
+    code, out, err = run("case", "create", *me, "--json", person)
+    case_id = out.strip()
+    files = {}
+    for name, text in (("guardian", "Shamim Akhtar"), ("relation", "mother"),
+                       ("interpreter", "Rahim Khan")):
+        files[name] = tmp_path / f"{name}.txt"
+        files[name].write_text(text + "\n", encoding="utf-8")
+    code, _out, err = run("consent", "record", *me, "--case", case_id, "--purpose",
+                          "interview", "--granted", "--explanation-version", "v1", "--assent",
+                          "--guardian-name", f"@{files['guardian']}",
+                          "--guardian-relationship", f"@{files['relation']}",
+                          "--interpreter", f"@{files['interpreter']}")
+    assert code == 0, err
+    code, out, _err = run("consent", "show", *me, "--case", case_id, "--json")
+    [entry] = json.loads(out)["entries"]
+    assert (entry["guardian_name"], entry["guardian_relationship"], entry["interpreter"]) == (
+        "Shamim Akhtar", "mother", "Rahim Khan")
+    code, _out, err = run("consent", "record", *me, "--case", case_id, "--purpose",
+                          "interview", "--granted", "--explanation-version", "v1",
+                          "--interpreter", f"@{tmp_path / 'missing.txt'}")
+    assert code == 2 and "the file cannot be read" in err and err.count("\n") == 1

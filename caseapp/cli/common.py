@@ -26,16 +26,28 @@ def add_profile_args(parser: argparse.ArgumentParser) -> None:
                              "for on the terminal, not shown as it is typed")
 
 
-STDIN_HELP = "'-' reads it from standard input, out of the process list"
+STDIN_HELP = "'-' reads it from standard input and @FILE from a file, out of the process list"
+MAX_OPTION_TEXT = 64 * 1024
 
 
 def free_text(value: str) -> str:
-    """An option's text, or for '-' the text on standard input: what is typed as an option
-    (a reason, a purpose, a note) is visible to every user of the machine in the process
-    list and stays in the shell's history. Only one option of a command can read it."""
+    """An option's text, or for '-' the text on standard input, or for '@FILE' the text of
+    that file: what is typed as an option (a name, a reason, a note) is visible to every
+    user of the machine in the process list and stays in the shell's history. Only one
+    option of a command can read standard input; any number can read files."""
+    if value.startswith("@") and len(value) > 1:
+        try:
+            with open(value[1:], encoding="utf-8") as file:
+                text = file.read(MAX_OPTION_TEXT).strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise argparse.ArgumentTypeError(
+                _("the file cannot be read: %(path)s", path=value[1:])) from exc
+        if not text:
+            raise argparse.ArgumentTypeError(_("the file is empty: %(path)s", path=value[1:]))
+        return text
     if value != "-":
         return value
-    text = sys.stdin.read(64 * 1024).strip()
+    text = sys.stdin.read(MAX_OPTION_TEXT).strip()
     if not text:
         raise argparse.ArgumentTypeError(_("nothing was given on standard input"))
     return text

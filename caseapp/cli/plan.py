@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
 from caseapp.domain import referrals as rules
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
@@ -104,7 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="one of " + ", ".join(rules.SERVICE_TYPES))
     deliver.add_argument("--on", metavar="YYYY-MM-DD", help="the date it was delivered")
     deliver.add_argument("--provider", metavar="ORG", help="directory id or name")
-    deliver.add_argument("--notes", metavar="TEXT")
+    deliver.add_argument("--notes", metavar="TEXT", type=free_text, help=STDIN_HELP)
     deliver.set_defaults(handler=_deliver)
 
     follow_up = commands.add_parser("follow-up", help="schedule a follow-up on a case")

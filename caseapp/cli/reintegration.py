@@ -11,7 +11,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json, read_json
+from caseapp.cli.common import (
+    STDIN_HELP,
+    add_profile_args,
+    free_text,
+    open_profile,
+    print_json,
+    read_json,
+)
 from caseapp.domain import reintegration as rss
 from caseapp.i18n import _
 from caseapp.reference import loader
@@ -113,7 +120,7 @@ def _change(args: argparse.Namespace) -> int:
 def _add_answers(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--answers", required=True, type=Path, metavar="FILE.json",
                         help="JSON object {question_id: answer}")
-    parser.add_argument("--notes", metavar="TEXT")
+    parser.add_argument("--notes", metavar="TEXT", type=free_text, help=STDIN_HELP)
     parser.add_argument("--survey-file", type=Path, metavar="FILE",
                         help="a survey file installed by an administrator (default: the "
                              "packaged survey)")
