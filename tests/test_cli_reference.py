@@ -173,3 +173,16 @@ def test_names_and_notes_can_come_from_files(run: Run, cli_profile: Any,
                           "interview", "--granted", "--explanation-version", "v1",
                           "--interpreter", f"@{tmp_path / 'missing.txt'}")
     assert code == 2 and "the file cannot be read" in err and err.count("\n") == 1
+
+
+def test_latin_runs_in_urdu_lines_are_direction_isolated(run: Run) -> None:
+    # Before: "--picklist: nope ..." filled into an Urdu sentence could be reordered by a
+    # right-to-left terminal; now each filled-in value sits between FSI and PDI.
+    code, _out, err = run("--lang", "ur", "fields", "--picklist", "nope")
+    assert "\u2068nope\u2069" in err
+    code, _out, err = run("fields", "--picklist", "nope")  # English needs none
+    assert "\u2068" not in err
+    from caseapp.i18n import _, set_language
+    set_language("ur")
+    assert "\u2068" not in _("%(path)s already exists; choose another name, or add --force "
+                             "to replace it.", path="x.csv")  # only the command line

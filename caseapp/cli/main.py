@@ -15,7 +15,13 @@ from caseapp import __version__
 from caseapp.cli import argparse_i18n
 from caseapp.errors import CaseAppError
 from caseapp.hardening import harden_process
-from caseapp.i18n import LANGUAGES, _, language_from_environment, set_language
+from caseapp.i18n import (
+    LANGUAGES,
+    _,
+    isolate_embedded_text,
+    language_from_environment,
+    set_language,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,9 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang, rest = split_language(sys.argv[1:] if argv is None else argv)
     # Before the parser is built: its help and argparse's own messages are translated too.
     set_language(lang or language_from_environment(os.environ) or "en")
+    isolate_embedded_text(True)
+    try:
+        return _run(rest)
+    finally:
+        isolate_embedded_text(False)  # main() may be called in-process (the tests do)
+
+
+def _run(argv: list[str]) -> int:
     argparse_i18n.install()
     parser = build_parser()
-    args = parser.parse_args(rest)
+    args = parser.parse_args(argv)
     try:
         code = int(args.handler(args) or 0)
         sys.stdout.flush()  # here, where a closed pipe is caught, not at interpreter exit
