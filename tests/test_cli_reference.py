@@ -186,3 +186,15 @@ def test_latin_runs_in_urdu_lines_are_direction_isolated(run: Run) -> None:
     set_language("ur")
     assert "\u2068" not in _("%(path)s already exists; choose another name, or add --force "
                              "to replace it.", path="x.csv")  # only the command line
+
+
+def test_help_is_in_the_users_language(run: Run) -> None:
+    # Before: help text and argparse's headings were English whatever --lang said.
+    code, out, _err = run("--lang", "ur", "--help")
+    assert code == 0
+    assert "استعمال: caseapp" in out and "اختیارات:" in out
+    assert "کیس بنائیں، دکھائیں اور ان کی فہرست دیکھیں" in out  # case
+    code, out, _err = run("case", "list", "--help", "--lang", "ps")
+    assert code == 0 and "د پروفایل نوم" in out  # --profile
+    code, out, _err = run("--help")
+    assert "create, show and list cases" in out

@@ -31,6 +31,14 @@ MESSAGES = (
 )
 
 
+class TranslatedHelpFormatter(argparse.HelpFormatter):
+    """Help texts are written in English and marked with ``N_`` where they are declared;
+    they are translated here, when the help is shown in the user's language."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return _(action.help) if action.help else action.help
+
+
 def _translate(message: str) -> str:
     # No parameters here: argparse fills its placeholders itself.
     return _(message)

@@ -194,10 +194,10 @@ def _reader(csub: argparse._SubParsersAction, name: str, help_text: str,
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("case", help="create, show and list cases")
+    parser = sub.add_parser("case", help=N_("create, show and list cases"))
     csub = parser.add_subparsers(dest="case_command", required=True)
 
-    create = csub.add_parser("create", help="create a person and case from an HTCDS JSON file")
+    create = csub.add_parser("create", help=N_("create a person and case from an HTCDS JSON file"))
     add_profile_args(create)
     create.add_argument("--json", required=True, type=Path, metavar="FILE",
                         help="the case document ('-' reads standard input)")
@@ -205,8 +205,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     _reader(csub, "show", "print a case", _show)
 
-    editing = csub.add_parser("edit", help="change fields of a case from a JSON file keyed "
-                                           "as in create ('-' reads standard input)")
+    editing = csub.add_parser("edit", help=N_("change fields of a case from a JSON file keyed "
+                                           "as in create ('-' reads standard input)"))
     editing.add_argument("case_id")
     add_profile_args(editing)
     editing.add_argument("--json", required=True, type=Path, metavar="FILE")
@@ -216,7 +216,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _reader(csub, "history", "every change to a case and the records under it, from this "
                              "device and others", _history)
 
-    listing = csub.add_parser("list", help="list cases, most recently changed first")
+    listing = csub.add_parser("list", help=N_("list cases, most recently changed first"))
     add_profile_args(listing)
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--after", metavar="KEY",
@@ -224,8 +224,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
 
-    move = csub.add_parser("move", help="move a case to another stage (closing needs a "
-                                        "reason)")
+    move = csub.add_parser("move", help=N_("move a case to another stage (closing needs a "
+                                        "reason)"))
     move.add_argument("case_id")
     add_profile_args(move)
     move.add_argument("--to", required=True, metavar="STAGE",
@@ -234,8 +234,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help=f"why the case is closed ({STDIN_HELP})")
     move.set_defaults(handler=_move)
 
-    status = csub.add_parser("status", help="record the legal trafficking status decision "
-                                            "(FIA officers, managers and administrators)")
+    status = csub.add_parser("status", help=N_("record the legal trafficking status decision "
+                                            "(FIA officers, managers and administrators)"))
     status.add_argument("case_id")
     add_profile_args(status)
     status.add_argument("--status", required=True, metavar="CODE",
@@ -253,15 +253,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="the FIR reference, where there is one")
     status.set_defaults(handler=_status)
 
-    note = csub.add_parser("note", help="add a note to a case")
+    note = csub.add_parser("note", help=N_("add a note to a case"))
     note.add_argument("case_id")
     add_profile_args(note)
     note.add_argument("--text-file", required=True, type=Path, metavar="FILE",
                       help="UTF-8 text of the note ('-' reads standard input)")
     note.set_defaults(handler=_note)
 
-    search = sub.add_parser("search", help="find cases by name (either script), identity "
-                                           "number or case number")
+    search = sub.add_parser("search", help=N_("find cases by name (either script), identity "
+                                           "number or case number"))
     add_profile_args(search)
     search.add_argument("query", help="name, identity number or case number; '-' reads it "
                                        "from standard input")

@@ -19,11 +19,11 @@ from caseapp.services.session import Session
 
 
 def add_profile_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", required=True, help="profile name")
+    parser.add_argument("--profile", required=True, help=N_("profile name"))
     parser.add_argument("--passphrase-file", type=Path,
-                        help="file whose first line is the passphrase or recovery code "
-                             "('-' reads standard input); without it the passphrase is asked "
-                             "for on the terminal, not shown as it is typed")
+                        help=N_("file whose first line is the passphrase or recovery code "
+                                "('-' reads standard input); without it the passphrase is "
+                                "asked for on the terminal, not shown as it is typed"))
 
 
 STDIN_HELP = "'-' reads it from standard input and @FILE from a file, out of the process list"

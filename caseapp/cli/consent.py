@@ -13,7 +13,7 @@ from typing import Any
 
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
 from caseapp.domain import consent
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.services.consent import ConsentService
 
 
@@ -72,7 +72,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("consent", help="record, withdraw and show consent on a case")
+    parser = sub.add_parser("consent", help=N_("record, withdraw and show consent on a case"))
     commands = parser.add_subparsers(dest="consent_command", required=True)
 
     record = commands.add_parser("record", help="record one consent decision for one purpose")

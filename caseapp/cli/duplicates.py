@@ -87,7 +87,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("duplicates", help="find cases that may be the same person")
+    parser = sub.add_parser("duplicates", help=N_("find cases that may be the same person"))
     add_profile_args(parser)
     parser.add_argument("--case", metavar="ID", help="only candidates for this case")
     parser.add_argument("--threshold", default="0.6",
@@ -96,8 +96,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(handler=_duplicates)
 
-    merge = sub.add_parser("merge", help="merge a duplicate case into the case that is kept; "
-                                         "nothing is deleted")
+    merge = sub.add_parser("merge", help=N_("merge a duplicate case into the case that is kept; "
+                                         "nothing is deleted"))
     merge.add_argument("keep_id", metavar="KEEP_ID", help="the case that is kept")
     merge.add_argument("merged_id", metavar="MERGED_ID", help="the duplicate case")
     add_profile_args(merge)

@@ -10,7 +10,7 @@ from pathlib import Path
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
 from caseapp.cli.duplicates import warn_of_duplicates
 from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
-from caseapp.i18n import _, ngettext
+from caseapp.i18n import N_, _, ngettext
 from caseapp.services import duplicates, exchange, statistics
 from caseapp.services.exports import check_destination
 
@@ -73,7 +73,7 @@ def _export_statistics(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    exports = _subcommands(sub, "export", "export data for a transfer or for publication")
+    exports = _subcommands(sub, "export", N_("export data for a transfer or for publication"))
 
     htcds = exports.add_parser("htcds", help="HTCDS 2.0 file (one row per case)")
     add_profile_args(htcds)
@@ -102,7 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="replace FILE if it exists (never a file of a profile)")
     stats.set_defaults(handler=_export_statistics)
 
-    imports = _subcommands(sub, "import", "import data from a file")
+    imports = _subcommands(sub, "import", N_("import data from a file"))
     htcds_in = imports.add_parser("htcds", help="HTCDS 2.0 CSV or XLSX file")
     add_profile_args(htcds_in)
     htcds_in.add_argument("--file", required=True, type=Path)

@@ -65,8 +65,8 @@ def _fields(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("fields", help="the fields of a case document, or the codes of "
-                                           "one list (no profile needed)")
+    parser = sub.add_parser("fields", help=N_("the fields of a case document, or the codes of "
+                                           "one list (no profile needed)"))
     parser.add_argument("--picklist", metavar="NAME",
                         help="show the codes of this list, such as prs_Gender or "
                              "document_type")

@@ -9,6 +9,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import caseapp.cli as cli_package
 from caseapp import __version__
@@ -17,6 +18,7 @@ from caseapp.errors import CaseAppError
 from caseapp.hardening import harden_process
 from caseapp.i18n import (
     LANGUAGES,
+    N_,
     _,
     isolate_embedded_text,
     language_from_environment,
@@ -25,7 +27,12 @@ from caseapp.i18n import (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad usage as one line, not a usage dump."""
+    """argparse that reports bad usage as one line, not a usage dump, and shows its help
+    in the user's language (sub-command parsers are of this class too)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse_i18n.TranslatedHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         # Filled here: _()'s own first parameter is called "message".
@@ -34,11 +41,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="caseapp", description="Hifazat case files (encrypted, offline-first)")
+    parser = _Parser(prog="caseapp",
+                     description=_("Hifazat case files (encrypted, offline-first)"))
     parser.add_argument("--version", action="version", version=f"caseapp {__version__}")
     parser.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
-                        help="language of messages, also after the command (default: from "
-                             "LANG, such as ur_PK.UTF-8; else English)")
+                        help=N_("language of messages, also after the command (default: "
+                                "from LANG, such as ur_PK.UTF-8; else English)"))
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"caseapp.cli.{info.name}")

@@ -81,7 +81,7 @@ def _due(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("plan", help="assistance plan, services delivered and follow-ups")
+    parser = sub.add_parser("plan", help=N_("assistance plan, services delivered and follow-ups"))
     commands = parser.add_subparsers(dest="plan_command", required=True)
 
     add = commands.add_parser("add", help="add an assistance-plan item to a case")

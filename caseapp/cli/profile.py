@@ -7,7 +7,7 @@ from pathlib import Path
 
 from caseapp.cli.common import add_profile_args, open_profile, read_secret, unlock_secret
 from caseapp.domain import legal_status
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.services import profile_paths, profiles
 
 
@@ -50,10 +50,10 @@ def _erase_policy(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("profile", help="create and manage encrypted profiles")
+    parser = sub.add_parser("profile", help=N_("create and manage encrypted profiles"))
     psub = parser.add_subparsers(dest="profile_command", required=True)
 
-    create = psub.add_parser("create", help="create a profile (prints the recovery code once)")
+    create = psub.add_parser("create", help=N_("create a profile (prints the recovery code once)"))
     create.add_argument("--name", required=True)
     create.add_argument("--passphrase-file", required=True, type=Path)
     create.add_argument("--user", help="display name of the user (default: the profile name)")
@@ -64,15 +64,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "given): " + ", ".join(legal_status.DECIDING_ORG_OF_TYPE))
     create.set_defaults(handler=_create)
 
-    psub.add_parser("list", help="list the profiles on this machine").set_defaults(
+    psub.add_parser("list", help=N_("list the profiles on this machine")).set_defaults(
         handler=_list)
 
-    change = psub.add_parser("change-passphrase", help="replace the passphrase")
+    change = psub.add_parser("change-passphrase", help=N_("replace the passphrase"))
     add_profile_args(change)
     change.add_argument("--new-passphrase-file", required=True, type=Path)
     change.set_defaults(handler=_change)
 
-    rotate = psub.add_parser("rotate-key", help="re-encrypt the database under a new key")
+    rotate = psub.add_parser("rotate-key", help=N_("re-encrypt the database under a new key"))
     add_profile_args(rotate)
     rotate.set_defaults(handler=_rotate)
 

@@ -20,7 +20,7 @@ from caseapp.cli.common import (
     read_json,
 )
 from caseapp.domain import reintegration as rss
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.reference import loader
 from caseapp.services.reintegration import ReintegrationService
 
@@ -127,7 +127,7 @@ def _add_answers(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("reintegration", help="reintegration assessments of a case")
+    parser = sub.add_parser("reintegration", help=N_("reintegration assessments of a case"))
     commands = parser.add_subparsers(dest="reintegration_command", required=True)
 
     record = commands.add_parser("record", help="score and store one round (needs interview "

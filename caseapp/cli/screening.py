@@ -108,7 +108,7 @@ def _add_instrument_args(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("screening", help="screening instruments and their evaluation")
+    parser = sub.add_parser("screening", help=N_("screening instruments and their evaluation"))
     commands = parser.add_subparsers(dest="screening_command", required=True)
 
     listing = commands.add_parser("list", help="list the packaged instruments")
