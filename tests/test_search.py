@@ -262,3 +262,20 @@ def test_compound_names_are_found_by_each_part_and_across_scripts(
     # Abdullah's one-letter Allah is no part of its own: "Ali" does not find him.
     abdullah = service.create({"prs_FirstName": "Abdullah"}).id
     assert abdullah not in {h.id for h in service.search("Ali")}
+
+
+def test_own_name_first_for_any_limit_and_fathers_name_hits_say_so(
+        administrator: Session) -> None:
+    # Before: with --limit 1 the one hit could be a daughter whose father is the person
+    # searched for, and nothing said that the hit was on the father's name.
+    service = CaseService(administrator)
+    daughters = [service.create({"prs_FirstName": name, "hfz_FatherName": "Zarrar"}).id
+                 for name in ("Qandeel", "Hina", "Saba")]
+    own = service.create({"prs_FirstName": "Zarrar", "prs_MiddleName": "Ahmed Khan",
+                          "prs_SecondName": "Baloch"}).id
+    [first] = service.search("Zarrar", limit=1)
+    assert (first.id, first.matched) == (own, "name")
+    found = service.search("Zarrar")
+    assert {s.id: s.matched for s in found if s.id in daughters} == dict.fromkeys(
+        daughters, "father_name")
+    assert found[0].to_json()["matched"] == "name"

@@ -19,7 +19,7 @@ from caseapp.cli.common import (
     read_json,
 )
 from caseapp.cli.duplicates import warn_of_duplicates
-from caseapp.domain import legal_status, stages
+from caseapp.domain import case_search, legal_status, stages
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
 from caseapp.services import duplicates
@@ -110,7 +110,15 @@ def _print_summaries(summaries: list[CaseSummary], as_json: bool) -> None:
         print_json([s.to_json() for s in summaries])
         return
     for s in summaries:
-        print("\t".join((s.case_number, s.stage, s.name, s.name_urdu, s.id)))
+        line = [s.case_number, s.stage, s.name, s.name_urdu, s.id]
+        if s.matched in MATCH_NOTES:
+            line.append(_(MATCH_NOTES[s.matched]))  # not the person's own name
+        print("\t".join(line))
+
+
+# What a search hit says when the query matched something other than the person's name.
+MATCH_NOTES = {case_search.FATHERS_NAME: N_("matched the father's name"),
+               case_search.ALIAS: N_("matched an alias")}
 
 
 def _page_key(text: str | None) -> tuple[int, str] | None:

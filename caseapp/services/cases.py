@@ -28,6 +28,8 @@ from caseapp.store.records import Record
 
 PERSON = "person"
 EVENT = "trafficking_event"
+SEARCH_WINDOW = 200        # hits read before own-name matches are put first
+MAX_SEARCH_WINDOW = 2000
 
 
 def referred_on(session: Session, case_id: str) -> bool:
@@ -52,6 +54,8 @@ class CaseSummary:
     name_urdu: str
     stage: str
     updated_at: int
+    # For a search hit, what matched: name, father_name, alias or other (case_search).
+    matched: str | None = None
 
     @property
     def key(self) -> tuple[int, str]:
@@ -61,7 +65,8 @@ class CaseSummary:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "case_number": self.case_number, "name": self.name,
                 "name_urdu": self.name_urdu, "stage": self.stage,
-                "updated_at": self.updated_at}
+                "updated_at": self.updated_at,
+                **({"matched": self.matched} if self.matched is not None else {})}
 
 
 @dataclass(frozen=True)
@@ -268,18 +273,22 @@ class CaseService(Service):
         expression = case_search.match_expression(query)
         if expression is None:
             return []
-        hits = self.store.search(expression, limit)
+        # The index also holds fathers' names and aliases, and ranks on term statistics: a
+        # wider window is read and sorted, so own-name matches come first for any limit
+        # ("Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad, even at 1).
+        hits = self.store.search(expression, min(max(limit * 4, SEARCH_WINDOW),
+                                                 MAX_SEARCH_WINDOW))
         # The query itself is not recorded: it is usually a name.
         self._viewed("cases_searched", None, SUMMARY_FIELDS)
         people = {r.id: r for r in (self.store.get(h.parent or "") for h in hits) if r}
-        # The index also holds fathers' names and aliases; people whose own name matches
-        # come first, so "Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad.
-        hits.sort(key=lambda h: not case_search.names_own_match(
-            people[h.parent].body if h.parent in people else {}, query))
+        kinds = {h.id: case_search.match_kind(
+            people[h.parent].body if h.parent in people else {}, query) for h in hits}
+        hits.sort(key=lambda h: kinds[h.id] != case_search.OWN_NAME)
         return [CaseSummary(h.id, str(h.body.get("hfz_CaseNumber", "")), h.label or "",
                             str(people[h.parent].body.get("hfz_NameUrdu", ""))
-                            if h.parent in people else "", h.status or "", h.updated_at)
-                for h in hits]
+                            if h.parent in people else "", h.status or "", h.updated_at,
+                            kinds[h.id])
+                for h in hits[:limit]]
 
     def notes(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's notes, oldest first (id, text, written at); reading them is audited."""
