@@ -149,10 +149,13 @@ def test_rotate_key_replaces_the_recovery_code(run: Run, secret: Path,
 
 
 def test_erase_policy(run: Run, alice: list[str | Path]) -> None:
-    assert run("profile", "erase-policy", *alice, "--after", "10") == (0, "", "")
+    # Issue 8: the command confirms what it set (before: it printed nothing).
+    assert run("profile", "erase-policy", *alice, "--after", "10") == (
+        0, "Profile alice will be erased after 10 wrong passphrases in a row.\n", "")
     assert profiles.UnlockState.load(profile_paths.paths("alice").unlock_state).erase_after == 10
     one_line_error(*run("profile", "erase-policy", *alice, "--after", "2"))
-    assert run("profile", "erase-policy", *alice, "--off") == (0, "", "")
+    assert run("profile", "erase-policy", *alice, "--off") == (
+        0, "Erasing after wrong passphrases is off for profile alice.\n", "")
     assert profiles.UnlockState.load(profile_paths.paths("alice").unlock_state).erase_after is None
 
 

@@ -198,3 +198,15 @@ def test_help_is_in_the_users_language(run: Run) -> None:
     assert code == 0 and "د پروفایل نوم" in out  # --profile
     code, out, _err = run("--help")
     assert "create, show and list cases" in out
+
+
+def test_a_failed_unlock_says_how_many_tries_remain_before_an_erase(
+        run: Run, cli_profile: Any, tmp_path: Path) -> None:
+    # Before: "The passphrase or recovery code is wrong." and nothing about the erase near.
+    me = cli_profile("administrator", "alice")
+    assert run("profile", "erase-policy", *me, "--after", "6")[0] == 0
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("not the passphrase at all\n", encoding="utf-8")
+    code, _out, err = run("case", "list", "--profile", "alice", "--passphrase-file", wrong)
+    assert code != 0
+    assert "After 5 more wrong attempts this profile is erased" in err

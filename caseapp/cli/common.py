@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from caseapp.domain import case_search
-from caseapp.errors import ValidationError
+from caseapp.errors import ValidationError, WrongPassphrase
 from caseapp.i18n import N_, _
 from caseapp.services import profiles
 from caseapp.services.cases import CaseService
@@ -67,6 +67,11 @@ def read_secret(path: Path) -> str:
     return lines[0]
 
 
+class WrongPassphraseBeforeErase(WrongPassphrase):
+    msgid = N_("The passphrase or recovery code is wrong. After %(left)s more wrong attempts "
+               "this profile is erased, as its erase policy requires.")
+
+
 def unlock_secret(args: argparse.Namespace) -> str:
     """The passphrase: from ``--passphrase-file``, else asked for on the terminal without
     echo. With no terminal (a script, a pipe) a file is required: a prompt would hang."""
@@ -89,7 +94,14 @@ CASE_OPTIONS = ("case_id", "case", "keep_id", "merged_id")
 
 def open_profile(args: argparse.Namespace,
                  before_audit: Callable[[Session], None] = lambda session: None) -> Session:
-    session = profiles.unlock(args.profile, unlock_secret(args), before_audit=before_audit)
+    try:
+        session = profiles.unlock(args.profile, unlock_secret(args), before_audit=before_audit)
+    except WrongPassphrase as exc:
+        left = profiles.attempts_before_erase(args.profile)
+        if left is None:
+            raise
+        # The user must know how close the erase policy is before trying again.
+        raise WrongPassphraseBeforeErase(left=left) from exc
     if session.rotation_interrupted:
         print(_("Warning: a change of the database key was interrupted, so no valid recovery "
                 "code was shown. Run 'caseapp profile rotate-key' again to get a new one."),

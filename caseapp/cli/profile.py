@@ -46,6 +46,13 @@ def _rotate(args: argparse.Namespace) -> int:
 def _erase_policy(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         profiles.set_erase_policy(session, None if args.off else args.after)
+    # Say what was set: a policy that erases the profile must never be a surprise.
+    if args.off:
+        print(_("Erasing after wrong passphrases is off for profile %(name)s.",
+                name=args.profile))
+    else:
+        print(_("Profile %(name)s will be erased after %(n)s wrong passphrases in a row.",
+                name=args.profile, n=args.after))
     return 0
 
 

@@ -378,3 +378,17 @@ def rotate_database_key(name: str, passphrase: str,
     finally:
         session.close()
     return code
+
+
+def attempts_before_erase(name: str) -> int | None:
+    """Wrong attempts left before the profile's erase policy erases it; None without a
+    policy (or for a profile already gone). Read-only, for telling the user after a
+    failed unlock."""
+    try:
+        p = existing(name)
+    except ProfileError:
+        return None
+    state = UnlockState.load(p.unlock_state)
+    if state.erase_after is None:
+        return None
+    return max(state.erase_after - state.failures, 0)
