@@ -210,3 +210,11 @@ def test_a_failed_unlock_says_how_many_tries_remain_before_an_erase(
     code, _out, err = run("case", "list", "--profile", "alice", "--passphrase-file", wrong)
     assert code != 0
     assert "After 5 more wrong attempts this profile is erased" in err
+
+
+def test_plan_add_names_the_missing_option(run: Run, cli_profile: Any) -> None:
+    # Before: the README's `plan add --case ID --type Health` failed with
+    # "spl_Objectives: is required", a name the user never typed.
+    me = cli_profile("caseworker", "amina")
+    code, _out, err = run("plan", "add", *me, "--case", "x", "--type", "Health")
+    assert code == 2 and "--objectives" in err and "spl_Objectives" not in err

@@ -87,8 +87,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = commands.add_parser("add", help="add an assistance-plan item to a case")
     add_profile_args(add)
     add.add_argument("--case", required=True, metavar="ID")
-    add.add_argument("--type", metavar="CODE", help="HTCDS spl_Type code, such as Legal")
-    add.add_argument("--objectives", metavar="TEXT")
+    # Both required by every plan item: argparse names the option a user forgot, where the
+    # item's check would name the HTCDS field.
+    add.add_argument("--type", metavar="CODE", required=True,
+                     help="HTCDS spl_Type code, such as Legal (caseapp fields --picklist "
+                          "spl_Type lists them)")
+    add.add_argument("--objectives", metavar="TEXT", required=True, type=free_text,
+                     help=STDIN_HELP)
     add.add_argument("--action-plan", metavar="TEXT")
     add.add_argument("--responsible-org", metavar="ORG")
     add.add_argument("--start", metavar="YYYY-MM-DD", help="default today")
