@@ -174,6 +174,9 @@ def test_full_journey(run: Run, write: Write, cli_profile: CliProfile) -> None:
                   "Get a lawyer", "--start", "2026-01-10", "--due", "2026-02-01")).strip()
     ok(run("plan", "deliver", *me, "--case", case_id, "--service", "medical", "--on",
            "2026-02-03", "--provider", "DHQ hospital"))
+    # A follow-up contacts the person again: that is its own consent.
+    ok(run("consent", "record", *me, "--case", case_id, "--purpose", "follow_up_contact",
+           "--granted", "--language", "urd", "--explanation-version", "consent-text-1.0"))
     follow_up = ok(run("plan", "follow-up", *me, "--case", case_id, "--due", "2026-03-10",
                        "--purpose", "RSS visit")).strip()
     due = ok_json(run("plan", "due", *me, "--before", "2026-12-31", "--json"))
@@ -193,8 +196,6 @@ def test_full_journey(run: Run, write: Write, cli_profile: CliProfile) -> None:
     # Reintegration: baseline and the first monitoring round, and the change between them.
     baseline = ok(run("reintegration", "record", *me, "--case", case_id, "--round",
                       "baseline", "--answers", write("baseline.json", BASELINE))).strip()
-    ok(run("consent", "record", *me, "--case", case_id, "--purpose", "follow_up_contact",
-           "--granted", "--language", "urd", "--explanation-version", "consent-text-1.0"))
     ok(run("reintegration", "record", *me, "--case", case_id, "--round", "monitoring_1",
            "--answers", write("m1.json", MONITORING), "--notes", "new job at the market"))
     rounds = ok_json(run("reintegration", "rounds", *me, "--case", case_id, "--json"))
