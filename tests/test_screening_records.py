@@ -287,3 +287,18 @@ def test_the_decision_cannot_be_edited_in_by_a_caseworker(session: Session) -> N
     with pytest.raises(PermissionDenied):
         CaseService(session).update(case_id, {"hfz_TraffickingStatusDecision": {
             "date": "2026-01-01", "act": "PTPA2018", "section": "3"}})
+
+
+def test_an_administrator_records_the_office_type_of_an_existing_profile(
+        administrator: Session, manager: Session) -> None:
+    # A profile made before offices had a type records an NGO's decisions; its
+    # administrator records the real type once, audited.
+    with pytest.raises(PermissionDenied):
+        profiles.set_office_type(manager, "LawEnforcement")
+    with pytest.raises(FieldErrors):
+        profiles.set_office_type(administrator, "Police")
+    svc = ScreeningService(administrator)
+    assert svc.deciding_org() == "NGO"
+    profiles.set_office_type(administrator, "CentralGovernmentOrganisation")
+    assert svc.deciding_org() == "NonPoliceGovernmentalOrganization"
+    assert "office_type_changed" in [e["action"] for e in administrator.audit.events()]

@@ -56,6 +56,15 @@ def _erase_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _office_type(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        profiles.set_office_type(session, args.set)
+    print(_("The office's organisation type is now %(type)s: its users record "
+            "trafficking-status decisions made by %(org)s.", type=args.set,
+            org=legal_status.deciding_org(False, args.set)))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("profile", help=N_("create and manage encrypted profiles"))
     psub = parser.add_subparsers(dest="profile_command", required=True)
@@ -90,3 +99,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--after", type=int, metavar="N")
     group.add_argument("--off", action="store_true")
     erase.set_defaults(handler=_erase_policy)
+
+    office = psub.add_parser("office-type", help=N_("record the office's organisation type "
+                                                   "(administrators)"))
+    add_profile_args(office)
+    office.add_argument("--set", required=True, metavar="CODE",
+                        help="one of " + ", ".join(legal_status.DECIDING_ORG_OF_TYPE))
+    office.set_defaults(handler=_office_type)

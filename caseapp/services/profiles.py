@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.crypto import kdf, passphrase_policy, recovery
 from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
-from caseapp.domain import legal_status, projections
+from caseapp.domain import legal_status, projections, roles
 from caseapp.errors import (
     FieldErrors,
+    PermissionDenied,
     ProfileError,
     UnlockBackoff,
     ValidationError,
@@ -28,6 +29,7 @@ from caseapp.errors import (
 from caseapp.fsutil import atomic_write, destroy_file, fsync_dir
 from caseapp.i18n import N_
 from caseapp.services import exports
+from caseapp.services.base import actor_of
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
 from caseapp.store import database, meta, migrations
@@ -392,3 +394,19 @@ def attempts_before_erase(name: str) -> int | None:
     if state.erase_after is None:
         return None
     return max(state.erase_after - state.failures, 0)
+
+
+def set_office_type(session: Session, org_type: str) -> None:
+    """Record the office's HTCDS organisation type, which decides whose legal-status
+    decisions its users record (``legal_status.deciding_org``). Administrators only: it
+    changes what every user of the office may record."""
+    if not actor_of(session).can(roles.USERS_MANAGE):
+        raise PermissionDenied()
+    if org_type not in legal_status.DECIDING_ORG_OF_TYPE:
+        raise FieldErrors([("--set", legal_status.PROBLEMS["act"],
+                            {"value": str(org_type)[:40],
+                             "codes": ", ".join(legal_status.DECIDING_ORG_OF_TYPE)})])
+    with session.write():
+        session.store.update(session.team_id, {"org_Type": org_type})
+        session.audit.append(session.user_id, "office_type_changed", session.team_id,
+                             ["org_Type"])
