@@ -46,6 +46,14 @@ class ProfileLocked(ProfileError):
     msgid = N_("The profile is locked; unlock it again.")
 
 
+class FirstPassphraseRequired(ProfileError):
+    """The profile opens only for replacing the first passphrase its administrator set (the
+    desktop then asks for a new one)."""
+
+    msgid = N_("This profile still has the first passphrase its administrator set. Change it "
+               "first: caseapp profile change-passphrase.")
+
+
 class ProfileNotFound(ProfileError):
     msgid = N_("No profile with that name exists.")
 
@@ -56,6 +64,14 @@ class WrongPassphrase(CaseAppError):
 
 class UnlockBackoff(CaseAppError):
     msgid = N_("Too many wrong attempts. Wait %(seconds)s seconds, then try again.")
+
+
+class UnlockStateDamaged(UnlockBackoff):
+    """The record of wrong attempts was deleted or edited: the strictest state applies."""
+
+    msgid = N_("The record of wrong attempts of this profile is missing or was changed. As "
+               "a precaution every attempt now waits 15 minutes, until the next successful "
+               "unlock. Wait %(seconds)s seconds, then try again.")
 
 
 class VaultCorrupt(CaseAppError):
@@ -87,7 +103,10 @@ class FieldErrors(ValidationError):
 
     def __init__(self, problems: list[tuple[str, str, dict[str, object]]]) -> None:
         super().__init__()
-        self.problems = problems
+        # The offending value is never kept, let alone shown: it may be another person's
+        # data, and errors reach logs and screens (issue 7, item 8). The field is named.
+        self.problems = [(name, problem, {k: v for k, v in params.items() if k != "value"})
+                         for name, problem, params in problems]
 
     def user_message(self) -> str:
         return "; ".join(_(self.msgid, field=name, problem=_(problem, **params))

@@ -119,3 +119,50 @@ def _overwrite(path: Path, size: int) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _retired_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.retired")
+
+
+def retire_and_replace(path: Path, data: bytes) -> None:
+    """``atomic_write``, then overwrite the blocks of the file it replaced (best effort).
+
+    A rename alone frees the old file's blocks without touching them: an old passphrase's or
+    recovery code's keyslot would stay readable on the disk. So the old file is first given a
+    second, hidden name (a hard link: the same blocks), the new file is renamed into place,
+    and only then are the old blocks overwritten through the hidden name and the name removed.
+    At every moment ``path`` is a whole file, old or new. A kill in between leaves the hidden
+    name; ``destroy_retired`` deals with it. (Flash and copy-on-write file systems may keep
+    other copies of the blocks: the wrapping is the real protection.)"""
+    retired: Path | None = None
+    if path.exists():
+        retired = _retired_name(path)
+        try:
+            os.link(path, retired)
+        except OSError:
+            retired = None  # no hard links here: replaced without the overwrite
+    try:
+        atomic_write(path, data)
+    except BaseException:
+        if retired is not None:
+            retired.unlink(missing_ok=True)  # still the live file's blocks: never overwrite
+        raise
+    if retired is not None:
+        destroy_file(retired)
+
+
+def destroy_retired(path: Path) -> None:
+    """Overwrite and remove what a kill left of ``retire_and_replace`` on ``path``. A hidden
+    name that is still the live file (killed before the replace) is only unlinked."""
+    for leftover in path.parent.glob(f".{path.name}.*.retired"):
+        try:
+            live = path.exists() and os.path.samefile(leftover, path)
+            info = os.lstat(leftover)
+            # Only a lone regular file is ours to overwrite: never write through a link.
+            if live or not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+                leftover.unlink()
+            else:
+                destroy_file(leftover)
+        except OSError:
+            continue

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-dev gcc poppler-utils age
-  libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3)
+APT_PACKAGES=(python3 python3-venv python3-dev gcc poppler-utils age qpdf libharfbuzz-bin
+  libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
+  postgresql)  # the sync server tests start a throwaway cluster of their own (tests/pg_cluster.py)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

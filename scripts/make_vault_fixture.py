@@ -4,6 +4,7 @@ version, for tests/test_vault_upgrade.py to unlock and upgrade with today's code
     .venv/bin/python scripts/make_vault_fixture.py 1   # writes tests/data/vaults/v1/
     .venv/bin/python scripts/make_vault_fixture.py 2   # writes tests/data/vaults/v2/
     .venv/bin/python scripts/make_vault_fixture.py 3   # writes tests/data/vaults/v3/
+    .venv/bin/python scripts/make_vault_fixture.py 4   # … and so on for each version
 
 Each version's code is checked out at a pinned commit into a temporary ``git worktree`` and
 this script runs again inside it (``--inside``) with that checkout first on the import path,
@@ -26,6 +27,10 @@ move and a few seeded demo cases.
 Version 3 (the change log): the code at COMMITS[3], through its public services: two cases
 with aliases and a CNIC each, a rename (two logged changes on one person), a note, consent,
 and a conflict on the trafficking status (an edit made over a value its editor never saw).
+
+Versions 4 (counts per type), 5 (the desktop's drafts, list indexes) and 6 (the owner index):
+two cases each, an edit, a note and an attachment; versions 5 and 6 also a draft and a list
+preference.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ COMMITS = {
     1: "1b43667712d3ba32f55f963e73245e21ddec7ec8",  # last commit before the case service
     2: "0b4187ca515e792372942d5bb69146018a941051",  # last commit with two migrations
     3: "f44c39a3d2b97f2c9191f5e1d8eafa1d05848eec",  # last commit with three migrations
+    4: "22ddb460cbf68442a6d2dc786e7f3b86c78a6f1b",  # last with four migrations (counts per type)
+    5: "d43fd3897b2da8ebf822959f5807386b78621050",  # last commit with five (drafts, list indexes)
+    6: "e6200901a179ce1d90970c74ba6753190ae81e25",  # last with six (owner index), before sync
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -167,12 +175,62 @@ def _build_v3() -> None:
             print(cases.show(case_id)["hfz_CaseNumber"])
 
 
+V4_CASES = [
+    ("Kulsoom", "Bibi", "کلثوم بی بی", "36302-8888888-9", ["Kulsi"]),
+    ("Wajid", "Hussain", "واجد حسین", "38403-9999999-1", []),
+]
+
+
+def _build_v4(extra: bool = False,
+              people: list[tuple[str, str, str, str, list[str]]] | None = None) -> None:
+    """Two cases through the services of that version, a rename, a note and an attachment;
+    with ``extra`` (version 5) also a draft and a list preference of the desktop."""
+    from caseapp.crypto import kdf
+    from caseapp.services import profiles
+    from caseapp.services.cases import CaseService
+
+    profiles.create_profile(PROFILE, PASSPHRASE, params=kdf.FLOOR)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        cases = CaseService(session)
+        ids = [cases.create({
+            "prs_FirstName": first, "prs_SecondName": second, "hfz_NameUrdu": urdu,
+            "hfz_Aliases": aliases,
+            "hfz_IdentityDocuments": [{"type": "CNIC", "number": cnic, "country": "PK"}]}).id
+            for first, second, urdu, cnic, aliases in
+            (people or (V5_CASES if extra else V4_CASES))]
+        cases.update(ids[1], {"hfz_FatherName": "Ghulam Nabi"})
+        cases.add_note(ids[0], "Needs a female interpreter for Saraiki.")
+        cases.add_attachment(ids[0], "scan.txt", b"not a real scan", "text/plain")
+        if extra:
+            from caseapp.services.drafts import DraftService
+
+            drafts = DraftService(session)
+            drafts.save_all({f"case:{ids[0]}:notes": {"text": "half a note"}})
+            drafts.set_preference("case-list", '{"sort_column": 1, "sort_order": 0}')
+        for case_id in ids:
+            print(cases.show(case_id)["hfz_CaseNumber"])
+
+
+V5_CASES = [
+    ("Nargis", "Jan", "نرگس جان", "15601-1212121-2", ["Nargo"]),
+    ("Bilal", "Afridi", "بلال آفریدی", "21103-3434343-4", []),
+]
+
+
+V6_CASES = [
+    ("Shazia", "Perveen", "شازیہ پروین", "35401-5656565-6", ["Shazi"]),
+    ("Naveed", "Akhtar", "نوید اختر", "42101-7878787-8", []),
+]
+
+
 def _inside(version: int, checkout: Path) -> None:
     import caseapp
 
     # The pinned checkout, not this one or an editable install, must be what runs.
     assert Path(caseapp.__file__).resolve().is_relative_to(checkout.resolve()), caseapp.__file__
-    {1: _build_v1, 2: _build_v2, 3: _build_v3}[version]()
+    {1: _build_v1, 2: _build_v2, 3: _build_v3, 4: _build_v4,
+     5: lambda: _build_v4(extra=True),
+     6: lambda: _build_v4(extra=True, people=V6_CASES)}[version]()
 
 
 def _make(version: int, out: Path) -> None:

@@ -88,7 +88,7 @@ def test_profile_create_prints_a_recovery_code(run: Run, secret: Path,
                                                 files: Callable[[str, str | bytes], Path]
                                                 ) -> None:
     code, out, err = run("profile", "create", "--name", "bob", "--passphrase-file", secret,
-                         "--user", "Bushra Akhtar", "--role", "caseworker")
+                         "--user", "Bushra Akhtar")
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == "Profile bob created."
@@ -100,7 +100,8 @@ def test_profile_create_prints_a_recovery_code(run: Run, secret: Path,
     code, out, err = run("case", "list", "--profile", "bob", "--passphrase-file", recovery)
     assert (code, out, err) == (0, "", "")
     with profiles.unlock("bob", PASSPHRASE) as session:
-        assert (session.role, session.user["name"]) == ("caseworker", "Bushra Akhtar")
+        # A new profile is a new office: its user is the administrator (issue 7, item 5).
+        assert (session.role, session.user["name"]) == ("administrator", "Bushra Akhtar")
 
 
 def test_profile_list(run: Run, new_profile: NewProfile) -> None:
@@ -148,15 +149,20 @@ def test_rotate_key_replaces_the_recovery_code(run: Run, secret: Path,
     assert run("case", "show", case_id, *who)[0] == 0
 
 
+def signed_erase_policy() -> object:
+    state = json.loads(profile_paths.paths("alice").unlock_state.read_bytes())
+    return state["checkpoint"]["erase_after"]
+
+
 def test_erase_policy(run: Run, alice: list[str | Path]) -> None:
     # Issue 8: the command confirms what it set (before: it printed nothing).
     assert run("profile", "erase-policy", *alice, "--after", "10") == (
         0, "Profile alice will be erased after 10 wrong passphrases in a row.\n", "")
-    assert profiles.UnlockState.load(profile_paths.paths("alice").unlock_state).erase_after == 10
+    assert signed_erase_policy() == 10
     one_line_error(*run("profile", "erase-policy", *alice, "--after", "2"))
     assert run("profile", "erase-policy", *alice, "--off") == (
         0, "Erasing after wrong passphrases is off for profile alice.\n", "")
-    assert profiles.UnlockState.load(profile_paths.paths("alice").unlock_state).erase_after is None
+    assert signed_erase_policy() is None
 
 
 # -- cases and search ----------------------------------------------------------------------
@@ -582,10 +588,12 @@ def test_free_text_options_read_standard_input(run: Run, alice: list[str | Path]
     assert json.loads(out)["cas_ReasonForCaseClosure"] == "Went home to her mother in Mardan."
     monkeypatch.setattr(sys, "stdin", io.StringIO("Transfer to the Lahore shelter."))
     out_file = tmp_path / "cases.csv"
-    code, _out, err = run("export", "htcds", *alice, "--format", "csv", "--out", out_file,
+    code, _out, err = run("export", "htcds", "--unencrypted", *alice, "--format", "csv", "--out",
+                          out_file,
                           "--purpose", "-")
     assert code == 0, err
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    code, _out, err = run("export", "htcds", *alice, "--format", "csv", "--out", out_file,
+    code, _out, err = run("export", "htcds", "--unencrypted", *alice, "--format", "csv", "--out",
+                          out_file,
                           "--force", "--purpose", "-")
     assert code == 2 and "standard input" in err

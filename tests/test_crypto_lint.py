@@ -3,7 +3,9 @@
 Banned: ECB/CBC modes, MD5/SHA-1, the ``random`` module (secrets come from ``secrets``),
 ``verify=False``, pickle/shelve, ``yaml.load``, ``marshal.loads``, ``eval``/``exec``, and
 hard-coded keys (a bytes or hex/base64 literal of 32+ bytes given to a name containing "key" or
-"secret"). Comments and string literals are not code and are not matched.
+"secret"), ``CERT_NONE``, ``check_hostname = False``, ``mktemp``, ``shell=True``, and XML
+parsers other than defusedxml. Comments and string literals are not code and are not
+matched.
 
 A line may opt out with ``# crypto-lint: allow (reason)``; the reason is required, and an
 allowance that suppresses nothing is itself reported.
@@ -41,7 +43,16 @@ TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("marshal.loads", re.compile(r"\bmarshal\s*\.\s*loads?\b")),
     ("eval(", re.compile(r"(?<![\w.])eval\s*\(")),
     ("exec(", re.compile(r"(?<![\w.])exec\s*\(")),
+    # Issue 7: no certificate checks switched off, no racy temp names, no shell.
+    ("CERT_NONE", re.compile(r"\bCERT_NONE\b")),
+    ("check_hostname = False", re.compile(r"\bcheck_hostname\s*=\s*False\b")),
+    ("mktemp(", re.compile(r"\bmktemp\s*\(")),
+    ("shell=True", re.compile(r"\bshell\s*=\s*True\b")),
 ]
+# XML is parsed only through defusedxml (issue 7, item 10); writing helpers and the parse
+# error class are no parsers.
+XML_PARSERS = ("xml.etree", "xml.dom", "xml.sax", "xml.parsers", "lxml", "pyexpat")
+XML_ALLOWED = {"xml.sax.saxutils", "xml.etree.ElementTree.ParseError"}
 BANNED_FROM_IMPORTS: dict[str, set[str]] = {
     "modes": {"ECB", "CBC"}, "hashes": {"MD5", "SHA1"}, "hashlib": {"md5", "sha1"},
     "yaml": {"load", "load_all", "unsafe_load", "unsafe_load_all", "full_load"},
@@ -128,12 +139,20 @@ def _ast_hits(tree: ast.AST) -> list[tuple[int, str]]:
         if any(KEY_NAME.search(n) for n in names) and _literal_key_bytes(value) >= 32:
             hits.append((line, "hard-coded key"))
 
+    def xml_parser(name: str) -> bool:
+        return name.startswith(XML_PARSERS) and not any(
+            name == allowed or name.startswith(allowed + ".") for allowed in XML_ALLOWED)
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] in BANNED_MODULES:
                     hits.append((node.lineno, f"import {alias.name.split('.')[0]}"))
+                if xml_parser(alias.name):
+                    hits.append((node.lineno, "XML parser outside defusedxml"))
         elif isinstance(node, ast.ImportFrom) and node.module:
+            if any(xml_parser(f"{node.module}.{alias.name}") for alias in node.names):
+                hits.append((node.lineno, "XML parser outside defusedxml"))
             module = node.module.split(".")
             if module[0] in BANNED_MODULES:
                 hits.append((node.lineno, f"import {module[0]}"))
@@ -258,6 +277,14 @@ BANNED_SAMPLES: list[tuple[str, str]] = [
     ("hard-coded key", f"config = {{'device_key': '{KEY_HEX}'}}\n"),
     ("hard-coded key", f"def connect(secret=b'{'z' * 32}'):\n    pass\n"),
     ("hard-coded key", f"key, other = b'{'q' * 32}', 1\n"),
+    ("CERT_NONE", "ctx.verify_mode = ssl.CERT_NONE\n"),
+    ("check_hostname = False", "ctx.check_hostname = False\n"),
+    ("mktemp(", "name = tempfile.mktemp()\n"),
+    ("shell=True", "subprocess.run(cmd, shell=True)\n"),
+    ("XML parser outside defusedxml", "import xml.etree.ElementTree as ET\n"),
+    ("XML parser outside defusedxml", "from xml.dom import minidom\n"),
+    ("XML parser outside defusedxml", "from lxml import etree\n"),
+    ("XML parser outside defusedxml", "from xml.etree.ElementTree import fromstring\n"),
 ]
 
 
@@ -291,6 +318,10 @@ SAFE_SAMPLES = [
     "key_help = 'Type the recovery key you printed when the profile was made'\n",
     "import random  # crypto-lint: allow (seeded synthetic demo data, never a secret)\n",
     "self.unpickled = False\n",
+    "from xml.sax.saxutils import escape\n",
+    "from xml.etree.ElementTree import ParseError\n",
+    "from defusedxml.ElementTree import DefusedXMLParser\n",
+    "subprocess.run(cmd, shell=False)\n",
 ]
 
 

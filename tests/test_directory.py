@@ -11,7 +11,7 @@ import pytest
 from conftest import CliProfile, OpenProfile
 
 from caseapp.cli.main import main
-from caseapp.errors import FieldErrors, PermissionDenied
+from caseapp.errors import FieldErrors, PermissionDenied, ValidationError
 from caseapp.services.directory import CsvErrors, DirectoryService
 from caseapp.services.session import Session
 
@@ -194,3 +194,43 @@ def test_cli(cli_profile: CliProfile, tmp_path: Path,
     assert main(["directory", "import", *base, "--csv", str(tmp_path / "missing.csv")]) != 0
     assert main(["directory", "import", *base, "--csv", str(bad), "--skip-errors"]) == 0
     assert main(["directory", "import", *base]) != 0
+
+
+# -- hostile cells (issue 7, items 7 and 8) ------------------------------------------------
+
+@pytest.mark.parametrize("cell", ["Dar\x00ul Aman", "Dar\x1bul", "Dar\x85ul", "\ud800Aman"])
+def test_a_control_character_or_broken_unicode_is_refused_naming_the_cell(
+        manager: Session, cell: str) -> None:
+    """Before, the cell was stored and every later XLSX export of the directory failed to
+    open (or, for the surrogate, the command line ended in 'unexpected error')."""
+    svc = DirectoryService(manager)
+    text = HEADER + f"a,{cell},NGO,shelter,,,,,,,,,\n"
+    with pytest.raises(CsvErrors) as err:
+        svc.import_csv(text)
+    assert [(r, c) for r, c, _p, _x in err.value.problems] == [(2, "name")]
+    message = err.value.user_message()
+    assert "control character" in message and "Aman" not in message and "Dar" not in message
+    assert svc.list() == []
+
+
+def test_a_huge_cell_is_refused_with_a_clear_error(manager: Session, tmp_path: Path) -> None:
+    svc = DirectoryService(manager)
+    for size in (5_000, 200_000):  # the csv module itself fails past 131,072
+        path = tmp_path / f"big{size}.csv"
+        path.write_text(HEADER + "a," + "N" * size + ",NGO,shelter,,,,,,,,,\n", encoding="utf-8")
+        with pytest.raises(ValidationError) as err:
+            svc.import_csv(path)
+        message = err.value.user_message()
+        assert "N" * 50 not in message and ("longer than" in message or "near line" in message)
+    assert svc.list() == []
+
+
+def test_a_huge_file_is_refused_before_it_is_read(manager: Session, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from caseapp.services import directory
+
+    monkeypatch.setattr(directory, "MAX_CSV_CHARS", 1000)
+    path = tmp_path / "big.csv"
+    path.write_text(HEADER + "a,One,NGO,shelter,,,,,,,,,\n" * 100, encoding="utf-8")
+    with pytest.raises(ValidationError, match="larger than"):
+        DirectoryService(manager).import_csv(path)

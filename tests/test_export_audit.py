@@ -25,8 +25,11 @@ from caseapp.i18n import set_language
 from caseapp.services import exchange, exports, profile_paths, profiles, statistics
 from caseapp.services.app import CaseApp
 from caseapp.services.cases import CaseService
+from caseapp.services.protection import Protection
 from caseapp.services.session import Session
 from caseapp.store import database, queries
+
+PLAIN = Protection.plain()  # these tests are about the file itself, not its sealing
 
 ROWS = b"prs_FirstName,prs_IdentityNumber\r\nRukhsana,35202-1234567-2\r\n"
 
@@ -45,7 +48,7 @@ def actions(session: Session, since: int = 0) -> list[str]:
 
 def export_of(session: Session, kind: str, path: Path) -> None:
     if kind == "htcds":
-        exchange.export_htcds(session, path, "csv", "transfer to the shelter")
+        exchange.export_htcds(session, path, "csv", "transfer to the shelter", protection=PLAIN)
     else:
         statistics.export_statistics(session, path, "quarterly report")
 
@@ -100,7 +103,7 @@ def test_a_failed_write_is_audited_with_its_kind_never_a_value(
 
     monkeypatch.setattr(fsutil.os, "write", full_disk)
     with pytest.raises(StorageError, match="disk is full"):
-        exchange.export_htcds(manager, out, "csv", "transfer to the shelter")
+        exchange.export_htcds(manager, out, "csv", "transfer to the shelter", protection=PLAIN)
     monkeypatch.undo()
     assert actions(manager)[-2:] == ["htcds_export_started", "htcds_export_failed"]
     failed = manager.audit.events(limit=1)[0]
@@ -127,7 +130,7 @@ def test_an_export_refuses_to_join_an_open_transaction(manager: Session,
 def test_the_destination_is_kept_encrypted_not_in_the_audit_chain(manager: Session,
                                                                    tmp_path: Path) -> None:
     out = tmp_path / "for-iom.csv"
-    exchange.export_htcds(manager, out, "csv", "transfer")
+    exchange.export_htcds(manager, out, "csv", "transfer", protection=PLAIN)
     event = manager.audit.events(limit=1)[0]
     record = manager.store.get(str(event["record"]))
     assert record is not None and record.body["destination"] == str(out)
@@ -296,7 +299,7 @@ def test_a_caseworker_may_not_export_every_name(caseworker: Session, tmp_path: P
     CaseService(caseworker).create({"prs_FirstName": "Rukhsana"})
     before = caseworker.audit.head()[0]
     with pytest.raises(PermissionDenied) as refused:
-        exchange.export_htcds(caseworker, tmp_path / "all.csv", "csv", "transfer")
+        exchange.export_htcds(caseworker, tmp_path / "all.csv", "csv", "transfer", protection=PLAIN)
     message = refused.value.user_message()
     assert "caseworker" in message and "manager" in message
     assert [p for p in tmp_path.iterdir() if "all.csv" in p.name] == []
@@ -315,14 +318,15 @@ def test_managers_and_administrators_may(open_profile: OpenProfile, tmp_path: Pa
     session = open_profile(role)
     agree(session, CaseService(session).create({"prs_FirstName": "Rukhsana"}).id,
           consent.ASSISTANCE_PROCESSING)
-    assert exchange.export_htcds(session, tmp_path / "all.csv", "csv", "transfer").rows == 1
+    assert exchange.export_htcds(session, tmp_path / "all.csv", "csv", "transfer",
+                                 protection=PLAIN).rows == 1
 
 
 def test_the_cli_names_the_role_in_the_users_language(cli_profile: CliProfile, run: Run,
                                                       tmp_path: Path) -> None:
     args = cli_profile("caseworker", "bushra")
     out = tmp_path / "all.csv"
-    export = ["export", "htcds", *args, "--format", "csv", "--out", out,
+    export = ["export", "htcds", "--unencrypted", *args, "--format", "csv", "--out", out,
               "--purpose", "transfer"]
     code, stdout, err = run(*export)
     assert code != 0 and stdout == "" and not out.exists()
@@ -342,3 +346,43 @@ def test_a_pipe_planted_at_the_destination_does_not_hang_the_unlock(
     with profiles.unlock("amina", PASSPHRASE) as session:
         [notice] = session.notices
         assert notice.msgid == exports.INTERRUPTED_MESSAGES[exports.NOTHING_WRITTEN]
+
+
+# -- SECURITY.md item 3: the file is written, then the commit fails -------------------------
+
+def test_a_commit_that_fails_after_the_file_is_written(open_profile: OpenProfile,
+                                                       tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vault fills up (a real SQLite "database or disk is full", by max_page_count)
+    between the file's rename and the "exported" commit: the user gets a clear storage
+    error, the file stays where it was written, nothing is corrupted, and the next unlock
+    says the export is complete but unconfirmed, once. (A statistics export's completion
+    rewrites its record in place, which needs no new page: only an HTCDS one fails here.)"""
+    kind = "htcds"
+    session = open_profile("manager", "amina")
+    CaseService(session).create({"prs_FirstName": "Rukhsana"})
+    out = tmp_path / "out.csv"
+    real_write = exports.write_file
+
+    def write_then_fill(*args: Any, **kwargs: Any) -> None:
+        real_write(*args, **kwargs)
+        assert session.conn is not None
+        pages = session.conn.execute("PRAGMA page_count").fetchone()[0]
+        session.conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    monkeypatch.setattr(exports, "write_file", write_then_fill)
+    with pytest.raises(StorageError) as info:
+        export_of(session, kind, out)
+    assert "full" in info.value.user_message()
+    assert out.exists()
+    assert session.conn is not None
+    assert database.check_integrity(session.conn) == []
+    assert f"{kind}_exported" not in actions(session)
+    session.close()
+    with profiles.unlock("amina", PASSPHRASE) as session:
+        written = [n for n in session.notices
+                   if n.msgid == exports.INTERRUPTED_MESSAGES[exports.FILE_WRITTEN]]
+        assert len(written) == 1 and str(out) in written[0].user_message()
+        assert session.verify_audit().ok
+    with profiles.unlock("amina", PASSPHRASE) as session:
+        assert session.notices == []

@@ -38,9 +38,11 @@ def write_case(args: list[str | Path]) -> Path:
 
 
 EXPORTS: dict[str, Callable[[list[str | Path], Path], list[str | Path]]] = {
-    "htcds csv": lambda a, out: ["export", "htcds", *a, "--format", "csv", "--out", out,
+    "htcds csv": lambda a, out: ["export", "htcds", "--unencrypted", *a, "--format", "csv",
+                                 "--out", out,
                                  "--purpose", "transfer to the shelter"],
-    "htcds xlsx": lambda a, out: ["export", "htcds", *a, "--format", "xlsx", "--out", out,
+    "htcds xlsx": lambda a, out: ["export", "htcds", "--unencrypted", *a, "--format", "xlsx",
+                                  "--out", out,
                                   "--purpose", "transfer to the shelter"],
     "statistics": lambda a, out: ["export", "statistics", *a, "--out", out,
                                   "--purpose", "quarterly report"],

@@ -43,6 +43,7 @@ EXPORTER = r"""
 import os, sys, time
 from pathlib import Path
 from caseapp.services import exchange, profile_paths, statistics
+from caseapp.services.protection import Protection
 from caseapp.services.session import open_session
 from caseapp.store import database, migrations
 
@@ -84,7 +85,8 @@ while True:
     if i % 3 == 0:
         statistics.export_statistics(session, out, "quarterly report")
     else:
-        exchange.export_htcds(session, out, "csv", "transfer to the shelter")
+        exchange.export_htcds(session, out, "csv", "transfer to the shelter",
+                              protection=Protection.plain())
     print("exported", flush=True)
 """
 PRELOAD = ["caseapp.services.exchange", "caseapp.services.statistics",

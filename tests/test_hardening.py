@@ -32,3 +32,5 @@ def test_the_process_leaves_no_core_dump(start: str) -> None:
     assert limits == "(0, 0)"
     if sys.platform.startswith("linux"):
         assert flag == "False"
+
+

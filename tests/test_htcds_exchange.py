@@ -24,11 +24,14 @@ from caseapp.crypto import kdf
 from caseapp.documents import htcds_rows, tables
 from caseapp.domain import consent
 from caseapp.errors import PermissionDenied, ValidationError
-from caseapp.services import demo, profiles
+from caseapp.services import demo, profiles, role_grants
 from caseapp.services import exchange as hx
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
+from caseapp.services.protection import Protection
 from caseapp.services.session import Session
+
+PLAIN = Protection.plain()  # these tests are about the file itself, not its sealing
 
 PASSPHRASE = "river lamp seven orchard"
 DOC: dict[str, Any] = {
@@ -109,7 +112,7 @@ def test_columns_are_the_standards_names_in_order(open_session: OpenSession,
     session = open_session()
     consenting(session)
     out = tmp_path / "out.csv"
-    report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad")
+    report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad", protection=PLAIN)
     header = _csv_rows(out)[0]
     # Before: no con_Consent (a core field), no hte_, spl_ or cco_ columns.
     # An administrator is not law enforcement: perpetrator fields are not exported.
@@ -125,9 +128,8 @@ def test_law_enforcement_sees_perpetrator_columns(open_session: OpenSession,
     session = open_session("fia", "manager")
     conn = session.conn
     assert conn is not None
-    with session.write():
-        session.store.update(session.user_id, {"law_enforcement": True})
-    hx.export_htcds(session, tmp_path / "o.csv", "csv", "FIA investigation")
+    role_grants.regrant(session, "manager", law_enforcement=True)
+    hx.export_htcds(session, tmp_path / "o.csv", "csv", "FIA investigation", protection=PLAIN)
     header = _csv_rows(tmp_path / "o.csv")[0]
     # Before: per_Organisation (a row of the standard's file with no type) was dropped.
     assert [h for h in header if h.startswith("per_")] == standard_file_fields(("per_",))
@@ -138,7 +140,7 @@ def test_codes_exact_and_lists_joined(open_session: OpenSession, tmp_path: Path)
     session = open_session()
     consenting(session)
     out = tmp_path / "out.csv"
-    hx.export_htcds(session, out, "csv", "transfer", include_extensions=True)
+    hx.export_htcds(session, out, "csv", "transfer", include_extensions=True, protection=PLAIN)
     header, row = _csv_rows(out)
     cells = dict(zip(header, row, strict=True))
     assert cells["vic_TypeOfExploitation"] == "ForcedMarriage;Servitude"
@@ -165,7 +167,8 @@ def test_round_trip_into_fresh_profile(open_session: OpenSession, tmp_path: Path
     agree(source, ids, consent.ASSISTANCE_PROCESSING)
     before = [service.show(i) for i in ids]
     out = tmp_path / f"cases.{fmt}"
-    hx.export_htcds(source, out, fmt, "move to new laptop", include_extensions=True)
+    hx.export_htcds(source, out, fmt, "move to new laptop", include_extensions=True,
+                    protection=PLAIN)
 
     target = open_session("dst")
     report = hx.import_htcds(target, out)
@@ -194,7 +197,7 @@ def test_xlsx_never_stores_formulas(open_session: OpenSession, tmp_path: Path) -
     session = open_session()
     consenting(session)
     out = tmp_path / "o.xlsx"
-    hx.export_htcds(session, out, "xlsx", "transfer")
+    hx.export_htcds(session, out, "xlsx", "transfer", protection=PLAIN)
     with zipfile.ZipFile(out) as zf:
         sheet = zf.read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet
@@ -223,7 +226,9 @@ def test_errors_import_nothing_and_name_row_and_column(open_session: OpenSession
     where = {(p.row, p.column) for p in report.problems}
     assert where == {(3, "prs_Gender"), (4, "vic_TypeOfExploitation"), (4, "prs_Birthdate")}
     messages = [p.user_message() for p in report.problems]
-    assert any("row 3, column prs_Gender" in m and "Male" in m for m in messages)
+    # The codes are named, the value in the file is not repeated (issue 7, item 8).
+    assert any("row 3, column prs_Gender" in m and "Masculine" in m and "Male" not in m
+               for m in messages)
     assert CaseService(session).list().cases == []
 
 
@@ -311,6 +316,44 @@ def test_xml_entities_refused() -> None:
                                             '"aaaa">]><sst>&a;</sst>')
     with pytest.raises(tables.ImportFileError, match="XML declarations"):
         tables.parse_xlsx(buf.getvalue())
+
+
+def _workbook_with_sheet(sheet_xml: str) -> bytes:
+    """A real workbook (openpyxl's own) whose sheet part is replaced."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["prs_FirstName"])
+    ws.append(["Ayesha"])
+    plain = io.BytesIO()
+    wb.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml.encode()
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("padding", [5 * 1024, 70 * 1024])
+def test_a_doctype_after_a_long_comment_is_refused(padding: int) -> None:
+    """Issue 7, item 10: only the first 4 KB of each part were checked, so a comment longer
+    than that hid the DOCTYPE and openpyxl imported the expanded entity."""
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><!--' + "x" * padding + '-->'
+           '<!DOCTYPE worksheet [<!ENTITY a "EXPANDED-ENTITY">]>'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>prs_FirstName</t></is></c>'
+           '</row><row r="2"><c r="A2" t="inlineStr"><is><t>&a;</t></is></c></row>'
+           '</sheetData></worksheet>')
+    with pytest.raises(tables.ImportFileError, match="XML declarations"):
+        tables.parse_xlsx(_workbook_with_sheet(xml))
+
+
+def test_a_part_that_is_not_xml_is_refused() -> None:
+    with pytest.raises(tables.ImportFileError, match="not a valid XLSX"):
+        tables.parse_xlsx(_workbook_with_sheet("<worksheet><sheetData>"))
 
 
 @pytest.mark.parametrize("data", [b"PK\x03\x04 not really a zip", b"", b"PK\x03\x04"])
@@ -412,7 +455,8 @@ def test_fuzz_xlsx_bytes(small_xlsx: bytes, data: st.DataObject) -> None:
 def test_unwritable_output_is_a_clear_error(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     with pytest.raises(ValidationError, match="cannot be written"):
-        hx.export_htcds(session, tmp_path / "no" / "such" / "dir.csv", "csv", "transfer")
+        hx.export_htcds(session, tmp_path / "no" / "such" / "dir.csv", "csv", "transfer",
+                        protection=PLAIN)
     assert not any(e["action"] == "htcds_exported" for e in session.audit.events())
 
 
@@ -421,20 +465,20 @@ def test_unwritable_output_is_a_clear_error(open_session: OpenSession, tmp_path:
 def test_border_officer_may_not_export(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session("bo", "border_officer")
     with pytest.raises(PermissionDenied):
-        hx.export_htcds(session, tmp_path / "o.csv", "csv", "x")
+        hx.export_htcds(session, tmp_path / "o.csv", "csv", "x", protection=PLAIN)
     assert not (tmp_path / "o.csv").exists()
 
 
 def test_purpose_required(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     with pytest.raises(ValidationError):
-        hx.export_htcds(session, tmp_path / "o.csv", "csv", "   ")
+        hx.export_htcds(session, tmp_path / "o.csv", "csv", "   ", protection=PLAIN)
 
 
 def test_audit_events_name_fields_not_values(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     consenting(session)
-    hx.export_htcds(session, tmp_path / "o.csv", "csv", "transfer to IOM")
+    hx.export_htcds(session, tmp_path / "o.csv", "csv", "transfer to IOM", protection=PLAIN)
     hx.import_htcds(session, tmp_path / "o.csv")
     events = session.audit.events()
     exported = next(e for e in events if e["action"] == "htcds_exported")
@@ -463,7 +507,7 @@ def test_cli_end_to_end(open_session: OpenSession, tmp_path: Path,
     secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
     out = tmp_path / "cases.xlsx"
     common = ["--passphrase-file", str(secret)]
-    assert _cli("export", "htcds", "--profile", "src", *common, "--format", "xlsx",
+    assert _cli("export", "htcds", "--unencrypted", "--profile", "src", *common, "--format", "xlsx",
                 "--out", str(out), "--purpose", "transfer") == 0
     assert "Exported 1 case" in capsys.readouterr().out
     assert _cli("import", "htcds", "--profile", "dst", *common, "--file", str(out)) == 0
@@ -486,7 +530,7 @@ def test_cli_end_to_end(open_session: OpenSession, tmp_path: Path,
     assert "cannot be read" in capsys.readouterr().err
     # --purpose is required: argparse refuses with exit 2
     with pytest.raises(SystemExit) as exc:
-        _cli("export", "htcds", "--profile", "src", *common, "--format", "csv",
+        _cli("export", "htcds", "--unencrypted", "--profile", "src", *common, "--format", "csv",
              "--out", str(tmp_path / "x.csv"))
     assert exc.value.code == 2
 
@@ -516,7 +560,7 @@ def test_xlsx_export_and_import_write_no_temp_files(open_session: OpenSession, t
     session = open_session()
     consenting(session)
     out = tmp_path / "out.xlsx"
-    hx.export_htcds(session, out, "xlsx", "transfer")
+    hx.export_htcds(session, out, "xlsx", "transfer", protection=PLAIN)
     hx.import_htcds(open_session("fresh", "manager"), out)
     assert seen == [] and list(spy.iterdir()) == []
     # The control: openpyxl's own writer is caught by the spy.
@@ -541,7 +585,8 @@ def test_identified_export_carries_only_people_who_agreed(open_session: OpenSess
     # Consent to other purposes is not consent to the storing and processing of the data.
     agree(session, never, consent.INTERVIEW, consent.FOLLOW_UP_CONTACT)
     out = tmp_path / "out.csv"
-    report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad")
+    report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad",
+                             protection=PLAIN)
     assert (report.rows, report.without_consent) == (1, 2)
     text = out.read_text(encoding="utf-8")
     assert "Shabnam" in text and "Parveen" not in text and "Zarmina" not in text
@@ -554,7 +599,7 @@ def test_identified_export_carries_only_people_who_agreed(open_session: OpenSess
     secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
     code, stdout, err = run("export", "htcds", "--profile", "alice", "--passphrase-file",
                             secret, "--format", "csv", "--out", tmp_path / "again.csv",
-                            "--purpose", "transfer")
+                            "--purpose", "transfer", "--unencrypted")
     assert code == 0 and "Exported 1 case" in stdout
     assert "2 cases were left out: the person has not agreed to the storing and processing " \
            "of their data, or has withdrawn that consent." in err
@@ -594,7 +639,7 @@ def test_export_carries_consent_route_plan_comments_and_derived_fields(
     CaseService(session).move(case_id, "closed", "Referred to the shelter, which took her on.")
 
     out = tmp_path / "out.csv"
-    hx.export_htcds(session, out, "csv", "transfer")
+    hx.export_htcds(session, out, "csv", "transfer", protection=PLAIN)
     header, row = _csv_rows(out)
     cells = dict(zip(header, row, strict=True))
     assert cells["con_Consent"] == "true"

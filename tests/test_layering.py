@@ -37,15 +37,27 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
      "check permissions, audit and write files"),
     ("caseapp.services", ("caseapp.cli", "caseapp.server", "ui"),
      "services are called by the command line and the UI, never the reverse"),
-    ("caseapp.cli", ("caseapp.store", "caseapp.crypto", "caseapp.server"),
+    ("caseapp.cli", ("caseapp.store", "caseapp.crypto"),
      "the command line goes through the services, as the desktop does"),
     ("caseapp.i18n", BOTTOM, "i18n is the bottom layer"),
     ("caseapp.errors", BOTTOM, "errors are the bottom layer"),
     ("caseapp.canonical", BOTTOM, "canonical JSON is the bottom layer"),
     ("caseapp.fsutil", BOTTOM, "file helpers are the bottom layer"),
     ("caseapp", ("ui", "PySide6.QtWidgets"), "the core never imports the desktop or widgets"),
-    ("caseapp.server", ("caseapp.store",), "the server holds no client vault"),
+    ("caseapp.server", ("caseapp.store", "caseapp.services", "caseapp.crypto", "ui"),
+     "the server holds no client vault: it imports only the sync protocol and its own code"),
+    ("caseapp.sync", ("caseapp.store", "caseapp.services", "caseapp.cli", "caseapp.server",
+                      "ui"),
+     "the sync protocol is shared with the server: it never touches a vault"),
+    ("ui", ("caseapp.store", "caseapp.crypto", "caseapp.domain", "caseapp.server",
+            "caseapp.sync", "sqlcipher3", "cryptography"),
+     "the desktop holds only Qt code and calls the services: no SQL, crypto or rules"),
 ]
+# Only the launcher, which hands sub-commands to the command line, may import it.
+LAUNCHER = "ui.launcher"
+# The command line starts the server (``caseapp server …``, ``caseapp serve``) from this one
+# module; no other command module reaches into the server.
+SERVER_COMMANDS = "caseapp.cli.server"
 # FastAPI and its server belong to caseapp.server only (ARCHITECTURE §2).
 SERVER_ONLY = ("fastapi", "starlette", "uvicorn")
 
@@ -127,6 +139,12 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
             for prefix in forbidden:
                 if within(name, prefix):
                     found.append(f"{module} imports {name}: {why}")
+    if within(module, "caseapp.cli") and module != SERVER_COMMANDS:
+        found += [f"{module} imports {name}: only {SERVER_COMMANDS} starts the server"
+                  for name in sorted(imports) if within(name, "caseapp.server")]
+    if within(module, "ui") and module != LAUNCHER:
+        found += [f"{module} imports {name}: the desktop goes through the services"
+                  for name in sorted(imports) if within(name, "caseapp.cli")]
     if not within(module, "caseapp.server"):
         found += [f"{module} imports {name}: only caseapp.server may use the web server"
                   for name in sorted(imports) if any(within(name, p) for p in SERVER_ONLY)]
@@ -134,14 +152,16 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
 
 
 def all_modules() -> list[tuple[str, Path]]:
-    return sorted((module_name(p), p) for p in PACKAGE_ROOT.rglob("*.py")
+    roots = (PACKAGE_ROOT, PACKAGE_ROOT.parent / "ui")
+    return sorted((module_name(p), p) for root in roots for p in root.rglob("*.py")
                   if "__pycache__" not in p.parts)
 
 
 def test_the_walk_sees_the_whole_package() -> None:
     names = {name for name, _path in all_modules()}
     assert {"caseapp", "caseapp.domain.names", "caseapp.store.records",
-            "caseapp.services.cases", "caseapp.cli.main", "caseapp.crypto.keyslots"} <= names
+            "caseapp.services.cases", "caseapp.cli.main", "caseapp.crypto.keyslots",
+            "ui.bridge", "ui.case.workspace"} <= names
     assert len(names) >= 30
 
 
@@ -171,6 +191,11 @@ def test_no_wrong_arrow(module: str, path: Path) -> None:
     ("caseapp.services.sync", "import importlib\nimportlib.import_module('ui.app')", "ui"),
     ("caseapp.server.app", "from caseapp.store.records import RecordStore", "caseapp.store"),
     ("caseapp.services.sync", "import fastapi", "fastapi"),
+    ("caseapp.sync.envelope", "from caseapp.store import records", "caseapp.store"),
+    ("caseapp.sync.client", "from caseapp.services.session import Session", "caseapp.services"),
+    ("caseapp.server.routers.changes", "from caseapp.services import sync", "caseapp.services"),
+    ("caseapp.cli.team", "from caseapp.server.app import create_app", "caseapp.server"),
+    ("caseapp.server.app", "from caseapp.crypto import kdf", "caseapp.crypto"),
     ("caseapp.domain", "from . import _private\nfrom ..store import x", "caseapp.store"),
     ("caseapp.domain.screening", "from caseapp.documents import tables", "caseapp.documents"),
     ("caseapp.domain.htcds", "from caseapp.i18n import translations_dir", "translations_dir"),
@@ -186,6 +211,12 @@ def test_no_wrong_arrow(module: str, path: Path) -> None:
     ("caseapp.canonical", "from caseapp.store import records", "caseapp.store"),
     ("caseapp.fsutil", "from caseapp.domain import roles", "caseapp.domain"),
     ("caseapp.i18n", "from caseapp.store import database", "caseapp.store"),
+    ("ui.case.notes_tab", "from caseapp.store.records import RecordStore", "caseapp.store"),
+    ("ui.cases.list_model", "from caseapp.store.lists import CaseFilter", "caseapp.store"),
+    ("ui.widgets.form", "from caseapp.domain import case_documents", "caseapp.domain"),
+    ("ui.unlock.first_run", "from caseapp.crypto import recovery", "caseapp.crypto"),
+    ("ui.shell.main_window", "from caseapp.cli.common import read_secret", "caseapp.cli"),
+    ("ui.bridge", "import sqlcipher3", "sqlcipher3"),
 ])
 def test_wrong_arrows_are_caught(module: str, source: str, culprit: str) -> None:
     is_package = module == "caseapp.domain"
@@ -200,6 +231,8 @@ def test_wrong_arrows_are_caught(module: str, source: str, culprit: str) -> None
     ("caseapp.cli.case", "from caseapp.services.cases import CaseService"),
     ("caseapp.domain.names", "from . import identity\nimport unicodedata"),
     ("caseapp.server.app", "import fastapi\nfrom caseapp.sync import protocol"),
+    ("caseapp.cli.server", "from caseapp.server import setup"),
+    ("caseapp.sync.envelope", "from caseapp.domain import roles\nfrom caseapp import canonical"),
     ("caseapp.store.records", "from uikit import x\nimport uireader"),  # not the ui package
     ("caseapp.documents.tables", "from caseapp.domain import htcds\nfrom caseapp.i18n import N_"
      "\nfrom caseapp.errors import ValidationError\nimport caseapp.canonical"),

@@ -89,6 +89,10 @@ def test_installed_wheel_speaks_urdu(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for lang in LANGS:
         assert f"caseapp/i18n/locale/{lang}/LC_MESSAGES/caseapp.po" in names
+    # the desktop and the fonts it sets Urdu, Pashto and Dari in, with their licence
+    assert {"ui/launcher.py", "ui/case/workspace.py", "caseapp/resources/fonts/OFL.txt",
+            "caseapp/resources/fonts/NotoNastaliqUrdu-Regular.ttf",
+            "caseapp/resources/fonts/NotoNaskhArabic-Regular.ttf"} <= names
 
     target = _venv_with_wheel(tmp_path, wheel, env)
     work = tmp_path / "elsewhere"  # not the checkout: '' on sys.path must not find caseapp
@@ -112,3 +116,10 @@ def test_installed_wheel_speaks_urdu(tmp_path: Path) -> None:
                   "nobody", "--passphrase-file", work / "pass.txt"], work, env)
     assert shown.returncode != 0
     assert shown.stderr == f"caseapp: {_urdu(errors.ProfileNotFound.msgid)}\n"
+
+    # The installed desktop starts (offscreen), opens a case in Urdu and saves its picture.
+    picture = work / "smoke.png"
+    smoke = _run([target / "bin" / "caseapp", "--smoke", picture, "--lang", "ur"], work,
+                 {**env, "QT_QPA_PLATFORM": "offscreen"})
+    assert smoke.returncode == 0, smoke.stderr[-2000:]
+    assert picture.read_bytes().startswith(b"\x89PNG")

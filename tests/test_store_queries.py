@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import sqlcipher3
 
+from caseapp.services.session import Session
 from caseapp.store import migrations, queries
 from caseapp.store.database import Connection, transaction
 from caseapp.store.hlc import HybridClock
@@ -84,3 +85,30 @@ def test_savepoint_reports_the_original_error(store: RecordStore) -> None:
         conn.execute("ROLLBACK")
         raise ValueError("drive")
     assert not conn.in_transaction
+
+
+def test_every_list_sort_and_the_owner_filter_have_an_index(caseworker: Session) -> None:
+    """At 100,000 cases a list page, a jump deep into the list or "my cases" counted must read
+    an index, never every case (each case read costs its page's decryption)."""
+    from caseapp.store import lists
+
+    conn = caseworker.store.conn
+    owner = lists.CaseFilter(owner=caseworker.user_id)
+    stage = lists.CaseFilter(stage="screening")
+    queries = [("SELECT count(*) FROM records c WHERE c.type = 'case' AND c.deleted = 0 "
+                "AND json_extract(c.body, '$.cas_CaseOwner') = ?", [caseworker.user_id])]
+    # each sort on its own, and the navigation's filters in the default order (last change)
+    shapes = [(sort, lists.CaseFilter()) for sort in lists.SORTS] + \
+        [("updated", owner), ("updated", stage)]
+    for sort, where in shapes:
+        for direction in (" DESC", ""):
+            columns = lists.SORTS[sort]
+            sql, args = lists._where(where)
+            queries.append((f"SELECT {', '.join(columns)} FROM records c WHERE c.type = 'case' "
+                            "AND c.deleted = 0" + sql + " ORDER BY "
+                            + ", ".join(c + direction for c in columns) + " LIMIT 1 OFFSET 5",
+                            args))
+    for sql, args in queries:
+        plan = " ".join(str(row[-1]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, args))
+        assert "USING" in plan and "INDEX" in plan, (sql, plan)
+        assert "TEMP B-TREE" not in plan, (sql, plan)

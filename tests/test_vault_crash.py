@@ -23,8 +23,10 @@ import pytest
 from conftest import PASSPHRASE, NewProfile
 from forkserver import Forked, Zygote
 
+from caseapp.crypto.kdf import FLOOR
 from caseapp.errors import WrongPassphrase
 from caseapp.services import profiles
+from caseapp.services.unlock_guard import Clocks
 from caseapp.store import database
 
 NEW_PASSPHRASE = "copper kettle winter meadow"
@@ -143,7 +145,7 @@ def after_step(step):
 
 report(step="go")
 if args["op"] == "change":
-    profiles.change_passphrase(args["name"], args["old"], args["new"])
+    profiles.change_passphrase(args["name"], args["old"], args["new"], params=kdf.FLOOR)
 else:
     profiles.rotate_database_key(args["name"], args["passphrase"], params=kdf.FLOOR,
                                  after_step=after_step)
@@ -234,10 +236,17 @@ class Clock:
         self.now += 3_600_000
         return self.now
 
+    def uptime(self) -> tuple[str, int]:
+        return "test-boot", self()
+
+    @property
+    def clocks(self) -> Clocks:
+        return Clocks(wall_ms=self, uptime=self.uptime)
+
 
 def opens(name: str, secret: str, clock: Clock) -> bool:
     try:
-        session = profiles.unlock(name, secret, now_ms=clock)
+        session = profiles.unlock(name, secret, clocks=clock.clocks)
     except WrongPassphrase:
         return False
     try:
@@ -263,17 +272,22 @@ def profile_with_case(new_profile: NewProfile) -> tuple[profiles.CreatedProfile,
 
 # -- passphrase change ---------------------------------------------------------------------
 
-# kill point -> which passphrase must open the vault afterwards. The audit event comes first
-# and the keyslot file is written inside its transaction (no change without its event); the
-# signed audit head (written when the session closes) is the second atomic write.
+# kill point -> which passphrase must open the vault afterwards. Atomic writes: the unlock
+# state counting the attempt before the key derivation (1), its fresh signed checkpoint once
+# the passphrase opened the slot (2), the keyslot file, written inside the transaction of the
+# audit event (3: no change without its event), the signed audit head (4).
 CHANGE_POINTS = {
-    "audit:in-transaction": "old",
     "replace1:mid-write": "old",
-    "replace1:before": "old",
-    "replace1:after": "new",
-    "replace2:mid-write": "new",
-    "replace2:before": "new",
-    "replace2:after": "new",
+    "replace1:after": "old",
+    "replace2:before": "old",
+    "replace2:after": "old",
+    "audit:in-transaction": "old",
+    "replace3:mid-write": "old",
+    "replace3:before": "old",
+    "replace3:after": "new",
+    "replace4:mid-write": "new",
+    "replace4:before": "new",
+    "replace4:after": "new",
     "none": "new",
 }
 
@@ -293,27 +307,31 @@ def test_crash_during_passphrase_change(profile_with_case: tuple[profiles.Create
     assert opens(created.name, created.recovery_code, clock)
     # Whatever state the crash left, the next change goes through.
     current = old if old_opens else NEW_PASSPHRASE
-    profiles.change_passphrase(created.name, current, "amber pigeon salt ladder")
+    profiles.change_passphrase(created.name, current, "amber pigeon salt ladder",
+                               params=FLOOR)
     assert opens(created.name, "amber pigeon salt ladder", clock)
 
 
 # -- database key rotation -----------------------------------------------------------------
 
 # kill point -> which recovery code must open the vault afterwards (the passphrase always
-# does). Atomic writes: slots with old+new key, slots with the new key, the audit head.
+# does). Atomic writes: the unlock state (1: the attempt counted, 2: its fresh checkpoint),
+# slots with old+new key (3), slots with the new key (4), the audit head (5).
 ROTATION_POINTS = {
-    "replace1:mid-write": "old",
-    "replace1:before": "old",
-    "replace1:after": "new",
+    "replace1:after": "old",
+    "replace2:after": "old",
+    "replace3:mid-write": "old",
+    "replace3:before": "old",
+    "replace3:after": "new",
     "step:slots-both": "new",
     "rekey:before": "new",
     "step:rekeyed": "new",
-    "replace2:mid-write": "new",
-    "replace2:before": "new",
-    "replace2:after": "new",
+    "replace4:mid-write": "new",
+    "replace4:before": "new",
+    "replace4:after": "new",
     "step:slots-new": "new",
     "audit:in-transaction": "new",
-    "replace3:before": "new",
+    "replace5:before": "new",
     "none": "new",
 }
 
@@ -324,9 +342,15 @@ def test_crash_during_key_rotation(profile_with_case: tuple[profiles.CreatedProf
     created, passphrase = profile_with_case
     result = run_child(spawn, {"op": "rotate", "kill_at": kill_at, "name": created.name,
                         "passphrase": passphrase})
+    clock = Clock()
+    if kill_at in ("replace1:after", "replace2:after"):
+        # Killed while the attempt was being counted, before a new code existed.
+        assert result.codes == []
+        assert opens(created.name, passphrase, clock)
+        assert opens(created.name, created.recovery_code, clock)
+        return
     assert len(result.codes) == 1
     new_code = result.codes[0]
-    clock = Clock()
     assert opens(created.name, passphrase, clock), "the passphrase no longer opens the vault"
     old_opens = opens(created.name, created.recovery_code, clock)
     new_opens = opens(created.name, new_code, clock)

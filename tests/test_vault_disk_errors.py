@@ -20,11 +20,13 @@ from conftest import PASSPHRASE as SECRET
 from conftest import NewProfile
 
 from caseapp import fsutil
+from caseapp.crypto import kdf
 from caseapp.crypto.kdf import FLOOR
 from caseapp.crypto.keyslots import PASSPHRASE, KeyslotFile
 from caseapp.errors import StorageError, WrongPassphrase
 from caseapp.services import profiles
 from caseapp.services.session import Session
+from caseapp.services.unlock_guard import Clocks
 from caseapp.store import database
 
 CANARY = "CANARY-diskfull-ظفر-5b9d"
@@ -43,13 +45,20 @@ class Clock:
         self.now += 3_600_000
         return self.now
 
+    def uptime(self) -> tuple[str, int]:
+        return "test-boot", self()
+
+    @property
+    def clocks(self) -> Clocks:
+        return Clocks(wall_ms=self, uptime=self.uptime)
+
 
 CLOCK = Clock()
 
 
 def opens(name: str, secret: str) -> bool:
     try:
-        session = profiles.unlock(name, secret, now_ms=CLOCK)
+        session = profiles.unlock(name, secret, clocks=CLOCK.clocks)
     except WrongPassphrase:
         return False
     session.close()
@@ -188,11 +197,11 @@ def test_data_survives_a_reopen_after_disk_full(new_profile: NewProfile) -> None
 # -- keyslot writes fail -------------------------------------------------------------------
 
 def _change(created: profiles.CreatedProfile, passphrase: str) -> None:
-    profiles.change_passphrase(created.name, passphrase, OTHER)
+    profiles.change_passphrase(created.name, passphrase, OTHER, params=kdf.FLOOR)
 
 
 def _add(created: profiles.CreatedProfile, passphrase: str) -> None:
-    with profiles.unlock(created.name, passphrase, now_ms=CLOCK) as session:
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
         profiles.add_passphrase(session, OTHER, params=FLOOR)
 
 
@@ -212,7 +221,7 @@ def _check_untouched(created: profiles.CreatedProfile, passphrase: str,
     assert opens(created.name, passphrase)
     assert opens(created.name, created.recovery_code)
     assert not opens(created.name, OTHER)
-    with profiles.unlock(created.name, passphrase, now_ms=CLOCK) as session:
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
         assert_sound(session)
         assert [r.body for r in session.store.list("case")] == [{"summary": CANARY}]
 
@@ -271,10 +280,10 @@ def test_io_error_during_the_keyslot_write(
 def test_remove_slot_on_a_full_disk(profile_with_case: tuple[profiles.CreatedProfile, str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     created, passphrase = profile_with_case
-    with profiles.unlock(created.name, passphrase, now_ms=CLOCK) as session:
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
         added = profiles.add_passphrase(session, OTHER, params=FLOOR)
     keyslot_bytes = (created.folder / "keyslots.json").read_bytes()
-    with profiles.unlock(created.name, passphrase, now_ms=CLOCK) as session:
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
         before = snapshot(session)
         with monkeypatch.context() as patch:
             patch.setattr(fsutil, "os", _failing_os("write", errno.ENOSPC))
@@ -298,3 +307,36 @@ def test_lock_drops_the_keys_even_when_the_audit_head_cannot_be_written(
     assert session.conn is None and session.db_key == b""
     with profiles.unlock(created.name, passphrase) as reopened:
         assert_sound(reopened)
+
+
+def test_a_wal_checkpoint_that_cannot_finish_during_a_key_rotation(
+        profile_with_case: tuple[profiles.CreatedProfile, str]) -> None:
+    """A real failing checkpoint: another connection holds a read transaction, so the
+    checkpoint after PRAGMA rekey cannot copy the re-encrypted pages into vault.db. The user
+    gets a clear storage error; the vault still opens with the passphrase, intact, and says
+    the rotation must be run again, which then succeeds."""
+    created, passphrase = profile_with_case
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
+        key = session.db_key
+    paths = profiles.existing(created.name)
+    reader = database.open_database(paths.database, key)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM records").fetchone()
+        with pytest.raises(StorageError) as info:
+            profiles.rotate_database_key(created.name, passphrase, params=FLOOR,
+                                         clocks=CLOCK.clocks)
+        assert "in use by another program" in info.value.user_message()
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
+        assert session.rotation_interrupted
+        assert database.check_integrity(session.conn) == []  # type: ignore[arg-type]
+        assert session.store.count("case") == 1 and session.verify_audit().ok
+    code = profiles.rotate_database_key(created.name, passphrase, params=FLOOR,
+                                        clocks=CLOCK.clocks)
+    assert opens(created.name, code)
+    with profiles.unlock(created.name, passphrase, clocks=CLOCK.clocks) as session:
+        assert not session.rotation_interrupted
+        assert database.check_integrity(session.conn) == []  # type: ignore[arg-type]

@@ -34,6 +34,7 @@ from caseapp.errors import (
     WrongPassphrase,
 )
 from caseapp.services import profile_paths, profiles
+from caseapp.services.unlock_guard import Clocks
 from caseapp.store import database
 
 MakeProfile = Callable[..., tuple[profiles.CreatedProfile, str]]
@@ -43,16 +44,24 @@ ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 class FakeClock:
-    """Injected as ``now_ms``: time moves only when a test says so."""
+    """Injected as ``clocks``: time moves only when a test says so. The wall clock and the
+    time since boot move together, except that setting the wall clock back leaves the time
+    since boot where it is (as on a real machine)."""
 
     def __init__(self) -> None:
         self.now = time.time_ns() // 1_000_000
+        self.boot, self.since_boot = "boot-1", 3_600_000
+        self.clocks = Clocks(wall_ms=self, uptime=self.uptime)
 
     def __call__(self) -> int:
         return self.now
 
+    def uptime(self) -> tuple[str, int]:
+        return self.boot, self.since_boot
+
     def advance(self, seconds: float) -> None:
         self.now += int(seconds * 1000)
+        self.since_boot += max(0, int(seconds * 1000))
 
 
 @pytest.fixture
@@ -97,7 +106,7 @@ def opens(name: str, secret: str, clock: FakeClock) -> bool:
     never put the attempt under back-off (the longest wait is 15 minutes)."""
     clock.advance(3600)
     try:
-        session = profiles.unlock(name, secret, now_ms=clock)
+        session = profiles.unlock(name, secret, clocks=clock.clocks)
     except WrongPassphrase:
         return False
     session.close()
@@ -122,7 +131,7 @@ def test_keyslot_file_holds_only_salt_nonce_wrapped_key_and_params(
         make_profile: MakeProfile, clock: FakeClock) -> None:
     created, passphrase = make_profile()
     assert not opens(created.name, "wrong horse copper basket", clock)
-    session = profiles.unlock(created.name, passphrase, now_ms=clock)
+    session = profiles.unlock(created.name, passphrase, clocks=clock.clocks)
     db_key = session.db_key
     session.close()
 
@@ -132,7 +141,9 @@ def test_keyslot_file_holds_only_salt_nonce_wrapped_key_and_params(
     plain_len = len(json.dumps({"keys": [db_key.hex()]}).encode())
     for slot in data["slots"]:
         assert set(slot) == {"format", "version", "id", "kind", "kdf", "salt", "nonce",
-                             "wrapped"}
+                             "wrapped", "state_key"}
+        # A public signature key (32 bytes): it lets anyone check the unlock state, not sign.
+        assert len(base64.b64decode(slot["state_key"])) == 32
         assert slot["kdf"] == {"alg": "argon2id", **FLOOR.to_json()}
         assert len(base64.b64decode(slot["salt"])) == 16
         assert len(base64.b64decode(slot["nonce"])) == 12
@@ -174,12 +185,12 @@ def test_wrong_passphrase_fails_by_authenticated_decryption(
 
     monkeypatch.setattr(keyslots, "AESGCM", SpyAESGCM)
     with pytest.raises(WrongPassphrase):
-        profiles.unlock(created.name, "wrong horse copper basket", now_ms=clock)
+        profiles.unlock(created.name, "wrong horse copper basket", clocks=clock.clocks)
     # One passphrase slot: one AEAD decryption was tried, and its tag check refused it.
     assert outcomes == ["InvalidTag"]
 
     outcomes.clear()
-    profiles.unlock(created.name, passphrase, now_ms=clock).close()
+    profiles.unlock(created.name, passphrase, clocks=clock.clocks).close()
     assert outcomes == ["ok"]
 
 
@@ -232,7 +243,7 @@ def test_backoff_schedule_grows_and_is_capped() -> None:
 
 def _backoff_seconds(name: str, secret: str, clock: FakeClock) -> int:
     with pytest.raises(UnlockBackoff) as info:
-        profiles.unlock(name, secret, now_ms=clock)
+        profiles.unlock(name, secret, clocks=clock.clocks)
     seconds = info.value.params["seconds"]
     assert isinstance(seconds, int)
     assert str(seconds) in info.value.user_message()
@@ -247,7 +258,7 @@ def test_backoff_grows_with_consecutive_failures_and_resets(
 
     def fail() -> None:
         with pytest.raises(WrongPassphrase):
-            profiles.unlock(created.name, wrong, now_ms=clock)
+            profiles.unlock(created.name, wrong, clocks=clock.clocks)
         failed_at.append(clock.now)
 
     for _ in range(3):  # the first three failures cost no wait
@@ -266,7 +277,7 @@ def test_backoff_grows_with_consecutive_failures_and_resets(
     assert _backoff_seconds(created.name, passphrase, clock) == 1  # rounded up
     clock.advance(0.5)
 
-    session = profiles.unlock(created.name, passphrase, now_ms=clock)
+    session = profiles.unlock(created.name, passphrase, clocks=clock.clocks)
     try:
         events = list(reversed(session.audit.events()))
         failed = [e for e in events if e["action"] == "unlock_failed"]
@@ -282,28 +293,30 @@ def test_backoff_grows_with_consecutive_failures_and_resets(
         fail()
     assert _backoff_seconds(created.name, passphrase, clock) == 5
     state = json.loads((created.folder / "unlock-state.json").read_bytes())
-    assert set(state) == {"failures", "last_failure_ms", "erase_after", "unreported"}
-    assert state["failures"] == 3
+    # No editable count: the count is the link's position on the signed chain (item 3).
+    assert set(state) == {"format", "version", "strict", "checkpoint", "signature", "anchor",
+                          "link", "last_failure", "failed_at"}
+    assert len(state["failed_at"]) == 3
 
 
 def test_a_clock_set_back_never_lengthens_the_wait(make_profile: MakeProfile, argon2_once: None,
                                                   clock: FakeClock) -> None:
     created, passphrase = make_profile()
     with pytest.raises(WrongPassphrase):
-        profiles.unlock(created.name, "wrong horse copper basket", now_ms=clock)
+        profiles.unlock(created.name, "wrong horse copper basket", clocks=clock.clocks)
     clock.advance(-2 * 3600)  # e.g. the wall clock is corrected by two hours
     # One typo costs no wait, whatever the clock did since.
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         assert session.store.count("user") == 1
 
     for _ in range(3):
         with pytest.raises(WrongPassphrase):
-            profiles.unlock(created.name, "wrong horse copper basket", now_ms=clock)
+            profiles.unlock(created.name, "wrong horse copper basket", clocks=clock.clocks)
     clock.advance(-24 * 3600)
     # The wait is the back-off (5 s), counted from now, not a day until the clock catches up.
     assert _backoff_seconds(created.name, passphrase, clock) == 5
     clock.advance(5)
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         assert session.store.count("user") == 1
 
 
@@ -314,10 +327,10 @@ def test_failed_recovery_codes_count_and_are_audited(make_profile: MakeProfile, 
     assert wrong_code != created.recovery_code
     for _ in range(3):
         with pytest.raises(WrongPassphrase):
-            profiles.unlock(created.name, wrong_code, now_ms=clock)
+            profiles.unlock(created.name, wrong_code, clocks=clock.clocks)
     assert _backoff_seconds(created.name, created.recovery_code, clock) == 5
     clock.advance(5)
-    with profiles.unlock(created.name, created.recovery_code, now_ms=clock) as session:
+    with profiles.unlock(created.name, created.recovery_code, clocks=clock.clocks) as session:
         actions = [e["action"] for e in session.audit.events()]
     assert actions[:4] == ["unlock"] + ["unlock_failed"] * 3
 
@@ -326,21 +339,21 @@ def test_changing_the_passphrase_is_no_way_around_the_backoff(
         make_profile: MakeProfile, argon2_once: None, clock: FakeClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
     created, passphrase = make_profile()
-    monkeypatch.setattr(profiles, "_now_ms", clock)
     wrong = "wrong horse copper basket"
     with pytest.raises(WrongPassphrase):
-        profiles.change_passphrase(created.name, wrong, OTHER)
+        profiles.change_passphrase(created.name, wrong, OTHER, clocks=clock.clocks)
     with pytest.raises(WrongPassphrase):
-        profiles.rotate_database_key(created.name, wrong, params=FLOOR)
+        profiles.rotate_database_key(created.name, wrong, params=FLOOR, clocks=clock.clocks)
     with pytest.raises(WrongPassphrase):
-        profiles.unlock(created.name, wrong, now_ms=clock)
-    for attempt in (lambda: profiles.change_passphrase(created.name, passphrase, OTHER),
+        profiles.unlock(created.name, wrong, clocks=clock.clocks)
+    for attempt in (lambda: profiles.change_passphrase(created.name, passphrase, OTHER,
+                                                       clocks=clock.clocks),
                     lambda: profiles.rotate_database_key(created.name, passphrase,
-                                                         params=FLOOR)):
+                                                         params=FLOOR, clocks=clock.clocks)):
         with pytest.raises(UnlockBackoff):
             attempt()
     clock.advance(5)
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         actions = [e["action"] for e in session.audit.events()]
         profiles.set_erase_policy(session, 5)
     assert actions[:4] == ["unlock"] + ["unlock_failed"] * 3
@@ -348,14 +361,14 @@ def test_changing_the_passphrase_is_no_way_around_the_backoff(
     for _ in range(5):  # and wrong guesses through it count toward the erase policy
         clock.advance(3600)
         with pytest.raises((WrongPassphrase, ProfileError)):
-            profiles.change_passphrase(created.name, wrong, OTHER)
+            profiles.change_passphrase(created.name, wrong, OTHER, clocks=clock.clocks)
     assert not created.folder.exists()
 
 
 def test_erase_after_n_failures_destroys_the_profile(make_profile: MakeProfile, argon2_once: None,
                                                      clock: FakeClock) -> None:
     created, passphrase = make_profile()
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         profiles.set_erase_policy(session, 5)
     keyslot_path = created.folder / "keyslots.json"
     original = keyslot_path.read_bytes()
@@ -368,7 +381,7 @@ def test_erase_after_n_failures_destroys_the_profile(make_profile: MakeProfile, 
         assert created.folder.exists()
         clock.advance(3600)
         with pytest.raises(ProfileError) as info:
-            profiles.unlock(created.name, "wrong horse copper basket", now_ms=clock)
+            profiles.unlock(created.name, "wrong horse copper basket", clocks=clock.clocks)
         assert "erased" in info.value.user_message()
         leftover = os.pread(fd, len(original) + 16, 0)
     finally:
@@ -380,7 +393,7 @@ def test_erase_after_n_failures_destroys_the_profile(make_profile: MakeProfile, 
     assert profile_paths.list_profiles() == []
     for secret in (passphrase, created.recovery_code):
         with pytest.raises(ProfileNotFound):
-            profiles.unlock(created.name, secret, now_ms=clock)
+            profiles.unlock(created.name, secret, clocks=clock.clocks)
 
 
 def test_erase_policy_is_off_by_default(make_profile: MakeProfile, argon2_once: None,
@@ -392,7 +405,7 @@ def test_erase_policy_is_off_by_default(make_profile: MakeProfile, argon2_once: 
     assert (created.folder / "keyslots.json").exists()
     assert (created.folder / "vault.db").exists()
     clock.advance(3600)
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         actions = [e["action"] for e in session.audit.events()]
         assert session.store.count("user") == 1
     assert actions.count("unlock_failed") == failures
@@ -401,7 +414,7 @@ def test_erase_policy_is_off_by_default(make_profile: MakeProfile, argon2_once: 
 def test_erase_policy_limits_and_can_be_turned_off(make_profile: MakeProfile, argon2_once: None,
                                                    clock: FakeClock) -> None:
     created, passphrase = make_profile()
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         with pytest.raises(ValidationError):
             profiles.set_erase_policy(session, 4)
         profiles.set_erase_policy(session, 5)
@@ -445,7 +458,7 @@ def test_file_edited_to_weak_params_is_refused_on_load(
     with pytest.raises(KdfTooWeak):
         KeyslotFile.load(created.folder / "keyslots.json")
     with pytest.raises(KdfTooWeak):
-        profiles.unlock(created.name, passphrase, now_ms=clock)
+        profiles.unlock(created.name, passphrase, clocks=clock.clocks)
 
 
 @pytest.mark.parametrize("kdf_value", [{"alg": "argon2i", **FLOOR.to_json()},
@@ -469,10 +482,11 @@ def test_params_travel_with_the_slot(make_profile: MakeProfile, clock: FakeClock
     loaded = KeyslotFile.load(created.folder / "keyslots.json")
     assert all(s.params == custom for s in loaded.slots)
 
-    # Rewrapping without new parameters keeps the slot's own; a slot added with other
-    # parameters keeps those, side by side.
-    profiles.change_passphrase(created.name, passphrase, OTHER)
-    with profiles.unlock(created.name, OTHER, now_ms=clock) as session:
+    # A rewrap with given parameters uses those (without, it recalibrates: see
+    # test_a_passphrase_change_recalibrates_the_slot); a slot added with other parameters
+    # keeps those, side by side.
+    profiles.change_passphrase(created.name, passphrase, OTHER, params=custom)
+    with profiles.unlock(created.name, OTHER, clocks=clock.clocks) as session:
         added = profiles.add_passphrase(session, "amber pigeon salt ladder", params=FLOOR)
     by_id = {s.slot_id: s.params for s in KeyslotFile.load(created.folder / "keyslots.json").slots}
     assert by_id.pop(added) == FLOOR
@@ -515,12 +529,12 @@ def test_calibration_never_returns_less_than_the_floor(monkeypatch: pytest.Monke
     assert measured.iterations >= kdf.FLOOR_ITERATIONS
 
     # A slow machine: even the floor takes longer than the target, and the floor is kept.
-    monkeypatch.setattr(kdf, "_time", lambda params: 5.0)
+    monkeypatch.setattr(kdf, "_time", lambda params, runs=2: 5.0)
     assert kdf.calibrate() == FLOOR
 
     # A very fast machine: cost grows (memory first, up to 1 GiB, then passes) until the
     # target is met.
-    def fast(params: Argon2Params) -> float:
+    def fast(params: Argon2Params, runs: int = 2) -> float:
         return 0.0001 * params.memory_kib / 1024 * params.iterations / 3
 
     monkeypatch.setattr(kdf, "_time", fast)
@@ -530,11 +544,40 @@ def test_calibration_never_returns_less_than_the_floor(monkeypatch: pytest.Monke
     assert tuned.memory_kib == 1024 * 1024 and tuned.iterations > kdf.FLOOR_ITERATIONS
 
 
+def test_calibration_on_a_busy_machine_is_not_weakened_by_the_load(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7, item 6: a calibration that ran while the machine was busy (every other
+    derivation slowed to 5 s by other work) must still find what an idle machine affords."""
+    now = [0.0]
+    runs = [0]
+
+    def derive(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
+        runs[0] += 1
+        busy = runs[0] % 2 == 1
+        now[0] += 5.0 if busy else 0.05 * params.memory_kib / (64 * 1024) * params.iterations / 3
+        return b"k" * 32
+
+    monkeypatch.setattr(kdf, "derive", derive)
+    monkeypatch.setattr(kdf.time, "perf_counter", lambda: now[0])
+    tuned = kdf.calibrate()
+    assert tuned.memory_kib > FLOOR.memory_kib  # before: the floor, from the busy runs
+
+
+def test_a_passphrase_change_recalibrates_the_slot(make_profile: MakeProfile,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    created, passphrase = make_profile()
+    faster_machine = Argon2Params(96 * 1024, 3, 4)
+    monkeypatch.setattr(kdf, "calibrate", lambda: faster_machine)
+    profiles.change_passphrase(created.name, passphrase, OTHER)
+    [slot] = KeyslotFile.load(created.folder / "keyslots.json").of_kind(PASSPHRASE)
+    assert slot.params == faster_machine  # before: the old slot's parameters were kept
+
+
 # -- item 13: keyslot lifecycle ------------------------------------------------------------
 
 def test_change_passphrase(make_profile: MakeProfile, clock: FakeClock) -> None:
     created, passphrase = make_profile()
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         extra = "amber pigeon salt ladder"
         profiles.add_passphrase(session, extra, params=FLOOR)
     before = slot_json(created)
@@ -545,7 +588,7 @@ def test_change_passphrase(make_profile: MakeProfile, clock: FakeClock) -> None:
         profiles.change_passphrase(created.name, passphrase, "short")
     assert slot_json(created) == before
 
-    profiles.change_passphrase(created.name, passphrase, OTHER)
+    profiles.change_passphrase(created.name, passphrase, OTHER, params=FLOOR)
     after = slot_json(created)
     # Only the slot the old passphrase opened was rewrapped, under the same id.
     assert [s["id"] for s in after["slots"]] == [s["id"] for s in before["slots"]]
@@ -556,21 +599,21 @@ def test_change_passphrase(make_profile: MakeProfile, clock: FakeClock) -> None:
     assert opens(created.name, OTHER, clock)
     assert opens(created.name, extra, clock)
     assert opens(created.name, created.recovery_code, clock)
-    with profiles.unlock(created.name, OTHER, now_ms=clock) as session:
+    with profiles.unlock(created.name, OTHER, clocks=clock.clocks) as session:
         assert "passphrase_changed" in [e["action"] for e in session.audit.events()]
 
 
 def test_add_and_remove_passphrase_slots(make_profile: MakeProfile, clock: FakeClock) -> None:
     created, first = make_profile()
     first_id = KeyslotFile.load(created.folder / "keyslots.json").of_kind(PASSPHRASE)[0].slot_id
-    with profiles.unlock(created.name, first, now_ms=clock) as session:
+    with profiles.unlock(created.name, first, clocks=clock.clocks) as session:
         second_id = profiles.add_passphrase(session, OTHER, params=FLOOR)
         with pytest.raises(PassphrasePolicyError):
             profiles.add_passphrase(session, "password123456", params=FLOOR)
     assert opens(created.name, first, clock)
     assert opens(created.name, OTHER, clock)
 
-    with profiles.unlock(created.name, OTHER, now_ms=clock) as session:
+    with profiles.unlock(created.name, OTHER, clocks=clock.clocks) as session:
         profiles.remove_slot(session, first_id)
         actions = [e["action"] for e in session.audit.events()]
     assert "keyslot_added" in actions and "keyslot_removed" in actions
@@ -579,7 +622,7 @@ def test_add_and_remove_passphrase_slots(make_profile: MakeProfile, clock: FakeC
     assert opens(created.name, created.recovery_code, clock)
 
     before = (created.folder / "keyslots.json").read_bytes()
-    with profiles.unlock(created.name, OTHER, now_ms=clock) as session:
+    with profiles.unlock(created.name, OTHER, clocks=clock.clocks) as session:
         with pytest.raises(ProfileError, match="last passphrase"):
             profiles.remove_slot(session, second_id)
         with pytest.raises(ValidationError):
@@ -615,7 +658,7 @@ def test_recovery_code_unlocks_in_every_typed_form(make_profile: MakeProfile,
 def test_rotate_database_key(make_profile: MakeProfile, clock: FakeClock) -> None:
     created, passphrase = make_profile()
     canary = "CANARY-rotate-شاہد-7f3a"
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         with session.write():
             change = session.store.create("case", {"summary": canary}, team=session.team_id)
         assert change is not None
@@ -631,7 +674,7 @@ def test_rotate_database_key(make_profile: MakeProfile, clock: FakeClock) -> Non
     assert not opens(created.name, created.recovery_code, clock)
     assert not opens(created.name, OTHER, clock)  # every other slot stops working
     assert opens(created.name, new_code, clock)
-    with profiles.unlock(created.name, passphrase, now_ms=clock) as session:
+    with profiles.unlock(created.name, passphrase, clocks=clock.clocks) as session:
         new_key = session.db_key
         record = session.store.get(case_id)
         assert record is not None and record.body == {"summary": canary}
@@ -678,6 +721,14 @@ def test_rotation_with_a_wrong_passphrase_changes_nothing(make_profile: MakeProf
     "0123456789" * 4,  # shaped like a recovery code: unlock would never try it as a passphrase
     "۰۱۲۳۴۵۶۷۸۹۰۱۲۳",
     "aaaaaaaaaaaaaaaa", "abcabcabcabcabc", "ab ab ab ab ab ab", "۱۱۱۱۱۱۱۱۱۱۱۱۱",
+    # Issue 7, item 6: each of these passed before.
+    "ab cd ef gh", "aa bb cc dd", "a1 b2 c3 d4", "abcdabcdabcd", "35202-1234567-1a",
+    "352021234567813a", "03001234567a", "+923001234567 x", "amina amina amina amina",
+    "P@ssw0rd1234", "qwertyuiopas",
+    "to be or go",  # four words, but of two letters
+    # Pakistani names, cities, cricket and dates, which zxcvbn's own lists do not know.
+    "lahore karachi cricket", "shaheen afridi 10", "imran khan 1992", "babarazam1234",
+    "Karachi@2024!", "amina1990amina", "14-08-1947 azadi", "pakistan zindabad 47",
 ])
 def test_weak_passphrases_are_refused(weak: str) -> None:
     with pytest.raises(PassphrasePolicyError):
@@ -685,11 +736,32 @@ def test_weak_passphrases_are_refused(weak: str) -> None:
 
 
 @pytest.mark.parametrize("good", [
-    "to be or go",  # 11 characters, but four different words
-    "river lamp seven orchard", "Tq8#mZ2!vLp9", "دریا چراغ سات باغ", "میرا گاؤں پہاڑوں میں ہے",
+    "river lamp seven orchard", "copper kettle winter meadow", "kettle lahore pigeon violet",
+    "Tq8#mZ2!vLp9", "دریا چراغ سات باغ", "میرا گاؤں پہاڑوں میں ہے",
 ])
 def test_acceptable_passphrases_pass(good: str) -> None:
     passphrase_policy.check(good)
+
+
+def test_a_refusal_says_why_in_the_users_language_without_the_passphrase() -> None:
+    from caseapp import i18n
+
+    with pytest.raises(PassphrasePolicyError) as info:
+        passphrase_policy.check("amina amina amina amina")
+    assert "Repeated" in info.value.user_message()
+    before = i18n.current_language()
+    i18n.set_language("ur")
+    try:
+        shown = info.value.user_message()
+    finally:
+        i18n.set_language(before)
+    assert "amina" not in shown and "Repeated" not in shown and shown
+
+
+def test_the_profile_and_user_names_count_as_guessable_words() -> None:
+    passphrase_policy.check("zarghuna kettle 2019")
+    with pytest.raises(PassphrasePolicyError):
+        passphrase_policy.check("zarghuna kettle 2019", personal=("zarghuna", "kettle"))
 
 
 def test_a_recovery_code_shaped_passphrase_cannot_lock_its_owner_out(

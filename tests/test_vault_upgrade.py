@@ -50,6 +50,18 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-7ACF6222-00001": ("Farah Nazir", "فرح ناز", "intake", "35201-6666666-7"),
         "2026-7ACF6222-00002": ("Sajid Ali", "ساجد علی", "intake", "37405-7777777-8"),
     },
+    4: {
+        "2026-8AE9E9C8-00001": ("Kulsoom Bibi", "کلثوم بی بی", "intake", "36302-8888888-9"),
+        "2026-8AE9E9C8-00002": ("Wajid Hussain", "واجد حسین", "intake", "38403-9999999-1"),
+    },
+    5: {
+        "2026-BCF128C3-00001": ("Nargis Jan", "نرگس جان", "intake", "15601-1212121-2"),
+        "2026-BCF128C3-00002": ("Bilal Afridi", "بلال آفریدی", "intake", "21103-3434343-4"),
+    },
+    6: {
+        "2026-88127A27-00001": ("Shazia Perveen", "شازیہ پروین", "intake", "35401-5656565-6"),
+        "2026-88127A27-00002": ("Naveed Akhtar", "نوید اختر", "intake", "42101-7878787-8"),
+    },
 }
 VERSIONS = sorted(EXPECTED)
 
@@ -167,3 +179,20 @@ def test_a_v3_vault_keeps_its_change_log_and_conflicts(caseapp_home: Path) -> No
             "vic_TraffickingStatus", "ActualVictimOfTrafficking", "NotAVictimOfTrafficking")
         assert cases.show(sajid)["vic_TraffickingStatus"] == "NotAVictimOfTrafficking"
         assert [c.id for c in cases.search("Bhola")] == [sajid]
+
+
+def test_a_v5_vault_keeps_the_desktops_draft_and_preference(caseapp_home: Path) -> None:
+    """Version 5 was the first with drafts: what a lock saved is there after the upgrade."""
+    from caseapp.services.drafts import DraftService
+
+    install(5, caseapp_home)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        drafts = DraftService(session)
+        [(key, draft)] = drafts.load_all().items()
+        assert key.startswith("case:") and key.endswith(":notes")
+        assert draft == {"text": "half a note"}
+        assert drafts.preference("case-list") == '{"sort_column": 1, "sort_order": 0}'
+        cases = CaseService(session)
+        nargis = cases.resolve("2026-BCF128C3-00001")
+        assert [a["filename"] for a in cases.attachments(nargis)] == ["scan.txt"]
+        assert cases.attachment_content(cases.attachments(nargis)[0]["id"]) == b"not a real scan"

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from caseapp.services import duplicates
+from caseapp.services import session as session_module
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
 from caseapp.services.plans import PlanService
@@ -48,3 +51,30 @@ def test_views_are_audited_without_values(manager: Session) -> None:
         assert len(after) == before + 1 and after[-1] == action, action
     _no_canary(session)
     assert session.verify_audit().ok
+
+
+def test_the_head_follows_every_edit_at_once_and_views_within_seconds(
+        manager: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search typed letter by letter must not write and fsync the signed head per letter;
+    an edit (or an export's start, or anything not a view) still moves it at its commit."""
+    from caseapp.store import audit
+
+    clock = [1000.0]
+    monkeypatch.setattr(session_module.time, "monotonic", lambda: clock[0])
+    public = manager.sign_key.public_key()
+    cases = CaseService(manager)
+    case_id = cases.create({"prs_FirstName": "Hina"}).id
+    assert case_id is not None
+    assert audit.read_anchor(manager.paths.audit_head, public) == manager.audit.head()
+    edited = manager.audit.head()
+    for query in ("H", "Hi", "Hin"):
+        cases.search(query)
+    assert manager.audit.head()[0] == edited[0] + 3, "each search is still an audit event"
+    assert audit.read_anchor(manager.paths.audit_head, public) == edited, "the head waits"
+    clock[0] += session_module.VIEW_ANCHOR_SECONDS + 0.1
+    cases.search("Hina")
+    assert audit.read_anchor(manager.paths.audit_head, public) == manager.audit.head()
+    cases.search("Hina K")  # a view right after: lags again ...
+    cases.update(case_id, {"prs_SecondName": "Khan"})  # ... until the next edit
+    assert audit.read_anchor(manager.paths.audit_head, public) == manager.audit.head()
+    assert manager.verify_audit().ok

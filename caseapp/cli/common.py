@@ -53,17 +53,29 @@ def free_text(value: str) -> str:
     return text
 
 
+MAX_SECRET_CHARS = 1024  # far beyond any passphrase; a recovery code is 47
+
+
 def read_secret(path: Path) -> str:
     """First line of the file, without its line ending. Secrets never come from argv, where
     every user of the machine can read them."""
     try:
-        text = sys.stdin.readline() if str(path) == "-" else path.read_text(encoding="utf-8")
+        if str(path) == "-":
+            text = sys.stdin.readline(MAX_SECRET_CHARS + 2)
+        else:
+            # Bounded: a wrong path to a huge file must not fill the memory (issue 7, item 8).
+            with path.open(encoding="utf-8") as handle:
+                text = handle.readline(MAX_SECRET_CHARS + 2)
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(N_("The passphrase file cannot be read: %(path)s"),
                               path=str(path)) from exc
     lines = text.splitlines()
     if not lines or not lines[0]:
         raise ValidationError(N_("The passphrase file is empty: %(path)s"), path=str(path))
+    if len(lines[0]) > MAX_SECRET_CHARS:
+        raise ValidationError(N_("The first line of the passphrase file is longer than "
+                                 "%(limit)s characters: %(path)s"),
+                              limit=MAX_SECRET_CHARS, path=str(path))
     return lines[0]
 
 

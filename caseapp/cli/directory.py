@@ -10,7 +10,7 @@ from caseapp.cli.common import add_profile_args, open_profile, print_json
 from caseapp.domain import referrals as rules
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
-from caseapp.services import exports
+from caseapp.services import exports, referral_packages
 from caseapp.services.directory import DirectoryService, ImportReport
 
 
@@ -76,6 +76,26 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_key(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        service = DirectoryService(session)
+        org = service.find(args.org)
+        service.set_keys(org["id"], age_recipient=args.age_recipient,
+                         signing_key=args.signing_key)
+    print(_("The keys of %(org)s are stored.", org=str(org.get("org_Name") or "")))
+    return 0
+
+
+def _signing_key(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        public, fingerprint = referral_packages.own_signing_key(session)
+    print(_("This device signs referral packages with this key; give it to the partners "
+            "who import them, and read them the fingerprint by phone."))
+    print(f"key: {public}")
+    print(f"fingerprint: {fingerprint}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("directory", help=N_("the service directory of organisations"))
     dsub = parser.add_subparsers(dest="directory_command", required=True)
@@ -112,3 +132,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_args(seeding)
     seeding.add_argument("--json", action="store_true")
     seeding.set_defaults(handler=_seed)
+
+    keys = dsub.add_parser("set-key", help="store a partner's age key or package signing key")
+    keys.add_argument("org", metavar="ORG", help="directory id or key of the organisation")
+    add_profile_args(keys)
+    keys.add_argument("--age-recipient", metavar="KEY",
+                      help="age public key (age1…) documents for it are sealed to")
+    keys.add_argument("--signing-key", metavar="HEX",
+                      help="public key its referral packages are signed with")
+    keys.set_defaults(handler=_set_key)
+
+    own = dsub.add_parser("signing-key", help="this device's referral package signing key")
+    add_profile_args(own)
+    own.set_defaults(handler=_signing_key)

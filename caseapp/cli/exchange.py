@@ -7,12 +7,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from caseapp.cli import documents
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
 from caseapp.cli.duplicates import warn_of_duplicates
 from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
+from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _, ngettext
 from caseapp.services import duplicates, exchange, statistics
 from caseapp.services.exports import check_destination
+from caseapp.services.protection import PLAIN, Protection
 
 
 def _subcommands(sub: argparse._SubParsersAction, name: str, help_text: str
@@ -21,11 +24,24 @@ def _subcommands(sub: argparse._SubParsersAction, name: str, help_text: str
                                                                required=True)
 
 
+def _htcds_protection(args: argparse.Namespace) -> Protection:
+    if args.age_recipient:
+        return Protection.age(args.age_recipient)
+    if args.password:
+        if args.format != exchange.XLSX:
+            raise ValidationError(N_("--password needs --format xlsx; a CSV file can only be "
+                                     "sealed with --age-recipient."))
+        return Protection.passphrase()
+    return Protection.plain()  # --unencrypted, asked for by name and audited
+
+
 def _export_htcds(args: argparse.Namespace) -> int:
+    protection = _htcds_protection(args)
     # Before the unlock: a refused destination leaves the vault untouched, not even audited.
     check_destination(args.out, args.force)
     with open_profile(args) as session:
         report = exchange.export_htcds(session, args.out, args.format, args.purpose,
+                                       protection=protection,
                                        include_extensions=args.include_extensions,
                                        force=args.force)
     print(ngettext("Exported %(n)s case to %(path)s.", "Exported %(n)s cases to %(path)s.",
@@ -36,6 +52,12 @@ def _export_htcds(args: argparse.Namespace) -> int:
                        "%(n)s cases were left out: the person has not agreed to the storing "
                        "and processing of their data, or has withdrawn that consent.",
                        report.without_consent), file=sys.stderr)
+    if report.protection == PLAIN:
+        print(_("The file is not encrypted: it names every person. Keep it on an encrypted "
+                "drive and delete it when the transfer is done."), file=sys.stderr)
+    if report.passphrase:
+        print(_("Read the passphrase to the recipient by phone; it is not shown again."))
+        print(f"passphrase: {report.passphrase}")
     return 0
 
 
@@ -81,6 +103,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     htcds.add_argument("--out", required=True, type=Path, metavar="FILE")
     htcds.add_argument("--purpose", required=True, type=free_text,
                        help=f"why the data leaves (audited; {STDIN_HELP})")
+    protect = htcds.add_mutually_exclusive_group(required=True)
+    protect.add_argument("--age-recipient", metavar="KEY",
+                         help="seal to the recipient organisation's age public key (age1…)")
+    protect.add_argument("--password", action="store_true",
+                         help="XLSX encrypted (AES-256) with a one-time passphrase, printed "
+                              "once as the last line")
+    protect.add_argument("--unencrypted", action="store_true",
+                         help="write the names in the clear (recorded in the audit)")
     htcds.add_argument("--include-extensions", action="store_true",
                        help="also write Hifazat's hfz_ columns")
     htcds.add_argument("--force", action="store_true",
@@ -109,3 +139,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     htcds_in.add_argument("--skip-errors", action="store_true",
                           help="import the valid rows and skip rows with problems")
     htcds_in.set_defaults(handler=_import_htcds)
+
+    documents.register_exports(exports, imports)

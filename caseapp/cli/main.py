@@ -41,8 +41,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="caseapp",
-                     description=_("Hifazat case files (encrypted, offline-first)"))
+    parser = _Parser(prog="caseapp", description=_(
+        "Hifazat case files (encrypted, offline-first). Without a command, caseapp opens the "
+        "desktop; caseapp --smoke OUT.png [--lang L] [--profile NAME --passphrase-file F] "
+        "starts it offscreen, opens a case and saves a screenshot."))
     parser.add_argument("--version", action="version", version=f"caseapp {__version__}")
     parser.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
                         help=N_("language of messages, also after the command (default: "

@@ -24,8 +24,8 @@ def _date(text: str | None) -> date | None:
         return None
     parsed = rules.parse_date(text)
     if parsed is None:
-        raise ValidationError(N_("%(value)s is not a date; write it as YYYY-MM-DD."),
-                              value=text[:40])
+        # The text is not repeated: it could be anything the user typed (issue 7, item 8).
+        raise ValidationError(N_("The date is not valid; write it as YYYY-MM-DD."))
     return parsed
 
 

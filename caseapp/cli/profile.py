@@ -1,4 +1,5 @@
-"""``caseapp profile …``: create, list, change passphrase, rotate the database key."""
+"""``caseapp profile …``: create, list, change passphrase, rotate the database key, replace
+the recovery code, set the erase policy."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from caseapp.services import profile_paths, profiles
 
 
 def _create(args: argparse.Namespace) -> int:
+    # A new profile starts a new office, whose first user is its administrator: further
+    # users are added by them (caseapp user add), with a signed role (issue 7, item 5).
     created = profiles.create_profile(args.name, read_secret(args.passphrase_file),
-                                      user_name=args.user, role=args.role,
-                                      org_type=args.org_type)
+                                      user_name=args.user, org_type=args.org_type)
     print(_("Profile %(name)s created.", name=created.name))
     print(_("Recovery code (write it down and keep it apart from this computer; it is shown "
             "only once):"))
@@ -39,6 +41,15 @@ def _rotate(args: argparse.Namespace) -> int:
     code = profiles.rotate_database_key(args.profile, unlock_secret(args))
     print(_("The database key was replaced. Your old recovery code no longer works; the new "
             "one is:"))
+    print(code)
+    return 0
+
+
+def _new_recovery_code(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        code = profiles.new_recovery_code(session)
+    print(_("The recovery code was replaced. The old one no longer works; the new one is "
+            "(write it down and keep it apart from this computer; it is shown only once):"))
     print(code)
     return 0
 
@@ -69,11 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("profile", help=N_("create and manage encrypted profiles"))
     psub = parser.add_subparsers(dest="profile_command", required=True)
 
-    create = psub.add_parser("create", help=N_("create a profile (prints the recovery code once)"))
+    create = psub.add_parser("create", help=N_("create a new office and its administrator's "
+                                               "profile (prints the recovery code once)"))
     create.add_argument("--name", required=True)
     create.add_argument("--passphrase-file", required=True, type=Path)
     create.add_argument("--user", help="display name of the user (default: the profile name)")
-    create.add_argument("--role", choices=profiles.ROLES, default="administrator")
     create.add_argument("--org-type", metavar="CODE",
                         help="the office's HTCDS organisation type, which decides whose "
                              "trafficking-status decisions its users record (NGO when not "
@@ -91,6 +102,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     rotate = psub.add_parser("rotate-key", help=N_("re-encrypt the database under a new key"))
     add_profile_args(rotate)
     rotate.set_defaults(handler=_rotate)
+
+    code = psub.add_parser("new-recovery-code",
+                           help="replace the recovery code (the old one stops working)")
+    add_profile_args(code)
+    code.set_defaults(handler=_new_recovery_code)
 
     erase = psub.add_parser("erase-policy",
                             help="erase the profile after N wrong passphrases (off by default)")

@@ -5,6 +5,15 @@ A slot wraps a *list* of database keys: normally one; two while a key rotation i
 so a crash between ``PRAGMA rekey`` and the final keyslot write still leaves a key that opens
 the database. A wrong secret fails by authenticated decryption: there is no separate hash of
 the passphrase to attack.
+
+Version 2 slots also carry, in the authenticated header, the public key that signs the
+profile's unlock state (``unlock_record``): whoever edits it to sign a state of their own
+makes the right passphrase fail on that slot. Version 1 slots (written before) are read as
+they are and resealed as version 2 when next opened.
+
+Rewriting the file overwrites the previous one in place once the new one is safely in its
+place (``fsutil.retire_and_replace``): a changed passphrase or a replaced recovery code does
+not stay readable in a freed copy of the old file.
 """
 
 from __future__ import annotations
@@ -21,11 +30,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from caseapp.canonical import canonical_json
 from caseapp.crypto import kdf
 from caseapp.errors import ProfileError, WrongPassphrase
-from caseapp.fsutil import atomic_write
+from caseapp.fsutil import retire_and_replace
 from caseapp.i18n import N_
 
 FORMAT = "hifazat-keyslots"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 PASSPHRASE = "passphrase"  # noqa: S105 (a slot kind, not a secret)
 RECOVERY = "recovery"
 KINDS = (PASSPHRASE, RECOVERY)
@@ -52,12 +62,18 @@ class Keyslot:
     salt: bytes
     nonce: bytes
     wrapped: bytes
+    version: int = VERSION
+    state_key: bytes | None = None  # public key of the unlock state's signer (version 2)
 
     def header(self) -> dict[str, object]:
         # Authenticated as AAD: moving a wrapped key to another slot or changing the
         # parameters makes decryption fail instead of silently weakening the slot.
-        return {"format": FORMAT, "version": VERSION, "id": self.slot_id, "kind": self.kind,
-                "kdf": {"alg": "argon2id", **self.params.to_json()}, "salt": _b64(self.salt)}
+        header: dict[str, object] = {
+            "format": FORMAT, "version": self.version, "id": self.slot_id, "kind": self.kind,
+            "kdf": {"alg": "argon2id", **self.params.to_json()}, "salt": _b64(self.salt)}
+        if self.version >= 2:
+            header["state_key"] = None if self.state_key is None else _b64(self.state_key)
+        return header
 
     def to_json(self) -> dict[str, object]:
         return {**self.header(), "nonce": _b64(self.nonce), "wrapped": _b64(self.wrapped)}
@@ -67,11 +83,14 @@ class Keyslot:
         kdf_data = data["kdf"]
         if not isinstance(kdf_data, dict) or kdf_data.get("alg") != "argon2id":
             raise KeyslotFileError()
-        if data["kind"] not in KINDS:
+        if data["kind"] not in KINDS or data.get("version") not in READABLE_VERSIONS:
             raise KeyslotFileError()
+        version = int(str(data["version"]))
+        state_key = data.get("state_key") if version >= 2 else None
         return cls(str(data["id"]), str(data["kind"]), kdf.Argon2Params.from_json(kdf_data),
                    _unb64(str(data["salt"])), _unb64(str(data["nonce"])),
-                   _unb64(str(data["wrapped"])))
+                   _unb64(str(data["wrapped"])), version,
+                   None if state_key is None else _unb64(str(state_key)))
 
     def open(self, secret: bytes) -> list[bytes]:
         kek = kdf.derive(secret, self.salt, self.params)
@@ -83,10 +102,10 @@ class Keyslot:
 
 
 def seal(kind: str, secret: bytes, keys: list[bytes], params: kdf.Argon2Params,
-         slot_id: str | None = None) -> Keyslot:
+         slot_id: str | None = None, state_key: bytes | None = None) -> Keyslot:
     params.check_floor()
     slot = Keyslot(slot_id or secrets.token_hex(8), kind, params, secrets.token_bytes(16),
-                   secrets.token_bytes(12), b"")
+                   secrets.token_bytes(12), b"", VERSION, state_key)
     kek = kdf.derive(secret, slot.salt, params)
     payload = json.dumps({"keys": [k.hex() for k in keys]}).encode()
     slot.wrapped = AESGCM(kek).encrypt(slot.nonce, payload, canonical_json(slot.header()))
@@ -101,7 +120,7 @@ class KeyslotFile:
     def load(cls, path: Path) -> KeyslotFile:
         try:
             data = json.loads(path.read_bytes())
-            if data.get("format") != FORMAT or data.get("version") != VERSION:
+            if data.get("format") != FORMAT or data.get("version") not in READABLE_VERSIONS:
                 raise KeyslotFileError()
             return cls([Keyslot.from_json(s) for s in data["slots"]])
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -109,7 +128,11 @@ class KeyslotFile:
 
     def save(self, path: Path) -> None:
         data = {"format": FORMAT, "version": VERSION, "slots": [s.to_json() for s in self.slots]}
-        atomic_write(path, json.dumps(data, indent=1).encode())
+        retire_and_replace(path, json.dumps(data, indent=1).encode())
+
+    def state_keys(self) -> set[bytes | None]:
+        """The unlock-state keys the passphrase slots name (None for an unbound slot)."""
+        return {s.state_key for s in self.of_kind(PASSPHRASE)}
 
     def of_kind(self, kind: str) -> list[Keyslot]:
         return [s for s in self.slots if s.kind == kind]

@@ -46,10 +46,10 @@ SKIP_FIELDS = {"cas_Status"}  # derived from the stage
 PROBLEMS = {
     "unknown": N_("is not an HTCDS field or a Hifazat extension"),
     "deprecated": N_("is deprecated in HTCDS 2.0 and cannot be recorded"),
-    "code": N_("%(value)s is not one of the standard's codes (%(codes)s)"),
+    "code": N_("is not one of the standard's codes (%(codes)s)"),
     "list": N_("must be a list of codes"),
     "date": N_("must be a date written YYYY-MM-DD"),
-    "no_such_day": N_("%(value)s does not exist: that month has no day %(day)s"),
+    "no_such_day": N_("does not exist: that month has no day %(day)s"),
     "birth_future": N_("cannot be in the future"),
     "birth_before_1900": N_("cannot be before 1900"),
     "bool": N_("must be true or false"),
@@ -61,7 +61,7 @@ PROBLEMS = {
     "text_list": N_("must be a list of texts"),
     "int": N_("must be a whole number"),
     "tracks": N_("must list TIP, SOM or both"),
-    "stage": N_("%(value)s is not a case stage"),
+    "stage": N_("is not a case stage"),
     "name": N_("A person needs a name in Latin or Urdu script."),
     text_rules.TOO_LONG: N_("is longer than %(limit)s characters"),
     text_rules.CHARACTER: N_("contains a control character or a broken character that cannot "
@@ -104,7 +104,7 @@ def _date_problem(name: str, value: str) -> tuple[str | None, dict[str, object]]
     except ValueError:
         if not 1 <= month <= 12:
             return "date", {}
-        return "no_such_day", {"value": value, "day": day}
+        return "no_such_day", {"day": day}
     if name == "prs_Birthdate":
         if when > date.today():
             return "birth_future", {}

@@ -59,7 +59,7 @@ REASONS: dict[str, str] = {
 }
 
 PROBLEMS: dict[str, str] = {
-    "purpose": N_("%(value)s is not a consent purpose (%(codes)s)"),
+    "purpose": N_("is not a consent purpose (%(codes)s)"),
     "bool": N_("must be true or false"),
     "required": N_("is required"),
     "text": N_("must be text"),

@@ -124,7 +124,7 @@ ACCEPTS_AGE: dict[str, str] = {"adult": N_("Adults"), "child": N_("Children"),
 PROBLEMS: dict[str, str] = {
     "required": N_("is required"),
     "text": N_("must be text"),
-    "code": N_("%(value)s is not one of %(codes)s"),
+    "code": N_("is not one of %(codes)s"),
     "services": N_("must name at least one service type (%(codes)s)"),
     "phone": N_("must be a phone number in international form, such as +92…"),
     "bool": N_("must be yes, no or empty"),
@@ -139,12 +139,17 @@ ORG_FIELDS: tuple[str, ...] = ("hfz_Key", "org_Name", "org_Type", "hfz_Services"
                                "hfz_Province", "hfz_District", "hfz_AcceptsSex",
                                "hfz_AcceptsAge", "hfz_Open24h", "org_Phone", "hfz_Contact",
                                "org_ShippingStreet", "org_ShippingCity", "hfz_Evidence",
-                               "hfz_Notes")
+                               "hfz_Notes", "hfz_AgeRecipient", "hfz_SigningKey")
+# Keys of a partner organisation (set by a manager, never from a CSV): the age public key
+# documents are sealed to, and the Ed25519 public key its referral packages are signed with.
+AGE_RECIPIENT_RE = re.compile(r"^age1[02-9ac-hj-np-z]{58}$")
+SIGNING_KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _codes_problem(field: str, value: object, codes: Mapping[str, str] | tuple[str, ...]
                    ) -> Problem:
-    return (field, PROBLEMS["code"], {"value": str(value), "codes": ", ".join(codes)})
+    # The value is not repeated in the message: it may be another person's data.
+    return (field, PROBLEMS["code"], {"codes": ", ".join(codes)})
 
 
 def validate_organisation(body: Mapping[str, Any], *, partial: bool = False) -> list[Problem]:
@@ -181,6 +186,14 @@ def validate_organisation(body: Mapping[str, Any], *, partial: bool = False) -> 
         problems.append(("org_Phone", PROBLEMS["phone"], {}))
     if body.get("hfz_Open24h") not in (None, True, False):
         problems.append(("hfz_Open24h", PROBLEMS["bool"], {}))
+    for name, pattern, problem in (
+            ("hfz_AgeRecipient", AGE_RECIPIENT_RE,
+             N_("must be an age public key (age1… , 62 characters)")),
+            ("hfz_SigningKey", SIGNING_KEY_RE,
+             N_("must be a signing key of 64 hexadecimal characters"))):
+        value = body.get(name)
+        if value not in (None, "") and not (isinstance(value, str) and pattern.match(value)):
+            problems.append((name, problem, {}))
     return problems
 
 

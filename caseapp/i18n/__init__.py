@@ -14,9 +14,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 DOMAIN = "caseapp"
 # UI languages: English, Urdu, Pashto, Dari (Afghan Persian; Babel's locale id is fa_AF).
 LANGUAGES: dict[str, str] = {"en": "English", "ur": "اردو", "ps": "پښتو", "fa_AF": "دری"}
@@ -41,6 +38,10 @@ def _load(lang: str) -> gettext.NullTranslations:
     if lang == "en" or not po_path.is_file():
         trans = gettext.NullTranslations()
     else:
+        # imported here: English (and the unlock window) needs no catalog compiled
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         with po_path.open("rb") as f:
             catalog = read_po(f, locale=lang)
         buf = io.BytesIO()

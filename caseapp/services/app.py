@@ -7,33 +7,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from caseapp.errors import ProfileLocked
 from caseapp.hardening import harden_process
-from caseapp.services import profiles
-from caseapp.services.base import Service
-from caseapp.services.cases import CaseService
-from caseapp.services.consent import ConsentService
-from caseapp.services.directory import DirectoryService
 from caseapp.services.events import EventBus
-from caseapp.services.plans import PlanService
-from caseapp.services.referrals import ReferralService
-from caseapp.services.reintegration import ReintegrationService
-from caseapp.services.screenings import ScreeningService
-from caseapp.services.session import Notice, Session
 from caseapp.store.dbthread import DbThread
 
+if TYPE_CHECKING:
+    from caseapp.services.base import Service
+    from caseapp.services.cases import CaseService
+    from caseapp.services.consent import ConsentService
+    from caseapp.services.directory import DirectoryService
+    from caseapp.services.drafts import DraftService
+    from caseapp.services.plans import PlanService
+    from caseapp.services.referrals import ReferralService
+    from caseapp.services.reintegration import ReintegrationService
+    from caseapp.services.screenings import ScreeningService
+    from caseapp.services.session import Notice, Session
+
 T = TypeVar("T")
-S = TypeVar("S", bound=Service)
+S = TypeVar("S", bound="Service")
 
 
 class Services:
-    """The services of one unlocked session, each built once, on the database thread."""
+    """The services of one unlocked session, each built once, on the database thread. Each is
+    imported when first asked for: the unlock window comes up before the casework rules load."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._built: dict[type[Service], Service] = {}
+        self._drafts: DraftService | None = None
 
     def get(self, kind: type[S]) -> S:
         if kind not in self._built:
@@ -44,31 +48,65 @@ class Services:
 
     @property
     def cases(self) -> CaseService:
+        from caseapp.services.cases import CaseService
+
         return self.get(CaseService)
 
     @property
     def consent(self) -> ConsentService:
+        from caseapp.services.consent import ConsentService
+
         return self.get(ConsentService)
 
     @property
     def screenings(self) -> ScreeningService:
+        from caseapp.services.screenings import ScreeningService
+
         return self.get(ScreeningService)
 
     @property
     def referrals(self) -> ReferralService:
+        from caseapp.services.referrals import ReferralService
+
         return self.get(ReferralService)
 
     @property
     def plans(self) -> PlanService:
+        from caseapp.services.plans import PlanService
+
         return self.get(PlanService)
 
     @property
     def reintegration(self) -> ReintegrationService:
+        from caseapp.services.reintegration import ReintegrationService
+
         return self.get(ReintegrationService)
 
     @property
     def directory(self) -> DirectoryService:
+        from caseapp.services.directory import DirectoryService
+
         return self.get(DirectoryService)
+
+    def unsynced(self) -> int:
+        """How many local changes have not reached the server yet."""
+        return self.session.store.pending_changes()
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    @property
+    def role(self) -> str:
+        return self.session.role
+
+    @property
+    def drafts(self) -> DraftService:
+        if self._drafts is None:
+            from caseapp.services.drafts import DraftService
+
+            self._drafts = DraftService(self.session)
+        return self._drafts
 
 
 class CaseApp:
@@ -101,6 +139,11 @@ class CaseApp:
             except BaseException as exc:
                 future.set_exception(exc)
             return future
+        if not self._db.running:
+            # the application is closing: a late call gets what a locked profile gives
+            stopped: Future[T] = Future()
+            stopped.set_exception(ProfileLocked())
+            return stopped
         return self._db.submit(lambda: fn(self._require()))
 
     def _require(self) -> Services:
@@ -126,6 +169,8 @@ class CaseApp:
     def unlock(self, profile: str, secret: str) -> None:
         """Open ``profile`` with its passphrase or recovery code (on the database thread: the
         key derivation takes about a second and must not freeze a window)."""
+        from caseapp.services import profiles  # here: the unlock window opens before the vault code
+
         self._call(lambda: self._attach(profiles.unlock(profile, secret)))
 
     def _attach(self, session: Session) -> None:
@@ -135,14 +180,25 @@ class CaseApp:
         self._session = session
         self._services = Services(session)
 
+    def _close_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._services = None
+
     def lock(self) -> None:
         """Record the audit head, close the database and drop the keys. Services built
         before keep failing with ``ProfileLocked`` until the next unlock."""
-        def close() -> None:
-            if self._session is not None:
-                self._session.close()
-            self._services = None
-        self._call(close)
+        self._call(self._close_session)
+
+    def lock_soon(self) -> Future[None]:
+        """``lock`` queued behind the work already submitted (a window saving its drafts
+        first), without waiting: the desktop's lock, which must not freeze the screen."""
+        if self._db is None:
+            future: Future[None] = Future()
+            self.lock()
+            future.set_result(None)
+            return future
+        return self._db.submit(self._close_session)
 
     def close(self) -> None:
         """Lock, then end the database thread."""

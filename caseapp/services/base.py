@@ -14,9 +14,8 @@ CASE = "case"
 
 
 def actor_of(session: Session) -> roles.Actor:
-    user = session.user
-    return roles.Actor(session.user_id, str(user.get("role", "")),
-                       bool(user.get("law_enforcement", False)))
+    # The signed grant, not the user record (which the vault's holder could edit).
+    return roles.Actor(session.user_id, session.role, session.law_enforcement)
 
 
 class Service:
@@ -32,7 +31,7 @@ class Service:
     def _viewed(self, action: str, record_id: str | None = None,
                 fields: Iterable[str] = ()) -> None:
         """A view is an audit event too (ARCHITECTURE §6): which fields, never values."""
-        with self.session.write():
+        with self.session.write(view=True):
             self.session.audit.append(self.session.user_id, action, record_id, list(fields))
 
     def _case(self, case_id: str) -> Record:

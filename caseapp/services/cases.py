@@ -24,6 +24,7 @@ from caseapp.services.referrals import REFERRAL
 from caseapp.services.session import Session
 from caseapp.store import lists
 from caseapp.store.changes import Changes
+from caseapp.store.lists import CaseFilter as CaseFilter  # what callers narrow lists by
 from caseapp.store.records import Record
 
 PERSON = "person"
@@ -74,7 +75,7 @@ class CasePage:
     cases: list[CaseSummary]
     total: int
     # the key of the last case shown, for the next page; None on the last page
-    next: tuple[int, str] | None
+    next: tuple[Any, ...] | None
 
 
 # What a list or search result shows of each case.
@@ -163,8 +164,7 @@ class CaseService(Service):
         doc["person_id"] = person.id
         doc["clocks"] = {k: v for k, v in {**person.clocks, **case.clocks}.items()
                          if k in doc}
-        with self.session.write():
-            self.session.audit.append(self.session.user_id, "case_viewed", case.id, shown)
+        self._viewed("case_viewed", case.id, shown)
         return doc
 
     def update(self, case_id: str, changes: dict[str, Any],
@@ -255,18 +255,40 @@ class CaseService(Service):
             self.session.audit.append(self.session.user_id, action, case.id, list(fields))
         return tx.changes.with_id(case.id)
 
-    def list(self, limit: int = 50, after: tuple[int, str] | None = None) -> CasePage:
-        """A page of cases, most recently changed first, after the ``key`` of the last case
-        of the page before. The first page of a listing is its one audit event."""
+    def list(self, limit: int = 50, after: tuple[Any, ...] | None = None, *,
+             sort: str = "updated", descending: bool = True,
+             where: lists.CaseFilter | None = None, at: int | None = None) -> CasePage:
+        """A page of cases in ``sort`` order (most recently changed first by default), after
+        the key of the last case of the page before (``CasePage.next``), narrowed by
+        ``where``; or, with ``at``, the page that starts at that position (a list scrolled
+        far down at once). The first page of a listing is its one audit event."""
         self._require(roles.CASE_VIEW)
-        if after is None:
+        if sort not in lists.SORTS:
+            raise FieldErrors([("sort", N_("Unknown sort order."), {})])
+        where = where or lists.CaseFilter()
+        if at:
+            after = lists.key_at(self.store.conn, at - 1, sort=sort, descending=descending,
+                                 where=where)
+            if after is None:
+                return CasePage([], self.count(where), None)
+        elif after is None:
             self._viewed("cases_listed", None, SUMMARY_FIELDS)
         # One row more than the page: whether a next page exists, without counting.
-        rows = lists.case_rows(self.store.conn, limit + 1, after)
+        rows = lists.case_rows(self.store.conn, limit + 1, after, sort=sort,
+                               descending=descending, where=where)
         cases = [CaseSummary(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5])
                  for r in rows[:limit]]
-        return CasePage(cases, self.store.count(CASE),
-                        cases[-1].key if len(rows) > limit else None)
+        total = self.store.count(CASE) if where.empty else lists.count_cases(self.store.conn,
+                                                                             where)
+        return CasePage(cases, total,
+                        lists.row_key(rows[limit - 1], sort) if len(rows) > limit else None)
+
+    def count(self, where: lists.CaseFilter | None = None) -> int:
+        """How many cases ``where`` matches (all cases when None)."""
+        self._require(roles.CASE_VIEW)
+        if where is None or where.empty:
+            return self.store.count(CASE)
+        return lists.count_cases(self.store.conn, where)
 
     def search(self, query: str, limit: int = 50) -> builtins.list[CaseSummary]:
         self._require(roles.CASE_VIEW)
@@ -336,6 +358,27 @@ class CaseService(Service):
             self.session.audit.append(self.session.user_id, "note_added", case.id,
                                       ["cco_CaseComment"])
         return tx.changes.with_id(change.record.id)
+
+    def attachments(self, case_id: str) -> builtins.list[dict[str, Any]]:
+        """The case's attachments (id, file name, type, size, added at), oldest first."""
+        self._require(roles.CASE_VIEW)
+        case = self._case(case_id)
+        return [{"id": a.id, "filename": str(a.body.get("filename", "")),
+                 "mime": str(a.body.get("mime", "")), "size": int(a.body.get("size", 0)),
+                 "at": self._first_write(a.id)}
+                for a in self.store.children(case.id, ATTACHMENT)]
+
+    def attachment_content(self, attachment_id: str) -> bytes:
+        """The bytes of one attachment, from the vault into memory only; an audit event."""
+        self._require(roles.CASE_VIEW)
+        record = self.store.get(attachment_id)
+        if record is None or record.type != ATTACHMENT:
+            raise NotFound()
+        data = self.store.content(attachment_id)
+        if data is None:
+            raise NotFound()
+        self._viewed("attachment_viewed", record.parent, ["attachment"])
+        return data
 
     def add_attachment(self, case_id: str, filename: str, data: bytes, mime: str) -> Changes:
         """Store a photo or scan inside the encrypted database (never as a loose file)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from caseapp.domain import referrals as rules
-from caseapp.domain import roles
+from caseapp.domain import roles, text_rules
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_, _
 from caseapp.services.base import Service
@@ -50,6 +50,12 @@ _FALSE = {"no", "n", "false", "0"}
 # Spreadsheet formula triggers; a cell starting with one is written with a leading quote so
 # opening an export in a spreadsheet cannot run anything (a plain phone number stays as is).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_CSV_CHARS = 10 * 1024 * 1024  # a directory of thousands of entries is a few MB
+MAX_CELL_CHARS = 2_000
+CELL_PROBLEMS = {
+    text_rules.CHARACTER: N_("holds a control character or broken Unicode"),
+    text_rules.TOO_LONG: N_("is longer than %(limit)s characters"),
+}
 _PLAIN_PHONE = re.compile(r"^\+?[0-9][0-9 -]*$")
 
 
@@ -245,6 +251,46 @@ class DirectoryService(Service):
                                           record.id, list(change.fields))
         return tx.changes.with_id(record.id)
 
+    def find(self, org: str) -> dict[str, Any]:
+        """An entry by its id or its key (as ``directory list`` shows them)."""
+        self._require(roles.CASE_VIEW)
+        record = self.store.get(org)
+        if record is None or record.type != ORGANISATION:
+            record = self._by_key().get(org.strip())
+        if record is None:
+            raise NotFound(N_("No organisation %(org)s in the directory."), org=org)
+        return self._as_json(record)
+
+    def set_keys(self, org_id: str, *, age_recipient: str | None = None,
+                 signing_key: str | None = None) -> Changes:
+        """Store a partner's public keys: the age recipient its documents are sealed to,
+        and the key its referral packages are signed with (checked with the partner by
+        phone first). A manager's job: a wrong key sends a file to the wrong people."""
+        self._require_manager()
+        record = self._record(org_id)
+        changes = {k: v.strip() for k, v in (("hfz_AgeRecipient", age_recipient),
+                                             ("hfz_SigningKey", signing_key)) if v is not None}
+        if not changes:
+            raise ValidationError(N_("Give --age-recipient or --signing-key."))
+        if "hfz_SigningKey" in changes:
+            changes["hfz_SigningKey"] = changes["hfz_SigningKey"].lower()
+        problems = rules.validate_organisation(changes, partial=True)
+        if problems:
+            raise FieldErrors(problems)
+        with self.session.write() as tx:
+            change = self.store.update(record.id, changes)
+            if change is not None:
+                self.session.audit.append(self.session.user_id, "organisation_keys_set",
+                                          record.id, list(change.fields))
+        return tx.changes.with_id(record.id)
+
+    def by_signing_key(self, public_key: str) -> dict[str, Any] | None:
+        """The entry whose referral packages are signed with ``public_key``, if any."""
+        for record in self._records():
+            if record.body.get("hfz_SigningKey") == public_key:
+                return self._as_json(record)
+        return None
+
     # -- CSV ----------------------------------------------------------------------------
     @staticmethod
     def _read_text(source: str | Path) -> str:
@@ -253,10 +299,15 @@ class DirectoryService(Service):
             return source
         path = Path(source)
         try:
-            return path.read_text(encoding="utf-8-sig")
+            with path.open(encoding="utf-8-sig") as handle:
+                text = handle.read(MAX_CSV_CHARS + 1)
         except (OSError, UnicodeDecodeError) as exc:
             raise ValidationError(N_("The file cannot be read: %(path)s"),
                                   path=str(path)) from exc
+        if len(text) > MAX_CSV_CHARS:
+            raise ValidationError(N_("The file is larger than %(limit)s MB: %(path)s"),
+                                  limit=MAX_CSV_CHARS // (1024 * 1024), path=str(path))
+        return text
 
     @staticmethod
     def parse_csv(text: str) -> tuple[builtins.list[tuple[int, dict[str, Any]]],
@@ -265,11 +316,25 @@ class DirectoryService(Service):
         column. Row 1 is the header."""
         text = text.removeprefix("\ufeff")
         reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            return DirectoryService._parse_rows(reader)
+        except csv.Error as exc:  # e.g. a cell longer than the csv module allows
+            raise ValidationError(N_("The file is not valid CSV (near line %(line)s)."),
+                                  line=reader.line_num) from exc
+
+    @staticmethod
+    def _parse_rows(reader: csv.DictReader[str]
+                    ) -> tuple[builtins.list[tuple[int, dict[str, Any]]],
+                               builtins.list[tuple[int, str, str, dict[str, object]]]]:
         header = [h.strip() for h in reader.fieldnames or []]
         reader.fieldnames = header
         problems: list[tuple[int, str, str, dict[str, object]]] = []
         for column in header:
-            if column not in COLUMNS:
+            if text_rules.problem(column, MAX_CELL_CHARS):
+                # Never echoed: it may be anything, even a person's data pasted by mistake.
+                problems.append((1, "-", N_("a column name holds a control character or is "
+                                            "too long"), {}))
+            elif column not in COLUMNS:
                 problems.append((1, column, N_("is not a directory column (%(codes)s)"),
                                  {"codes": ", ".join(COLUMNS)}))
         if "name" not in header:
@@ -283,6 +348,15 @@ class DirectoryService(Service):
                 problems.append((index, "-", N_("the row has more cells than the header"), {}))
                 continue
             if not any((v or "").strip() for v in row.values()):
+                continue
+            bad = [(column, found) for column, value in row.items()
+                   if (found := text_rules.problem(value or "", MAX_CELL_CHARS))]
+            if bad:
+                # A NUL or another control character made every XLSX export unreadable;
+                # the cell is named, its value is not (issue 7, items 7 and 8).
+                for column, found in bad:
+                    problems.append((index, column, CELL_PROBLEMS[found],
+                                     {"limit": MAX_CELL_CHARS}))
                 continue
             body = row_to_body(row)
             for name, problem, params in rules.validate_organisation(body):

@@ -45,6 +45,7 @@ from caseapp.services.exports import (
     run_export,
 )
 from caseapp.services.plans import PLAN_ITEM
+from caseapp.services.protection import PASSPHRASE, PLAIN, Protection, protect
 from caseapp.services.session import Session
 from caseapp.store.changes import Changes
 
@@ -73,6 +74,8 @@ class ExportReport:
     rows: int
     columns: tuple[str, ...]
     without_consent: int = 0  # cases left out: no consent to storing and processing
+    protection: str = PLAIN
+    passphrase: str | None = None  # the one-time passphrase of an encrypted XLSX, shown once
 
 
 def extension_columns() -> list[str]:
@@ -103,14 +106,16 @@ def build_rows(session: Session, columns: list[str]) -> tuple[list[list[Any]], i
 
 
 def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
-                 include_extensions: bool = False, force: bool = False) -> ExportReport:
+                 protection: Protection, include_extensions: bool = False,
+                 force: bool = False) -> ExportReport:
     """Write every case the user may export as one HTCDS row (managers and administrators
     only: the rows name every person), leaving out each case whose person has not agreed (or
-    no longer agrees) to the storing and processing of their data. Audit events record the
-    purpose, the columns and the row count (never a value) before and after the file is
-    written (``run_export``). An
-    existing file is replaced only with ``force``; nothing is ever written into the profiles
-    folder."""
+    no longer agrees) to the storing and processing of their data. The file leaves sealed to
+    an age recipient, as an XLSX encrypted with a one-time passphrase, or — only when asked
+    for by name — plain (``Protection.plain()``; the audit records it). Audit events record
+    the purpose, the protection, the columns and the row count (never a value) before and
+    after the file is written (``run_export``). An existing file is replaced only with
+    ``force``; nothing is ever written into the profiles folder."""
     check_destination(path, force)
     actor = require_identified_export(session)
     if fmt not in FORMATS:
@@ -121,12 +126,17 @@ def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
     if include_extensions:
         columns += extension_columns()
     rows, left_out = build_rows(session, columns)
+    if protection.kind == PASSPHRASE and fmt != XLSX:
+        raise ValidationError(N_("A %(format)s file cannot carry a passphrase; seal it with "
+                                 "--age-recipient, or choose --format xlsx."), format=fmt)
     data = tables.render_csv(columns, rows) if fmt == CSV else tables.render_xlsx(columns, rows)
+    data, passphrase = protect(data, protection, fmt)
     run_export(session, path, data, kind="htcds", purpose=purpose, force=force,
                fields=[*columns, f"format:{fmt}", f"rows:{len(rows)}",
-                       f"without_consent:{left_out}"],
-               rows=len(rows), without_consent=left_out, format=fmt)
-    return ExportReport(path, len(rows), tuple(columns), left_out)
+                       f"without_consent:{left_out}", f"protection:{protection.kind}"],
+               rows=len(rows), without_consent=left_out, format=fmt,
+               protection=protection.kind)
+    return ExportReport(path, len(rows), tuple(columns), left_out, protection.kind, passphrase)
 
 
 # -- import ---------------------------------------------------------------------------------

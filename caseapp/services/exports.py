@@ -34,6 +34,7 @@ from caseapp.services.base import actor_of
 from caseapp.services.consent import ConsentService
 from caseapp.services.session import Notice, Session
 from caseapp.store import queries
+from caseapp.store.ids import uuid7
 from caseapp.store.records import Record
 
 EXPORT = "export"  # record type: one per export, holding its stated purpose
@@ -131,16 +132,24 @@ def children_by_parent(session: Session, record_type: str) -> dict[str, list[Rec
     return grouped
 
 
-def record_export(session: Session, kind: str, purpose: str, **details: object) -> str:
+def new_export_id() -> str:
+    """The id of an export's record, made before the export is built: a document prints it
+    in its watermark and footer."""
+    return uuid7()
+
+
+def record_export(session: Session, kind: str, purpose: str, *, export_id: str | None = None,
+                  **details: object) -> str:
     """Keep the stated purpose of an export as an encrypted record of its own, so the audit
     event can name it without holding the text (which may mention a person)."""
     change = session.store.create(EXPORT, {"kind": kind, "purpose": purpose, **details},
-                               team=session.team_id)
+                                  team=session.team_id, record_id=export_id)
     return change.record.id
 
 
 def run_export(session: Session, path: Path, data: bytes, *, kind: str, purpose: str,
-               fields: list[str], force: bool = False, **details: object) -> str:
+               fields: list[str], force: bool = False, export_id: str | None = None,
+               **details: object) -> str:
     """Write an export in the crash-safe order of the module docstring; returns the id of
     its record. ``fields`` (columns and counts, never a value) go into every audit event of
     the export; ``details`` into its record."""
@@ -152,9 +161,9 @@ def run_export(session: Session, path: Path, data: bytes, *, kind: str, purpose:
     tmp = temp_path(path)
     with session.write():
         export_id = record_export(
-            session, kind, purpose, **details, state=STARTED, device=session.device_id,
-            destination=str(path.absolute()), temp=str(tmp.absolute()), size=len(data),
-            sha256=hashlib.sha256(data).hexdigest())
+            session, kind, purpose, export_id=export_id, **details, state=STARTED,
+            device=session.device_id, destination=str(path.absolute()),
+            temp=str(tmp.absolute()), size=len(data), sha256=hashlib.sha256(data).hexdigest())
         session.audit.append(session.user_id, f"{kind}_export_started", export_id, fields)
     try:
         write_file(path, data, force, tmp=tmp)

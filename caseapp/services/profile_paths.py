@@ -1,7 +1,8 @@
 """Where profiles live on this machine, and the files of one profile folder.
 
 A profile folder holds ``vault.db`` (SQLCipher), ``keyslots.json`` (the wrapped database key),
-``unlock-state.json`` (failure counter and erase policy: no secrets) and ``audit-head.json``.
+``unlock-state.json`` (the signed failure count and erase policy: no secrets, see
+``unlock_guard``), ``unlock.lock`` (one unlock attempt at a time) and ``audit-head.json``.
 Folder names are staff profile names, never anything from a case.
 """
 

@@ -4,13 +4,11 @@ layout is ``profile_paths``."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,26 +17,27 @@ from caseapp.crypto import kdf, passphrase_policy, recovery
 from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
 from caseapp.domain import legal_status, projections, roles
 from caseapp.errors import (
+    CaseAppError,
     FieldErrors,
+    FirstPassphraseRequired,
     PermissionDenied,
     ProfileError,
-    UnlockBackoff,
     ValidationError,
     WrongPassphrase,
 )
-from caseapp.fsutil import atomic_write, destroy_file, fsync_dir
+from caseapp.fsutil import fsync_dir
 from caseapp.i18n import N_
-from caseapp.services import exports
+from caseapp.services import exports, role_grants, unlock_guard
 from caseapp.services.base import actor_of
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
+from caseapp.services.unlock_guard import Clocks
 from caseapp.store import database, meta, migrations
 from caseapp.store.ids import uuid7
 
 ROLES = ("caseworker", "border_officer", "manager", "administrator")
-# Failures allowed before waiting starts, and the longest wait (seconds).
-FREE_FAILURES = 3
-MAX_DELAY = 15 * 60
+# Set in the vault of a user added by an administrator until they change the first passphrase.
+MUST_CHANGE = "must_change_passphrase"
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,9 @@ def _secret(text: str) -> bytes:
 
 def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
                    role: str = "administrator", team_name: str = "Office",
-                   params: kdf.Argon2Params | None = None,
+                   params: kdf.Argon2Params | None = None, team_id: str | None = None,
+                   user_id: str | None = None, grant: Grant | None = None,
+                   law_enforcement: bool = False,
                    org_type: str | None = None) -> CreatedProfile:
     """Create a vault with a passphrase slot and a recovery slot; the first user of a
     standalone office is its administrator.
@@ -83,9 +84,8 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         raise ValidationError(N_("Unknown role."))
     if org_type is not None and org_type not in legal_status.DECIDING_ORG_OF_TYPE:
         raise FieldErrors([("--org-type", legal_status.PROBLEMS["act"],
-                            {"value": str(org_type)[:40],
-                             "codes": ", ".join(legal_status.DECIDING_ORG_OF_TYPE)})])
-    passphrase_policy.check(passphrase)
+                            {"codes": ", ".join(legal_status.DECIDING_ORG_OF_TYPE)})])
+    passphrase_policy.check(passphrase, personal=(name, user_name or ""))
     params = params or kdf.calibrate()
     code = recovery.generate()
     db_key = secrets.token_bytes(32)
@@ -93,17 +93,24 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
     building = ProfilePaths(name, p.folder.parent / f"{BUILDING}{name}-{secrets.token_hex(4)}")
     building.folder.mkdir(mode=0o700)
     try:
-        slots = KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [db_key], params),
-                             seal(RECOVERY, recovery.normalise(code).encode(), [db_key], params)])
         conn = database.open_database(building.database, db_key)
         try:
             session = initialise_vault(conn, building, user_name=user_name or name, role=role,
-                                       team_name=team_name, org_type=org_type)
+                                       team_name=team_name, team_id=team_id, user_id=user_id,
+                                       grant=grant, law_enforcement=law_enforcement,
+                                       org_type=org_type)
             user_id, device_id = session.user_id, session.device_id
+            # The signed unlock state, and its key named in every slot (unlock_guard).
+            unlock_guard.write_checkpoint(session)
+            public = unlock_guard.state_public_key(session)
             session.close()
         except BaseException:
             conn.close()
             raise
+        slots = KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [db_key], params,
+                                  state_key=public),
+                             seal(RECOVERY, recovery.normalise(code).encode(), [db_key], params,
+                                  state_key=public)])
         slots.save(building.keyslots)
         os.rename(building.folder, p.folder)
         fsync_dir(p.folder.parent)
@@ -113,13 +120,21 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
     return CreatedProfile(name, p.folder, code, user_id, device_id)
 
 
+Grant = Callable[[str, str], list[tuple[str, str]]]  # (user id, team id) -> signed meta
+
+
 def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: str,
                      role: str, team_name: str, team_id: str | None = None,
+                     user_id: str | None = None, grant: Grant | None = None,
+                     law_enforcement: bool = False,
                      org_type: str | None = None) -> Session:
     """Give a new, empty database its schema, device identity and first user; returns the
-    open session. (A team id is shared when several vaults belong to one office.)"""
+    open session. (A team id is shared when several vaults belong to one office.)
+
+    The user's role is signed: by ``grant`` (the administrator's organisation key, for a
+    user added to an office) or, for a new office, by an organisation key made here."""
     migrations.migrate(conn)
-    device_id, user_id, team_id = uuid7(), uuid7(), team_id or uuid7()
+    device_id, user_id, team_id = uuid7(), user_id or uuid7(), team_id or uuid7()
     sign_key = Ed25519PrivateKey.generate()
     with database.transaction(conn):
         meta.write(conn, [("device_id", device_id), ("user_id", user_id),
@@ -136,47 +151,38 @@ def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: s
         if org_type is not None:
             team["org_Type"] = org_type
         session.store.create("team", team, record_id=team_id, team=team_id)
-        session.store.create("user", {"name": user_name, "role": role, "teams": [team_id]},
-                             record_id=user_id, team=team_id)
+        user: dict[str, object] = {"name": user_name, "role": role, "teams": [team_id]}
+        if law_enforcement:
+            user["law_enforcement"] = True
+        session.store.create("user", user, record_id=user_id, team=team_id)
         session.audit.append(user_id, "profile_created")
+    if grant is None:
+        role_grants.found_office(session, role, law_enforcement)
+    else:
+        with session.write() as tx:
+            meta.write(tx.conn, [*grant(user_id, team_id), (MUST_CHANGE, "1")])
+        role_grants.refresh(session)
     return session
 
 
-# -- unlock, back-off and the erase policy ----------------------------------------------
+# -- unlock (the back-off and the erase policy are ``unlock_guard``) ---------------------
 
-@dataclass
-class UnlockState:
-    failures: int = 0
-    last_failure_ms: int = 0
-    erase_after: int | None = None
-    unreported: list[int] = field(default_factory=list)  # failed attempts not yet audited
-
-    @classmethod
-    def load(cls, path: Path) -> UnlockState:
-        try:
-            data = json.loads(path.read_bytes())
-            return cls(int(data["failures"]), int(data["last_failure_ms"]),
-                       data.get("erase_after"), list(data.get("unreported", []))[-1000:])
-        except (OSError, ValueError, KeyError, TypeError):
-            return cls()
-
-    def save(self, path: Path) -> None:
-        atomic_write(path, json.dumps(self.__dict__).encode())
+backoff_seconds = unlock_guard.backoff_seconds
+erase = unlock_guard.erase
+set_erase_policy = unlock_guard.set_erase_policy
+erase_policy = unlock_guard.erase_policy
+FREE_FAILURES = unlock_guard.FREE_FAILURES
+MAX_DELAY = unlock_guard.MAX_DELAY
 
 
-def backoff_seconds(failures: int) -> int:
-    """Wait required after ``failures`` consecutive failures: none for the first three,
-    then 5 s doubling each time, at most 15 minutes."""
-    if failures < FREE_FAILURES:
-        return 0
-    return min(5 * 2 ** (failures - FREE_FAILURES), MAX_DELAY)
+def _typed_secret(secret: str) -> tuple[str, bytes]:
+    """A recovery code is recognised by its form; anything else is a passphrase."""
+    if recovery.looks_like_code(secret):
+        return RECOVERY, recovery.normalise(secret).encode()
+    return PASSPHRASE, _secret(secret)
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms,
+def unlock(name: str, secret: str, *, clocks: Clocks | None = None,
            before_audit: Callable[[Session], None] = lambda session: None) -> Session:
     """Open a profile with its passphrase or its recovery code (recognised by its form).
     What the user must be told about the profile's state is in ``session.notices``.
@@ -184,79 +190,57 @@ def unlock(name: str, secret: str, *, now_ms: Callable[[], int] = _now_ms,
     ``before_audit`` runs on the open session before the unlock events are appended: an
     audit check sees the chain exactly as it was found."""
     p = existing(name)
-    state = _check_backoff(p, now_ms())
-    slots = KeyslotFile.load(p.keyslots)
-    try:
-        if recovery.looks_like_code(secret):
-            _slot, keys = slots.unlock(RECOVERY, recovery.normalise(secret).encode())
-        else:
-            _slot, keys = slots.unlock(PASSPHRASE, _secret(secret))
-    except WrongPassphrase:
-        _record_failure(p, state, now_ms())
-        raise
-    session = _open_with_any(p, keys)
-    # A slot still holding two keys means a key rotation was cut off after its first step:
-    # the recovery code it would have printed was never shown, so the user must rotate again.
-    session.rotation_interrupted = len(keys) > 1
-    try:
-        before_audit(session)
-    except BaseException:
-        session.close()
-        raise
-    if state.unreported or state.failures:
-        with session.write():
-            for at in state.unreported:
-                session.audit.append(session.user_id, "unlock_failed", at=at)
-            session.audit.append(session.user_id, "unlock")
-        UnlockState(erase_after=state.erase_after).save(p.unlock_state)
-    else:
-        with session.write():
-            session.audit.append(session.user_id, "unlock")
-    # An export a kill cut off may have left a temp file with every name beside its
-    # destination: removed now, and the user is told (``session.notices``).
-    try:
-        session.notices += exports.finish_interrupted(session)
-    except BaseException:
-        session.close()
-        raise
+    with unlock_guard.attempt(p, clocks or Clocks()) as attempt:
+        kind, secret_bytes = _typed_secret(secret)
+        slots = attempt.slots
+        slot, keys = slots.unlock(kind, secret_bytes)
+        session = _open_with_any(p, keys)
+        try:
+            # A slot still holding two keys means a key rotation was cut off after its first
+            # step: the recovery code it would have printed was never shown, so the user
+            # must rotate again.
+            session.rotation_interrupted = len(keys) > 1
+            before_audit(session)
+            attempt.succeeded(session)
+            _bind_slot(session, slots, slot, secret_bytes, keys)
+            if session.store.meta(MUST_CHANGE) == "1":
+                raise FirstPassphraseRequired()
+            # An export a kill cut off may have left a temp file with every name beside its
+            # destination: removed now, and the user is told (``session.notices``).
+            session.notices += exports.finish_interrupted(session)
+        except BaseException:
+            session.close()
+            raise
     return session
 
 
-def _check_backoff(p: ProfilePaths, now: int) -> UnlockState:
-    """The unlock state; UnlockBackoff while the wait after recent failures runs."""
-    state = UnlockState.load(p.unlock_state)
-    if now < state.last_failure_ms:
-        # The clock was set back since the last failure: count the wait from now, or a
-        # single typo would lock the user out until the clock catches up again.
-        state.last_failure_ms = now
-        state.save(p.unlock_state)
-    wait_ms = backoff_seconds(state.failures) * 1000 - (now - state.last_failure_ms)
-    if wait_ms > 0:
-        raise UnlockBackoff(seconds=(wait_ms + 999) // 1000)
-    return state
+def _bind_slot(session: Session, slots: KeyslotFile, slot: Keyslot, secret: bytes,
+               keys: list[bytes]) -> None:
+    """A slot written before version 2 names no unlock-state key: resealed once, now that
+    its secret is known, so deleting the state file no longer resets the count. (After the
+    signed checkpoint is written: a kill in between leaves a readable legacy profile.)"""
+    public = unlock_guard.state_public_key(session)
+    if slot.version >= 2 and slot.state_key == public:
+        return
+    slots.replace(seal(slot.kind, secret, keys, slot.params, slot_id=slot.slot_id,
+                       state_key=public))
+    slots.save(session.paths.keyslots)
 
 
-def _open_passphrase_slot(p: ProfilePaths, slots: KeyslotFile,
-                          passphrase: str) -> tuple[Keyslot, list[bytes]]:
-    """Like unlock: a wrong passphrase here also waits, counts toward the erase policy and
-    is audited, so changing a passphrase is no way around the back-off."""
-    state = _check_backoff(p, _now_ms())
-    try:
-        return slots.unlock(PASSPHRASE, _secret(passphrase))
-    except WrongPassphrase:
-        _record_failure(p, state, _now_ms())
-        raise
-
-
-def _record_failure(p: ProfilePaths, state: UnlockState, at: int) -> None:
-    state.failures += 1
-    state.last_failure_ms = at
-    state.unreported.append(at)
-    if state.erase_after is not None and state.failures >= state.erase_after:
-        erase(p)
-        raise ProfileError(N_("Too many wrong attempts: this profile was erased as its "
-                              "policy requires."))
-    state.save(p.unlock_state)
+def _open_with_secret(p: ProfilePaths, passphrase: str, clocks: Clocks | None
+                      ) -> tuple[KeyslotFile, Keyslot, list[bytes], Session]:
+    """Like unlock, for a passphrase change or a key rotation: a wrong passphrase here also
+    waits, counts toward the erase policy and is audited, so neither is a way around the
+    back-off. The session is open and the failures before it audited."""
+    with unlock_guard.attempt(p, clocks or Clocks()) as attempt:
+        slot, keys = attempt.slots.unlock(PASSPHRASE, _secret(passphrase))
+        session = _open_with_any(p, keys)
+        try:
+            attempt.succeeded(session, event=None)
+        except BaseException:
+            session.close()
+            raise
+    return attempt.slots, slot, keys, session
 
 
 def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
@@ -269,7 +253,12 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
             continue
         migrations.migrate(conn)
         session = open_session(conn, p, db_key=key)
-        _refresh_projections(session)
+        try:
+            _refresh_projections(session)
+            role_grants.upgrade(session)
+        except BaseException:
+            session.close()
+            raise
         return session
     raise ProfileError(N_("The key file does not match the case file of this profile."))
 
@@ -285,41 +274,25 @@ def _refresh_projections(session: Session) -> None:
         meta.write(tx.conn, [("projections", str(projections.VERSION))])
 
 
-def erase(p: ProfilePaths) -> None:
-    """Crypto-erase: destroy the wrapped keys first (that alone makes the data unreadable),
-    then remove the database files."""
-    destroy_file(p.keyslots)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{p.database}{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(p.folder, ignore_errors=True)
-
-
-def set_erase_policy(session: Session, failures: int | None) -> None:
-    if failures is not None and failures < FREE_FAILURES + 2:
-        raise ValidationError(N_("Erasing after fewer than 5 wrong attempts is not allowed."))
-    state = UnlockState.load(session.paths.unlock_state)
-    state.erase_after = failures
-    # The file is saved inside the audit transaction: no change without its event.
-    with session.write():
-        session.audit.append(session.user_id, "erase_policy_changed")
-        state.save(session.paths.unlock_state)
-
-
 # -- keyslot lifecycle ------------------------------------------------------------------
 
 def change_passphrase(name: str, old: str, new: str,
-                      params: kdf.Argon2Params | None = None) -> None:
-    """Rewrap the one slot that ``old`` opens; other slots are untouched."""
+                      params: kdf.Argon2Params | None = None,
+                      clocks: Clocks | None = None) -> None:
+    """Rewrap the one slot that ``old`` opens, with Argon2id recalibrated on this machine
+    unless ``params`` is given; other slots are untouched."""
     p = existing(name)
-    passphrase_policy.check(new)
-    slots = KeyslotFile.load(p.keyslots)
-    slot, keys = _open_passphrase_slot(p, slots, old)
-    session = _open_with_any(p, keys)
+    passphrase_policy.check(new, personal=(name,))
+    slots, slot, keys, session = _open_with_secret(p, old, clocks)
     try:
-        slots.replace(seal(PASSPHRASE, _secret(new), keys, params or slot.params,
-                           slot_id=slot.slot_id))
-        with session.write():
+        # A new passphrase is also the moment to recalibrate: the machine may be faster now
+        # than when the slot was made (or was busy then).
+        slots.replace(seal(PASSPHRASE, _secret(new), keys, params or kdf.calibrate(),
+                           slot_id=slot.slot_id,
+                           state_key=unlock_guard.state_public_key(session)))
+        with session.write() as tx:
             session.audit.append(session.user_id, "passphrase_changed")
+            meta.write(tx.conn, [(MUST_CHANGE, "")])  # a first passphrase is now replaced
             slots.save(p.keyslots)
     finally:
         session.close()
@@ -328,7 +301,8 @@ def change_passphrase(name: str, old: str, new: str,
 def add_passphrase(session: Session, new: str, params: kdf.Argon2Params | None = None) -> str:
     passphrase_policy.check(new)
     slots = KeyslotFile.load(session.paths.keyslots)
-    slot = seal(PASSPHRASE, _secret(new), [session.db_key], params or kdf.calibrate())
+    slot = seal(PASSPHRASE, _secret(new), [session.db_key], params or kdf.calibrate(),
+                state_key=unlock_guard.state_public_key(session))
     slots.slots.append(slot)
     with session.write():
         session.audit.append(session.user_id, "keyslot_added")
@@ -346,9 +320,26 @@ def remove_slot(session: Session, slot_id: str) -> None:
         slots.save(session.paths.keyslots)
 
 
+def new_recovery_code(session: Session, params: kdf.Argon2Params | None = None) -> str:
+    """Replace the recovery code alone (the passphrases and the database key stay): the old
+    code stops working and its slot is overwritten on disk. The new code is returned, to be
+    shown once. The new slot costs what the old one did unless ``params`` says otherwise."""
+    slots = KeyslotFile.load(session.paths.keyslots)
+    old = slots.of_kind(RECOVERY) or slots.of_kind(PASSPHRASE)
+    code = recovery.generate()
+    slot = seal(RECOVERY, recovery.normalise(code).encode(), [session.db_key],
+                params or old[0].params, state_key=unlock_guard.state_public_key(session))
+    slots.slots = [s for s in slots.slots if s.kind != RECOVERY] + [slot]
+    with session.write():
+        session.audit.append(session.user_id, "recovery_code_replaced")
+        slots.save(session.paths.keyslots)
+    return code
+
+
 def rotate_database_key(name: str, passphrase: str,
                         params: kdf.Argon2Params | None = None,
-                        after_step: Callable[[str], None] = lambda step: None) -> str:
+                        after_step: Callable[[str], None] = lambda step: None,
+                        clocks: Clocks | None = None) -> str:
     """Re-encrypt the database under a new key (PRAGMA rekey). Every other slot and the old
     recovery code stop working; the new recovery code is returned, to be printed.
 
@@ -356,24 +347,26 @@ def rotate_database_key(name: str, passphrase: str,
     only. A cut at any point leaves a slot that opens the database with this passphrase.
     """
     p = existing(name)
-    slots = KeyslotFile.load(p.keyslots)
-    slot, keys = _open_passphrase_slot(p, slots, passphrase)
-    session = _open_with_any(p, keys)
+    _slots, slot, _keys, session = _open_with_secret(p, passphrase, clocks)
     old_key = session.db_key
+    public = unlock_guard.state_public_key(session)
     new_key = secrets.token_bytes(32)
     code = recovery.generate()
     code_secret = recovery.normalise(code).encode()
     use = params or slot.params
     try:
-        KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [old_key, new_key], use),
-                     seal(RECOVERY, code_secret, [old_key, new_key], use)]).save(p.keyslots)
+        KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [old_key, new_key], use,
+                          state_key=public),
+                     seal(RECOVERY, code_secret, [old_key, new_key], use,
+                          state_key=public)]).save(p.keyslots)
         after_step("slots-both")
         assert session.conn is not None  # opened just above, not locked since
         database.rekey(session.conn, new_key)
         session.db_key = new_key
         after_step("rekeyed")
-        KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [new_key], use),
-                     seal(RECOVERY, code_secret, [new_key], use)]).save(p.keyslots)
+        KeyslotFile([seal(PASSPHRASE, _secret(passphrase), [new_key], use, state_key=public),
+                     seal(RECOVERY, code_secret, [new_key], use,
+                          state_key=public)]).save(p.keyslots)
         after_step("slots-new")
         with session.write():
             session.audit.append(session.user_id, "database_key_rotated")
@@ -382,18 +375,45 @@ def rotate_database_key(name: str, passphrase: str,
     return code
 
 
+def replace_passphrase(session: Session, new: str,
+                       params: kdf.Argon2Params | None = None) -> None:
+    """After an unlock with the recovery code: the new passphrase replaces every old one
+    (which the user has forgotten or which may be known to someone else)."""
+    passphrase_policy.check(new, personal=(session.paths.name,))
+    slots = KeyslotFile.load(session.paths.keyslots)
+    old = [s.slot_id for s in slots.slots if s.kind == PASSPHRASE]
+    slots.slots.append(seal(PASSPHRASE, _secret(new), [session.db_key],
+                            params or kdf.calibrate(),
+                            state_key=unlock_guard.state_public_key(session)))
+    for slot_id in old:
+        slots.remove(slot_id)
+    with session.write() as tx:
+        session.audit.append(session.user_id, "passphrase_reset")
+        meta.write(tx.conn, [(MUST_CHANGE, "")])  # the user chose this one
+        slots.save(session.paths.keyslots)
+
+
+def unlock_wait(name: str) -> int:
+    """Seconds until the next unlock attempt of ``name`` is allowed (0: now), so a window
+    can count the back-off down instead of letting the user try into a refusal."""
+    return unlock_guard.wait_seconds(existing(name))
+
+
 def attempts_before_erase(name: str) -> int | None:
     """Wrong attempts left before the profile's erase policy erases it; None without a
     policy (or for a profile already gone). Read-only, for telling the user after a
     failed unlock."""
     try:
         p = existing(name)
-    except ProfileError:
+        if not p.keyslots.exists():
+            return None
+        state = unlock_guard.load(p, KeyslotFile.load(p.keyslots))
+    except (CaseAppError, OSError, ValueError):
         return None
-    state = UnlockState.load(p.unlock_state)
-    if state.erase_after is None:
+    limit = state.erase_limit
+    if limit is None:
         return None
-    return max(state.erase_after - state.failures, 0)
+    return max(limit - state.failures, 0)
 
 
 def set_office_type(session: Session, org_type: str) -> None:
@@ -404,8 +424,7 @@ def set_office_type(session: Session, org_type: str) -> None:
         raise PermissionDenied()
     if org_type not in legal_status.DECIDING_ORG_OF_TYPE:
         raise FieldErrors([("--set", legal_status.PROBLEMS["act"],
-                            {"value": str(org_type)[:40],
-                             "codes": ", ".join(legal_status.DECIDING_ORG_OF_TYPE)})])
+                            {"codes": ", ".join(legal_status.DECIDING_ORG_OF_TYPE)})])
     with session.write():
         session.store.update(session.team_id, {"org_Type": org_type})
         session.audit.append(session.user_id, "office_type_changed", session.team_id,

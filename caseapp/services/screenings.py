@@ -32,7 +32,7 @@ ORG_FIELD = "vic_TraffickingStatusDecisionMakingOrg"
 STATUS_CODES = ("PossibleVictimOfTrafficking", "ActualVictimOfTrafficking",
                 "NotAVictimOfTrafficking")
 ORG_CODES = ("Police", "NGO", "CourtOrProsecution", "NonPoliceGovernmentalOrganization", "Other")
-CODE_PROBLEM = N_("%(value)s is not one of the standard's codes (%(codes)s)")
+CODE_PROBLEM = N_("is not one of the standard's codes (%(codes)s)")
 
 
 class AdultInstrumentForChild(ValidationError):
@@ -160,11 +160,9 @@ class ScreeningService(Service):
         spec = htcds.spec(STATUS_FIELD)
         allowed = tuple(c for c in STATUS_CODES if spec is None or c in spec.codes)
         if status not in allowed:
-            problems.append(("--status", CODE_PROBLEM,
-                             {"value": str(status)[:80], "codes": ", ".join(allowed)}))
+            problems.append(("--status", CODE_PROBLEM, {"codes": ", ".join(allowed)}))
         if deciding_org is not None and deciding_org != own:
-            problems.append(("--decided-by", legal_status.PROBLEMS["org"],
-                             {"allowed": own, "value": str(deciding_org)[:80]}))
+            problems.append(("--decided-by", legal_status.PROBLEMS["org"], {"allowed": own}))
         decision: dict[str, Any] = {"date": decided_on, "act": act, "section": section}
         if fir is not None:
             decision["fir"] = fir.strip() if isinstance(fir, str) else fir

@@ -9,13 +9,15 @@ database and drops the keys; every store call after that raises ``ProfileLocked`
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from caseapp.errors import ProfileLocked, StorageError
-from caseapp.i18n import _
+from caseapp.crypto import role_grant
+from caseapp.errors import CaseAppError, ProfileLocked, StorageError
+from caseapp.i18n import N_, _
 from caseapp.services.profile_paths import ProfilePaths
 from caseapp.store import audit, database, savepoints
 from caseapp.store import meta as vault_meta
@@ -36,6 +38,16 @@ class Notice:
         return _(self.msgid, **self.params)
 
 
+# A machine clock this far behind the last server time seen refuses edits (SYNC.md §4): its
+# clocks would sort before what other devices already wrote.
+CLOCK_BEHIND_LIMIT_MS = 24 * 3600 * 1000
+
+
+class ClockBehind(CaseAppError):
+    msgid = N_("This computer's clock is more than 24 hours behind the time the sync server "
+               "last reported. Correct the date and time, then try again; nothing was saved.")
+
+
 class Transaction:
     """What ``Session.write()`` yields: the connection, and — once the block has committed —
     the ``Changes`` it made."""
@@ -43,6 +55,10 @@ class Transaction:
     def __init__(self, conn: database.Connection) -> None:
         self.conn = conn
         self.changes = Changes()
+
+
+# How long a head may lag behind events that only record a view (never an edit).
+VIEW_ANCHOR_SECONDS = 2.0
 
 
 class Session:
@@ -56,15 +72,33 @@ class Session:
         self.notices: list[Notice] = []
         self.on_commit: Callable[[Changes], None] = lambda changes: None
         self._anchored: tuple[int, str] | None = None  # the audit head last written here
+        self._anchored_at = 0.0  # monotonic time of that write
         meta = vault_meta.read_all(conn)
         self.device_id: str = meta["device_id"]
         self.user_id: str = meta["user_id"]
         self.team_id: str = meta["team_id"]
         self.sign_key = Ed25519PrivateKey.from_private_bytes(
             bytes.fromhex(meta["device_sign_key"]))
+        # The role comes from the grant signed by the organisation key, never from the user
+        # record, which a passphrase holder can edit (issue 7, item 5). A grant for another
+        # user or team grants nothing; a vault without any (written before grants) is given
+        # one when it is unlocked (``role_grants.upgrade``).
+        grant = role_grant.verified(meta.get("role_grant"), meta.get("org_public_key"))
+        if grant is not None and (grant.user_id, grant.team_id) != (self.user_id, self.team_id):
+            grant = None
+        self.grant = grant
+        self.ungranted = "role_grant" not in meta and "org_public_key" not in meta
         self.clock = HybridClock(self.device_id, meta.get("hlc"))
         self.store = RecordStore(conn, self.clock, self.device_id)
         self.audit = audit.AuditLog(conn, self.device_id, self.sign_key)
+        # The newest server time a sync saw (ms; 0: never synced), kept current by sync.
+        self.server_time_ms = int(meta.get("sync.server_time", "0"))
+        self.now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
+        self.store.edit_guard = self._check_clock
+
+    def _check_clock(self) -> None:
+        if self.server_time_ms and self.now_ms() < self.server_time_ms - CLOCK_BEHIND_LIMIT_MS:
+            raise ClockBehind()
 
     @property
     def locked(self) -> bool:
@@ -77,7 +111,12 @@ class Session:
 
     @property
     def role(self) -> str:
-        return str(self.user.get("role", ""))
+        """The signed role; none at all when the grant is missing or does not verify."""
+        return self.grant.role if self.grant is not None else ""
+
+    @property
+    def law_enforcement(self) -> bool:
+        return self.grant is not None and self.grant.law_enforcement
 
     def _conn(self) -> database.Connection:
         if self.conn is None:
@@ -89,8 +128,10 @@ class Session:
         return self.store.collector is not None
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Transaction]:
-        """One transaction; nested blocks join the outermost (a batch commits once)."""
+    def write(self, *, view: bool = False) -> Iterator[Transaction]:
+        """One transaction; nested blocks join the outermost (a batch commits once).
+        ``view``: it only records that something was viewed (its audit head may lag by
+        ``VIEW_ANCHOR_SECONDS``)."""
         conn = self._conn()
         outermost = self.store.collector is None
         if outermost:
@@ -107,7 +148,7 @@ class Session:
             collector, self.store.collector = self.store.collector, None
             assert collector is not None
             tx.changes = collector.freeze()
-            self._anchor()
+            self._anchor(data_changed=bool(tx.changes) or not view)
             if tx.changes:
                 self.on_commit(tx.changes)
 
@@ -125,7 +166,7 @@ class Session:
                 collector.reset(mark)
             raise
 
-    def _anchor(self) -> None:
+    def _anchor(self, *, data_changed: bool) -> None:
         """Move the signed head beside the database to the newest event after each commit,
         so a crash right after an edit still leaves a head that exposes a rolled-back copy.
         Never past a chain that does not verify since the last head (that would hide the
@@ -133,10 +174,16 @@ class Session:
         head = self.audit.head()
         if head == self._anchored:
             return
+        if not data_changed and time.monotonic() - self._anchored_at < VIEW_ANCHOR_SECONDS:
+            # Only view events since the last head (a search typed letter by letter): the
+            # head follows within seconds, at the next edit, or at lock. A head behind the
+            # chain is never an alarm; only a chain shorter than its head is.
+            return
         if self.verify_audit(since_anchor=True).ok:
             with contextlib.suppress(StorageError):
                 audit.write_anchor(self.paths.audit_head, head, self.sign_key)
                 self._anchored = head
+                self._anchored_at = time.monotonic()
 
     def anchor_new_vault(self) -> None:
         """The first head of a vault just created here (there is no earlier one to check)."""

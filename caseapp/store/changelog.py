@@ -90,6 +90,13 @@ def unpushed(conn: Connection, limit: int = 500) -> list[LoggedChange]:
     return [_from_row(r) for r in rows]
 
 
+def mark_pushed(conn: Connection, change_id: str, server_seq: int) -> None:
+    """The server has this local change (``server_seq`` 0: held or kept on this device, -1:
+    refused): it leaves the outbox."""
+    conn.execute("UPDATE changes SET pushed_seq = ? WHERE change_id = ? AND origin = 'local'",
+                 (server_seq, change_id))
+
+
 def pending(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM changes WHERE origin = 'local' AND "
                             "pushed_seq IS NULL").fetchone()[0])

@@ -37,6 +37,10 @@ class DbThread:
                 future.set_exception(exc)
 
     @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
     def on_thread(self) -> bool:
         return threading.current_thread() is self._thread
 

@@ -103,19 +103,24 @@ def record_conflicts(conn: Connection, change: LoggedChange) -> int:
     if not names:
         return 0
     found = 0
-    for other in changelog.of_record(conn, change.record_id):
+    logged = changelog.of_record(conn, change.record_id)
+    for other in logged:
         for name in names:
             if name not in other.fields or other.fields[name] == change.fields[name]:
                 continue
             if other.hlc > (change.seen.get(name) or "") and \
                     change.hlc > (other.seen.get(name) or ""):
                 first, second = sorted((other, change), key=lambda c: c.hlc)
+                # Resolved already when its resolution arrived first (the lowest id: the
+                # same choice on every replica).
+                by = min((c.change_id for c in logged
+                          if _resolution_of(c, name, first.hlc, second.hlc)), default=None)
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO conflicts (id, record_id, field, clock_a, value_a, "
-                    "clock_b, value_b) VALUES (?,?,?,?,?,?,?)",
+                    "clock_b, value_b, resolved_by) VALUES (?,?,?,?,?,?,?,?)",
                     (conflict_id(change.record_id, name, first.hlc, second.hlc),
                      change.record_id, name, first.hlc, changelog.dumps(first.fields[name]),
-                     second.hlc, changelog.dumps(second.fields[name])))
+                     second.hlc, changelog.dumps(second.fields[name]), by))
                 found += cur.rowcount
     return found
 
@@ -131,3 +136,36 @@ def conflicts(conn: Connection, record_id: str | None = None) -> list[dict[str, 
     return [{"id": r[0], "record_id": r[1], "field": r[2], "clock_a": r[3],
              "value_a": json.loads(r[4]), "clock_b": r[5], "value_b": json.loads(r[6]),
              "resolved_by": r[7]} for r in rows]
+
+
+# A resolution (SYNC.md §4) is a change of a guarded field that carries this key in its
+# ``seen`` map, with the newer of the conflict's two clocks: it resolves every conflict on
+# that field whose two clocks it saw. Whether a conflict is resolved is thereby a function
+# of the set of changes, whatever order they arrive in.
+RESOLUTION = "~resolution"
+
+
+def _resolution_of(change: LoggedChange, name: str, clock_a: str, clock_b: str) -> bool:
+    seen = change.seen.get(name)
+    return RESOLUTION in change.seen and name in change.fields and seen is not None and \
+        clock_a <= seen and clock_b <= seen
+
+
+def resolve_seen(conn: Connection, change: LoggedChange) -> int:
+    """Mark resolved by ``change`` the conflicts it resolves (keeping an earlier-sorting
+    resolution's id where there is one); returns how many it marked."""
+    if RESOLUTION not in change.seen:
+        return 0
+    done = 0
+    for name in change.fields:
+        seen = change.seen.get(name)
+        if seen is None or not merge_rules.guarded(change.record_type, name):
+            continue
+        # The lowest id of the resolutions that cover it, whichever arrived first.
+        cur = conn.execute("UPDATE conflicts SET resolved_by = ? WHERE record_id = ? AND "
+                           "field = ? AND (resolved_by IS NULL OR resolved_by > ?) AND "
+                           "clock_a <= ? AND clock_b <= ?",
+                           (change.change_id, change.record_id, name, change.change_id, seen,
+                            seen))
+        done += cur.rowcount
+    return done

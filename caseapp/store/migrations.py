@@ -128,6 +128,40 @@ MIGRATIONS: list[str] = [
     INSERT INTO counts (type, live)
         SELECT type, count(*) FROM records WHERE deleted = 0 GROUP BY type;
     """,
+    # 5: drafts of unsaved desktop edits, kept in the vault when it locks (never synced, never
+    # in the change log); and the indexes the case list sorts and filters by at any depth.
+    """
+    CREATE TABLE drafts (key TEXT PRIMARY KEY, body TEXT NOT NULL, saved_at INTEGER NOT NULL);
+    CREATE INDEX records_by_status ON records (type, deleted, status, updated_at DESC, id DESC);
+    CREATE INDEX records_by_label ON records (type, deleted, label, id);
+    """,
+    # 6: "my cases" counted and listed without reading every case (the owner is in the body);
+    # the stage index in one direction, so a sort by stage either way never sorts in memory.
+    """
+    CREATE INDEX records_by_owner ON records (type, deleted,
+        json_extract(body, '$.cas_CaseOwner'), updated_at, id);
+    DROP INDEX records_by_status;
+    CREATE INDEX records_by_status ON records (type, deleted, status, updated_at, id);
+    """,
+    # 7: sync (SYNC.md §3): the record key of each record per audience team and epoch, and
+    # the changes from other devices that failed verification, kept apart and never applied.
+    """
+    CREATE TABLE sync_record_keys (
+        record_id TEXT NOT NULL,
+        team_id   TEXT NOT NULL,
+        epoch     INTEGER NOT NULL,
+        key       BLOB NOT NULL,
+        PRIMARY KEY (record_id, team_id, epoch)
+    );
+    CREATE TABLE sync_quarantine (
+        change_id TEXT PRIMARY KEY,
+        server_seq INTEGER NOT NULL,
+        device_id TEXT,
+        reason    TEXT NOT NULL,
+        envelope  TEXT NOT NULL,
+        at        INTEGER NOT NULL
+    );
+    """,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)

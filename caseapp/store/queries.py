@@ -52,3 +52,22 @@ def unfinished_export_ids(conn: Connection, device: str) -> list[str]:
         "SELECT id FROM records WHERE type = 'export' AND deleted = 0 "
         "AND json_extract(body, '$.state') = 'started' "
         "AND json_extract(body, '$.device') = ? ORDER BY id", (device,))]
+
+
+def report_facts(conn: Connection, team: str | None = None
+                 ) -> list[tuple[str, str | None, str | None, Any, Any, Any]]:
+    """(case id, its tracks and types of exploitation as JSON, the person's gender, birth
+    date and estimated age) of every live case not merged into another (of ``team`` if
+    given): only the coarse fields the statistics report counts, read in one pass without
+    decoding whole records."""
+    sql = ("SELECT c.id, json_extract(c.body, '$.hfz_Tracks'), "
+           "json_extract(c.body, '$.vic_TypeOfExploitation'), "
+           "json_extract(p.body, '$.prs_Gender'), json_extract(p.body, '$.prs_Birthdate'), "
+           "json_extract(p.body, '$.hfz_EstimatedAge') "
+           "FROM records c LEFT JOIN records p ON p.id = c.parent "
+           f"WHERE c.type = 'case' AND c.deleted = 0 AND {_UNMERGED}")
+    args: tuple[str, ...] = ()
+    if team is not None:
+        sql += " AND c.team = ?"
+        args = (team,)
+    return [tuple(row) for row in conn.execute(sql + " ORDER BY c.id", args)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,9 @@ class RecordStore(HoldsConnection):
         self.device = device
         # Set by the session while a transaction is open: what it touched, for ``Changes``.
         self.collector: ChangeCollector | None = None
+        # Called before every local edit (not before changes from other devices): raises
+        # to refuse edits, e.g. while the machine's clock is far behind the server's.
+        self.edit_guard: Callable[[], None] = lambda: None
 
     # -- reading ----------------------------------------------------------------------
     def get(self, record_id: str, *, include_deleted: bool = False) -> Record | None:
@@ -192,6 +196,16 @@ class RecordStore(HoldsConnection):
         return self._local(existing.type, record_id, UPSERT, logged, seen_map, existing.team,
                            existing.parent)
 
+    def resolve(self, record_id: str, name: str, value: Any, seen: str) -> Change:
+        """Write ``value`` to a guarded field over the clock ``seen`` (the newer of a
+        conflict's two), even when it is the value shown now: the resolution is a change of
+        its own, so every replica learns of it."""
+        existing = self.get(record_id)
+        if existing is None:
+            raise NotFound()
+        return self._local(existing.type, record_id, UPSERT, {name: value},
+                           {name: seen, merge.RESOLUTION: seen}, existing.team, existing.parent)
+
     def delete(self, record_id: str) -> Change | None:
         record = self.get(record_id)
         if record is None:
@@ -208,6 +222,7 @@ class RecordStore(HoldsConnection):
 
     def _local(self, record_type: str, record_id: str, kind: str, fields: dict[str, Any],
                seen: dict[str, str | None], team: str | None, parent: str | None) -> Change:
+        self.edit_guard()
         fields = {k: v for k, v in fields.items() if v is not None or
                   merge_rules.set_key(record_type, k) is None}
         # A change is signed as canonical JSON when it syncs: a float would make it unsendable
@@ -242,6 +257,7 @@ class RecordStore(HoldsConnection):
         body = dict(existing.body) if existing else {}
         clocks = dict(existing.clocks) if existing else {}
         merge.record_conflicts(conn, entry)
+        merge.resolve_seen(conn, entry)
         changed = merge.merge_fields(entry.record_type, body, clocks, entry.fields, entry.hlc)
         if self.collector is not None:
             self.collector.fields.update(changed)
@@ -357,3 +373,8 @@ class RecordStore(HoldsConnection):
     def put_content(self, record_id: str, sha256: str, data: bytes) -> None:
         self.conn.execute("INSERT INTO attachment_content (record_id, sha256, data) "
                           "VALUES (?, ?, ?)", (record_id, sha256, data))
+
+    def content(self, record_id: str) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM attachment_content WHERE record_id = ?",
+                                (record_id,)).fetchone()
+        return None if row is None else bytes(row[0])

@@ -1,0 +1,236 @@
+"""``caseapp export referral|summary|rights-sheet|report|package`` and ``caseapp import
+referral``: PDF documents and referral packages (ARCHITECTURE §7). Registered by
+``caseapp.cli.exchange`` under its ``export`` and ``import`` commands.
+
+A document with personal data leaves sealed (``--age-recipient``) or encrypted with a
+one-time passphrase (``--pdf-passphrase``): the passphrase is printed once, as the last
+line, ``passphrase: …``, to be read out to the recipient by phone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
+from caseapp.documents import forms
+from caseapp.errors import ValidationError
+from caseapp.i18n import LANGUAGES, N_, _
+from caseapp.services import document_values, documents, referral_packages
+from caseapp.services.documents import ExportedDocument
+from caseapp.services.exports import check_destination
+from caseapp.services.protection import AGE, Protection
+
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def _protection(args: argparse.Namespace, *, plain_allowed: bool = False) -> Protection:
+    if args.age_recipient:
+        return Protection.age(args.age_recipient)
+    if args.pdf_passphrase:
+        return Protection.passphrase()
+    if plain_allowed:
+        return Protection.plain()
+    raise ValidationError(N_("Choose how the file is protected: --age-recipient KEY or "
+                             "--pdf-passphrase."))
+
+
+def _sections(args: argparse.Namespace) -> list[str] | None:
+    return [s.strip() for s in args.sections.split(",") if s.strip()] if args.sections \
+        else None
+
+
+def _date(option: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError(N_("%(option)s must be a date as YYYY-MM-DD."),
+                              option=option) from exc
+
+
+WROTE_REFERRAL = N_("Wrote the referral form to %(path)s (export %(export_id)s).")
+WROTE_SUMMARY = N_("Wrote the case summary to %(path)s (export %(export_id)s).")
+WROTE_SHEET = N_("Wrote the rights sheet to %(path)s (export %(export_id)s).")
+WROTE_REPORT = N_("Wrote the statistics report to %(path)s (export %(export_id)s).")
+WROTE_PACKAGE = N_("Wrote the referral package to %(path)s (export %(export_id)s).")
+
+
+def _report(done: ExportedDocument, wrote: str) -> int:
+    print(_(wrote, path=str(done.path), export_id=done.export_id))
+    if done.protection == AGE:
+        print(_("Sealed with age: only the holder of the recipient's key can open it."))
+    if done.passphrase:
+        print(_("Read the passphrase to the recipient by phone; it is not shown again."))
+        print(f"passphrase: {done.passphrase}")
+    return 0
+
+
+def _print_form(form: forms.Form) -> None:
+    for row in form.header:
+        print(f"{_(row.label)}: {row.value}")
+    for section in form.sections:
+        print(f"\n[{_(section.title)}]")
+        for row in section.rows:
+            print(f"{_(row.label)}: {row.value}")
+
+
+def _export_referral(args: argparse.Namespace) -> int:
+    if args.preview:
+        with open_profile(args) as session:
+            _print_form(documents.preview_referral(session, args.referral_id,
+                                                   _sections(args)))
+        print(_("Preview only: nothing was written."), file=sys.stderr)
+        return 0
+    if args.out is None or args.purpose is None:
+        raise ValidationError(N_("Name the file to write with --out FILE and state why it "
+                                 "leaves with --purpose."))
+    protection = _protection(args)
+    check_destination(args.out, args.force)
+    with open_profile(args) as session:
+        done = documents.export_referral(session, args.referral_id, args.out, args.purpose,
+                                         protection, sections=_sections(args),
+                                         force=args.force)
+    return _report(done, WROTE_REFERRAL)
+
+
+def _export_summary(args: argparse.Namespace) -> int:
+    protection = _protection(args)
+    check_destination(args.out, args.force)
+    with open_profile(args) as session:
+        done = documents.export_summary(session, args.case_id, args.recipient, args.out,
+                                        args.purpose, protection, force=args.force)
+    return _report(done, WROTE_SUMMARY)
+
+
+def _export_rights_sheet(args: argparse.Namespace) -> int:
+    check_destination(args.out, args.force)
+    with open_profile(args) as session:
+        done = documents.export_rights_sheet(session, args.sheet_lang, args.out, args.purpose,
+                                             force=args.force)
+    return _report(done, WROTE_SHEET)
+
+
+def _export_report(args: argparse.Namespace) -> int:
+    start, end = _date("--from", args.start), _date("--to", args.end)
+    protection = _protection(args, plain_allowed=True)
+    check_destination(args.out, args.force)
+    with open_profile(args) as session:
+        done = documents.export_report(session, start, end, args.out, args.purpose,
+                                       protection, team=args.team, lang=args.report_lang,
+                                       force=args.force)
+    return _report(done, WROTE_REPORT)
+
+
+def _export_package(args: argparse.Namespace) -> int:
+    Protection.age(args.age_recipient)  # a bad key is refused before the unlock
+    check_destination(args.out, args.force)
+    with open_profile(args) as session:
+        done = referral_packages.export_package(session, args.referral_id, args.out,
+                                                args.purpose, args.age_recipient,
+                                                sections=_sections(args), force=args.force)
+        _public, fingerprint = referral_packages.own_signing_key(session)
+    _report(done, WROTE_PACKAGE)
+    print(_("Signed by this device's package key, fingerprint %(fingerprint)s.",
+            fingerprint=fingerprint))
+    return 0
+
+
+def _read_identity(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_KEY_FILE_BYTES:
+            raise ValidationError(N_("--age-identity does not hold a valid age secret key."))
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(N_("The key file cannot be read: %(path)s"),
+                              path=str(path)) from exc
+
+
+def _import_referral(args: argparse.Namespace) -> int:
+    identity = _read_identity(args.age_identity)
+    with open_profile(args) as session:
+        done = referral_packages.import_package(session, args.file, identity)
+    print(_("Imported a referral from %(org)s (team %(team)s, contact %(contact)s), sent "
+            "%(date)s as export %(export_id)s.", org=done.organisation, team=done.sender_team,
+            contact=done.contact, date=done.sent_on, export_id=done.export_id))
+    print(_("Signing key fingerprint: %(fingerprint)s", fingerprint=done.fingerprint))
+    print(_("New case %(case)s, incoming referral %(referral)s.", case=done.case_id,
+            referral=done.referral_id))
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser, *, out_required: bool = True) -> None:
+    add_profile_args(parser)
+    parser.add_argument("--out", required=out_required, type=Path, metavar="FILE")
+    parser.add_argument("--purpose", required=out_required, type=free_text,
+                        help=f"why the document leaves (audited; {STDIN_HELP})")
+    parser.add_argument("--force", action="store_true",
+                        help="replace FILE if it exists (never a file of a profile)")
+
+
+def _encryption(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--age-recipient", metavar="KEY",
+                       help="seal to the recipient organisation's age public key (age1…)")
+    group.add_argument("--pdf-passphrase", action="store_true",
+                       help="encrypt the PDF (AES-256) with a one-time passphrase, printed "
+                            "once as the last line")
+
+
+def _sections_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sections", metavar="LIST",
+                        help="comma-separated sections to include (minimum necessary data): "
+                             + ", ".join(document_values.REFERRAL_SECTIONS)
+                             + f"; default: {','.join(document_values.DEFAULT_SECTIONS)}")
+
+
+def register_exports(exports: argparse._SubParsersAction,
+                     imports: argparse._SubParsersAction) -> None:
+    referral = exports.add_parser("referral", help="referral form (PDF, English and Urdu)")
+    referral.add_argument("referral_id", metavar="REFERRAL_ID")
+    _common(referral, out_required=False)
+    _encryption(referral, required=False)
+    _sections_option(referral)
+    referral.add_argument("--preview", action="store_true",
+                          help="print what the form would hold; write nothing")
+    referral.set_defaults(handler=_export_referral)
+
+    summary = exports.add_parser("summary", help="case summary (PDF) for an authorised transfer")
+    summary.add_argument("case_id", metavar="CASE_ID")
+    summary.add_argument("--recipient", required=True, metavar="ORG",
+                         help="the receiving organisation (directory id or key)")
+    _common(summary)
+    _encryption(summary, required=True)
+    summary.set_defaults(handler=_export_summary)
+
+    sheet = exports.add_parser("rights-sheet", help="rights and consent sheet (PDF)")
+    # dest differs from the global --lang (the language of messages).
+    sheet.add_argument("--lang", dest="sheet_lang", required=True, choices=list(LANGUAGES))
+    _common(sheet)
+    sheet.set_defaults(handler=_export_rights_sheet)
+
+    report = exports.add_parser("report", help="statistics report (PDF), anonymised")
+    report.add_argument("--from", dest="start", required=True, metavar="DATE")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE")
+    report.add_argument("--team", help="team id or name (default: every team)")
+    report.add_argument("--lang", dest="report_lang", default="en", choices=list(LANGUAGES),
+                        help="language of the report")
+    _common(report)
+    _encryption(report, required=False)
+    report.set_defaults(handler=_export_report)
+
+    package = exports.add_parser("package", help="signed referral package (PDF and HTCDS "
+                                                 "data) sealed with age")
+    package.add_argument("referral_id", metavar="REFERRAL_ID")
+    package.add_argument("--age-recipient", required=True, metavar="KEY")
+    _common(package)
+    _sections_option(package)
+    package.set_defaults(handler=_export_package)
+
+    incoming = imports.add_parser("referral", help="a referral package sealed to us")
+    incoming.add_argument("file", type=Path, metavar="FILE")
+    incoming.add_argument("--age-identity", required=True, type=Path, metavar="KEYFILE",
+                          help="our age secret key file (age-keygen output)")
+    add_profile_args(incoming)
+    incoming.set_defaults(handler=_import_referral)

@@ -1,0 +1,29 @@
+"""Dates and numbers as the user's language writes them (Babel), for the desktop and the
+documents alike."""
+
+from __future__ import annotations
+
+import datetime
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from caseapp.i18n import current_language
+
+
+def _locale(lang: str | None) -> str:
+    return lang or current_language()
+
+
+def timestamp(ms: int, lang: str | None = None) -> str:
+    """A moment (ms since the epoch) in local time: date and time, medium length."""
+    moment = datetime.datetime.fromtimestamp(ms / 1000).astimezone()
+    return format_datetime(moment, "medium", locale=_locale(lang))
+
+
+def date(value: datetime.date, lang: str | None = None) -> str:
+    return format_date(value, "medium", locale=_locale(lang))
+
+
+def number(value: int, lang: str | None = None) -> str:
+    return format_decimal(value, locale=_locale(lang))

@@ -1,0 +1,212 @@
+"""Referral packages for a recipient outside the system: the referral form (PDF) and the
+referral's HTCDS data, signed by the sending device and sealed to the recipient's age key.
+
+Inside the age file is one JSON object: ``manifest`` (origin, export id, the referral, the
+case document limited to the chosen sections, the PDF's SHA-256), the PDF (base64) and the
+signature of the manifest (``package_signing``). Importing checks, in order: the age
+decryption (a changed byte fails it), the signature (a changed manifest), the PDF's hash,
+and that the signing key belongs to an organisation in our directory (a package re-signed
+by anyone else is refused). Only then is anything written: a new case, an incoming referral
+and the PDF as its attachment, in one transaction; a package is imported once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from caseapp.canonical import canonical_json
+from caseapp.documents import forms, sealing
+from caseapp.errors import ValidationError
+from caseapp.i18n import N_
+from caseapp.services import document_values as values
+from caseapp.services import package_signing
+from caseapp.services.cases import CaseService
+from caseapp.services.directory import DirectoryService
+from caseapp.services.documents import (
+    ExportedDocument,
+    check_recipient_key,
+    referral_document,
+    require_package_roles,
+    sender_of,
+)
+from caseapp.services.exports import (
+    check_destination,
+    check_purpose,
+    new_export_id,
+    require_export,
+    run_export,
+)
+from caseapp.services.protection import Protection
+from caseapp.services.referrals import ReferralService
+from caseapp.services.session import Session
+
+FORMAT = "hifazat-referral-package"
+VERSION = 1
+IMPORT_RECORD = "referral_package"  # one per imported package: its export id, once
+MAX_PACKAGE_BYTES = 32 * 1024 * 1024
+# Fields of the case document that travel: the chosen sections' stored fields.
+_TRAVELS = {f for _title, fields in values.SECTIONS.values() for f in fields} - {values.AGE}
+
+
+class PackageRefused(ValidationError):
+    """A package that is not imported; each message says why, and that nothing was."""
+
+    msgid = N_("The file is not a referral package. Nothing was imported.")
+
+
+NOT_A_PACKAGE = PackageRefused.msgid
+BAD_SIGNATURE = N_("The referral package was refused: its signature does not match its "
+                   "content, so it was changed after it was signed. Nothing was imported.")
+BAD_PDF = N_("The referral package was refused: its referral form does not match the "
+             "signed content. Nothing was imported.")
+UNKNOWN_KEY = N_("The referral package was refused: it is signed with a key that is not in "
+                 "your service directory (fingerprint %(fingerprint)s). Check the "
+                 "fingerprint with the sender by phone, then add the key with: caseapp "
+                 "directory set-key ORG --signing-key KEY. Nothing was imported.")
+ALREADY = N_("The referral package was refused: it was imported before, as case %(case)s. "
+             "Nothing was imported.")
+
+
+@dataclass(frozen=True)
+class ImportedReferral:
+    case_id: str
+    referral_id: str
+    organisation: str  # name in our directory of the signing organisation
+    sender_team: str
+    contact: str
+    export_id: str
+    sent_on: str
+    fingerprint: str
+
+
+def _travelling_case(doc: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The case document the recipient needs: only the fields of the chosen sections."""
+    allowed = {f for f in set(fields) & _TRAVELS if not f.startswith("cas_")}
+    return {k: v for k, v in doc.items() if k in allowed}
+
+
+def export_package(session: Session, referral_id: str, path: Path, purpose: str,
+                   age_recipient: str, *, sections: list[str] | None = None,
+                   force: bool = False) -> ExportedDocument:
+    check_destination(path, force)
+    require_export(session)
+    purpose = check_purpose(purpose)
+    protection = Protection.age(age_recipient)
+    export_id = new_export_id()
+    document = referral_document(session, referral_id, sections, export_id)
+    check_recipient_key(document.organisation, protection)
+    pdf_bytes = forms.render(document.form)
+    key = package_signing.signing_key(session)
+    sender, contact = sender_of(session)
+    referral = document.referral
+    manifest = {
+        "format": FORMAT, "version": VERSION, "export_id": export_id,
+        "sent_on": dt.datetime.now(dt.UTC).date().isoformat(),
+        "origin": {"team": sender, "contact": contact, "device": session.device_id},
+        "recipient": str(document.organisation.get("org_Name") or ""),
+        "referral": {k: referral[k] for k in ("hfz_Services", "hfz_Urgency",
+                                              "cas_ReasonForOutgoingReferral",
+                                              "cas_OutgoingReferralDetails")
+                     if referral.get(k) not in (None, "", [])
+                     and (k != "cas_OutgoingReferralDetails"
+                          or k in document.fields)},
+        "case": _travelling_case(document.case_document, document.fields),
+        "pdf_sha256": hashlib.sha256(pdf_bytes).hexdigest(),
+    }
+    message = canonical_json(manifest)
+    package = {"manifest": manifest, "pdf": base64.b64encode(pdf_bytes).decode("ascii"),
+               "signature": {"public_key": package_signing.public_key_hex(key),
+                             "value": package_signing.sign(key, message)}}
+    data = sealing.seal_age(canonical_json(package), protection.age_recipient)
+    run_export(session, path, data, kind="referral_package", purpose=purpose, force=force,
+               export_id=export_id, referral=referral_id, protection="age",
+               fields=[*document.fields, f"referral:{referral_id}", "protection:age",
+                       "signed:package_sign_key"])
+    return ExportedDocument(path, export_id, "age")
+
+
+def own_signing_key(session: Session) -> tuple[str, str]:
+    """(public key, fingerprint) of this device's package key, to give to partners."""
+    public = package_signing.public_key_hex(package_signing.signing_key(session))
+    return public, package_signing.fingerprint(public)
+
+
+# -- import ---------------------------------------------------------------------------------
+
+def _read(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_PACKAGE_BYTES:
+            raise PackageRefused(NOT_A_PACKAGE)
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(N_("The file cannot be read: %(path)s"), path=str(path)) from exc
+
+
+def open_package(data: bytes, identity_text: str) -> tuple[dict[str, Any], bytes, str]:
+    """(manifest, PDF, signing public key) of a package whose signature and PDF hash hold;
+    PackageRefused otherwise. Pure checks: nothing is read from or written to the vault."""
+    plain = sealing.open_age(data, sealing.read_age_identity(identity_text))
+    try:
+        package = json.loads(plain)
+        manifest = package["manifest"]
+        signature = package["signature"]
+        public, value = str(signature["public_key"]), str(signature["value"])
+        pdf_bytes = base64.b64decode(package["pdf"], validate=True)
+        if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+            raise PackageRefused(NOT_A_PACKAGE)
+        message = canonical_json(manifest)
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        raise PackageRefused(NOT_A_PACKAGE) from exc
+    if not package_signing.verify(public, value, message):
+        raise PackageRefused(BAD_SIGNATURE)
+    if hashlib.sha256(pdf_bytes).hexdigest() != manifest.get("pdf_sha256"):
+        raise PackageRefused(BAD_PDF)
+    return manifest, pdf_bytes, public
+
+
+def import_package(session: Session, path: Path, identity_text: str) -> ImportedReferral:
+    require_package_roles(session)
+    manifest, pdf_bytes, public = open_package(_read(path), identity_text)
+    fingerprint = package_signing.fingerprint(public)
+    org = DirectoryService(session).by_signing_key(public)
+    if org is None:
+        raise PackageRefused(UNKNOWN_KEY, fingerprint=fingerprint)
+    export_id = str(manifest.get("export_id") or "")
+    for record in session.store.list(IMPORT_RECORD, limit=-1):
+        if record.body.get("export_id") == export_id:
+            raise PackageRefused(ALREADY, case=str(record.body.get("case_id")))
+    referral = manifest.get("referral") or {}
+    origin = manifest.get("origin") or {}
+    cases = CaseService(session)
+    with session.write():
+        case_id = cases.create(dict(manifest.get("case") or {})).id
+        assert case_id is not None
+        received = ReferralService(session).receive(
+            case_id, str(org["id"]), list(referral.get("hfz_Services") or []),
+            reason=str(referral.get("cas_ReasonForOutgoingReferral")
+                       or "AdditionalServicesRequired"),
+            received_on=dt.datetime.now(dt.UTC).date(),
+            details=referral.get("cas_OutgoingReferralDetails"),
+            referring_caseworker=str(origin.get("contact") or "") or None,
+            urgency=str(referral.get("hfz_Urgency") or "routine"))
+        referral_id = received.id
+        assert referral_id is not None
+        cases.add_attachment(case_id, f"referral-{export_id}.pdf", pdf_bytes,
+                             "application/pdf")
+        session.store.create(IMPORT_RECORD, {"export_id": export_id, "case_id": case_id,
+                                             "organisation": org["id"],
+                                             "fingerprint": fingerprint},
+                             team=session.team_id)
+        session.audit.append(session.user_id, "referral_package_imported", referral_id,
+                             [f"organisation:{org['id']}", f"export:{export_id}",
+                              *sorted(manifest.get("case") or {})])
+    return ImportedReferral(case_id, referral_id, str(org.get("org_Name") or ""),
+                            str(origin.get("team") or ""), str(origin.get("contact") or ""),
+                            export_id, str(manifest.get("sent_on") or ""), fingerprint)

@@ -1,0 +1,69 @@
+"""Render the desktop's screenshots for the README (docs/screenshots/): the unlock window, the
+case list and a case, in English and in Urdu, on a demo profile of synthetic people.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/take_screenshots.py [--scale 1.25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from caseapp.services import demo, profiles  # noqa: E402
+from ui.app import DEMO_PASSPHRASE, Desktop, wait_until  # noqa: E402
+from ui.unlock.unlock_view import UnlockView  # noqa: E402
+
+
+def shoot(lang: str, out: Path, suffix: str) -> None:
+    desktop = Desktop(lang)
+    window = desktop.window
+    window.resize(1280, 800)
+    window.show()
+    wait_until(lambda: isinstance(window.lock_view, UnlockView))
+    window.grab().save(str(out / f"unlock-{lang}{suffix}.png"))
+    desktop.core.unlock("demo", DEMO_PASSPHRASE)
+    window.after_unlock()
+    wait_until(lambda: window.workbench is not None and
+               window.workbench.cases.model.rowCount() > 0 and desktop.bridge.busy == 0)
+    workbench = window.workbench
+    assert workbench is not None
+    workbench.tabs.setCurrentIndex(0)  # the list, not a case reopened from the last lock
+    wait_until(lambda: desktop.bridge.busy == 0)
+    window.grab().save(str(out / f"case-list-{lang}{suffix}.png"))
+    workspace = workbench.open_case(workbench.cases.model.case_id(2))
+    workspace.tabs.setCurrentWidget(workspace.person)
+    wait_until(lambda: bool(workspace.title) and desktop.bridge.busy == 0)
+    window.grab().save(str(out / f"case-{lang}{suffix}.png"))
+    window.lock()
+    wait_until(lambda: desktop.core.locked)
+    desktop.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--langs", default="en,ur")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    suffix = ""
+    if os.environ.get("QT_SCALE_FACTOR"):
+        suffix = f"-{round(float(os.environ['QT_SCALE_FACTOR']) * 100)}"
+    with tempfile.TemporaryDirectory(prefix="hifazat-shots-") as home:
+        os.environ["CASEAPP_HOME"] = home
+        profiles.create_profile("demo", DEMO_PASSPHRASE, user_name="Demo Manager")
+        with profiles.unlock("demo", DEMO_PASSPHRASE) as session:
+            demo.fill(session, 60)
+        for lang in args.langs.split(","):
+            shoot(lang, args.out, suffix)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

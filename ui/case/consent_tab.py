@@ -1,0 +1,141 @@
+"""Consent per purpose: what is in force now, and recording or withdrawing a decision. For a
+child (or a person presumed one) the form asks for the child's assent and for a guardian or a
+best-interests decision, as the service requires."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseapp.errors import CaseAppError, FieldErrors
+from caseapp.i18n import _
+from caseapp.services import forms
+from ui.bridge import Bridge
+from ui.widgets.form import ErrorLabel, Form
+
+# ISO 639-2/3 codes of the languages consent is explained in
+LANGUAGES = (("urd", "اردو"), ("eng", "English"), ("pus", "پښتو"), ("prs", "دری"),
+             ("pnb", "پنجابی"), ("snd", "سنڌي"), ("bal", "بلوچی"))
+
+
+class ConsentTab(QWidget):
+    def __init__(self, bridge: Bridge, case_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.case_id = case_id
+        self.state = QTableWidget(0, 2, self)
+        self.state.setAccessibleName(_("Consent in force"))
+        self.state.setHorizontalHeaderLabels([_("Purpose"), _("Now")])
+        self.state.horizontalHeader().setStretchLastSection(True)
+        self.state.verticalHeader().hide()
+        self.form = Form(self)
+        self.purpose = self.form.add("purpose", _("&Purpose"), QComboBox(self))
+        for purpose in forms.PURPOSES:
+            self.purpose.addItem(forms.purpose_label(purpose), purpose)
+        decision = QWidget(self)
+        row = QHBoxLayout(decision)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.granted = QRadioButton(_("&Given"), decision)
+        self.refused = QRadioButton(_("Re&fused"), decision)
+        self.granted.setChecked(True)
+        row.addWidget(self.granted)
+        row.addWidget(self.refused)
+        self.form.add("granted", _("Decision"), decision)
+        self.language = self.form.add("language", _("&Explained in"), QComboBox(self))
+        for code, name in LANGUAGES:
+            self.language.addItem(name, code)
+        self.version = self.form.add("explanation_version", _("Explanation &version"),
+                                     QLineEdit("v1", self))
+        self.interpreter = self.form.add("interpreter", _("&Interpreter (if any)"),
+                                         QLineEdit(self))
+        self.providers = self.form.add("providers", _("Referral to (organisation ids, commas)"),
+                                       QLineEdit(self))
+        self.assent = self.form.add("assent", _("The child assents"), QCheckBox(self))
+        self.guardian = self.form.add("guardian_name", _("&Guardian's name"), QLineEdit(self))
+        self.relationship = self.form.add("guardian_relationship", _("Guardian's &relationship"),
+                                          QLineEdit(self))
+        self.best_interests_by = self.form.add("best_interests_by",
+                                               _("Best-interests decision &by"), QLineEdit(self))
+        self.best_interests_reason = self.form.add("best_interests_reason",
+                                                   _("Best-interests &reason"), QLineEdit(self))
+        self.problem = ErrorLabel(self)
+        self.record_button = QPushButton(_("&Record the decision"), self)
+        self.record_button.clicked.connect(self.record)
+        self.withdraw_button = QPushButton(_("&Withdraw consent for this purpose"), self)
+        self.withdraw_button.clicked.connect(self.withdraw)
+        box = QVBoxLayout(self)
+        box.addWidget(self.state, 1)
+        box.addWidget(self.form)
+        box.addWidget(self.problem)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.record_button)
+        buttons.addWidget(self.withdraw_button)
+        box.addLayout(buttons)
+
+    def refresh(self) -> None:
+        self.bridge.call(lambda s: s.consent.current(self.case_id), self._show, lambda e: None)
+
+    def _show(self, state: dict[str, dict[str, Any]]) -> None:
+        self.state.setRowCount(len(state))
+        for row, (purpose, now) in enumerate(state.items()):
+            self.state.setItem(row, 0, QTableWidgetItem(forms.purpose_label(purpose)))
+            text = _("permitted") if now["permitted"] else {
+                "refused": _("refused"), "withdrawn": _("withdrawn"),
+            }.get(str(now["reason"]), _("not asked"))
+            if now.get("providers"):
+                text += " — " + ", ".join(now["providers"])
+            self.state.setItem(row, 1, QTableWidgetItem(text))
+
+    def _text(self, line: QLineEdit) -> str | None:
+        return line.text().strip() or None
+
+    def record(self) -> None:
+        purpose = self.purpose.currentData()
+        providers = [p.strip() for p in self.providers.text().split(",") if p.strip()]
+        kwargs: dict[str, Any] = {
+            "language": self.language.currentData(),
+            "explanation_version": self.version.text().strip(),
+            "interpreter": self._text(self.interpreter), "providers": providers,
+            "assent": self.assent.isChecked() if self.assent.isChecked() else None,
+            "guardian_name": self._text(self.guardian),
+            "guardian_relationship": self._text(self.relationship),
+            "best_interests_by": self._text(self.best_interests_by),
+            "best_interests_reason": self._text(self.best_interests_reason)}
+        granted = self.granted.isChecked()
+        self.record_button.setEnabled(False)
+        self.bridge.call(lambda s: s.consent.record(self.case_id, purpose, granted, **kwargs),
+                         self._recorded, self._failed)
+
+    def withdraw(self) -> None:
+        purpose = self.purpose.currentData()
+        self.bridge.call(lambda s: s.consent.withdraw(self.case_id, purpose=purpose),
+                         self._recorded, self._failed)
+
+    def _recorded(self, _changes: object) -> None:
+        self.record_button.setEnabled(True)
+        self.form.show_problems({})
+        self.problem.show_problem(None)
+        for line in (self.interpreter, self.providers, self.guardian, self.relationship,
+                     self.best_interests_by, self.best_interests_reason):
+            line.clear()
+        self.refresh()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.record_button.setEnabled(True)
+        if isinstance(exc, FieldErrors):
+            self.form.show_problems({name: _(problem, **params)
+                                     for name, problem, params in exc.problems})
+        self.problem.show_problem(exc.user_message() if isinstance(exc, CaseAppError)
+                                  else _("Not saved."))
