@@ -115,6 +115,29 @@ def test_lang_from_the_locale_and_after_the_command(run: Run,
     assert code == 2 and "xx" in err
 
 
+def test_a_command_with_its_own_lang_keeps_it() -> None:
+    # export rights-sheet / report write a document in --lang: after their name the option
+    # is theirs, not the messages' (which are chosen before the command).
+    from caseapp.cli.main import OWN_LANG, build_parser, split_language
+
+    assert split_language(["export", "rights-sheet", "--lang", "ur", "--out", "f"]) == \
+        (None, ["export", "rights-sheet", "--lang", "ur", "--out", "f"])
+    assert split_language(["--lang", "ps", "export", "report", "--lang=fa_AF"]) == \
+        ("ps", ["export", "report", "--lang=fa_AF"])
+    assert split_language(["export", "htcds", "--lang", "ur"]) == ("ur", ["export", "htcds"])
+    # OWN_LANG names exactly the commands whose parser has a --lang.
+    owning = set()
+    top = build_parser()
+    for group in top._subparsers._group_actions:  # type: ignore[union-attr]
+        for name, parser in group.choices.items():  # type: ignore[union-attr]
+            for action in parser._actions:
+                for sub_name, sub in (getattr(action, "choices", None) or {}).items():
+                    if hasattr(sub, "_option_string_actions") and \
+                            "--lang" in sub._option_string_actions:
+                        owning.add((name, sub_name))
+    assert owning == OWN_LANG
+
+
 # -- the passphrase asked for on a terminal (issue 8) ---------------------------------------
 
 def test_the_passphrase_is_asked_for_without_echo_on_a_terminal(

@@ -58,17 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands with a --lang of their own (the language of the document they write): after
+# their name, --lang is theirs, and the messages' language goes before the command.
+OWN_LANG: frozenset[tuple[str, str]] = frozenset({("export", "rights-sheet"),
+                                                  ("export", "report")})
+
+
 def split_language(argv: Sequence[str]) -> tuple[str | None, list[str]]:
     """Take ``--lang CODE`` (or ``--lang=CODE``) out of the arguments wherever it stands,
     so ``caseapp case list --lang ur`` works as ``caseapp --lang ur case list``. An unknown
-    code is left in place for argparse to refuse; nothing after ``--`` is looked at."""
+    code is left in place for argparse to refuse; nothing after ``--`` is looked at, nor
+    anything after the name of a command with a ``--lang`` of its own (``OWN_LANG``)."""
     lang: str | None = None
     rest: list[str] = []
     items = list(argv)
     i = 0
     while i < len(items):
         arg = items[i]
-        if arg == "--":
+        if arg == "--" or tuple(rest[:2]) in OWN_LANG:
             rest += items[i:]
             break
         if arg == "--lang" and i + 1 < len(items) and items[i + 1] in LANGUAGES:
