@@ -12,7 +12,7 @@ from caseapp.crypto import kdf
 from caseapp.domain import consent, screening
 from caseapp.errors import FieldErrors, PermissionDenied
 from caseapp.reference import loader
-from caseapp.services import profiles
+from caseapp.services import profiles, role_grants
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.screenings import AdultInstrumentForChild, ScreeningService
@@ -221,7 +221,9 @@ def test_an_ngo_manager_cannot_record_a_police_decision(manager: Session) -> Non
         svc.decide_status(case_id, "ActualVictimOfTrafficking", "Police", **BASIS)
     [(field, _msg, params)] = err.value.problems
     assert field == "--decided-by" and params["allowed"] == "NGO"
-    assert "can record only decisions made by NGO, not by Police" in err.value.user_message()
+    message = err.value.user_message()
+    # The value typed is not repeated (issue 7, item 8); the allowed one is named.
+    assert "can record only decisions made by NGO" in message and "Police" not in message
     case = manager.store.get(case_id)
     assert case is not None and "vic_TraffickingStatus" not in case.body
 
@@ -241,8 +243,8 @@ def test_an_fia_officer_records_the_identification_they_make(border_officer: Ses
 
 def test_a_law_enforcement_caseworker_records_police_decisions(open_profile: Any) -> None:
     session = open_profile("caseworker", "investigator")
-    with session.write():
-        session.store.update(session.user_id, {"law_enforcement": True})
+    # Law enforcement is part of the signed role grant (issue 7), not of the user record.
+    role_grants.regrant(session, "caseworker", law_enforcement=True)
     case_id = consented_case(session)
     ScreeningService(session).decide_status(case_id, "PossibleVictimOfTrafficking",
                                             "Police", **BASIS)
