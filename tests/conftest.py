@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -45,6 +46,11 @@ def caseapp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "caseapp-home"
     home.mkdir()
     monkeypatch.setenv("CASEAPP_HOME", str(home))
+    # The command line takes its language from the locale: tests start in English whatever
+    # the machine's locale is.
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return home
 
 
@@ -205,3 +211,19 @@ def consented_case(session: Session) -> str:
     ConsentService(session).record(case_id, consent.INTERVIEW, True, language="urd",
                                    explanation_version="consent-text-1.0")
     return case_id
+
+
+def agree(session: Session, case_ids: str | list[str], *purposes: str) -> None:
+    """Record each case's person's consent to each purpose (exports and statistics need
+    theirs); a child's with assent and a guardian's consent, as the rules ask."""
+    consents = ConsentService(session)
+    for case_id in [case_ids] if isinstance(case_ids, str) else case_ids:
+        case = session.store.get(case_id)
+        person = session.store.get(case.parent or "") if case else None
+        child = consent.person_is_child(person.body if person else {},
+                                        time.time_ns() // 1_000_000)
+        backing = ({"assent": True, "guardian_name": "Guardian", "guardian_relationship":
+                    "mother"} if child else {})
+        for purpose in purposes:
+            consents.record(case_id, purpose, True, language="urd",
+                            explanation_version="consent-text-1.0", **backing)  # type: ignore[arg-type]

@@ -155,10 +155,13 @@ def signed_erase_policy() -> object:
 
 
 def test_erase_policy(run: Run, alice: list[str | Path]) -> None:
-    assert run("profile", "erase-policy", *alice, "--after", "10") == (0, "", "")
+    # Issue 8: the command confirms what it set (before: it printed nothing).
+    assert run("profile", "erase-policy", *alice, "--after", "10") == (
+        0, "Profile alice will be erased after 10 wrong passphrases in a row.\n", "")
     assert signed_erase_policy() == 10
     one_line_error(*run("profile", "erase-policy", *alice, "--after", "2"))
-    assert run("profile", "erase-policy", *alice, "--off") == (0, "", "")
+    assert run("profile", "erase-policy", *alice, "--off") == (
+        0, "Erasing after wrong passphrases is off for profile alice.\n", "")
     assert signed_erase_policy() is None
 
 

@@ -23,10 +23,13 @@ INDICATED = {"dr_nature_job_location_employer": "yes", "dr_wages": "yes",
              "ec_excessive_hours": "yes", "ec_low_no_salary": "yes",
              "cd_documents_confiscated": "yes",
              "cd_threat_violence": {"answer": "yes", "note": "threatened at the kiln"}}
-BASELINE = {"eco_work": "no", "eco_debt": "unmanageable", "soc_housing": "partly",
-            "psy_safety": "disagree"}
-MONITORING = {"eco_work": "fully", "eco_debt": "manageable", "soc_housing": "partly",
-              "psy_safety": "agree"}
+# Half of each dimension's questions answered: enough for a score in each.
+BASELINE = {"eco_work": "no", "eco_debt": "unmanageable", "eco_food": "often",
+            "eco_borrow": "no", "soc_housing": "partly", "soc_documents": "yes",
+            "soc_networks": "rarely", "psy_safety": "disagree", "psy_belonging": "disagree",
+            "psy_distress": "often"}
+MONITORING = {**BASELINE, "eco_work": "fully", "eco_debt": "manageable", "eco_food": "rarely",
+              "psy_safety": "agree", "psy_belonging": "agree", "psy_distress": "rarely"}
 
 Write = Callable[[str, Any], Path]
 
@@ -79,7 +82,11 @@ def one_line_error(result: tuple[int, str, str]) -> str:
 def new_case(run: Run, write: Write, who: list[str | Path], first_name: str = "Ayesha") -> str:
     path = write(f"{first_name}.json", {"prs_FirstName": first_name, "prs_Gender": "Feminine",
                                         "prs_Birthdate": "1998-04-01"})
-    return ok(run("case", "create", *who, "--json", path)).strip()
+    code, out, err = run("case", "create", *who, "--json", path)
+    # The only thing said on stderr may be a possible-duplicate warning.
+    assert code == 0 and all("may be the same person as case" in line
+                             for line in err.splitlines()), err
+    return out.strip()
 
 
 def test_full_journey(run: Run, write: Write, cli_profile: CliProfile) -> None:
@@ -111,16 +118,27 @@ def test_full_journey(run: Run, write: Write, cli_profile: CliProfile) -> None:
     assert "trafficking_indicated" in ok(run("screening", "history", *me, "--case", case_id))
 
     # The manager decides the legal status, separately from the indication.
+    basis = ["--decided-on", "2026-03-01", "--act", "PTPA2018", "--section", "3"]
     err = one_line_error(run("case", "status", case_id, *me, "--status", "Victim",
-                             "--decided-by", "Neighbour"))
+                             "--decided-by", "Neighbour", *basis))
     # The field is named, the value typed is not repeated (issue 7, item 8).
-    assert "vic_TraffickingStatus: is not one of the standard's codes" in err
+    assert "--status: is not one of the standard's codes" in err
     assert "Victim is" not in err and "Neighbour" not in err
+    # An NGO manager records an NGO's decision, not a police one (issue 8).
+    err = one_line_error(run("case", "status", case_id, *me, "--status",
+                             "ActualVictimOfTrafficking", "--decided-by", "Police", *basis))
+    assert "--decided-by: your organisation can record only decisions made by NGO" in err
+    err = one_line_error(run("case", "status", case_id, *me, "--status",
+                             "PossibleVictimOfTrafficking", "--decided-on", "2026-02-30",
+                             "--act", "PTPA", "--section", "3"))
+    assert "--decided-on:" in err and "--act: is not one of PTPA2018, PSMA2018" in err
+    assert "PTPA is" not in err
     ok(run("case", "status", case_id, *me, "--status", "PossibleVictimOfTrafficking",
-           "--decided-by", "NGO"))
+           *basis, "--fir", "12/2026 PS Kot Lakhpat"))
     doc = ok_json(run("case", "show", case_id, *me, "--json"))
     assert doc["vic_TraffickingStatus"] == "PossibleVictimOfTrafficking"
     assert doc["vic_TraffickingStatusDecisionMakingOrg"] == "NGO"
+    assert doc["hfz_TraffickingStatusDecision"]["fir"] == "12/2026 PS Kot Lakhpat"
 
     # A referral cannot be sent without referral consent naming the provider.
     referral = ok(run("referral", "create", *me, "--case", case_id, "--org", shelter,
@@ -159,6 +177,9 @@ def test_full_journey(run: Run, write: Write, cli_profile: CliProfile) -> None:
                   "Get a lawyer", "--start", "2026-01-10", "--due", "2026-02-01")).strip()
     ok(run("plan", "deliver", *me, "--case", case_id, "--service", "medical", "--on",
            "2026-02-03", "--provider", "DHQ hospital"))
+    # A follow-up contacts the person again: that is its own consent.
+    ok(run("consent", "record", *me, "--case", case_id, "--purpose", "follow_up_contact",
+           "--granted", "--language", "urd", "--explanation-version", "consent-text-1.0"))
     follow_up = ok(run("plan", "follow-up", *me, "--case", case_id, "--due", "2026-03-10",
                        "--purpose", "RSS visit")).strip()
     due = ok_json(run("plan", "due", *me, "--before", "2026-12-31", "--json"))
@@ -297,7 +318,8 @@ def test_bad_input_is_one_line_and_stores_nothing(run: Run, write: Write,
     err = one_line_error(run("case", "move", case_id, *me, "--to", "closed"))
     assert "Closing a case needs a reason." in err
     err = one_line_error(run("case", "status", case_id, *me, "--status",
-                             "PossibleVictimOfTrafficking", "--decided-by", "NGO"))
+                             "PossibleVictimOfTrafficking", "--decided-on", "2026-03-01",
+                             "--act", "PTPA2018", "--section", "3"))
     assert "Your role does not allow this action." in err
     one_line_error(run("case", "note", case_id, *me, "--text-file", write("empty.txt", " \n")))
     doc = ok_json(run("case", "show", case_id, *me, "--json"))
@@ -354,7 +376,13 @@ def test_manager_override_is_recorded(run: Run, write: Write, cli_profile: CliPr
 def test_merge(run: Run, write: Write, cli_profile: CliProfile) -> None:
     me = cli_profile("manager", "maryam")
     keep = new_case(run, write, me, "Shabnam")
-    dup = new_case(run, write, me, "Shabnum")
+    path = write("Shabnum.json", {"prs_FirstName": "Shabnum", "prs_Gender": "Feminine",
+                                  "prs_Birthdate": "1998-04-01"})
+    code, out, err = run("case", "create", *me, "--json", path)
+    dup = out.strip()
+    keep_number = ok_json(run("case", "show", keep, *me, "--json"))["hfz_CaseNumber"]
+    # Warned at once: the same birth date, and a name spelled almost alike.
+    assert code == 0 and f"may be the same person as case {keep_number}" in err
     err = one_line_error(run("merge", keep, dup, *me))
     assert "Merging two cases needs a reason." in err
     one_line_error(run("merge", keep, keep, *me, "--reason", "same"))

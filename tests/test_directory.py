@@ -150,12 +150,15 @@ def test_export_import_round_trip(manager: Session, open_profile: OpenProfile,
     assert strip == [{k: v for k, v in e.items() if k != "id"} for e in svc.list()]
 
 
-def test_import_and_seed_need_a_manager(caseworker: Session) -> None:
+def test_import_needs_a_manager_and_a_caseworker_may_seed(caseworker: Session) -> None:
+    # Before: a caseworker's profile could neither seed nor import, so it had no directory
+    # and could make no referral. Seeding only adds the packaged entries.
     svc = DirectoryService(caseworker)
     with pytest.raises(PermissionDenied):
-        svc.seed()
-    with pytest.raises(PermissionDenied):
         svc.import_csv(HEADER)
+    assert svc.seed().created >= 30
+    assert svc.list(service="shelter")
+    assert svc.seed().created == 0
 
 
 def test_audit_names_fields_not_values(manager: Session) -> None:

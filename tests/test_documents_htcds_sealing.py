@@ -14,9 +14,10 @@ import msoffcrypto
 import olefile
 import openpyxl
 import pytest
-from conftest import PASSPHRASE, CliProfile, Run
+from conftest import PASSPHRASE, CliProfile, Run, agree
 from documents_setup import CNIC, GIVEN, age_key, consented_referral
 
+from caseapp.domain import consent
 from caseapp.errors import ValidationError
 from caseapp.services import exchange, profiles
 from caseapp.services.protection import Protection
@@ -25,7 +26,8 @@ from caseapp.services.session import Session
 
 def test_xlsx_is_agile_aes256_and_opens_only_with_its_passphrase(manager: Session,
                                                                  tmp_path: Path) -> None:
-    consented_referral(manager)
+    # An identified export carries only people who agreed to the processing (issue 8).
+    agree(manager, consented_referral(manager).case_id, consent.ASSISTANCE_PROCESSING)
     out = tmp_path / "cases.xlsx"
     report = exchange.export_htcds(manager, out, "xlsx", "transfer to IOM",
                                    protection=Protection.passphrase())
@@ -52,7 +54,7 @@ def test_xlsx_is_agile_aes256_and_opens_only_with_its_passphrase(manager: Sessio
 
 
 def test_csv_sealed_with_age_opens_with_the_identity(manager: Session, tmp_path: Path) -> None:
-    consented_referral(manager)
+    agree(manager, consented_referral(manager).case_id, consent.ASSISTANCE_PROCESSING)
     key = age_key(tmp_path)
     out = tmp_path / "cases.csv.age"
     exchange.export_htcds(manager, out, "csv", "transfer to IOM",

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import msoffcrypto
 import pytest
+from conftest import agree
 from documents_setup import CNIC, FAMILY, GIVEN, URDU_NAME, age_key, consented_referral
 
+from caseapp.domain import consent
 from caseapp.services import documents, exchange, referral_packages
 from caseapp.services.protection import Protection
 from caseapp.services.session import Session
@@ -75,6 +77,8 @@ def test_no_canary_on_disk_after_every_document_export(
     keys.mkdir()
     key = age_key(keys)
     ref = consented_referral(manager)
+    # The HTCDS export below carries only people who agreed to the processing (issue 8).
+    agree(manager, ref.case_id, consent.ASSISTANCE_PROCESSING)
     every = ["person", "identity", "details"]
     pdf = documents.export_referral(manager, ref.referral_id, out / "referral.pdf", "shelter",
                                     Protection.passphrase(), sections=every)

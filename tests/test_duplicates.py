@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, CliProfile, OpenProfile
+from conftest import PASSPHRASE, CliProfile, OpenProfile, agree
 
 from caseapp.cli.main import main
-from caseapp.domain import matching
+from caseapp.domain import consent, matching
 from caseapp.errors import NotFound, PermissionDenied, ValidationError
 from caseapp.services import demo, duplicates, profiles
 from caseapp.services.cases import CaseService
@@ -45,14 +45,28 @@ def test_transliteration_variants_score_like_the_same_name() -> None:
     assert matching.score(BORDER, other).score >= 0.9
 
 
-def test_identical_cnic_always_matches_whatever_the_names() -> None:
+def test_identical_cnic_is_strong_evidence_not_proof() -> None:
+    # Before: the same number scored 1.0 whatever the names, though borrowed and forged
+    # documents are common in these cases.
     a = {"prs_FirstName": "Fatima", "prs_Gender": "Feminine", "prs_Birthdate": "2001-01-01",
          "hfz_IdentityDocuments": [CNIC]}
     b = {"prs_FirstName": "Zahid", "prs_Gender": "Masculine", "prs_Birthdate": "1970-01-01",
          "hfz_IdentityDocuments": [{**CNIC, "type": "BForm", "number": "3520212345671"}]}
     match = matching.score(a, b)
-    assert match.score == 1.0 and match.certain
-    assert match.reasons[0].code == "same_document"
+    assert match.shares_document and match.score < 0.6
+    # The warning comes first; then which signals agree and which differ.
+    assert match.reasons[0].code == "same_document_disagrees"
+    assert "borrowed or forged" in match.reasons[0].text()
+    signals = {r.code: r.signal for r in match.reasons}
+    assert signals["same_document"] == matching.AGREES
+    assert {signals[c] for c in ("name_differs", "gender_differs", "birth_year_far")} == {
+        matching.DIFFERS}
+    assert match.reasons[0].to_json()["signal"] == matching.REMARK
+    # The same number and the same person otherwise: as strong as evidence gets.
+    same = matching.score({**BORDER, "hfz_IdentityDocuments": [CNIC]},
+                          {**BORDER, "hfz_IdentityDocuments": [CNIC]})
+    assert same.score == 1.0
+    assert "same_document_disagrees" not in {r.code for r in same.reasons}
 
 
 def test_common_names_of_different_people_stay_below_threshold() -> None:
@@ -111,7 +125,8 @@ def test_identical_cnic_found_with_different_names(open_profile: OpenProfile) ->
         found = duplicates.find_candidates(session, person={
             "hfz_NameUrdu": "کرن", "hfz_IdentityDocuments": [
                 {"type": "CNIC", "number": "3520212345671", "country": "PK"}]})
-        assert found[0].candidate_id == first and found[0].score == 1.0
+        # Shown, whatever the score: a person has to look at a shared number.
+        assert found[0].candidate_id == first and found[0].score < 0.6
 
 
 def test_all_pairs_lists_each_pair_once(open_profile: OpenProfile) -> None:
@@ -207,9 +222,14 @@ def test_cli_json_lists_pairs_with_scores_and_reasons(
                  "--json"]) == 0
     pairs = json.loads(capsys.readouterr().out)
     assert len(pairs) == 1
-    assert set(pairs[0]) == {"case_id", "candidate_id", "score", "reasons"}
+    assert set(pairs[0]) == {"case_id", "case_number", "case_name", "candidate_id",
+                             "candidate_number", "candidate_name", "score", "reasons"}
     assert {pairs[0]["case_id"], pairs[0]["candidate_id"]} == {a, b}
+    # Names and case numbers, not only ids (issue 8).
+    assert {pairs[0]["case_name"], pairs[0]["candidate_name"]} == {"Muhammad Ali", "محمد علی"}
+    assert all(pairs[0][k].startswith("20") for k in ("case_number", "candidate_number"))
     assert pairs[0]["reasons"][0]["code"] == "name_sound_cross_script"
+    assert pairs[0]["reasons"][0]["signal"] == "agrees"
 
     assert main(["duplicates", "--profile", "cli", "--passphrase-file", str(secret),
                  "--case", b, "--json"]) == 0
@@ -245,8 +265,12 @@ def test_cli_plain_output_is_one_line_per_pair(cli_profile: CliProfile,
                  "--threshold", "0.5"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
-    left, right, score, why = lines[0].split("\t")
-    assert {left, right} == {a, b} and float(score) >= 0.5 and "Latin and Urdu" in why
+    left, left_name, right, right_name, score, why = lines[0].split("\t")
+    with profiles.unlock("cli", PASSPHRASE) as session:
+        numbers = {CaseService(session).show(i)["hfz_CaseNumber"] for i in (a, b)}
+    assert {left, right} == numbers and {left_name, right_name} == {"Muhammad Ali",
+                                                                     "محمد علی"}
+    assert float(score) >= 0.5 and why.startswith("Agrees: ") and "Latin and Urdu" in why
 
 
 def test_caseload_review_finds_the_pair_among_demo_cases(
@@ -278,9 +302,69 @@ def test_a_merged_case_is_counted_once_in_exports(open_profile: OpenProfile,
         trafficking = {"vic_TypeOfExploitation": ["ForcedLabour"]}
         keep = service.create({**BORDER, **trafficking}).id
         gone = service.create({**SHELTER, **trafficking}).id
-        before = len(statistics.collect_rows(session))
+        agree(session, [keep, gone], consent.ASSISTANCE_PROCESSING,
+              consent.ANONYMISED_RESEARCH)
+        before = len(statistics.collect_rows(session)[0])
         duplicates.merge(session, keep, gone, "Same person, confirmed by interview.")
-        assert len(statistics.collect_rows(session)) == before - 1
+        assert len(statistics.collect_rows(session)[0]) == before - 1
         report = exchange.export_htcds(session, tmp_path / "o.csv", "csv", "transfer",
                                        protection=PLAIN)
         assert report.rows == 1
+
+
+# -- short keys, and warnings when a case is created or imported (issue 8) -----------------
+
+def test_short_name_keys_do_not_make_everyone_a_candidate() -> None:
+    # Before: Ayesha, Asia and Isa all have the key "s" and scored 0.9 against each other.
+    ayesha = {"prs_FirstName": "Ayesha", "prs_Birthdate": "2000-01-01",
+              "prs_Gender": "Feminine", "prs_Citizenship": ["PK"]}
+    for other in ("Asia", "Isa", "Aasia", "عائشہ"):
+        assert matching.score(ayesha, {**ayesha, "prs_FirstName": other}).score < 0.6, other
+    # Spelled the same, the name still counts in full.
+    assert matching.score(ayesha, dict(ayesha)).score >= 0.9
+
+
+def _write_json(tmp_path: Path, name: str, content: Any) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_case_create_warns_at_once_of_an_existing_person(
+        cli_profile: CliProfile, run: Any, tmp_path: Path) -> None:
+    # Before: the second case was created without a word.
+    me = cli_profile("caseworker", "amina")
+    first = _write_json(tmp_path, "a.json", {**BORDER, "hfz_IdentityDocuments": [CNIC]})
+    code, out, err = run("case", "create", *me, "--json", first)
+    assert (code, err) == (0, "")
+    with profiles.unlock("amina", PASSPHRASE) as session:
+        number = CaseService(session).show(out.strip())["hfz_CaseNumber"]
+    # Same CNIC, another name: a borrowed document, or the same person.
+    again = _write_json(tmp_path, "b.json", {"prs_FirstName": "Zahid",
+                                             "hfz_IdentityDocuments": [CNIC]})
+    code, out, err = run("case", "create", *me, "--json", again)
+    assert code == 0 and out.strip()
+    assert f"may be the same person as case {number}" in err
+    assert "Zahid" not in err and "Muhammad" not in err and "35202" not in err
+    # Name and birth year of an existing person, in the other script.
+    code, _out, err = run("case", "create", *me, "--json",
+                          _write_json(tmp_path, "c.json", SHELTER))
+    assert code == 0 and f"case {number}" in err
+
+
+def test_importing_the_same_file_twice_warns(cli_profile: CliProfile, run: Any,
+                                             tmp_path: Path) -> None:
+    me = cli_profile("manager", "maryam")
+    with profiles.unlock("maryam", PASSPHRASE) as session:
+        ids = [CaseService(session).create(dict(doc)).id
+               for doc in (BORDER, {"prs_FirstName": "Kiran", "prs_SecondName": "Bibi",
+                                    "prs_Birthdate": "1999-02-02"})]
+        agree(session, ids, consent.ASSISTANCE_PROCESSING)
+    out = tmp_path / "cases.csv"
+    code, _o, err = run("export", "htcds", *me, "--format", "csv", "--out", out,
+                        "--purpose", "backup", "--unencrypted")
+    assert code == 0, err
+    code, stdout, err = run("import", "htcds", *me, "--file", out)
+    assert code == 0 and "Imported 2" in stdout
+    # Before: silently two more cases. Now each imported case is named with its double.
+    assert err.count("may be the same person as case") == 2

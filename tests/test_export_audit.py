@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, CliProfile, OpenProfile, Run
+from conftest import PASSPHRASE, CliProfile, OpenProfile, Run, agree
 
 from caseapp import fsutil
+from caseapp.domain import consent
 from caseapp.errors import PermissionDenied, StorageError
 from caseapp.i18n import set_language
 from caseapp.services import exchange, exports, profile_paths, profiles, statistics
@@ -315,7 +316,8 @@ def test_a_caseworker_may_still_publish_statistics(caseworker: Session,
 def test_managers_and_administrators_may(open_profile: OpenProfile, tmp_path: Path,
                                          role: str) -> None:
     session = open_profile(role)
-    CaseService(session).create({"prs_FirstName": "Rukhsana"})
+    agree(session, CaseService(session).create({"prs_FirstName": "Rukhsana"}).id,
+          consent.ASSISTANCE_PROCESSING)
     assert exchange.export_htcds(session, tmp_path / "all.csv", "csv", "transfer",
                                  protection=PLAIN).rows == 1
 

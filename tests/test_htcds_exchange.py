@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import agree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
@@ -21,11 +22,12 @@ from openpyxl import Workbook, load_workbook
 from caseapp.cli.main import main
 from caseapp.crypto import kdf
 from caseapp.documents import htcds_rows, tables
-from caseapp.domain import htcds
+from caseapp.domain import consent
 from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.services import demo, profiles, role_grants
 from caseapp.services import exchange as hx
 from caseapp.services.cases import CaseService
+from caseapp.services.consent import ConsentService
 from caseapp.services.protection import Protection
 from caseapp.services.session import Session
 
@@ -44,6 +46,9 @@ DOC: dict[str, Any] = {
 }
 
 OpenSession = Callable[..., Session]
+# ISO 639-3 -> ISO 639-2 for the demo's languages, from the ISO 639-2 code list.
+ISO639_2_OF_DEMO = {"urd": "urd", "pnb": "lah", "pus": "pus", "snd": "snd", "prs": "fas",
+                    "ben": "ben"}
 
 
 @pytest.fixture
@@ -65,6 +70,14 @@ def open_session(tmp_path: Path) -> Iterator[OpenSession]:
         s.close()
 
 
+def consenting(session: Session, doc: dict[str, Any] = DOC) -> str:
+    """A case whose person agreed to the storing and processing of their data: the
+    identified export carries only such cases."""
+    case_id = CaseService(session).create(doc).id
+    agree(session, case_id, consent.ASSISTANCE_PROCESSING)
+    return case_id
+
+
 def _csv_rows(path: Path) -> list[list[str]]:
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM so Excel reads Urdu as UTF-8
@@ -80,17 +93,32 @@ def _write_csv(path: Path, rows: list[list[Any]]) -> Path:
 
 # -- columns and codes ---------------------------------------------------------------------
 
+def standard_file_fields(prefixes: tuple[str, ...]) -> list[str]:
+    """The non-deprecated field names with these prefixes, in the order of the standard's
+    own file (read here with csv, not through the code under test)."""
+    tsv = Path(__file__).resolve().parents[1] / "caseapp" / "reference" / "htcds" \
+        / "htcds-field-standards-2.0.tsv"
+    names = []
+    for row in csv.reader(io.StringIO(tsv.read_text(encoding="utf-8")), delimiter="\t"):
+        # "Field Name Prefix" + "Field Name": some rows stop before the joined column.
+        name = row[3] + row[4] if len(row) > 4 and row[3].endswith("_") else ""
+        if name.startswith(prefixes) and row[1] != "DEPRECATED":
+            names.append(name)
+    return names
+
+
 def test_columns_are_the_standards_names_in_order(open_session: OpenSession,
                                                   tmp_path: Path) -> None:
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     out = tmp_path / "out.csv"
     report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad", protection=PLAIN)
     header = _csv_rows(out)[0]
-    standard = [f.name for f in htcds.fields().values()
-                if f.name[:4] in ("prs_", "vic_", "cas_") and not f.deprecated]
+    # Before: no con_Consent (a core field), no hte_, spl_ or cco_ columns.
     # An administrator is not law enforcement: perpetrator fields are not exported.
-    assert header == standard
+    assert header == standard_file_fields(("prs_", "vic_", "cas_", "cco_", "hte_", "spl_",
+                                           "con_"))
+    assert "con_Consent" in header and "hte_Type" in header and "spl_Type" in header
     assert report.rows == 1
     assert not any(h.startswith(("per_", "hfz_")) for h in header)
 
@@ -103,13 +131,14 @@ def test_law_enforcement_sees_perpetrator_columns(open_session: OpenSession,
     role_grants.regrant(session, "manager", law_enforcement=True)
     hx.export_htcds(session, tmp_path / "o.csv", "csv", "FIA investigation", protection=PLAIN)
     header = _csv_rows(tmp_path / "o.csv")[0]
-    assert [h for h in header if h.startswith("per_")] == \
-        [f for f in htcds.fields() if f.startswith("per_") and not htcds.fields()[f].deprecated]
+    # Before: per_Organisation (a row of the standard's file with no type) was dropped.
+    assert [h for h in header if h.startswith("per_")] == standard_file_fields(("per_",))
+    assert "per_Organisation" in header
 
 
 def test_codes_exact_and_lists_joined(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     out = tmp_path / "out.csv"
     hx.export_htcds(session, out, "csv", "transfer", include_extensions=True, protection=PLAIN)
     header, row = _csv_rows(out)
@@ -135,6 +164,7 @@ def test_round_trip_into_fresh_profile(open_session: OpenSession, tmp_path: Path
     source = open_session("src")
     service = CaseService(source)
     ids = [service.create(DOC).id] + demo.fill(source, 6)
+    agree(source, ids, consent.ASSISTANCE_PROCESSING)
     before = [service.show(i) for i in ids]
     out = tmp_path / f"cases.{fmt}"
     hx.export_htcds(source, out, fmt, "move to new laptop", include_extensions=True,
@@ -146,17 +176,26 @@ def test_round_trip_into_fresh_profile(open_session: OpenSession, tmp_path: Path
     assert report.changes.ids("case") == set(report.case_ids)  # one commit, one Changes
     after = [CaseService(target).show(i) for i in report.case_ids]
     skip = {"id", "person_id", "hte_Events", "hfz_CaseNumber", "cas_CaseOwner", "clocks"}
+    # The export fills these from the documents and route events when the case leaves them
+    # empty; the import keeps them (it does not rebuild route events from the row).
+    filled = {"prs_IdentityNumber", "vic_LocationOfRecruitment", "vic_LocationOfExploitation"}
     for old, new in zip(before, after, strict=True):
         old_v = {k: v for k, v in old.items() if k not in skip}
         new_v = {k: v for k, v in new.items() if k not in skip}
-        assert new_v == old_v
+        assert set(new_v) - set(old_v) <= filled
+        # Languages leave as ISO 639-2 (HTCDS): the demo's ISO 639-3 Western Punjabi (pnb)
+        # as its 639-2 collection Lahnda, Dari (prs) as Persian.
+        for name in ("prs_PrimaryLanguage", "prs_SecondaryLanguage"):
+            if name in old_v:
+                assert new_v.pop(name) == ISO639_2_OF_DEMO[old_v.pop(name)]
+        assert {k: v for k, v in new_v.items() if k in old_v} == old_v
     assert after[0]["prs_MailingCity"] == DOC["prs_MailingCity"]
     assert after[0]["hfz_NameUrdu"] == "شبنم سلطانی"
 
 
 def test_xlsx_never_stores_formulas(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     out = tmp_path / "o.xlsx"
     hx.export_htcds(session, out, "xlsx", "transfer", protection=PLAIN)
     with zipfile.ZipFile(out) as zf:
@@ -438,7 +477,7 @@ def test_purpose_required(open_session: OpenSession, tmp_path: Path) -> None:
 
 def test_audit_events_name_fields_not_values(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     hx.export_htcds(session, tmp_path / "o.csv", "csv", "transfer to IOM", protection=PLAIN)
     hx.import_htcds(session, tmp_path / "o.csv")
     events = session.audit.events()
@@ -461,7 +500,7 @@ def _cli(*argv: str) -> int:
 def test_cli_end_to_end(open_session: OpenSession, tmp_path: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     session = open_session("src")
-    CaseService(session).create(DOC)
+    consenting(session)
     session.close()
     open_session("dst").close()
     secret = tmp_path / "pass.txt"
@@ -519,7 +558,7 @@ def test_xlsx_export_and_import_write_no_temp_files(open_session: OpenSession, t
 
     monkeypatch.setattr(_writer, "create_temporary_file", spying)
     session = open_session()
-    CaseService(session).create(DOC)
+    consenting(session)
     out = tmp_path / "out.xlsx"
     hx.export_htcds(session, out, "xlsx", "transfer", protection=PLAIN)
     hx.import_htcds(open_session("fresh", "manager"), out)
@@ -529,3 +568,94 @@ def test_xlsx_export_and_import_write_no_temp_files(open_session: OpenSession, t
     wb.create_sheet("x").append(["Zainab"])
     wb.save(io.BytesIO())
     assert seen and all(name.startswith(str(spy)) for name in seen)
+
+
+# -- consent (issue 8) ---------------------------------------------------------------------
+
+def test_identified_export_carries_only_people_who_agreed(open_session: OpenSession,
+                                                          tmp_path: Path, run: Any) -> None:
+    # Before: every case was exported, whatever the person had agreed to.
+    session = open_session()
+    service = CaseService(session)
+    consenting(session)                                               # Shabnam: agreed
+    never = service.create({"prs_FirstName": "Parveen", "prs_Birthdate": "1990-01-01"}).id
+    withdrew = consenting(session, {"prs_FirstName": "Zarmina",
+                                    "prs_Birthdate": "1991-01-01"})
+    ConsentService(session).withdraw(withdrew, purpose=consent.ASSISTANCE_PROCESSING)
+    # Consent to other purposes is not consent to the storing and processing of the data.
+    agree(session, never, consent.INTERVIEW, consent.FOLLOW_UP_CONTACT)
+    out = tmp_path / "out.csv"
+    report = hx.export_htcds(session, out, "csv", "transfer to IOM Islamabad",
+                             protection=PLAIN)
+    assert (report.rows, report.without_consent) == (1, 2)
+    text = out.read_text(encoding="utf-8")
+    assert "Shabnam" in text and "Parveen" not in text and "Zarmina" not in text
+    assert len(_csv_rows(out)) == 2  # the header and Shabnam
+    exported = next(e for e in session.audit.events() if e["action"] == "htcds_exported")
+    assert "without_consent:2" in exported["fields"]  # type: ignore[operator]
+    session.close()
+
+    secret = tmp_path / "pass.txt"
+    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    code, stdout, err = run("export", "htcds", "--profile", "alice", "--passphrase-file",
+                            secret, "--format", "csv", "--out", tmp_path / "again.csv",
+                            "--purpose", "transfer", "--unencrypted")
+    assert code == 0 and "Exported 1 case" in stdout
+    assert "2 cases were left out: the person has not agreed to the storing and processing " \
+           "of their data, or has withdrawn that consent." in err
+
+
+def test_export_carries_consent_route_plan_comments_and_derived_fields(
+        open_session: OpenSession, tmp_path: Path) -> None:
+    # Before: no con_Consent, hte_, spl_ or cco_ columns; an empty prs_IdentityNumber though a
+    # CNIC was recorded; empty locations though the route events held the places; a
+    # language as typed (ur) instead of ISO 639-2; cas_Status never ClosedReferred.
+    from caseapp.services.directory import DirectoryService
+    from caseapp.services.plans import PlanService
+    from caseapp.services.referrals import ReferralService
+
+    session = open_session("m", "manager")
+    case_id = CaseService(session).create({
+        "prs_FirstName": "Kiran", "prs_Birthdate": "1996-01-01", "prs_PrimaryLanguage": "ur",
+        "hfz_IdentityDocuments": [{"type": "CNIC", "number": "35202-1234567-1",
+                                   "country": "PK"}],
+        "hte_Events": [{"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"},
+                       {"hte_Type": "Transit", "hte_Country": "AE"},
+                       {"hte_Type": "Exploitation", "hte_City": "Dubai", "hte_Country": "AE",
+                        "hte_Date": "2025-06-01"}]}).id
+    agree(session, case_id, consent.ASSISTANCE_PROCESSING, consent.INTERVIEW)
+    CaseService(session).add_note(case_id, "Safe at the shelter; wants to go home.")
+    PlanService(session).add_plan_item(case_id, {"spl_Type": "Health",
+                                                 "spl_Objectives": "Medical check-up"})
+    shelter = DirectoryService(session).add({"org_Name": "Dar-ul-Aman Lahore",
+                                             "org_Type": "LocalGovernmentOrganisation",
+                                             "hfz_Services": ["shelter"]}).id
+    ConsentService(session).record(case_id, consent.REFERRAL, True, language="urd",
+                                   explanation_version="v1", providers=[shelter])
+    referrals = ReferralService(session)
+    rid = referrals.create_draft(case_id, shelter, ["shelter"]).id
+    referrals.send(rid)
+    referrals.record_response(rid, "accepted")
+    CaseService(session).move(case_id, "closed", "Referred to the shelter, which took her on.")
+
+    out = tmp_path / "out.csv"
+    hx.export_htcds(session, out, "csv", "transfer", protection=PLAIN)
+    header, row = _csv_rows(out)
+    cells = dict(zip(header, row, strict=True))
+    assert cells["con_Consent"] == "true"
+    assert cells["prs_IdentityNumber"] == "35202-1234567-1"
+    assert cells["vic_LocationOfRecruitment"] == "Kasur, PK"
+    assert cells["vic_LocationOfExploitation"] == "Dubai, AE"
+    assert cells["prs_PrimaryLanguage"] == "urd"   # ISO 639-2
+    assert cells["cas_Status"] == "ClosedReferred"
+    # One position per route event in every hte_ column; an empty value keeps its place.
+    assert cells["hte_Type"] == "Recruitment;Transit;Exploitation"
+    assert cells["hte_City"] == "Kasur;;Dubai"
+    assert cells["hte_Country"] == "PK;AE;AE"
+    assert cells["hte_Date"] == ";;2025-06-01"
+    assert cells["spl_Type"] == "Health" and cells["spl_Objectives"] == "Medical check-up"
+    # A ";" inside a value is escaped so the records stay apart.
+    assert cells["cco_CaseComment"] == "Safe at the shelter\\; wants to go home."
+    # The file imports again: the related columns are derived, not refused.
+    report = hx.import_htcds(open_session("dst"), out)
+    assert report.ok and report.imported == 1

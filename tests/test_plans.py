@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import agree
 
+from caseapp.domain import consent
 from caseapp.domain import referrals as rules
 from caseapp.errors import FieldErrors, NotFound, ValidationError
 from caseapp.services.cases import CaseService
+from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.plans import PlanService
 from caseapp.services.session import Session
 
@@ -19,7 +22,11 @@ def session(caseworker: Session) -> Session:
 
 
 def new_case(session: Session, name: str = "Ayesha") -> str:
-    return CaseService(session).create({"prs_FirstName": name}).id
+    """A case of an adult who agreed to be contacted again (follow-ups need that)."""
+    case_id = CaseService(session).create({"prs_FirstName": name,
+                                           "prs_Birthdate": "1990-01-01"}).id
+    agree(session, case_id, consent.FOLLOW_UP_CONTACT)
+    return case_id
 
 
 def test_plan_item_validation(session: Session) -> None:
@@ -115,3 +122,18 @@ def test_audit_names_fields_not_values(session: Session) -> None:
         assert value not in audit
     for action in ("plan_item_added", "service_recorded", "follow_up_added", "follow_up_done"):
         assert action in audit
+
+
+def test_a_follow_up_needs_follow_up_contact_consent(session: Session) -> None:
+    # Before: a follow-up visit was scheduled whatever the person had said about being
+    # contacted again.
+    case_id = CaseService(session).create({"prs_FirstName": "Nadia",
+                                           "prs_Birthdate": "1990-01-01"}).id
+    svc = PlanService(session)
+    with pytest.raises(ConsentRequired, match="follow-up contact"):
+        svc.add_follow_up(case_id, "2026-03-01", "Home visit")
+    ConsentService(session).record(case_id, consent.FOLLOW_UP_CONTACT, False, language="urd",
+                                   explanation_version="v1")
+    with pytest.raises(ConsentRequired, match="refused"):
+        svc.add_follow_up(case_id, "2026-03-01", "Home visit")
+    assert PlanService(session).for_case(case_id)["follow_ups"] == []

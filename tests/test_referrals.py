@@ -232,3 +232,113 @@ def test_closed_case_cannot_be_referred(caseworker: Session) -> None:
     with pytest.raises(ValidationError):
         ReferralService(caseworker).create_draft(case_id, shelter, ["shelter"])
     assert ReferralService(caseworker).list_for_case(case_id) == []
+
+
+# -- a law-enforcement recipient needs the law-enforcement sharing consent (issue 8) ---------
+
+def _fia(session: Session) -> str:
+    return DirectoryService(session).add({
+        "org_Name": "FIA Anti-Trafficking Circle Lahore", "org_Type": "LawEnforcement",
+        "hfz_Services": ["law_enforcement"]}).id
+
+
+def test_referral_to_law_enforcement_needs_the_sharing_consent(caseworker: Session) -> None:
+    # Before: consent to a referral naming the FIA circle was enough to send it the case.
+    case_id, _shelter, _legal = setup_case(caseworker)
+    fia = _fia(caseworker)
+    grant_referral(caseworker, case_id, [fia])
+    svc = ReferralService(caseworker)
+    rid = svc.create_draft(case_id, fia, ["law_enforcement"]).id
+    with pytest.raises(ConsentRequired) as err:
+        svc.send(rid)
+    assert err.value.user_message() == ("No consent for sharing with law enforcement has "
+                                        "been recorded.")
+    assert svc.get(rid)["hfz_Status"] == "draft"
+    ConsentService(caseworker).record(case_id, consent.LAW_ENFORCEMENT_SHARING, True,
+                                      language="urd", explanation_version="consent-text-1.0")
+    svc.send(rid)
+    assert svc.get(rid)["hfz_Status"] == "sent"
+
+
+def test_sharing_consent_alone_is_not_a_referral_consent(caseworker: Session) -> None:
+    case_id, _shelter, _legal = setup_case(caseworker)
+    fia = _fia(caseworker)
+    ConsentService(caseworker).record(case_id, consent.LAW_ENFORCEMENT_SHARING, True,
+                                      language="urd", explanation_version="consent-text-1.0")
+    svc = ReferralService(caseworker)
+    rid = svc.create_draft(case_id, fia, ["law_enforcement"]).id
+    with pytest.raises(ConsentRequired, match="No consent for referral to named service "
+                                              "providers"):
+        svc.send(rid)
+
+
+@pytest.mark.parametrize(("org_type", "services", "asked"), [
+    ("LawEnforcement", ["shelter"], ["shelter"]),          # police station's women's desk
+    ("ImmigrationService", ["consular"], ["consular"]),   # FIA immigration
+    ("NGO", ["law_enforcement"], ["legal_aid"]),           # an entry that also investigates
+    ("NGO", ["legal_aid"], ["law_enforcement"]),           # asked to investigate
+])
+def test_every_kind_of_law_enforcement_recipient(caseworker: Session, org_type: str,
+                                                 services: list[str], asked: list[str]) -> None:
+    case_id, _shelter, _legal = setup_case(caseworker)
+    org = DirectoryService(caseworker).add({"org_Name": "Recipient", "org_Type": org_type,
+                                            "hfz_Services": services}).id
+    grant_referral(caseworker, case_id, [org])
+    svc = ReferralService(caseworker)
+    rid = svc.create_draft(case_id, org, asked).id
+    with pytest.raises(ConsentRequired, match="law enforcement"):
+        svc.send(rid)
+
+
+def test_withdrawn_sharing_consent_blocks_and_a_shelter_needs_none(caseworker: Session) -> None:
+    case_id, shelter, _legal = setup_case(caseworker)
+    fia = _fia(caseworker)
+    grant_referral(caseworker, case_id, [fia, shelter])
+    consents = ConsentService(caseworker)
+    consents.record(case_id, consent.LAW_ENFORCEMENT_SHARING, True, language="urd",
+                    explanation_version="consent-text-1.0")
+    consents.withdraw(case_id, purpose=consent.LAW_ENFORCEMENT_SHARING)
+    svc = ReferralService(caseworker)
+    with pytest.raises(ConsentRequired, match="withdrawn"):
+        svc.send(svc.create_draft(case_id, fia, ["law_enforcement"]).id)
+    # A shelter is not law enforcement: the referral consent is enough.
+    to_shelter = svc.create_draft(case_id, shelter, ["shelter"]).id
+    svc.send(to_shelter)
+    assert svc.get(to_shelter)["hfz_Status"] == "sent"
+
+
+def test_manager_override_names_the_sharing_it_stands_in_for(manager: Session) -> None:
+    case_id, _shelter, _legal = setup_case(manager)
+    fia = _fia(manager)
+    grant_referral(manager, case_id, [fia])
+    svc = ReferralService(manager)
+    rid = svc.create_draft(case_id, fia, ["law_enforcement"], rules.EMERGENCY).id
+    svc.send(rid, override_reason="court order 12/2026 of the Sessions Court Lahore")
+    referral = svc.get(rid)
+    assert referral["hfz_Status"] == "sent"
+    assert referral["hfz_ConsentOverridePurposes"] == [consent.LAW_ENFORCEMENT_SHARING]
+    assert referral["hfz_ConsentOverrideBy"] == manager.user_id
+
+
+def test_a_case_closed_while_another_organisation_has_it_is_closed_referred(
+        caseworker: Session) -> None:
+    # Before: cas_Status was never ClosedReferred (HTCDS: Active, FollowUp, Closed,
+    # ClosedReferred).
+    case_id, shelter, legal = setup_case(caseworker)
+    grant_referral(caseworker, case_id, [shelter, legal])
+    svc = ReferralService(caseworker)
+    cases = CaseService(caseworker)
+    taken = svc.create_draft(case_id, shelter, ["shelter"]).id
+    svc.send(taken)
+    svc.record_response(taken, "accepted")
+    cases.move(case_id, "closed", "Handed over to the shelter.")
+    assert cases.show(case_id)["cas_Status"] == "ClosedReferred"
+    # A referral whose service was delivered (completed) hands nothing over.
+    other = cases.create({"prs_FirstName": "Nadia", "prs_Birthdate": "1990-01-01"}).id
+    grant_referral(caseworker, other, [legal])
+    done = svc.create_draft(other, legal, ["legal_aid"]).id
+    svc.send(done)
+    svc.record_response(done, "accepted")
+    svc.complete(done)
+    cases.move(other, "closed", "Objectives met.")
+    assert cases.show(other)["cas_Status"] == "Closed"

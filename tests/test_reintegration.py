@@ -18,14 +18,16 @@ from conftest import consented_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from caseapp.domain import consent
 from caseapp.domain import reintegration as rss
 from caseapp.errors import ValidationError
 from caseapp.reference import loader
 from caseapp.services.cases import CaseService
-from caseapp.services.consent import ConsentRequired
+from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.reintegration import (
     ASSESSMENT,
     AlreadySuperseded,
+    NothingAnswered,
     ReintegrationService,
     RoundAlreadyRecorded,
     RoundNotRecorded,
@@ -41,8 +43,11 @@ def packaged() -> dict[str, Any]:
 
 
 def weighted_doc() -> dict[str, Any]:
-    """The packaged survey with weights chosen by the test (unequal on purpose)."""
+    """The packaged survey with weights chosen by the test (unequal on purpose). Any one
+    answer gives its dimension a score here, so the arithmetic below needs few answers; the
+    packaged least share of answers has tests of its own."""
     doc = packaged()
+    doc["min_answered_share"]["value"] = 0
     for dim, weight in (("economic", 0.5), ("social", 0.3), ("psychosocial", 0.2)):
         doc["dimensions"][dim]["weight"] = weight
     special = {"eco_work": 2, "soc_housing": 2, "psy_distress": 3}
@@ -183,8 +188,10 @@ def test_scores_economic_only(survey: rss.Survey) -> None:
     assert (eco.score, eco.reading, eco.answered, eco.unanswered) == (0.625, "medium", 3, 4)
     assert a.dimensions["social"].score is None and a.dimensions["social"].unanswered == 6
     assert a.dimensions["psychosocial"].reading is None
-    # Only one dimension has answers: the composite is that dimension.
-    assert (a.composite, a.reading, a.gap, a.gap_flag) == (0.625, "medium", None, False)
+    # Only one dimension has answers: no composite, rather than that dimension passed off
+    # as the whole picture.
+    assert (a.composite, a.reading, a.gap, a.gap_flag) == (None, None, None, False)
+    assert a.composite_status == rss.DIMENSION_MISSING
 
 
 def test_scores_three_dimensions_with_not_applicable(survey: rss.Survey) -> None:
@@ -205,9 +212,11 @@ def test_scores_three_dimensions_with_not_applicable(survey: rss.Survey) -> None
     # The composite uses the unrounded dimension scores: 0.408333.. -> 0.408.
     composite = 0.5 * eco + 0.3 * soc + 0.2 * psy
     assert round(composite, 6) == 0.408333
-    assert (a.composite, a.reading) == (0.408, "medium")
-    # 0.542 - 0.188 = 0.354 >= 0.33: the gap itself is a signal for referral.
+    # 0.542 - 0.188 = 0.354 >= 0.33: the gap itself is a signal for referral, and the
+    # composite gets no reading ("medium" would hide the low psychosocial score).
     assert (a.gap, a.gap_flag) == (0.354, True)
+    assert (a.composite, a.reading) == (0.408, None)
+    assert a.composite_status == rss.DIMENSIONS_FAR_APART
 
 
 def test_scores_without_economic(survey: rss.Survey) -> None:
@@ -220,8 +229,8 @@ def test_scores_without_economic(survey: rss.Survey) -> None:
     assert a.dimensions["social"].score == 0.583
     assert a.dimensions["psychosocial"].score == 0.75
     assert a.dimensions["economic"].score is None
-    # Re-weighted over the two dimensions: (0.3*0.58333 + 0.2*0.75) / 0.5 = 0.65 -> medium.
-    assert (a.composite, a.reading) == (0.65, "medium")
+    # No economic answer: no composite (re-weighted over two dimensions it would read 0.65).
+    assert (a.composite, a.reading, a.composite_status) == (None, None, rss.DIMENSION_MISSING)
     assert (a.gap, a.gap_flag) == (0.167, False)
 
 
@@ -239,8 +248,9 @@ def test_scores_low_economic(survey: rss.Survey) -> None:
     # 0.5*0.25 + 0.3*1 + 0.2*0.8125 = 0.125 + 0.3 + 0.1625 = 0.5875
     # 0.5875 is an exact half in decimal; half up gives 0.588.
     assert a.composite == 0.588
-    assert a.reading == "medium"
+    # Economic 0.25 against social 1: far apart, so no "medium" reading for the composite.
     assert (a.gap, a.gap_flag) == (0.75, True)
+    assert (a.reading, a.composite_status) == (None, rss.DIMENSIONS_FAR_APART)
 
 
 def test_scores_nothing_answered(survey: rss.Survey) -> None:
@@ -248,6 +258,90 @@ def test_scores_nothing_answered(survey: rss.Survey) -> None:
     assert all(d.score is None and d.reading is None for d in a.dimensions.values())
     assert (a.composite, a.reading, a.gap) == (None, None, None)
     assert sum(d.unanswered for d in a.dimensions.values()) == len(survey.questions)
+
+
+# --- enough answers, and a composite that does not mislead (issue 8) -------------------------
+# The packaged survey: every weight 1, half of a dimension's applicable questions needed.
+
+def test_packaged_least_share_is_unconfirmed_reference_data() -> None:
+    s = loader.load_survey()
+    assert (s.min_answered_share, s.min_answered_share_evidence) == (0.5, "[M]")
+    assert "min_answered_share" in s.unconfirmed()
+    assert s.to_json()["min_answered_share"] == {"value": 0.5, "evidence": "[M]"}
+
+
+def test_one_answer_is_not_a_sustainable_reintegration() -> None:
+    # Before: "has a CNIC" = yes alone gave social 1.0 and composite 1.0, "high: sustainable".
+    a = rss.score({"soc_documents": "yes"}, loader.load_survey())
+    social = a.dimensions["social"]
+    assert (social.score, social.reading, social.status) == (None, None,
+                                                             rss.NOT_ENOUGH_ANSWERS)
+    assert (social.answered, social.unanswered) == (1, 5)
+    assert all(d.status == rss.NOT_ENOUGH_ANSWERS for d in a.dimensions.values())
+    assert (a.composite, a.reading, a.composite_status) == (None, None, rss.DIMENSION_MISSING)
+    shown = a.to_json()
+    assert shown["dimensions"]["social"]["status"] == "not_enough_answers"
+    assert shown["composite_status"] == "dimension_missing"
+
+
+def test_least_share_counts_whole_applicable_questions() -> None:
+    s = loader.load_survey()
+    # Economic has 7 questions: half is 3.5, so 3 answers are not enough and 4 are.
+    three = {"eco_work": "fully", "eco_debt": "none", "eco_borrow": "yes"}
+    assert rss.score(three, s).dimensions["economic"].score is None
+    four = {**three, "eco_satisfaction": "satisfied"}
+    # (1 + 1 + 1 + 0.75) / 4 = 0.9375 -> 0.938
+    assert rss.score(four, s).dimensions["economic"].score == 0.938
+    # Social has 6 questions; "no school-age children" leaves 5 that apply: 3 are needed.
+    two = {"soc_school": "not_applicable", "soc_housing": "fully", "soc_documents": "no"}
+    assert rss.score(two, s).dimensions["social"].status == rss.NOT_ENOUGH_ANSWERS
+    three_social = {**two, "soc_services": "partly"}
+    # (1 + 0 + 0.5) / 3 = 0.5
+    assert rss.score(three_social, s).dimensions["social"].score == 0.5
+
+
+def _all_answered(values: dict[str, float], s: rss.Survey) -> dict[str, object]:
+    """Every question answered with the option that scores ``values[dimension]``."""
+    answers: dict[str, object] = {}
+    for q in s.questions:
+        want = values[q.dimension]
+        if q.answer_type.kind == "number":
+            answers[q.id] = q.answer_type.maximum if want == 1 else q.answer_type.minimum
+            continue
+        answers[q.id] = next(o.value for o in q.answer_type.options
+                             if (1 - o.score if q.reverse else o.score) == want)
+    return answers
+
+
+def test_dimensions_far_apart_give_no_composite_reading() -> None:
+    # Before: economic 1.0 + social 1.0 + psychosocial 0.0 read "high".
+    s = loader.load_survey()
+    a = rss.score(_all_answered({"economic": 1.0, "social": 1.0, "psychosocial": 0.0}, s), s)
+    assert [a.dimensions[d].score for d in rss.DIMENSIONS] == [1.0, 1.0, 0.0]
+    # (1 + 1 + 0) / 3 = 0.667, shown, but with no band: the gap of 1 is the finding.
+    assert (a.composite, a.gap, a.gap_flag) == (0.667, 1.0, True)
+    assert (a.reading, a.composite_status) == (None, rss.DIMENSIONS_FAR_APART)
+    # Close dimensions keep their band: 1, 1, 0.75 -> 0.917, gap 0.25 < 0.33, high.
+    close = rss.score(_all_answered({"economic": 1.0, "social": 1.0, "psychosocial": 0.75},
+                                    s), s)
+    assert (close.composite, close.reading, close.composite_status) == (0.917, "high",
+                                                                        rss.SCORED)
+
+
+def test_per_question_composite_weights() -> None:
+    # The official RSS weighs each question separately for the composite. Here only eco_work
+    # (3) and psy_safety (1) count in the composite; dimension scores keep their own weights.
+    doc = weighted_doc()
+    for q in doc["questions"]:
+        q["composite_weight"] = {"eco_work": 3, "psy_safety": 1}.get(q["id"], 0)
+    s = rss.survey_from_dict(doc, "test")
+    a = rss.score({"eco_work": "fully", "eco_borrow": "no", "soc_housing": "partly",
+                   "psy_safety": "disagree"}, s)
+    # economic (1*2 + 0*1) / 3 = 0.667 (dimension weights: eco_work 2, eco_borrow 1)
+    assert [a.dimensions[d].score for d in rss.DIMENSIONS] == [0.667, 0.5, 0.25]
+    # composite (3*1 + 1*0.25) / 4 = 0.8125 -> 0.813; the dimension weights play no part.
+    assert a.composite == 0.813
+    assert s.to_json()["questions"][0]["composite_weight"] == 0
 
 
 def test_zero_weight_question_is_ignored() -> None:
@@ -282,11 +376,15 @@ def test_reading_boundaries_through_scoring(answer: int, score: float, reading: 
     doc = weighted_doc()
     doc["answer_types"]["percent"] = {"kind": "number", "evidence": "[M]", "min": 0,
                                       "max": 100, "integer": True}
+    # One question per dimension on the same scale, answered alike: every dimension and the
+    # composite have the same score.
+    same = ("eco_income_sources", "soc_housing", "psy_safety")
     for q in doc["questions"]:
-        if q["id"] == "eco_income_sources":
+        if q["id"] in same:
             q["answer_type"] = "percent"
+            q["reverse"] = False
     s = rss.survey_from_dict(doc, "test")
-    a = rss.score({"eco_income_sources": answer}, s)
+    a = rss.score(dict.fromkeys(same, answer), s)
     assert (a.dimensions["economic"].score, a.composite) == (score, score)
     assert (a.dimensions["economic"].reading, a.reading) == (reading, reading)
 
@@ -316,7 +414,8 @@ def test_compare_with_missing_dimension(survey: rss.Survey) -> None:
     assert c.dimensions["economic"].direction == rss.NOT_COMPARABLE
     assert c.dimensions["social"].direction == rss.NOT_COMPARABLE
     assert c.dimensions["economic"].delta is None
-    assert (c.composite.delta, c.composite.direction) == (1.0, rss.IMPROVED)
+    # Neither round has a composite (a dimension is missing in each): nothing to compare.
+    assert (c.composite.delta, c.composite.direction) == (None, rss.NOT_COMPARABLE)
 
 
 def test_stored_scores_round_trip(survey: rss.Survey) -> None:
@@ -415,6 +514,17 @@ BAD_DOCS = [
      "answer_types.count_0_3.max"),
     ("bad version", _set(["version"], "one"), "version"),
     ("missing dimension_gap", _delete(["dimension_gap"]), "dimension_gap"),
+    ("missing least share", _delete(["min_answered_share"]), "min_answered_share"),
+    ("least share above 1", _set(["min_answered_share", "value"], 1.5),
+     "min_answered_share.value"),
+    ("least share unmarked", _delete(["min_answered_share", "evidence"]),
+     "min_answered_share.evidence"),
+    ("composite weight on one question only", _set(["questions", 0, "composite_weight"], 1),
+     "questions[1].composite_weight"),
+    ("negative composite weight", _set(["questions", 0, "composite_weight"], -1),
+     "questions[0].composite_weight"),
+    ("composite weights all zero", lambda doc: [q.__setitem__("composite_weight", 0)
+                                                for q in doc["questions"]], "questions"),
 ]
 
 
@@ -480,12 +590,15 @@ def test_scores_stay_in_range(data: st.DataObject) -> None:
     weighted = [a.dimensions[d].score for d, w in zip(rss.DIMENSIONS, dim_weights, strict=True)
                 if w > 0 and a.dimensions[d].score is not None]
     if a.composite is None:
-        assert not weighted
+        # Only when a dimension has no score (a composite over the rest would mislead).
+        assert len(dims) < 3 and a.reading is None
     else:
+        assert len(dims) == 3
         assert 0 <= a.composite <= 1
         assert min(dims) <= a.composite <= max(dims)
         assert min(weighted) <= a.composite <= max(weighted)
-        assert a.reading is not None
+        # A reading exactly when the dimensions are not far apart.
+        assert (a.reading is None) == a.gap_flag
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -497,10 +610,22 @@ def session(caseworker: Session) -> Session:
 
 
 
-BASELINE = {"eco_work": "no", "eco_debt": "unmanageable", "soc_housing": "partly",
-            "psy_safety": "disagree"}
-MONITORING = {"eco_work": "fully", "eco_debt": "manageable", "soc_housing": "partly",
-              "psy_safety": "agree"}
+# Enough answers in each dimension of the packaged survey (half of each: 4 of 7, 3 of 6,
+# 3 of 5).
+BASELINE = {"eco_work": "no", "eco_debt": "unmanageable", "eco_food": "often",
+            "eco_borrow": "no", "soc_housing": "partly", "soc_documents": "yes",
+            "soc_networks": "rarely", "psy_safety": "disagree", "psy_belonging": "disagree",
+            "psy_distress": "often"}
+MONITORING = {**BASELINE, "eco_work": "fully", "eco_debt": "manageable", "eco_food": "rarely",
+              "psy_safety": "agree", "psy_belonging": "agree", "psy_distress": "rarely"}
+
+
+def with_follow_up(session: Session) -> str:
+    """A consented case whose person also agreed to be contacted again (monitoring)."""
+    case_id = consented_case(session)
+    ConsentService(session).record(case_id, consent.FOLLOW_UP_CONTACT, True, language="urd",
+                                   explanation_version="consent-text-1.0")
+    return case_id
 
 
 def test_record_needs_interview_consent(session: Session) -> None:
@@ -511,7 +636,7 @@ def test_record_needs_interview_consent(session: Session) -> None:
 
 
 def test_rounds_are_stored_with_scores_and_version(session: Session) -> None:
-    case_id = consented_case(session)
+    case_id = with_follow_up(session)
     svc = ReintegrationService(session)
     # Recorded out of order on purpose: rounds() sorts baseline first.
     m1 = svc.record(case_id, "monitoring_1", MONITORING, notes="new job at the market").id
@@ -548,7 +673,7 @@ def test_round_recorded_once_and_corrected_by_supersession(session: Session) -> 
 
 
 def test_change_between_rounds(session: Session) -> None:
-    case_id = consented_case(session)
+    case_id = with_follow_up(session)
     svc = ReintegrationService(session)
     svc.record(case_id, "baseline", BASELINE)
     svc.record(case_id, "monitoring_1", MONITORING)
@@ -566,7 +691,7 @@ def test_change_between_rounds(session: Session) -> None:
 
 
 def test_stored_scores_survive_a_new_survey_version(session: Session) -> None:
-    case_id = consented_case(session)
+    case_id = with_follow_up(session)
     ReintegrationService(session).record(case_id, "baseline", BASELINE)
     doc = weighted_doc()
     doc["version"] = "2.0.0"
@@ -606,3 +731,32 @@ def test_bad_input_stores_nothing(session: Session) -> None:
     with pytest.raises(ValidationError):
         svc.record(case_id, "baseline", BASELINE, notes=5)  # type: ignore[arg-type]
     assert session.store.children(case_id, ASSESSMENT) == []
+
+
+def test_empty_answers_do_not_take_the_baseline(session: Session) -> None:
+    # Before: {} was stored as the baseline, and the real baseline could not be recorded.
+    case_id = consented_case(session)
+    svc = ReintegrationService(session)
+    for nothing in ({}, {"eco_work": "unknown", "psy_safety": "unknown"}):
+        with pytest.raises(NothingAnswered):
+            svc.record(case_id, "baseline", nothing)
+    assert session.store.children(case_id, ASSESSMENT) == []
+    svc.record(case_id, "baseline", BASELINE)
+    assert [r["round"] for r in svc.rounds(case_id)] == ["baseline"]
+
+
+def test_monitoring_round_needs_follow_up_contact_consent(session: Session) -> None:
+    # Before: a monitoring round needed only the interview consent given at intake.
+    case_id = consented_case(session)
+    svc = ReintegrationService(session)
+    svc.record(case_id, "baseline", BASELINE)  # at intake: the interview consent suffices
+    with pytest.raises(ConsentRequired, match="follow-up contact"):
+        svc.record(case_id, "monitoring_1", MONITORING)
+    consents = ConsentService(session)
+    consents.record(case_id, consent.FOLLOW_UP_CONTACT, True, language="urd",
+                    explanation_version="consent-text-1.0")
+    m1 = svc.record(case_id, "monitoring_1", MONITORING).id
+    consents.withdraw(case_id, purpose=consent.FOLLOW_UP_CONTACT)
+    with pytest.raises(ConsentRequired, match="withdrawn"):
+        svc.correct(m1, MONITORING)
+    assert [r["round"] for r in svc.rounds(case_id)] == ["baseline", "monitoring_1"]

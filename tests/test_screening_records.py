@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from conftest import consented_case
 
+from caseapp.crypto import kdf
 from caseapp.domain import consent, screening
 from caseapp.errors import FieldErrors, PermissionDenied
 from caseapp.reference import loader
+from caseapp.services import profiles, role_grants
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.screenings import AdultInstrumentForChild, ScreeningService
@@ -97,10 +100,14 @@ def test_indication_never_sets_trafficking_status(session: Session) -> None:
     assert "vic_TraffickingStatus" not in CaseService(session).show(case_id)
 
 
+BASIS: dict[str, Any] = {"decided_on": "2026-03-01", "act": "PTPA2018", "section": "3"}
+
+
 def test_decide_status_refused_for_caseworker(session: Session) -> None:
     case_id = consented_case(session)
     with pytest.raises(PermissionDenied):
-        ScreeningService(session).decide_status(case_id, "ActualVictimOfTrafficking", "Police")
+        ScreeningService(session).decide_status(case_id, "ActualVictimOfTrafficking",
+                                                **BASIS)
     case = session.store.get(case_id)
     assert case is not None and "vic_TraffickingStatus" not in case.body
 
@@ -108,8 +115,9 @@ def test_decide_status_refused_for_caseworker(session: Session) -> None:
 def test_decide_status_allowed_for_manager(manager: Session) -> None:
     case_id = consented_case(manager)
     svc = ScreeningService(manager)
-    changed = svc.decide_status(case_id, "PossibleVictimOfTrafficking", "NGO")
-    assert changed.fields == {"vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"}
+    changed = svc.decide_status(case_id, "PossibleVictimOfTrafficking", "NGO", **BASIS)
+    assert changed.fields == {"vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg",
+                              "hfz_TraffickingStatusDecision"}
     case = manager.store.get(case_id)
     assert case is not None
     assert case.body["vic_TraffickingStatus"] == "PossibleVictimOfTrafficking"
@@ -126,9 +134,9 @@ def test_decide_status_allowed_for_manager(manager: Session) -> None:
 def test_decide_status_validates_codes(manager: Session) -> None:
     case_id = consented_case(manager)
     with pytest.raises(FieldErrors) as err:
-        ScreeningService(manager).decide_status(case_id, "Victim", "FIA")
-    assert [p[0] for p in err.value.problems] == [
-        "vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg"]
+        ScreeningService(manager).decide_status(case_id, "Victim", "FIA", **BASIS)
+    # Named as the user types them.
+    assert [p[0] for p in err.value.problems] == ["--status", "--decided-by"]
 
 
 # --- the person's age decides which indicator sets may be used (issue 8) -------------------
@@ -201,3 +209,98 @@ def test_an_adult_may_be_screened_with_a_child_set(session: Session) -> None:
     """Someone trafficked at 16 and screened at 19 is screened as the child they were."""
     case_id = consented_case(session)
     assert ScreeningService(session).submit(case_id, "ilo-ec-child-labour", CHILD_ANSWERS).id
+
+
+# --- who records the legal status, and what the record says (issue 8) ----------------------
+
+def test_an_ngo_manager_cannot_record_a_police_decision(manager: Session) -> None:
+    # Before: any manager could write "decided by Police".
+    case_id = consented_case(manager)
+    svc = ScreeningService(manager)
+    with pytest.raises(FieldErrors) as err:
+        svc.decide_status(case_id, "ActualVictimOfTrafficking", "Police", **BASIS)
+    [(field, _msg, params)] = err.value.problems
+    assert field == "--decided-by" and params["allowed"] == "NGO"
+    message = err.value.user_message()
+    # The value typed is not repeated (issue 7, item 8); the allowed one is named.
+    assert "can record only decisions made by NGO" in message and "Police" not in message
+    case = manager.store.get(case_id)
+    assert case is not None and "vic_TraffickingStatus" not in case.body
+
+
+def test_an_fia_officer_records_the_identification_they_make(border_officer: Session) -> None:
+    # Before: FIA officers make the formal identification and could not record it.
+    case_id = consented_case(border_officer)
+    svc = ScreeningService(border_officer)
+    svc.decide_status(case_id, "ActualVictimOfTrafficking", decided_on="2026-02-14",
+                      act="PTPA2018", section="3(1)", fir=" 45/2026 FIA AHTC Lahore ")
+    body = CaseService(border_officer).show(case_id)
+    assert body["vic_TraffickingStatusDecisionMakingOrg"] == "Police"
+    assert body["hfz_TraffickingStatusDecision"] == {
+        "date": "2026-02-14", "act": "PTPA2018", "section": "3(1)",
+        "fir": "45/2026 FIA AHTC Lahore"}
+
+
+def test_a_law_enforcement_caseworker_records_police_decisions(open_profile: Any) -> None:
+    session = open_profile("caseworker", "investigator")
+    # Law enforcement is part of the signed role grant (issue 7), not of the user record.
+    role_grants.regrant(session, "caseworker", law_enforcement=True)
+    case_id = consented_case(session)
+    ScreeningService(session).decide_status(case_id, "PossibleVictimOfTrafficking",
+                                            "Police", **BASIS)
+    assert CaseService(session).show(case_id)["vic_TraffickingStatusDecisionMakingOrg"] \
+        == "Police"
+
+
+def test_a_government_office_records_a_non_police_government_decision() -> None:
+    # The office's organisation type, recorded when its profile is made, decides the code.
+    profiles.create_profile("dwd", PASSPHRASE, role="manager", params=kdf.FLOOR,
+                            org_type="LocalGovernmentOrganisation")
+    with profiles.unlock("dwd", PASSPHRASE) as session:
+        case_id = consented_case(session)
+        ScreeningService(session).decide_status(case_id, "PossibleVictimOfTrafficking",
+                                                **BASIS)
+        assert CaseService(session).show(case_id)[
+            "vic_TraffickingStatusDecisionMakingOrg"] == "NonPoliceGovernmentalOrganization"
+
+
+@pytest.mark.parametrize(("basis", "field"), [
+    ({"decided_on": "2026-02-30"}, "--decided-on"),         # 30 February does not exist
+    ({"decided_on": "2999-01-01"}, "--decided-on"),         # in the future
+    ({"decided_on": "1999-01-01"}, "--decided-on"),         # before any of these laws
+    ({"act": "PPC"}, "--act"),
+    ({"section": "three"}, "--section"),
+    ({"section": ""}, "--section"),
+    ({"fir": "   "}, "--fir"),
+])
+def test_the_decision_needs_its_date_and_legal_basis(manager: Session, basis: dict[str, Any],
+                                                      field: str) -> None:
+    case_id = consented_case(manager)
+    with pytest.raises(FieldErrors) as err:
+        ScreeningService(manager).decide_status(case_id, "PossibleVictimOfTrafficking",
+                                                **{**BASIS, **basis})
+    assert [p[0] for p in err.value.problems] == [field]
+    case = manager.store.get(case_id)
+    assert case is not None and "vic_TraffickingStatus" not in case.body
+
+
+def test_the_decision_cannot_be_edited_in_by_a_caseworker(session: Session) -> None:
+    case_id = consented_case(session)
+    with pytest.raises(PermissionDenied):
+        CaseService(session).update(case_id, {"hfz_TraffickingStatusDecision": {
+            "date": "2026-01-01", "act": "PTPA2018", "section": "3"}})
+
+
+def test_an_administrator_records_the_office_type_of_an_existing_profile(
+        administrator: Session, manager: Session) -> None:
+    # A profile made before offices had a type records an NGO's decisions; its
+    # administrator records the real type once, audited.
+    with pytest.raises(PermissionDenied):
+        profiles.set_office_type(manager, "LawEnforcement")
+    with pytest.raises(FieldErrors):
+        profiles.set_office_type(administrator, "Police")
+    svc = ScreeningService(administrator)
+    assert svc.deciding_org() == "NGO"
+    profiles.set_office_type(administrator, "CentralGovernmentOrganisation")
+    assert svc.deciding_org() == "NonPoliceGovernmentalOrganization"
+    assert "office_type_changed" in [e["action"] for e in administrator.audit.events()]

@@ -218,3 +218,64 @@ def test_own_name_ranks_before_a_fathers_name(caseload: Caseload) -> None:
     assert ids.index(own) < ids.index(daughter)
     ids = [s.id for s in service.search("ضرار")]  # Urdu script, consonants match Zarrar
     assert own in ids
+
+
+# -- aspiration and "Abd al-" compounds (issue 8) ----------------------------------------------
+# Before: ھ was an "h" while Latin dh/ph/th/kh/gh/ch lost theirs, so چودھری ("cdhr") never met
+# Chaudhry ("cdr"); and Urdu writes عبدالرحمان as one word where Latin writes two.
+
+@pytest.mark.parametrize("spellings", [
+    ("Chaudhry", "Chaudhary", "Choudhry", "چودھری"),
+    ("Phool", "Phul", "پھول"),
+    ("Dhillon", "Dhilon", "ڈھلوں"),
+    ("Thaheem", "Thahim", "تھہیم"),
+    ("Khokhar", "Khokar", "کھوکھر"),
+    ("Ghumman", "Ghuman", "گھمن"),
+    ("Bhatti", "Bhati", "بھٹی"),
+    ("Abdul Rehman", "Abdur Rahman", "Abdur-Rehman", "Abdurrehman", "Abd al-Rahman",
+     "عبدالرحمان", "عبدالرحمن", "عبد الرحمن"),
+    ("Abdul Sattar", "Abdus Sattar", "عبدالستار"),
+    ("Abdul Ghafoor", "Abdul Ghafoor", "عبدالغفور"),
+])
+def test_aspirates_and_abd_compounds_share_one_skeleton(spellings: tuple[str, ...]) -> None:
+    keys = {tuple(names.skeleton(s)) for s in spellings}
+    assert len(keys) == 1, {s: names.skeleton(s) for s in spellings}
+
+
+@pytest.mark.parametrize("a, b", [("Bhola", "Bilal"), ("Phool", "Fazal"),
+                                  ("Abdul Rehman", "Abdul Sattar"),
+                                  ("Abdul Rehman", "Rehman"), ("Abdullah", "Ali")])
+def test_aspirates_and_compounds_keep_different_names_apart(a: str, b: str) -> None:
+    assert names.skeleton(a) != names.skeleton(b)
+
+
+def test_compound_names_are_found_by_each_part_and_across_scripts(
+        administrator: Session) -> None:
+    service = CaseService(administrator)
+    latin = service.create({"prs_FirstName": "Abdul", "prs_SecondName": "Rehman"}).id
+    urdu = service.create({"hfz_NameUrdu": "عبدالرحمان چودھری"}).id
+    chaudhry = service.create({"prs_FirstName": "Phool", "prs_SecondName": "Chaudhry"}).id
+    for query in ("Abdur Rahman", "عبدالرحمان", "Rehman", "Abdul"):
+        assert {latin, urdu} <= {h.id for h in service.search(query)}, query
+    assert chaudhry in {h.id for h in service.search("پھول چودھری")}
+    assert urdu in {h.id for h in service.search("Chaudhry")}
+    # Abdullah's one-letter Allah is no part of its own: "Ali" does not find him.
+    abdullah = service.create({"prs_FirstName": "Abdullah"}).id
+    assert abdullah not in {h.id for h in service.search("Ali")}
+
+
+def test_own_name_first_for_any_limit_and_fathers_name_hits_say_so(
+        administrator: Session) -> None:
+    # Before: with --limit 1 the one hit could be a daughter whose father is the person
+    # searched for, and nothing said that the hit was on the father's name.
+    service = CaseService(administrator)
+    daughters = [service.create({"prs_FirstName": name, "hfz_FatherName": "Zarrar"}).id
+                 for name in ("Qandeel", "Hina", "Saba")]
+    own = service.create({"prs_FirstName": "Zarrar", "prs_MiddleName": "Ahmed Khan",
+                          "prs_SecondName": "Baloch"}).id
+    [first] = service.search("Zarrar", limit=1)
+    assert (first.id, first.matched) == (own, "name")
+    found = service.search("Zarrar")
+    assert {s.id: s.matched for s in found if s.id in daughters} == dict.fromkeys(
+        daughters, "father_name")
+    assert found[0].to_json()["matched"] == "name"

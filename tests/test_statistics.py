@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import agree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caseapp.cli.main import main
 from caseapp.crypto import kdf
 from caseapp.documents import statistics as stats
+from caseapp.domain import consent
 from caseapp.errors import PermissionDenied, ValidationError
 from caseapp.services import demo, profiles
 from caseapp.services import statistics as publishing
@@ -169,17 +171,19 @@ def test_rendered_csv_is_k_anonymous(rows: list[dict[str, str]], k: int) -> None
 # -- the export ----------------------------------------------------------------------------
 
 def _population(session: Session, n: int) -> None:
+    """``n`` identical victims, each of whom agreed to research use of non-identifying data
+    (statistics count no one else)."""
     service = CaseService(session)
     with session.write():
-        for i in range(n):
-            service.create(_canary_case(i))
+        ids = [service.create(_canary_case(i)).id for i in range(n)]
+    agree(session, ids, consent.ANONYMISED_RESEARCH)
 
 
 def test_export_has_no_identifying_values_and_is_k_anonymous(open_session: OpenSession,
                                                              tmp_path: Path) -> None:
     session = open_session()
     _population(session, 12)
-    demo.fill(session, 40)
+    agree(session, demo.fill(session, 40), consent.ANONYMISED_RESEARCH)
     out = tmp_path / "stats.csv"
     report = publishing.export_statistics(session, out, "annual report", k=11)
     text = out.read_text(encoding="utf-8")
@@ -201,8 +205,9 @@ def test_smuggling_only_cases_are_not_counted(open_session: OpenSession,
                                               tmp_path: Path) -> None:
     session = open_session()
     service = CaseService(session)
-    service.create({"prs_FirstName": "A", "hfz_Tracks": ["SOM"]})
-    service.create({"prs_FirstName": "B", "hfz_Tracks": ["SOM", "TIP"]})
+    agree(session, [service.create({"prs_FirstName": "A", "hfz_Tracks": ["SOM"]}).id,
+                    service.create({"prs_FirstName": "B", "hfz_Tracks": ["SOM", "TIP"]}).id],
+          consent.ANONYMISED_RESEARCH)
     report = publishing.export_statistics(session, tmp_path / "s.csv", "report")
     assert report.total == 1 and report.published == 0 and report.suppressed == 1
 
@@ -211,7 +216,8 @@ def test_aggregate_export(open_session: OpenSession, tmp_path: Path) -> None:
     session = open_session()
     _population(session, 13)
     service = CaseService(session)
-    service.create({**_canary_case(99), "prs_Gender": "Masculine"})
+    agree(session, service.create({**_canary_case(99), "prs_Gender": "Masculine"}).id,
+          consent.ANONYMISED_RESEARCH)
     out = tmp_path / "agg.csv"
     report = publishing.export_statistics(session, out, "report", mode=stats.AGGREGATE,
                                      columns=["gender", "citizenship"])
@@ -277,3 +283,26 @@ def test_cli(open_session: OpenSession, tmp_path: Path,
     assert _read(out)[0]["count"] == "11"
     assert main([*args, "--columns", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_statistics_count_only_victims_who_agreed_to_research_use(
+        open_session: OpenSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Before: every victim was counted, whatever they had agreed to.
+    session = open_session()
+    _population(session, 11)
+    service = CaseService(session)
+    never = [service.create(_canary_case(50 + i)).id for i in range(3)]
+    agree(session, never, consent.INTERVIEW, consent.ASSISTANCE_PROCESSING)
+    out = tmp_path / "s.csv"
+    report = publishing.export_statistics(session, out, "annual report", k=11)
+    assert (report.total, report.published, report.without_consent) == (11, 11, 3)
+    assert len(_read(out)) == 11
+    session.close()
+    secret = tmp_path / "p.txt"
+    secret.write_text(PASSPHRASE, encoding="utf-8")
+    assert main(["export", "statistics", "--profile", "alice", "--passphrase-file",
+                 str(secret), "--out", str(tmp_path / "t.csv"), "--purpose", "report"]) == 0
+    captured = capsys.readouterr()
+    assert "Published 11 of 11" in captured.out
+    assert "3 victims were left out: no consent to the use of non-identifying data for " \
+           "research." in captured.err

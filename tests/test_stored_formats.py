@@ -13,11 +13,12 @@ import pytest
 from conftest import PASSPHRASE, OpenProfile, Run, consented_case
 
 from caseapp.canonical import canonical_json
+from caseapp.domain import consent, screening
 from caseapp.domain import reintegration as rss
-from caseapp.domain import screening
 from caseapp.i18n import set_language
 from caseapp.reference import loader
 from caseapp.services.cases import CaseService
+from caseapp.services.consent import ConsentService
 from caseapp.services.reintegration import ReintegrationService
 from caseapp.services.screenings import ScreeningService
 from caseapp.services.session import Session
@@ -81,7 +82,8 @@ def test_a_fractional_number_answer_is_stored_without_a_float(
     canonical_json(body)
     assert body["answers"] == {"eco_income_sources": "1.5"}  # what was said, exactly
     # (1.5 - 0) / (3 - 0) = 0.5
-    assert svc.rounds(case_id)[0]["scores"]["composite"] == 0.5
+    scores = svc.rounds(case_id)[0]["scores"]
+    assert scores["questions"]["eco_income_sources"]["value"] == 0.5
 
 
 def test_screening_bodies_are_canonical_json(caseworker: Session,
@@ -110,6 +112,7 @@ def survey_file(tmp_path: Path) -> Path:
     special = {"soc_housing": 2, "psy_distress": 3}
     for q in doc["questions"]:
         q["weight"] = special.get(q["id"], 1)
+    doc["min_answered_share"]["value"] = 0  # one answer gives a dimension a score here
     path = tmp_path / "rss-admin.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return path
@@ -119,6 +122,9 @@ def cli_case(tmp_path: Path, open_profile: OpenProfile) -> tuple[list[str], str]
     """A caseworker's profile with one consented case, and the arguments that open it."""
     session = open_profile("caseworker", "amina")
     case_id = consented_case(session)
+    # Monitoring rounds contact the person again: that is its own consent.
+    ConsentService(session).record(case_id, consent.FOLLOW_UP_CONTACT, True, language="urd",
+                                   explanation_version="consent-text-1.0")
     session.close()
     secret = tmp_path / "pass.txt"
     secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
@@ -136,9 +142,10 @@ def test_cli_shows_the_hand_worked_numbers(tmp_path: Path, run: Run,
     baseline = out.strip()
     # economic (1/3 + 0.75) / 2 = 0.5416.. -> 0.542; social (0*2 + 1) / 3 = 0.333;
     # psychosocial (0*3 + 0.75) / 4 = 0.1875 -> 0.188 (half up); composite
-    # 0.5*0.54167 + 0.3*0.33333 + 0.2*0.1875 = 0.40833 -> 0.408, medium; gap 0.542 - 0.188.
+    # 0.5*0.54167 + 0.3*0.33333 + 0.2*0.1875 = 0.40833 -> 0.408; gap 0.542 - 0.188 = 0.354
+    # is at least 0.33, so the composite has no band: the dimensions are far apart.
     code, out, _ = run("reintegration", "rounds", *me, "--case", case_id)
-    assert out == f"baseline\t0.408\tmedium\t{baseline}\t\n"
+    assert out == f"baseline\t0.408\tdimensions_far_apart\t{baseline}\t\n"
     code, out, _ = run("reintegration", "rounds", *me, "--case", case_id, "--json")
     scores = json.loads(out)[0]["scores"]
     assert [scores["dimensions"][d]["score"] for d in ("economic", "social", "psychosocial")] \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from caseapp.cli.common import add_profile_args, open_profile
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.services import audit_trail
 from caseapp.services.session import Session
 
@@ -30,8 +30,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("audit", help="check the audit trail")
+    parser = sub.add_parser("audit", help=N_("check the audit trail"))
     asub = parser.add_subparsers(dest="audit_command", required=True)
-    verify = asub.add_parser("verify", help="verify the hash chain of audit events")
+    verify = asub.add_parser("verify", help=N_("verify the hash chain of audit events"))
     add_profile_args(verify)
     verify.set_defaults(handler=_verify)

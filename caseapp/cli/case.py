@@ -18,9 +18,11 @@ from caseapp.cli.common import (
     print_json,
     read_json,
 )
-from caseapp.domain import stages
+from caseapp.cli.duplicates import warn_of_duplicates
+from caseapp.domain import case_search, legal_status, stages
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
+from caseapp.services import duplicates
 from caseapp.services.cases import CaseService, CaseSummary
 from caseapp.services.screenings import ORG_CODES, STATUS_CODES, ScreeningService
 
@@ -28,7 +30,11 @@ from caseapp.services.screenings import ORG_CODES, STATUS_CODES, ScreeningServic
 def _create(args: argparse.Namespace) -> int:
     document = read_json(args.json)
     with open_profile(args) as session:
-        print(CaseService(session).create(document).id)
+        case_id = CaseService(session).create(document).id
+        print(case_id)
+        # At once, while the person is still there to ask: no silent doubles.
+        if case_id:
+            warn_of_duplicates(duplicates.possible_duplicates(session, [case_id]))
     return 0
 
 
@@ -104,7 +110,15 @@ def _print_summaries(summaries: list[CaseSummary], as_json: bool) -> None:
         print_json([s.to_json() for s in summaries])
         return
     for s in summaries:
-        print("\t".join((s.case_number, s.stage, s.name, s.name_urdu, s.id)))
+        line = [s.case_number, s.stage, s.name, s.name_urdu, s.id]
+        if s.matched in MATCH_NOTES:
+            line.append(_(MATCH_NOTES[s.matched]))  # not the person's own name
+        print("\t".join(line))
+
+
+# What a search hit says when the query matched something other than the person's name.
+MATCH_NOTES = {case_search.FATHERS_NAME: N_("matched the father's name"),
+               case_search.ALIAS: N_("matched an alias")}
 
 
 def _page_key(text: str | None) -> tuple[int, str] | None:
@@ -155,7 +169,9 @@ def _move(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
-        ScreeningService(session).decide_status(args.case_id, args.status, args.decided_by)
+        ScreeningService(session).decide_status(
+            args.case_id, args.status, args.decided_by, decided_on=args.decided_on,
+            act=args.act, section=args.section, fir=args.fir)
     print(_("The trafficking status of the case is recorded."))
     return 0
 
@@ -186,10 +202,10 @@ def _reader(csub: argparse._SubParsersAction, name: str, help_text: str,
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("case", help="create, show and list cases")
+    parser = sub.add_parser("case", help=N_("create, show and list cases"))
     csub = parser.add_subparsers(dest="case_command", required=True)
 
-    create = csub.add_parser("create", help="create a person and case from an HTCDS JSON file")
+    create = csub.add_parser("create", help=N_("create a person and case from an HTCDS JSON file"))
     add_profile_args(create)
     create.add_argument("--json", required=True, type=Path, metavar="FILE",
                         help="the case document ('-' reads standard input)")
@@ -197,8 +213,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     _reader(csub, "show", "print a case", _show)
 
-    editing = csub.add_parser("edit", help="change fields of a case from a JSON file keyed "
-                                           "as in create ('-' reads standard input)")
+    editing = csub.add_parser("edit", help=N_("change fields of a case from a JSON file keyed "
+                                           "as in create ('-' reads standard input)"))
     editing.add_argument("case_id")
     add_profile_args(editing)
     editing.add_argument("--json", required=True, type=Path, metavar="FILE")
@@ -208,7 +224,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _reader(csub, "history", "every change to a case and the records under it, from this "
                              "device and others", _history)
 
-    listing = csub.add_parser("list", help="list cases, most recently changed first")
+    listing = csub.add_parser("list", help=N_("list cases, most recently changed first"))
     add_profile_args(listing)
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--after", metavar="KEY",
@@ -216,8 +232,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
 
-    move = csub.add_parser("move", help="move a case to another stage (closing needs a "
-                                        "reason)")
+    move = csub.add_parser("move", help=N_("move a case to another stage (closing needs a "
+                                        "reason)"))
     move.add_argument("case_id")
     add_profile_args(move)
     move.add_argument("--to", required=True, metavar="STAGE",
@@ -226,25 +242,34 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help=f"why the case is closed ({STDIN_HELP})")
     move.set_defaults(handler=_move)
 
-    status = csub.add_parser("status", help="record the legal trafficking status decision "
-                                            "(managers and administrators)")
+    status = csub.add_parser("status", help=N_("record the legal trafficking status decision "
+                                            "(FIA officers, managers and administrators)"))
     status.add_argument("case_id")
     add_profile_args(status)
     status.add_argument("--status", required=True, metavar="CODE",
                         help="one of " + ", ".join(STATUS_CODES))
-    status.add_argument("--decided-by", required=True, metavar="ORG_CODE",
-                        help="the deciding organisation: one of " + ", ".join(ORG_CODES))
+    status.add_argument("--decided-by", metavar="ORG_CODE",
+                        help="the deciding organisation, which must be your own organisation's "
+                             "(default): one of " + ", ".join(ORG_CODES))
+    status.add_argument("--decided-on", required=True, metavar="YYYY-MM-DD",
+                        help="the date of the decision")
+    status.add_argument("--act", required=True, metavar="ACT",
+                        help="the legal basis: " + ", ".join(legal_status.ACTS))
+    status.add_argument("--section", required=True, metavar="SECTION",
+                        help="the section of the act, such as 3 or 3(1)")
+    status.add_argument("--fir", metavar="REFERENCE",
+                        help="the FIR reference, where there is one")
     status.set_defaults(handler=_status)
 
-    note = csub.add_parser("note", help="add a note to a case")
+    note = csub.add_parser("note", help=N_("add a note to a case"))
     note.add_argument("case_id")
     add_profile_args(note)
     note.add_argument("--text-file", required=True, type=Path, metavar="FILE",
                       help="UTF-8 text of the note ('-' reads standard input)")
     note.set_defaults(handler=_note)
 
-    search = sub.add_parser("search", help="find cases by name (either script), identity "
-                                           "number or case number")
+    search = sub.add_parser("search", help=N_("find cases by name (either script), identity "
+                                           "number or case number"))
     add_profile_args(search)
     search.add_argument("query", help="name, identity number or case number; '-' reads it "
                                        "from standard input")

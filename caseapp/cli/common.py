@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from caseapp.domain import case_search
-from caseapp.errors import ValidationError
+from caseapp.errors import ValidationError, WrongPassphrase
 from caseapp.i18n import N_, _
 from caseapp.services import profiles
 from caseapp.services.cases import CaseService
@@ -18,22 +19,35 @@ from caseapp.services.session import Session
 
 
 def add_profile_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", required=True, help="profile name")
-    parser.add_argument("--passphrase-file", required=True, type=Path,
-                        help="file whose first line is the passphrase or recovery code "
-                             "('-' reads standard input)")
+    parser.add_argument("--profile", required=True, help=N_("profile name"))
+    parser.add_argument("--passphrase-file", type=Path,
+                        help=N_("file whose first line is the passphrase or recovery code "
+                                "('-' reads standard input); without it the passphrase is "
+                                "asked for on the terminal, not shown as it is typed"))
 
 
-STDIN_HELP = "'-' reads it from standard input, out of the process list"
+STDIN_HELP = "'-' reads it from standard input and @FILE from a file, out of the process list"
+MAX_OPTION_TEXT = 64 * 1024
 
 
 def free_text(value: str) -> str:
-    """An option's text, or for '-' the text on standard input: what is typed as an option
-    (a reason, a purpose, a note) is visible to every user of the machine in the process
-    list and stays in the shell's history. Only one option of a command can read it."""
+    """An option's text, or for '-' the text on standard input, or for '@FILE' the text of
+    that file: what is typed as an option (a name, a reason, a note) is visible to every
+    user of the machine in the process list and stays in the shell's history. Only one
+    option of a command can read standard input; any number can read files."""
+    if value.startswith("@") and len(value) > 1:
+        try:
+            with open(value[1:], encoding="utf-8") as file:
+                text = file.read(MAX_OPTION_TEXT).strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise argparse.ArgumentTypeError(
+                _("the file cannot be read: %(path)s", path=value[1:])) from exc
+        if not text:
+            raise argparse.ArgumentTypeError(_("the file is empty: %(path)s", path=value[1:]))
+        return text
     if value != "-":
         return value
-    text = sys.stdin.read(64 * 1024).strip()
+    text = sys.stdin.read(MAX_OPTION_TEXT).strip()
     if not text:
         raise argparse.ArgumentTypeError(_("nothing was given on standard input"))
     return text
@@ -65,6 +79,26 @@ def read_secret(path: Path) -> str:
     return lines[0]
 
 
+class WrongPassphraseBeforeErase(WrongPassphrase):
+    msgid = N_("The passphrase or recovery code is wrong. After %(left)s more wrong attempts "
+               "this profile is erased, as its erase policy requires.")
+
+
+def unlock_secret(args: argparse.Namespace) -> str:
+    """The passphrase: from ``--passphrase-file``, else asked for on the terminal without
+    echo. With no terminal (a script, a pipe) a file is required: a prompt would hang."""
+    path = getattr(args, "passphrase_file", None)
+    if path is not None:
+        return read_secret(path)
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise ValidationError(N_("--passphrase-file is required when no terminal is "
+                                 "attached: give a file, or '-' to read standard input."))
+    secret = getpass.getpass(_("Passphrase for %(profile)s: ", profile=args.profile))
+    if not secret:
+        raise ValidationError(N_("No passphrase was typed."))
+    return secret
+
+
 # Options that name a case: each takes the case's id or its number (2026-3FA9C01B-00012,
 # dashes and padding optional), as read off a form or over the phone.
 CASE_OPTIONS = ("case_id", "case", "keep_id", "merged_id")
@@ -72,8 +106,14 @@ CASE_OPTIONS = ("case_id", "case", "keep_id", "merged_id")
 
 def open_profile(args: argparse.Namespace,
                  before_audit: Callable[[Session], None] = lambda session: None) -> Session:
-    session = profiles.unlock(args.profile, read_secret(args.passphrase_file),
-                              before_audit=before_audit)
+    try:
+        session = profiles.unlock(args.profile, unlock_secret(args), before_audit=before_audit)
+    except WrongPassphrase as exc:
+        left = profiles.attempts_before_erase(args.profile)
+        if left is None:
+            raise
+        # The user must know how close the erase policy is before trying again.
+        raise WrongPassphraseBeforeErase(left=left) from exc
     if session.rotation_interrupted:
         print(_("Warning: a change of the database key was interrupted, so no valid recovery "
                 "code was shown. Run 'caseapp profile rotate-key' again to get a new one."),

@@ -11,9 +11,9 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
 from caseapp.domain import consent
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.services.consent import ConsentService
 
 
@@ -72,7 +72,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("consent", help="record, withdraw and show consent on a case")
+    parser = sub.add_parser("consent", help=N_("record, withdraw and show consent on a case"))
     commands = parser.add_subparsers(dest="consent_command", required=True)
 
     record = commands.add_parser("record", help="record one consent decision for one purpose")
@@ -90,17 +90,23 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "(default urd)")
     record.add_argument("--explanation-version", metavar="V",
                         help="version of the consent explanation text that was read out")
-    record.add_argument("--interpreter", metavar="NAME", help="interpreter, if one was used")
+    record.add_argument("--interpreter", metavar="NAME", type=free_text,
+                        help=f"interpreter, if one was used ({STDIN_HELP})")
     record.add_argument("--provider", dest="providers", action="append", metavar="ORG",
                         help="service provider (directory id or name) a referral consent "
                              "names; repeat for each")
     record.add_argument("--assent", action=argparse.BooleanOptionalAction, default=None,
                         help="a child's own assent (children only)")
-    record.add_argument("--guardian-name", metavar="NAME")
-    record.add_argument("--guardian-relationship", metavar="TEXT")
-    record.add_argument("--best-interests-by", metavar="NAME",
-                        help="who took a best-interests decision instead of a guardian")
-    record.add_argument("--best-interests-reason", metavar="TEXT")
+    # Names and reasons about a child: each may come from a file or standard input instead
+    # of the command line, where every user of the machine can read them.
+    record.add_argument("--guardian-name", metavar="NAME", type=free_text, help=STDIN_HELP)
+    record.add_argument("--guardian-relationship", metavar="TEXT", type=free_text,
+                        help=STDIN_HELP)
+    record.add_argument("--best-interests-by", metavar="NAME", type=free_text,
+                        help="who took a best-interests decision instead of a guardian "
+                             f"({STDIN_HELP})")
+    record.add_argument("--best-interests-reason", metavar="TEXT", type=free_text,
+                        help=STDIN_HELP)
     record.set_defaults(handler=_record)
 
     withdraw = commands.add_parser("withdraw", help="withdraw one consent, or every consent "

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from caseapp.cli.common import read_secret
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.services import demo, profile_paths, profiles
 
 
@@ -31,7 +31,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("demo", help="fill a profile with realistic synthetic cases")
+    parser = sub.add_parser("demo", help=N_("fill a profile with realistic synthetic cases"))
     parser.add_argument("--profile", required=True)
     parser.add_argument("--passphrase-file", required=True, type=Path)
     parser.add_argument("--cases", type=int, default=200)

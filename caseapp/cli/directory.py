@@ -97,10 +97,10 @@ def _signing_key(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("directory", help="the service directory of organisations")
+    parser = sub.add_parser("directory", help=N_("the service directory of organisations"))
     dsub = parser.add_subparsers(dest="directory_command", required=True)
 
-    listing = dsub.add_parser("list", help="list organisations, filtered")
+    listing = dsub.add_parser("list", help=N_("list organisations, filtered"))
     add_profile_args(listing)
     listing.add_argument("--service", choices=sorted(rules.SERVICE_TYPES))
     listing.add_argument("--province", help="ISO 3166-2 code (PK-PB) or name")
@@ -112,7 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
 
-    importing = dsub.add_parser("import", help="import organisations from a CSV file")
+    importing = dsub.add_parser("import", help=N_("import organisations from a CSV file"))
     add_profile_args(importing)
     importing.add_argument("--csv", type=Path, metavar="FILE")
     importing.add_argument("--skip-errors", action="store_true",
@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     importing.add_argument("--json", action="store_true")
     importing.set_defaults(handler=_import)
 
-    exporting = dsub.add_parser("export", help="write the directory as CSV")
+    exporting = dsub.add_parser("export", help=N_("write the directory as CSV"))
     add_profile_args(exporting)
     exporting.add_argument("--csv", type=Path, metavar="FILE",
                            help="file to write (standard output if omitted)")
@@ -128,7 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                            help="replace FILE if it exists (never a file of a profile)")
     exporting.set_defaults(handler=_export)
 
-    seeding = dsub.add_parser("seed", help="add the packaged Pakistani service types")
+    seeding = dsub.add_parser("seed", help=N_("add the packaged Pakistani service types"))
     add_profile_args(seeding)
     seeding.add_argument("--json", action="store_true")
     seeding.set_defaults(handler=_seed)

@@ -7,8 +7,9 @@ import argparse
 import sys
 
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
+from caseapp.domain import matching
 from caseapp.errors import ValidationError
-from caseapp.i18n import N_, _
+from caseapp.i18n import N_, _, ngettext
 from caseapp.services import duplicates
 
 
@@ -39,9 +40,42 @@ def _duplicates(args: argparse.Namespace) -> int:
         print_json([c.to_json() for c in found])
         return 0
     for c in found:
-        why = " ".join(r.text() for r in c.reasons)
-        print("\t".join((c.case_id, c.candidate_id, f"{c.score:.2f}", why)))
+        print("\t".join((c.case_number or c.case_id, c.case_name,
+                         c.candidate_number or c.candidate_id, c.candidate_name,
+                         f"{c.score:.2f}", explain(c))))
     return 0
+
+
+def explain(candidate: duplicates.Candidate) -> str:
+    """The reasons in three groups, so a reader sees which signals point each way: remarks
+    (a possibly borrowed document) first, then what agrees, then what differs."""
+    groups = {signal: " ".join(r.text() for r in candidate.reasons if r.signal == signal)
+              for signal in (matching.REMARK, matching.AGREES, matching.DIFFERS)}
+    parts = [groups[matching.REMARK]] if groups[matching.REMARK] else []
+    if groups[matching.AGREES]:
+        parts.append(_("Agrees: %(reasons)s", reasons=groups[matching.AGREES]))
+    if groups[matching.DIFFERS]:
+        parts.append(_("Differs: %(reasons)s", reasons=groups[matching.DIFFERS]))
+    return " ".join(parts)
+
+
+WARNINGS_SHOWN = 20
+
+
+def warn_of_duplicates(found: list[duplicates.Candidate]) -> None:
+    """After a case is created or imported: one line on stderr per possible duplicate, by
+    case number only (names stay out of messages), and where to compare them; a long list
+    (a file imported twice) ends with how many more there are."""
+    for c in found[:WARNINGS_SHOWN]:
+        print(_("Case %(case)s may be the same person as case %(other)s (score %(score)s); "
+                "compare them with: caseapp duplicates --case %(case)s",
+                case=c.case_number or c.case_id, other=c.candidate_number or c.candidate_id,
+                score=f"{c.score:.2f}"), file=sys.stderr)
+    if len(found) > WARNINGS_SHOWN:
+        print(ngettext("%(n)s more possible duplicate; list them all with: caseapp "
+                       "duplicates",
+                       "%(n)s more possible duplicates; list them all with: caseapp "
+                       "duplicates", len(found) - WARNINGS_SHOWN), file=sys.stderr)
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -53,7 +87,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("duplicates", help="find cases that may be the same person")
+    parser = sub.add_parser("duplicates", help=N_("find cases that may be the same person"))
     add_profile_args(parser)
     parser.add_argument("--case", metavar="ID", help="only candidates for this case")
     parser.add_argument("--threshold", default="0.6",
@@ -62,8 +96,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(handler=_duplicates)
 
-    merge = sub.add_parser("merge", help="merge a duplicate case into the case that is kept; "
-                                         "nothing is deleted")
+    merge = sub.add_parser("merge", help=N_("merge a duplicate case into the case that is kept; "
+                                         "nothing is deleted"))
     merge.add_argument("keep_id", metavar="KEEP_ID", help="the case that is kept")
     merge.add_argument("merged_id", metavar="MERGED_ID", help="the duplicate case")
     add_profile_args(merge)

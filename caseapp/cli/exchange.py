@@ -9,10 +9,11 @@ from pathlib import Path
 
 from caseapp.cli import documents
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
+from caseapp.cli.duplicates import warn_of_duplicates
 from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _, ngettext
-from caseapp.services import exchange, statistics
+from caseapp.services import duplicates, exchange, statistics
 from caseapp.services.exports import check_destination
 from caseapp.services.protection import PLAIN, Protection
 
@@ -45,6 +46,12 @@ def _export_htcds(args: argparse.Namespace) -> int:
                                        force=args.force)
     print(ngettext("Exported %(n)s case to %(path)s.", "Exported %(n)s cases to %(path)s.",
                    report.rows, path=str(report.path)))
+    if report.without_consent:
+        print(ngettext("%(n)s case was left out: the person has not agreed to the storing and "
+                       "processing of their data, or has withdrawn that consent.",
+                       "%(n)s cases were left out: the person has not agreed to the storing "
+                       "and processing of their data, or has withdrawn that consent.",
+                       report.without_consent), file=sys.stderr)
     if report.protection == PLAIN:
         print(_("The file is not encrypted: it names every person. Keep it on an encrypted "
                 "drive and delete it when the transfer is done."), file=sys.stderr)
@@ -57,6 +64,8 @@ def _export_htcds(args: argparse.Namespace) -> int:
 def _import_htcds(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         report = exchange.import_htcds(session, args.file, skip_errors=args.skip_errors)
+        # Importing the same file twice would otherwise double the caseload silently.
+        warn_of_duplicates(duplicates.possible_duplicates(session, report.case_ids))
     for problem in report.problems:
         print(problem.user_message(), file=sys.stderr)
     print(_("Imported %(imported)s, skipped %(skipped)s, problems %(problems)s.",
@@ -77,11 +86,16 @@ def _export_statistics(args: argparse.Namespace) -> int:
             "suppressed in groups smaller than %(k)s.", published=report.published,
             total=report.total, path=str(report.path), suppressed=report.suppressed,
             k=report.k))
+    if report.without_consent:
+        print(ngettext("%(n)s victim was left out: no consent to the use of non-identifying "
+                       "data for research.",
+                       "%(n)s victims were left out: no consent to the use of non-identifying "
+                       "data for research.", report.without_consent), file=sys.stderr)
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    exports = _subcommands(sub, "export", "export data for a transfer or for publication")
+    exports = _subcommands(sub, "export", N_("export data for a transfer or for publication"))
 
     htcds = exports.add_parser("htcds", help="HTCDS 2.0 file (one row per case)")
     add_profile_args(htcds)
@@ -118,7 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="replace FILE if it exists (never a file of a profile)")
     stats.set_defaults(handler=_export_statistics)
 
-    imports = _subcommands(sub, "import", "import data from a file")
+    imports = _subcommands(sub, "import", N_("import data from a file"))
     htcds_in = imports.add_parser("htcds", help="HTCDS 2.0 CSV or XLSX file")
     add_profile_args(htcds_in)
     htcds_in.add_argument("--file", required=True, type=Path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
 from caseapp.domain import referrals as rules
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
@@ -81,14 +81,19 @@ def _due(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("plan", help="assistance plan, services delivered and follow-ups")
+    parser = sub.add_parser("plan", help=N_("assistance plan, services delivered and follow-ups"))
     commands = parser.add_subparsers(dest="plan_command", required=True)
 
     add = commands.add_parser("add", help="add an assistance-plan item to a case")
     add_profile_args(add)
     add.add_argument("--case", required=True, metavar="ID")
-    add.add_argument("--type", metavar="CODE", help="HTCDS spl_Type code, such as Legal")
-    add.add_argument("--objectives", metavar="TEXT")
+    # Both required by every plan item: argparse names the option a user forgot, where the
+    # item's check would name the HTCDS field.
+    add.add_argument("--type", metavar="CODE", required=True,
+                     help="HTCDS spl_Type code, such as Legal (caseapp fields --picklist "
+                          "spl_Type lists them)")
+    add.add_argument("--objectives", metavar="TEXT", required=True, type=free_text,
+                     help=STDIN_HELP)
     add.add_argument("--action-plan", metavar="TEXT")
     add.add_argument("--responsible-org", metavar="ORG")
     add.add_argument("--start", metavar="YYYY-MM-DD", help="default today")
@@ -104,7 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="one of " + ", ".join(rules.SERVICE_TYPES))
     deliver.add_argument("--on", metavar="YYYY-MM-DD", help="the date it was delivered")
     deliver.add_argument("--provider", metavar="ORG", help="directory id or name")
-    deliver.add_argument("--notes", metavar="TEXT")
+    deliver.add_argument("--notes", metavar="TEXT", type=free_text, help=STDIN_HELP)
     deliver.set_defaults(handler=_deliver)
 
     follow_up = commands.add_parser("follow-up", help="schedule a follow-up on a case")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from caseapp.cli.common import add_profile_args, open_profile, read_secret
-from caseapp.i18n import _
+from caseapp.cli.common import add_profile_args, open_profile, read_secret, unlock_secret
+from caseapp.domain import legal_status
+from caseapp.i18n import N_, _
 from caseapp.services import profile_paths, profiles
 
 
@@ -15,7 +16,7 @@ def _create(args: argparse.Namespace) -> int:
     # A new profile starts a new office, whose first user is its administrator: further
     # users are added by them (caseapp user add), with a signed role (issue 7, item 5).
     created = profiles.create_profile(args.name, read_secret(args.passphrase_file),
-                                      user_name=args.user)
+                                      user_name=args.user, org_type=args.org_type)
     print(_("Profile %(name)s created.", name=created.name))
     print(_("Recovery code (write it down and keep it apart from this computer; it is shown "
             "only once):"))
@@ -30,14 +31,14 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace) -> int:
-    profiles.change_passphrase(args.profile, read_secret(args.passphrase_file),
+    profiles.change_passphrase(args.profile, unlock_secret(args),
                                read_secret(args.new_passphrase_file))
     print(_("Passphrase changed."))
     return 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    code = profiles.rotate_database_key(args.profile, read_secret(args.passphrase_file))
+    code = profiles.rotate_database_key(args.profile, unlock_secret(args))
     print(_("The database key was replaced. Your old recovery code no longer works; the new "
             "one is:"))
     print(code)
@@ -56,29 +57,49 @@ def _new_recovery_code(args: argparse.Namespace) -> int:
 def _erase_policy(args: argparse.Namespace) -> int:
     with open_profile(args) as session:
         profiles.set_erase_policy(session, None if args.off else args.after)
+    # Say what was set: a policy that erases the profile must never be a surprise.
+    if args.off:
+        print(_("Erasing after wrong passphrases is off for profile %(name)s.",
+                name=args.profile))
+    else:
+        print(_("Profile %(name)s will be erased after %(n)s wrong passphrases in a row.",
+                name=args.profile, n=args.after))
+    return 0
+
+
+def _office_type(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        profiles.set_office_type(session, args.set)
+    print(_("The office's organisation type is now %(type)s: its users record "
+            "trafficking-status decisions made by %(org)s.", type=args.set,
+            org=legal_status.deciding_org(False, args.set)))
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("profile", help="create and manage encrypted profiles")
+    parser = sub.add_parser("profile", help=N_("create and manage encrypted profiles"))
     psub = parser.add_subparsers(dest="profile_command", required=True)
 
-    create = psub.add_parser("create", help="create a new office and its administrator's "
-                                            "profile (prints the recovery code once)")
+    create = psub.add_parser("create", help=N_("create a new office and its administrator's "
+                                               "profile (prints the recovery code once)"))
     create.add_argument("--name", required=True)
     create.add_argument("--passphrase-file", required=True, type=Path)
     create.add_argument("--user", help="display name of the user (default: the profile name)")
+    create.add_argument("--org-type", metavar="CODE",
+                        help="the office's HTCDS organisation type, which decides whose "
+                             "trafficking-status decisions its users record (NGO when not "
+                             "given): " + ", ".join(legal_status.DECIDING_ORG_OF_TYPE))
     create.set_defaults(handler=_create)
 
-    psub.add_parser("list", help="list the profiles on this machine").set_defaults(
+    psub.add_parser("list", help=N_("list the profiles on this machine")).set_defaults(
         handler=_list)
 
-    change = psub.add_parser("change-passphrase", help="replace the passphrase")
+    change = psub.add_parser("change-passphrase", help=N_("replace the passphrase"))
     add_profile_args(change)
     change.add_argument("--new-passphrase-file", required=True, type=Path)
     change.set_defaults(handler=_change)
 
-    rotate = psub.add_parser("rotate-key", help="re-encrypt the database under a new key")
+    rotate = psub.add_parser("rotate-key", help=N_("re-encrypt the database under a new key"))
     add_profile_args(rotate)
     rotate.set_defaults(handler=_rotate)
 
@@ -94,3 +115,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--after", type=int, metavar="N")
     group.add_argument("--off", action="store_true")
     erase.set_defaults(handler=_erase_policy)
+
+    office = psub.add_parser("office-type", help=N_("record the office's organisation type "
+                                                   "(administrators)"))
+    add_profile_args(office)
+    office.add_argument("--set", required=True, metavar="CODE",
+                        help="one of " + ", ".join(legal_status.DECIDING_ORG_OF_TYPE))
+    office.set_defaults(handler=_office_type)

@@ -14,7 +14,7 @@ from typing import Any
 
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
 from caseapp.domain import referrals as rules
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.services.referrals import ReferralService
 
 
@@ -136,7 +136,7 @@ def _add_move(commands: argparse._SubParsersAction, name: str, help_text: str,
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("referral", help="referrals out of and into a case")
+    parser = sub.add_parser("referral", help=N_("referrals out of and into a case"))
     commands = parser.add_subparsers(dest="referral_command", required=True)
 
     create = commands.add_parser("create", help="a draft referral of a case to a directory "

@@ -11,8 +11,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json, read_json
+from caseapp.cli.common import (
+    STDIN_HELP,
+    add_profile_args,
+    free_text,
+    open_profile,
+    print_json,
+    read_json,
+)
 from caseapp.domain import reintegration as rss
+from caseapp.i18n import N_, _
 from caseapp.reference import loader
 from caseapp.services.reintegration import ReintegrationService
 
@@ -39,6 +47,31 @@ def _correct(args: argparse.Namespace) -> int:
     return 0
 
 
+def _questions(args: argparse.Namespace) -> int:
+    """The survey's questions and the answers each takes, in the user's language: what an
+    answers file may hold. Reference data only: no profile is opened."""
+    shown = (_survey(args) or loader.load_survey()).to_json()
+    if args.json:
+        print_json(shown)
+        return 0
+    special = list(shown["special_answers"])
+    for q in shown["questions"]:
+        answer_type = q["answer_type"]
+        if answer_type["kind"] == "options":
+            answers = [o["value"] for o in answer_type["options"]]
+        else:
+            answers = [_("a number from %(min)s to %(max)s",
+                         min=_plain(answer_type["min"]), max=_plain(answer_type["max"]))]
+        answers += special if q["not_applicable_allowed"] else special[:1]
+        print("\t".join((q["id"], q["dimension"], q["label"], " | ".join(answers),
+                         q["evidence"])))
+    return 0
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def _score(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -49,9 +82,11 @@ def _print_assessments(found: list[dict[str, Any]], as_json: bool) -> None:
         return
     for a in found:
         scores = a.get("scores") or {}
+        # Without a reading, say why: a dimension without enough answers, or dimensions far
+        # apart; an empty column would read as "nothing to report".
+        reading = scores.get("reading") or scores.get("composite_status") or ""
         print("\t".join((str(a.get("round", "")), _score(scores.get("composite")),
-                         str(scores.get("reading") or ""), a["id"],
-                         str(a.get("supersedes") or ""))))
+                         str(reading), a["id"], str(a.get("supersedes") or ""))))
 
 
 def _rounds(args: argparse.Namespace) -> int:
@@ -85,14 +120,14 @@ def _change(args: argparse.Namespace) -> int:
 def _add_answers(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--answers", required=True, type=Path, metavar="FILE.json",
                         help="JSON object {question_id: answer}")
-    parser.add_argument("--notes", metavar="TEXT")
+    parser.add_argument("--notes", metavar="TEXT", type=free_text, help=STDIN_HELP)
     parser.add_argument("--survey-file", type=Path, metavar="FILE",
                         help="a survey file installed by an administrator (default: the "
                              "packaged survey)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("reintegration", help="reintegration assessments of a case")
+    parser = sub.add_parser("reintegration", help=N_("reintegration assessments of a case"))
     commands = parser.add_subparsers(dest="reintegration_command", required=True)
 
     record = commands.add_parser("record", help="score and store one round (needs interview "
@@ -110,6 +145,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_args(correct)
     _add_answers(correct)
     correct.set_defaults(handler=_correct)
+
+    questions = commands.add_parser("questions", help="the survey's questions and the answers "
+                                                      "each takes (no profile needed)")
+    questions.add_argument("--survey-file", type=Path, metavar="FILE",
+                           help="a survey file installed by an administrator (default: the "
+                                "packaged survey)")
+    questions.add_argument("--json", action="store_true")
+    questions.set_defaults(handler=_questions)
 
     rounds = commands.add_parser("rounds", help="the current assessment of each round")
     add_profile_args(rounds)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from caseapp.cli.common import add_profile_args, open_profile
+from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
 from caseapp.domain import screening
 from caseapp.i18n import N_, current_language
 from caseapp.reference import loader
@@ -108,7 +108,7 @@ def _add_instrument_args(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("screening", help="screening instruments and their evaluation")
+    parser = sub.add_parser("screening", help=N_("screening instruments and their evaluation"))
     commands = parser.add_subparsers(dest="screening_command", required=True)
 
     listing = commands.add_parser("list", help="list the packaged instruments")
@@ -137,7 +137,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     submit.add_argument("--answers", required=True, metavar="FILE",
                         help="JSON object {indicator_id: yes|no|unknown}; '-' reads "
                              "standard input")
-    submit.add_argument("--notes", metavar="TEXT")
+    submit.add_argument("--notes", metavar="TEXT", type=free_text, help=STDIN_HELP)
     submit.set_defaults(handler=_submit)
 
     history = commands.add_parser("history", help="every screening of a case, newest first")

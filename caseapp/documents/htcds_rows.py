@@ -10,8 +10,9 @@ file or the vault: the services do, with permissions and audit.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,16 @@ from caseapp.i18n import N_, _
 
 LIST_SEPARATOR = ";"
 EXCHANGE_PREFIXES = ("prs_", "vic_", "per_", "cas_")
+# The standard's related records, one cell per field holding every record of the case (case
+# comments, route events, support plans) and the consent: written on export from the case's
+# own records, read back on import as derived (they are recorded through their own forms).
+RELATED_PREFIXES = ("cco_", "hte_", "spl_", "con_")
+CONSENT_FIELD = "con_Consent"
+# hte_Type -> the case field its place fills when the case itself leaves it empty.
+_EVENT_LOCATIONS = {"Recruitment": "vic_LocationOfRecruitment",
+                    "Exploitation": "vic_LocationOfExploitation"}
+_NADRA = ("CNIC", "NICOP", "BForm")
+_OBJECT_EXTENSIONS = frozenset({"age_assessment", "status_decision"})
 _LIST_EXTENSIONS = frozenset({"text_list", "tracks"})
 
 Extensions = Mapping[str, str]  # extension field name → kind ("text", "documents", …)
@@ -46,10 +57,11 @@ class Problem:
 # -- columns --------------------------------------------------------------------------------
 
 def standard_columns(actor: roles.Actor | None = None) -> list[str]:
-    """The standard's person and case fields, in the standard's order, that may be exchanged
-    (deprecated fields cannot be recorded) and, when an actor is given, that it may read."""
+    """The standard's person, case and related-record fields, in the standard's order, that
+    may be exchanged (deprecated fields cannot be recorded) and, when an actor is given,
+    that it may read."""
     names = [f.name for f in htcds.fields().values()
-             if f.name.startswith(EXCHANGE_PREFIXES) and not f.deprecated]
+             if f.name.startswith(EXCHANGE_PREFIXES + RELATED_PREFIXES) and not f.deprecated]
     if actor is not None:
         names = [n for n in names if actor.may_read_field(n)]
     return names
@@ -96,6 +108,10 @@ def encode_value(name: str, value: Any, extensions: Extensions
         return "true" if value else "false"
     if isinstance(value, int | float | str):
         return value
+    if isinstance(value, dict):
+        # An object-valued extension (an age assessment, a status decision) as JSON text,
+        # which the import reads back (``decode_cell``).
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
 
@@ -130,6 +146,11 @@ def decode_cell(name: str, cell: object, extensions: Extensions) -> Any:
         return None
     spec = htcds.spec(name)
     kind = extensions.get(name, "")
+    if kind in _OBJECT_EXTENSIONS and isinstance(cell, str):
+        try:
+            return json.loads(cell)
+        except ValueError:
+            return cell  # the document check names the field
     if kind == "documents":
         if not isinstance(cell, str):
             return cell
@@ -164,11 +185,73 @@ def decode_cell(name: str, cell: object, extensions: Extensions) -> Any:
 
 # -- rows -----------------------------------------------------------------------------------
 
+def related_columns(columns: list[str]) -> list[str]:
+    """The columns of ``columns`` that an import derives rather than reads."""
+    return [c for c in columns if c.startswith(RELATED_PREFIXES)]
+
+
+def _escaped(value: Any) -> str:
+    # One cell holds a field of every related record, joined with ";": a ";" or "\" inside
+    # a value is written with a backslash so the records stay apart.
+    text = "" if value is None else str(encode_value("", value, {}) or "")
+    return text.replace("\\", "\\\\").replace(LIST_SEPARATOR, "\\" + LIST_SEPARATOR)
+
+
+def _related_cell(name: str, records: list[Mapping[str, Any]]) -> str | None:
+    """Field ``name`` of each related record, in order, joined so that position i is the
+    i-th record in every column of that prefix (an empty value keeps its place)."""
+    if not records or all(r.get(name) in (None, "", []) for r in records):
+        return None
+    return LIST_SEPARATOR.join(_escaped(r.get(name)) for r in records)
+
+
+def _place(event: Mapping[str, Any]) -> str | None:
+    parts = [str(event.get(k)) for k in ("hte_City", "hte_State", "hte_Country")
+             if event.get(k)]
+    return ", ".join(parts) or None
+
+
+def derived_fields(person: Mapping[str, Any], case: Mapping[str, Any],
+                   events: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Standard fields an export fills from what else is recorded when the case leaves them
+    empty: the identity number from the identity documents (NADRA's first), the places of
+    recruitment and exploitation from the route events, languages as ISO 639-2."""
+    out: dict[str, Any] = {}
+    docs = [d for d in person.get("hfz_IdentityDocuments") or [] if isinstance(d, dict)
+            and d.get("number")]
+    if not person.get("prs_IdentityNumber") and docs:
+        nadra = [d for d in docs if d.get("type") in _NADRA]
+        out["prs_IdentityNumber"] = str((nadra or docs)[0]["number"])
+    for event_type, field_name in _EVENT_LOCATIONS.items():
+        if case.get(field_name):
+            continue
+        place = next((p for e in events if e.get("hte_Type") == event_type
+                      for p in [_place(e)] if p), None)
+        if place:
+            out[field_name] = place
+    for name in ("prs_PrimaryLanguage", "prs_SecondaryLanguage"):
+        if isinstance(person.get(name), str):
+            out[name] = htcds.iso639_2(person[name])
+    return out
+
+
 def case_row(person: Mapping[str, Any], case: Mapping[str, Any], columns: list[str],
-             extensions: Extensions) -> list[Any]:
-    """The cells of one case: its person's fields and its own, in ``columns`` order."""
+             extensions: Extensions,
+             related: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> list[Any]:
+    """The cells of one case: its person's fields and its own, in ``columns`` order, with
+    ``related`` records by prefix ("hte_": route events, "spl_": plan items, "cco_": notes)
+    and the consent (``con_Consent`` in ``case``)."""
+    related = related or {}
     merged = {**person, **case}
-    return [encode_value(c, merged.get(c), extensions) for c in columns]
+    merged.update(derived_fields(person, case, list(related.get("hte_", []))))
+    cells: list[Any] = []
+    for c in columns:
+        prefix = c[:4]
+        if prefix in related:
+            cells.append(_related_cell(c, list(related[prefix])))
+        else:
+            cells.append(encode_value(c, merged.get(c), extensions))
+    return cells
 
 
 def row_document(header: list[str], cells: list[Any], extensions: Extensions,

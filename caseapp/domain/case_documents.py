@@ -3,9 +3,11 @@ and the split of one document into the person record and the case record."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
-from caseapp.domain import consent, htcds, identity, stages, text_rules
+from caseapp.domain import consent, htcds, identity, legal_status, stages, text_rules
 from caseapp.errors import FieldErrors
 from caseapp.i18n import N_
 
@@ -30,6 +32,8 @@ CASE_EXTENSIONS = {
     "hfz_RiskFlags": "text_list",
     "hfz_PlaceOfIdentification": "text",
     "hfz_Summary": "text",
+    # Date, legal basis and FIR of the trafficking-status decision (legal_status).
+    legal_status.DECISION_FIELD: "status_decision",
 }
 EVENTS_KEY = "hte_Events"
 TRACKS = ("TIP", "SOM")
@@ -45,6 +49,9 @@ PROBLEMS = {
     "code": N_("is not one of the standard's codes (%(codes)s)"),
     "list": N_("must be a list of codes"),
     "date": N_("must be a date written YYYY-MM-DD"),
+    "no_such_day": N_("does not exist: that month has no day %(day)s"),
+    "birth_future": N_("cannot be in the future"),
+    "birth_before_1900": N_("cannot be before 1900"),
     "bool": N_("must be true or false"),
     "number": N_("must be a number"),
     "phone": N_("must be a phone number in international form, such as +923001234567"),
@@ -59,6 +66,8 @@ PROBLEMS = {
     text_rules.TOO_LONG: N_("is longer than %(limit)s characters"),
     text_rules.CHARACTER: N_("contains a control character or a broken character that cannot "
                              "be stored; remove it"),
+    "status_decision": N_("must be an object with \"date\", \"act\" and \"section\" (and "
+                          "\"fir\" where there is one); record it with caseapp case status"),
     "age_assessment": N_("must be an object with \"outcome\" (adult or child) and \"date\" "
                          "(YYYY-MM-DD), and optionally \"method\" (documents, interview, "
                          "medical_board, ossification or other) and \"authority\" (text)"),
@@ -78,6 +87,30 @@ def _valid_age_assessment(value: Any) -> bool:
         return False
     authority = value.get("authority", "x")
     return isinstance(authority, str) and bool(authority.strip())
+
+
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _date_problem(name: str, value: str) -> tuple[str | None, dict[str, object]]:
+    """Say what is wrong with a date: its form, a day the month does not have ("30 February
+    does not exist"), and for a birth date one in the future or before 1900."""
+    match = _DATE_RE.fullmatch(value)
+    if match is None:
+        return "date", {}
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        when = date(year, month, day)
+    except ValueError:
+        if not 1 <= month <= 12:
+            return "date", {}
+        return "no_such_day", {"day": day}
+    if name == "prs_Birthdate":
+        if when > date.today():
+            return "birth_future", {}
+        if when.year < 1900:
+            return "birth_before_1900", {}
+    return None, {}
 
 
 def _check_extension(kind: str, value: Any) -> str | None:
@@ -100,6 +133,8 @@ def _check_extension(kind: str, value: Any) -> str | None:
         return None if value in stages.STAGES else "stage"
     if kind == "age_assessment":
         return None if _valid_age_assessment(value) else "age_assessment"
+    if kind == "status_decision":
+        return None if legal_status.valid_decision(value) else "status_decision"
     return None
 
 
@@ -141,6 +176,12 @@ def _check_field(checker: DocumentChecker, name: str, value: Any) -> Any:
     if spec is None:
         checker.add(name, "unknown")
         return value
+    if spec.type == "Date" and isinstance(value, str):
+        value = identity.ascii_digits(value.strip())  # ۱۹۹۴-۰۳-۰۱, as CNICs are accepted
+        problem_code, params = _date_problem(name, value)
+        if problem_code:
+            checker.add(name, problem_code, **params)
+            return value
     problem = htcds.check_value(name, value)
     if problem == "code":
         bad = [v for v in (value if isinstance(value, list) else [value]) if v not in spec.codes]

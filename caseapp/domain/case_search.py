@@ -56,14 +56,37 @@ def match_expression(query: str) -> str | None:
     return f"text : ({text})"
 
 
+OWN_NAME, FATHERS_NAME, ALIAS, OTHER = "name", "father_name", "alias", "other"
+
+
+def match_kind(person: Mapping[str, Any], query: str) -> str:
+    """What of the person a name query matched: their own name, else their father's name,
+    else an alias; ``other`` for a match on a number. A list shows a hit on the father's
+    name as such, so Sadia d/o Muhammad is not taken for a Muhammad."""
+    if names_own_match(person, query):
+        return OWN_NAME
+    fathers = " ".join(str(person.get(k) or "") for k in ("hfz_FatherName",
+                                                          "hfz_FatherNameUrdu"))
+    if fathers.strip() and _text_matches(fathers, query):
+        return FATHERS_NAME
+    aliases = person.get("hfz_Aliases")
+    if isinstance(aliases, list) and _text_matches(" ".join(map(str, aliases)), query):
+        return ALIAS
+    return OTHER
+
+
 def names_own_match(person: Mapping[str, Any], query: str) -> bool:
     """Whether the query matches the person's own name (either script, any spelling whose
     consonants match), not only a father's name or an alias."""
     own = " ".join(str(person.get(k) or "") for k in ("prs_FirstName", "prs_MiddleName",
                                                       "prs_SecondName", "hfz_NameUrdu"))
+    return _text_matches(own, query)
+
+
+def _text_matches(own: str, query: str) -> bool:
     words = names.words(own)
     if all(any(w.startswith(t) for w in words) for t in names.words(query)):
         return True
-    keys = set(names.skeleton(own))
+    keys = set(names.index_keys(own))
     wanted = names.skeleton(query)
     return bool(wanted) and all(k in keys for k in wanted)

@@ -68,6 +68,8 @@ PROBLEMS: dict[str, str] = {
     "providers": N_("must name at least one service provider"),
     "providers_only_referral": N_("names service providers only for a referral"),
     "assent": N_("a child must give assent"),
+    "assent_adult": N_("assent is a child's; this person counts as an adult, who gives "
+                       "consent: leave assent out"),
     "guardian_or_best_interests": N_(
         "a child needs a guardian's consent or a best-interests decision"),
 }
@@ -237,6 +239,10 @@ def validate(entry: ConsentEntry) -> None:
         add("providers", "providers")
     elif entry.purpose != REFERRAL and entry.providers:
         add("providers", "providers_only_referral")
+    # Recording an adult's "assent" would read as if they were a child, or as if consent
+    # were not theirs to give.
+    if not entry.child and entry.assent is not None:
+        add("assent", "assent_adult")
     # A child's refusal stands on its own; only a grant needs assent and an adult's backing.
     if entry.child and entry.granted:
         if entry.assent is not True:

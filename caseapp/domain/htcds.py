@@ -55,7 +55,12 @@ def fields() -> dict[str, FieldSpec]:
         "htcds/htcds-field-standards-2.0.tsv").read_text(encoding="utf-8")
     specs: dict[str, FieldSpec] = {}
     for row in csv.reader(io.StringIO(text), delimiter="\t"):
-        if len(row) < 9 or not re.match(r"^[a-z]{3}_\w+$", row[6]):
+        # A row may stop early: per_Organisation ends after its prefix and name (no full
+        # name, type or description) and was dropped when nine cells were required.
+        row = row + [""] * (13 - len(row))
+        if not row[6] and re.match(r"^[a-z]{3}_$", row[3]) and row[4]:
+            row[6] = row[3] + row[4]
+        if not re.match(r"^[a-z]{3}_\w+$", row[6]):
             continue
         codes = _split(row[9]) if len(row) > 9 and " / " in row[9] else ()
         labels = _split(row[10]) if codes and len(row) > 10 else ()
@@ -119,3 +124,28 @@ def stored_number(value: object) -> object:
     if isinstance(value, float):
         return int(value) if value.is_integer() else repr(value)
     return value
+
+
+# HTCDS asks for ISO 639-2 language codes. Records may hold ISO 639-1 (ur) or ISO 639-3
+# codes (pnb, prs), as consent and forms accept them; an export writes the 639-2 code, for a
+# 639-3 language the code of its 639-2 macrolanguage or collection (639-2/T where B and T
+# differ, as 639-3 does).
+ISO639_2: dict[str, str] = {
+    # ISO 639-1 -> 639-2
+    "ur": "urd", "ps": "pus", "fa": "fas", "pa": "pan", "sd": "snd", "bn": "ben",
+    "en": "eng", "ar": "ara", "hi": "hin", "ks": "kas", "ne": "nep", "ta": "tam",
+    "uz": "uzb", "tk": "tuk", "tg": "tgk", "ru": "rus", "zh": "zho", "ms": "msa",
+    "id": "ind", "th": "tha", "tr": "tur", "ku": "kur", "so": "som", "am": "amh",
+    "ti": "tir", "fr": "fra", "de": "deu", "it": "ita", "es": "spa", "el": "ell",
+    # ISO 639-3 individual languages -> their 639-2 macrolanguage or collection
+    "pnb": "lah", "skr": "lah", "hno": "lah", "prs": "fas", "pes": "fas", "pbu": "pus",
+    "pst": "pus", "pbt": "pus", "bgp": "bal", "bcc": "bal", "bgn": "bal", "arb": "ara",
+    "apd": "ara", "cmn": "zho", "zsm": "msa",
+}
+
+
+def iso639_2(code: str) -> str:
+    """A language code as ISO 639-2, keeping a region suffix (ur-PK -> urd-PK); a code with
+    no 639-2 counterpart (Brahui, brh) is left as it is."""
+    base, sep, region = code.partition("-")
+    return ISO639_2.get(base.lower(), base) + sep + region

@@ -63,6 +63,12 @@ def parse_document(data: object) -> tuple[IdentityDocument | None, str | None]:
         formatted = normalise_cnic(number)
         if formatted is None:
             return None, N_("A CNIC, NICOP or B-Form number has 13 digits: XXXXX-XXXXXXX-X.")
+        if len(set(formatted.replace("-", ""))) == 1:
+            # 00000-0000000-0 is what a form gets when the number is not known; stored, it
+            # would make every such person the same person in duplicate checks.
+            return None, N_("A number of one digit repeated, such as all zeros, is a "
+                            "placeholder, not a CNIC: leave the document out if the number "
+                            "is not known.")
         number = formatted
     else:
         number = ascii_digits(number.strip()).upper()

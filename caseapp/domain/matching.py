@@ -6,7 +6,11 @@ built from independent pieces of evidence, each kept as a ``Reason`` (a machine 
 parameters and how much it moved the score) so a caseworker can see *why* two records were
 put side by side. Parameters hold similarities and differences only, never a name or number.
 
-An identical identity document (same type family and number) settles it: score 1.0 always.
+An identical identity document (same type family and number) is very strong evidence but not
+proof: documents are borrowed, sold and forged in these cases, so a shared number lifts the
+score a long way, always makes the pair a candidate, and is flagged when the rest of the
+records disagree. Only a person decides a merge; every reason says whether it agrees or
+differs, so they see which signals point each way.
 """
 
 from __future__ import annotations
@@ -39,16 +43,23 @@ GENDER_SAME = 0.05
 GENDER_DIFFERS = -0.2
 CITIZENSHIP_SHARED = 0.05
 CITIZENSHIP_DIFFERS = -0.05
+DOCUMENT_SAME = 0.5        # with the same name it reaches 1; with a different one it stays low
 DOCUMENT_DIFFERS = -0.15
 FUZZY_KEY = 0.6            # one consonant off in a long key ("rksn" / "rkhsn")
 ORDER_PENALTY = 0.9        # "Ali Muhammad" against "Muhammad Ali"
 SPELLING_FLOOR = 0.75      # Latin tokens less alike than this do not count as the same word
+# Consonant keys shorter than this in all (Ayesha, Asia, Isa are all "s") say little: a sound
+# match on them counts in proportion, so a one-letter key does not make everyone a candidate.
+SHORT_KEY_LETTERS = 3
 
 # NADRA's three documents share one number space: a B-Form number becomes the CNIC number.
 _FAMILY = {"CNIC": "NADRA", "NICOP": "NADRA", "BForm": "NADRA"}
 
 MESSAGES: dict[str, str] = {
     "same_document": N_("Both records carry the same %(type)s number."),
+    "same_document_disagrees": N_("The same %(type)s number is on records that disagree on "
+                                  "other points: the document may be borrowed or forged, so "
+                                  "check the person before merging."),
     "different_document": N_("The records carry different %(type)s numbers."),
     "name_sound_cross_script": N_("The names sound the same across Latin and Urdu script "
                                   "(similarity %(similarity)s)."),
@@ -79,9 +90,23 @@ class Reason:
         """The sentence in the current language (translated when shown, not when made)."""
         return _(MESSAGES[self.code], **self.params)
 
+    @property
+    def signal(self) -> str:
+        """Whether this piece of evidence says "same person", "different people" or is a
+        remark (a warning, a different word order). By its code: a name similarity of 0.3
+        still adds a little to the score, yet it says the names differ."""
+        if self.code in DIFFERING:
+            return DIFFERS
+        return AGREES if self.weight > 0 else REMARK
+
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "params": dict(self.params), "weight": round(self.weight, 3),
-                "text": self.text()}
+                "signal": self.signal, "text": self.text()}
+
+
+AGREES, DIFFERS, REMARK = "agrees", "differs", "remark"
+DIFFERING = frozenset({"different_document", "name_differs", "father_name_differs",
+                       "birth_year_far", "gender_differs", "citizenship_differs"})
 
 
 @dataclass(frozen=True)
@@ -90,7 +115,8 @@ class Match:
     reasons: list[Reason]
 
     @property
-    def certain(self) -> bool:
+    def shares_document(self) -> bool:
+        """A shared identity number: always worth a look, never proof by itself."""
         return any(r.code == "same_document" for r in self.reasons)
 
 
@@ -200,6 +226,9 @@ def _best_name(a: list[_Name], b: list[_Name]) -> tuple[float, _Name, _Name, boo
             sim, in_order = sequence_similarity(x.keys, y.keys)
             if not in_order:
                 sim *= ORDER_PENALTY
+            letters = min(sum(map(len, x.keys)), sum(map(len, y.keys)))
+            if letters < SHORT_KEY_LETTERS:
+                sim *= letters / SHORT_KEY_LETTERS
             by_spelling = False
             if x.latin and y.latin:
                 spelled, spelled_order = sequence_similarity(x.latin, y.latin, _token_similarity)
@@ -287,7 +316,7 @@ def score(a: dict[str, Any], b: dict[str, Any], *, this_year: int | None = None)
     docs_a, docs_b = _document_keys(a), _document_keys(b)
     same_doc = sorted(f for f in docs_a.keys() & docs_b.keys() if docs_a[f] & docs_b[f])
     for family in same_doc:
-        reasons.append(Reason("same_document", {"type": _family_label(family)}, 1.0))
+        reasons.append(Reason("same_document", {"type": _family_label(family)}, DOCUMENT_SAME))
     if not same_doc:
         for family in sorted(docs_a.keys() & docs_b.keys()):
             reasons.append(Reason("different_document", {"type": _family_label(family)},
@@ -349,10 +378,13 @@ def score(a: dict[str, Any], b: dict[str, Any], *, this_year: int | None = None)
         else:
             reasons.append(Reason("citizenship_differs", {}, CITIZENSHIP_DIFFERS))
 
-    # One identity number is one person, whatever else was written down.
-    total = 1.0 if same_doc else min(1.0, max(0.0, sum(r.weight for r in reasons)))
-    # Strongest evidence first, so the first reason shown is the one that mattered most.
-    reasons.sort(key=lambda r: -abs(r.weight))
+    if same_doc and any(r.code in DIFFERING for r in reasons):
+        reasons.append(Reason("same_document_disagrees",
+                              {"type": _family_label(same_doc[0])}, 0.0))
+    total = min(1.0, max(0.0, sum(r.weight for r in reasons)))
+    # The borrowed-document warning first, then the strongest evidence, so the first reason
+    # shown is the one that matters most.
+    reasons.sort(key=lambda r: (r.code != "same_document_disagrees", -abs(r.weight)))
     return Match(round(total, 3), reasons)
 
 

@@ -25,7 +25,7 @@ PERSON_IDENTITY = frozenset({
 GUARDED: dict[str, frozenset[str]] = {
     "person": PERSON_IDENTITY,
     "case": frozenset({"vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg",
-                       "cas_CaseOwner"}),
+                       "hfz_TraffickingStatusDecision", "cas_CaseOwner"}),
     "consent": frozenset({"purpose", "granted", "providers", "child", "assent",
                           "guardian_name", "guardian_relationship", "best_interests_by",
                           "best_interests_reason"}),

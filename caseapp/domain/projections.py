@@ -19,7 +19,8 @@ from caseapp.domain import referrals as plan_rules
 Body = Mapping[str, Any]
 # Raise when a projection below changes what it derives: vaults written with another version
 # rebuild their labels, statuses and search entries when next unlocked.
-VERSION = 1
+# 2: aspiration (ھ and Latin bh/ph/th/dh...) folded, "Abd al-" compounds one key (issue 8).
+VERSION = 2
 OPEN = "open"
 DONE = "done"
 
@@ -44,7 +45,11 @@ def search_fields(person: Body, case_number: str) -> tuple[str, str]:
     if person.get("prs_IdentityNumber"):
         terms.append(re.sub(r"[^0-9A-Za-z]", "", str(person["prs_IdentityNumber"])))
     text = " ".join(names.fold(t) for t in terms)
-    sound = " ".join(k for part in name_parts if part for k in names.skeleton(part))
+    # The Latin name as one text too, so "Abdul" + "Rehman" in two fields makes the compound
+    # key that عبدالرحمان makes.
+    latin = " ".join(str(p) for p in name_parts[:3] if p)
+    sound = " ".join(k for part in [latin, *name_parts] if part
+                     for k in names.index_keys(str(part)))
     return text, sound
 
 

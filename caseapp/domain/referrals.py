@@ -14,7 +14,7 @@ into logic).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -64,6 +64,22 @@ OVERRIDE_ROLES = frozenset({roles.MANAGER, roles.ADMINISTRATOR})
 
 def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, ())
+
+
+# Recipients that investigate (police, FIA circles, FIA immigration): whatever service is
+# asked of them, what they receive is shared with law enforcement, a purpose of its own that
+# the person may refuse while agreeing to the referral (RESEARCH §6.2 (d)).
+LAW_ENFORCEMENT_ORG_TYPES = frozenset({"LawEnforcement", "ImmigrationService"})
+LAW_ENFORCEMENT_SERVICE = "law_enforcement"
+
+
+def is_law_enforcement(org: Mapping[str, Any], services: Iterable[str]) -> bool:
+    """Whether a referral with ``services`` to the directory entry ``org`` shares the case
+    with law enforcement."""
+    offered = org.get("hfz_Services")
+    return (org.get("org_Type") in LAW_ENFORCEMENT_ORG_TYPES
+            or LAW_ENFORCEMENT_SERVICE in services
+            or (isinstance(offered, list) and LAW_ENFORCEMENT_SERVICE in offered))
 
 
 # -- service directory ------------------------------------------------------------------

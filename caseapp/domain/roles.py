@@ -38,7 +38,8 @@ CONFLICT_RESOLVE = "conflict.resolve"
 _CASEWORK = {CASE_CREATE, CASE_VIEW, CASE_EDIT, CASE_TRANSITION}
 PERMISSIONS: dict[str, frozenset[str]] = {
     CASEWORKER: frozenset(_CASEWORK | {CASE_EXPORT}),
-    BORDER_OFFICER: frozenset(_CASEWORK | {PERPETRATOR}),
+    # FIA officers make the formal identification, so they record it (issue 8).
+    BORDER_OFFICER: frozenset(_CASEWORK | {PERPETRATOR, STATUS_DECIDE}),
     MANAGER: frozenset(_CASEWORK | {CASE_EXPORT, CASE_EXPORT_IDENTIFIED, CASE_DELETE,
                                     STATUS_DECIDE, AUDIT_VERIFY, CONFLICT_RESOLVE}),
     ADMINISTRATOR: frozenset(_CASEWORK | {CASE_EXPORT, CASE_EXPORT_IDENTIFIED, CASE_DELETE,
@@ -50,6 +51,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 RESTRICTED_FIELDS: tuple[tuple[str, str], ...] = (
     ("per_", PERPETRATOR),
     ("vic_TraffickingStatus", STATUS_DECIDE),  # also covers ...DecisionMakingOrg
+    ("hfz_TraffickingStatus", STATUS_DECIDE),  # the decision's date, legal basis and FIR
 )
 
 
@@ -60,7 +62,9 @@ class Actor:
     law_enforcement: bool = False
 
     def can(self, permission: str) -> bool:
-        if permission == PERPETRATOR and self.law_enforcement:
+        # Law-enforcement users (an anti-trafficking circle's investigator) see perpetrator
+        # context and record the formal identification they make, whatever their role.
+        if permission in (PERPETRATOR, STATUS_DECIDE) and self.law_enforcement:
             return True
         return permission in PERMISSIONS.get(self.role, frozenset())
 

@@ -53,7 +53,11 @@ REOPEN_ROLES = frozenset({"manager", "administrator"})
 HTCDS_STATUS = {FOLLOW_UP: "FollowUp", CLOSED: "Closed"}
 
 
-def htcds_status(stage: str) -> str:
+def htcds_status(stage: str, referred_on: bool = False) -> str:
+    """HTCDS cas_Status of a case at ``stage``; a case closed while another organisation
+    has taken it on (an outgoing referral accepted) is ClosedReferred."""
+    if stage == CLOSED and referred_on:
+        return "ClosedReferred"
     return HTCDS_STATUS.get(stage, "Active")
 
 

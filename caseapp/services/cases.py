@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from caseapp.domain import case_search, consent, roles, stages, text_rules
+from caseapp.domain import case_search, consent, referrals, roles, stages, text_rules
 from caseapp.domain.case_documents import require_name, split_document
 from caseapp.errors import (
     FieldErrors,
@@ -20,6 +20,8 @@ from caseapp.errors import (
 )
 from caseapp.i18n import N_
 from caseapp.services.base import CASE, Service
+from caseapp.services.referrals import REFERRAL
+from caseapp.services.session import Session
 from caseapp.store import lists
 from caseapp.store.changes import Changes
 from caseapp.store.lists import CaseFilter as CaseFilter  # what callers narrow lists by
@@ -27,6 +29,19 @@ from caseapp.store.records import Record
 
 PERSON = "person"
 EVENT = "trafficking_event"
+SEARCH_WINDOW = 200        # hits read before own-name matches are put first
+MAX_SEARCH_WINDOW = 2000
+
+
+def referred_on(session: Session, case_id: str) -> bool:
+    """Whether another organisation has taken the case on: an outgoing referral it accepted
+    and has not completed (HTCDS ClosedReferred once the case is closed). A completed
+    referral is a service delivered; the case came back."""
+    return any(r.body.get("hfz_Direction") == referrals.OUTGOING
+               and r.body.get("hfz_Status") == referrals.ACCEPTED
+               for r in session.store.children(case_id, REFERRAL))
+
+
 NOTE = "note"
 ATTACHMENT = "attachment"
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -40,6 +55,8 @@ class CaseSummary:
     name_urdu: str
     stage: str
     updated_at: int
+    # For a search hit, what matched: name, father_name, alias or other (case_search).
+    matched: str | None = None
 
     @property
     def key(self) -> tuple[int, str]:
@@ -49,7 +66,8 @@ class CaseSummary:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "case_number": self.case_number, "name": self.name,
                 "name_urdu": self.name_urdu, "stage": self.stage,
-                "updated_at": self.updated_at}
+                "updated_at": self.updated_at,
+                **({"matched": self.matched} if self.matched is not None else {})}
 
 
 @dataclass(frozen=True)
@@ -221,7 +239,9 @@ class CaseService(Service):
         current = str(case.body.get("hfz_Stage", stages.INTAKE))
         if target not in stages.STAGES or not stages.can_move(current, target, self.actor.role):
             raise InvalidTransition(current=current, target=target)
-        fields: dict[str, Any] = {"hfz_Stage": target, "cas_Status": stages.htcds_status(target)}
+        fields: dict[str, Any] = {"hfz_Stage": target,
+                                  "cas_Status": stages.htcds_status(
+                                      target, referred_on(self.session, case.id))}
         if target == stages.CLOSED:
             if not reason or not reason.strip():
                 raise ValidationError(N_("Closing a case needs a reason."))
@@ -275,18 +295,22 @@ class CaseService(Service):
         expression = case_search.match_expression(query)
         if expression is None:
             return []
-        hits = self.store.search(expression, limit)
+        # The index also holds fathers' names and aliases, and ranks on term statistics: a
+        # wider window is read and sorted, so own-name matches come first for any limit
+        # ("Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad, even at 1).
+        hits = self.store.search(expression, min(max(limit * 4, SEARCH_WINDOW),
+                                                 MAX_SEARCH_WINDOW))
         # The query itself is not recorded: it is usually a name.
         self._viewed("cases_searched", None, SUMMARY_FIELDS)
         people = {r.id: r for r in (self.store.get(h.parent or "") for h in hits) if r}
-        # The index also holds fathers' names and aliases; people whose own name matches
-        # come first, so "Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad.
-        hits.sort(key=lambda h: not case_search.names_own_match(
-            people[h.parent].body if h.parent in people else {}, query))
+        kinds = {h.id: case_search.match_kind(
+            people[h.parent].body if h.parent in people else {}, query) for h in hits}
+        hits.sort(key=lambda h: kinds[h.id] != case_search.OWN_NAME)
         return [CaseSummary(h.id, str(h.body.get("hfz_CaseNumber", "")), h.label or "",
                             str(people[h.parent].body.get("hfz_NameUrdu", ""))
-                            if h.parent in people else "", h.status or "", h.updated_at)
-                for h in hits]
+                            if h.parent in people else "", h.status or "", h.updated_at,
+                            kinds[h.id])
+                for h in hits[:limit]]
 
     def notes(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's notes, oldest first (id, text, written at); reading them is audited."""

@@ -375,6 +375,9 @@ class DirectoryService(Service):
         takes the row's values (an empty cell clears the field). With ``only_new`` existing
         entries are left alone (used by ``seed`` so it never undoes a manager's edits)."""
         self._require_manager()
+        return self._import(source, skip_errors, only_new=only_new)
+
+    def _import(self, source: str | Path, skip_errors: bool, *, only_new: bool) -> ImportReport:
         rows, problems = self.parse_csv(self._read_text(source))
         report = ImportReport(problems=problems)
         bad_rows = {p[0] for p in problems}
@@ -427,7 +430,10 @@ class DirectoryService(Service):
         return out.getvalue()
 
     def seed(self) -> ImportReport:
-        """Add the packaged entries of RESEARCH §5.3–5.4 that are not there yet."""
+        """Add the packaged entries of RESEARCH §5.3–5.4 that are not there yet. Anyone who
+        does casework may: it only adds the packaged entries and changes no existing one,
+        and without a directory a caseworker's profile cannot make any referral (issue 8)."""
+        self._require(roles.CASE_EDIT)
         text = resources.files("caseapp.reference").joinpath(SEED_FILE).read_text(
             encoding="utf-8")
-        return self.import_csv(text, only_new=True)
+        return self._import(text, False, only_new=True)

@@ -1,16 +1,16 @@
 """Duplicate detection and the guarded merge of two cases of the same person.
 
 Candidates come from the search index, never from a scan of the caseload: identity numbers
-on ``text`` (an identical number is always a candidate), consonant skeletons of every written
-form of the name on ``sound``. The few hundred hits are then scored by
-``caseapp.domain.matching``, which explains every score.
+on ``text`` (an identical number is always a candidate, though not proof), consonant
+skeletons of every written form of the name on ``sound``. The few hundred hits are then
+scored by ``caseapp.domain.matching``, which explains every score.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,10 +38,37 @@ class Candidate:
     candidate_id: str
     score: float
     reasons: list[matching.Reason]
+    # What a person recognises the two cases by (filled by ``_described``).
+    case_number: str = ""
+    case_name: str = ""
+    candidate_number: str = ""
+    candidate_name: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "candidate_id": self.candidate_id,
-                "score": self.score, "reasons": [r.to_json() for r in self.reasons]}
+        return {"case_id": self.case_id, "case_number": self.case_number,
+                "case_name": self.case_name, "candidate_id": self.candidate_id,
+                "candidate_number": self.candidate_number,
+                "candidate_name": self.candidate_name, "score": self.score,
+                "reasons": [r.to_json() for r in self.reasons]}
+
+
+def _described(session: Session, found: list[Candidate]) -> list[Candidate]:
+    """The candidates with the case numbers and names of both cases: ids alone tell a
+    caseworker nothing."""
+    store = session.store
+    cache: dict[str, tuple[str, str]] = {}
+
+    def label(case_id: str) -> tuple[str, str]:
+        if case_id and case_id not in cache:
+            case = store.get(case_id)
+            person = store.get(case.parent or "") if case is not None else None
+            cache[case_id] = (str(case.body.get("hfz_CaseNumber") or "") if case else "",
+                              display_name(person.body) if person else "")
+        return cache.get(case_id, ("", ""))
+
+    return [replace(c, case_number=label(c.case_id)[0], case_name=label(c.case_id)[1],
+                    candidate_number=label(c.candidate_id)[0],
+                    candidate_name=label(c.candidate_id)[1]) for c in found]
 
 
 def _require_view(session: Session) -> None:
@@ -120,16 +147,40 @@ def find_candidates(session: Session, case_id: str | None = None,
         _case, record = _case_and_person(session, case_id)
         person = record.body
     assert person is not None
+    found = _scored(session, person, case_id, threshold)
+    _viewed(session, "duplicates_checked", case_id)
+    return _described(session, found[:limit])
+
+
+def _scored(session: Session, person: dict[str, Any], case_id: str | None,
+            threshold: float) -> list[Candidate]:
+    """The index's suggestions for ``person`` (the case ``case_id`` itself left out) that
+    score at least ``threshold``, best first."""
     found: list[Candidate] = []
     for other_id, other in _hits(session, person).items():
         if other_id == case_id:
             continue
         match = matching.score(person, other)
-        if match.score >= threshold:
+        # A shared identity number is always shown: the same person, or a document that
+        # was borrowed or forged, and a person has to look either way.
+        if match.score >= threshold or match.shares_document:
             found.append(Candidate(case_id or "", other_id, match.score, match.reasons))
-    found.sort(key=lambda c: (-c.score, c.candidate_id))
-    _viewed(session, "duplicates_checked", case_id)
-    return found[:limit]
+    return sorted(found, key=lambda c: (-c.score, c.candidate_id))
+
+
+def possible_duplicates(session: Session, case_ids: list[str], threshold: float = 0.6,
+                        limit: int = 5) -> list[Candidate]:
+    """For cases just created or imported: the other cases that may be the same person, so
+    the user is warned at once (importing one file twice would otherwise silently double
+    the caseload). One audit event for the whole check."""
+    _require_view(session)
+    found: list[Candidate] = []
+    for case_id in case_ids:
+        _case, record = _case_and_person(session, case_id)
+        found += _scored(session, record.body, case_id, threshold)[:limit]
+    if case_ids:
+        _viewed(session, "duplicates_checked", case_ids[0] if len(case_ids) == 1 else None)
+    return _described(session, found)
 
 
 def all_pairs(session: Session, threshold: float = 0.6,
@@ -161,13 +212,14 @@ def all_pairs(session: Session, threshold: float = 0.6,
     found: list[Candidate] = []
     for done, (a, b) in enumerate(sorted(pairs), start=1):
         match = matching.score(people[a], people[b], this_year=this_year)
-        if match.score >= threshold:
+        if match.score >= threshold or match.shares_document:
             found.append(Candidate(a, b, match.score, match.reasons))
         if done % 10_000 == 0:
             progress(done, len(pairs))
     progress(len(pairs), len(pairs))
     _viewed(session, "duplicates_reviewed", None)
-    return sorted(found, key=lambda c: (-c.score, c.case_id, c.candidate_id))
+    return _described(session, sorted(found, key=lambda c: (-c.score, c.case_id,
+                                                            c.candidate_id)))
 
 
 # -- merge ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 from caseapp.documents import htcds_rows, tables
 from caseapp.documents.htcds_rows import Problem
 from caseapp.documents.tables import ImportFileError, Table
-from caseapp.domain import roles
+from caseapp.domain import consent, roles, stages
 from caseapp.domain.case_documents import (
     CASE_EXTENSIONS,
     PERSON_EXTENSIONS,
@@ -35,14 +35,16 @@ from caseapp.errors import (
 )
 from caseapp.i18n import N_
 from caseapp.services.base import actor_of
-from caseapp.services.cases import CaseService
+from caseapp.services.cases import EVENT, NOTE, CaseService, referred_on
 from caseapp.services.exports import (
     check_destination,
     check_purpose,
-    exported_cases,
+    children_by_parent,
+    consented_cases,
     require_identified_export,
     run_export,
 )
+from caseapp.services.plans import PLAN_ITEM
 from caseapp.services.protection import PASSPHRASE, PLAIN, Protection, protect
 from caseapp.services.session import Session
 from caseapp.store.changes import Changes
@@ -71,6 +73,7 @@ class ExportReport:
     path: Path
     rows: int
     columns: tuple[str, ...]
+    without_consent: int = 0  # cases left out: no consent to storing and processing
     protection: str = PLAIN
     passphrase: str | None = None  # the one-time passphrase of an encrypted XLSX, shown once
 
@@ -81,21 +84,38 @@ def extension_columns() -> list[str]:
 
 # -- export ---------------------------------------------------------------------------------
 
-def build_rows(session: Session, columns: list[str]) -> list[list[Any]]:
-    return [htcds_rows.case_row(person, case.body, columns, EXTENSION_KINDS)
-            for case, person in exported_cases(session)]
+def build_rows(session: Session, columns: list[str]) -> tuple[list[list[Any]], int]:
+    """The rows of the cases whose person agreed to the storing and processing of their
+    data (HTCDS ``con_Consent``), and how many cases were left out without it. Each row
+    carries the case's route events, plan items and notes in the standard's related
+    columns."""
+    cases, left_out = consented_cases(session, consent.ASSISTANCE_PROCESSING)
+    rows: list[list[Any]] = []
+    related_of = {prefix: children_by_parent(session, record_type)
+                  for prefix, record_type in (("hte_", EVENT), ("spl_", PLAN_ITEM),
+                                              ("cco_", NOTE))}
+    for case, person in cases:
+        body = {**case.body, htcds_rows.CONSENT_FIELD: True}
+        # Closed before ClosedReferred was recorded at closing: derived the same way.
+        if body.get("cas_Status") == "Closed" and referred_on(session, case.id):
+            body["cas_Status"] = stages.htcds_status(stages.CLOSED, referred_on=True)
+        related = {prefix: [r.body for r in groups.get(case.id, [])]
+                   for prefix, groups in related_of.items()}
+        rows.append(htcds_rows.case_row(person, body, columns, EXTENSION_KINDS, related))
+    return rows, left_out
 
 
 def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
                  protection: Protection, include_extensions: bool = False,
                  force: bool = False) -> ExportReport:
     """Write every case the user may export as one HTCDS row (managers and administrators
-    only: the rows name every person). The file leaves sealed to an age recipient, as an
-    XLSX encrypted with a one-time passphrase, or — only when asked for by name — plain
-    (``Protection.plain()``; the audit records it). Audit events record the purpose, the
-    protection, the columns and the row count (never a value) before and after the file is
-    written (``run_export``). An existing file is replaced only with ``force``; nothing is
-    ever written into the profiles folder."""
+    only: the rows name every person), leaving out each case whose person has not agreed (or
+    no longer agrees) to the storing and processing of their data. The file leaves sealed to
+    an age recipient, as an XLSX encrypted with a one-time passphrase, or — only when asked
+    for by name — plain (``Protection.plain()``; the audit records it). Audit events record
+    the purpose, the protection, the columns and the row count (never a value) before and
+    after the file is written (``run_export``). An existing file is replaced only with
+    ``force``; nothing is ever written into the profiles folder."""
     check_destination(path, force)
     actor = require_identified_export(session)
     if fmt not in FORMATS:
@@ -105,7 +125,7 @@ def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
     columns = htcds_rows.standard_columns(actor)
     if include_extensions:
         columns += extension_columns()
-    rows = build_rows(session, columns)
+    rows, left_out = build_rows(session, columns)
     if protection.kind == PASSPHRASE and fmt != XLSX:
         raise ValidationError(N_("A %(format)s file cannot carry a passphrase; seal it with "
                                  "--age-recipient, or choose --format xlsx."), format=fmt)
@@ -113,9 +133,10 @@ def export_htcds(session: Session, path: Path, fmt: str, purpose: str, *,
     data, passphrase = protect(data, protection, fmt)
     run_export(session, path, data, kind="htcds", purpose=purpose, force=force,
                fields=[*columns, f"format:{fmt}", f"rows:{len(rows)}",
-                       f"protection:{protection.kind}"], rows=len(rows), format=fmt,
+                       f"without_consent:{left_out}", f"protection:{protection.kind}"],
+               rows=len(rows), without_consent=left_out, format=fmt,
                protection=protection.kind)
-    return ExportReport(path, len(rows), tuple(columns), protection.kind, passphrase)
+    return ExportReport(path, len(rows), tuple(columns), left_out, protection.kind, passphrase)
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -145,7 +166,8 @@ def validate_rows(table: Table, actor: roles.Actor | None = None
             row_problems.append(Problem(number, str(width + 1),
                                         N_("The row has more cells than the header.")))
         doc = htcds_rows.row_document(table.header, cells[:width], EXTENSION_KINDS,
-                                      derived=SKIP_FIELDS)
+                                      derived=SKIP_FIELDS | set(
+                                          htcds_rows.related_columns(table.header)))
         try:
             split_document(doc)
         except FieldErrors as exc:

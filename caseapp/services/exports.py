@@ -21,7 +21,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from caseapp.fsutil import atomic_write, shred_leftover, temp_path
 from caseapp.i18n import N_
 from caseapp.services import profile_paths
 from caseapp.services.base import actor_of
+from caseapp.services.consent import ConsentService
 from caseapp.services.session import Notice, Session
 from caseapp.store import queries
 from caseapp.store.ids import uuid7
@@ -99,6 +100,36 @@ def exported_cases(session: Session) -> Iterator[tuple[Record, dict[str, Any]]]:
             continue
         person = store.get(case.parent or "")
         yield case, (person.body if person else {})
+
+
+def consented_cases(session: Session, purpose: str,
+                    cases: Iterable[tuple[Record, dict[str, Any]]] | None = None
+                    ) -> tuple[list[tuple[Record, dict[str, Any]]], int]:
+    """The exported cases whose person's consent for ``purpose`` is in force now, and how
+    many were left out for want of it; of ``cases`` when given, else of every case.
+    RESEARCH §6.2: each purpose is checked where its data is used, and a withdrawal stops
+    future sharing. No override: a bulk file is no place to decide, case by case, that a
+    person's refusal does not count."""
+    permitting = ConsentService(session).cases_permitting(purpose)
+    kept: list[tuple[Record, dict[str, Any]]] = []
+    left_out = 0
+    for case, person in exported_cases(session) if cases is None else cases:
+        if case.id in permitting:
+            kept.append((case, person))
+        else:
+            left_out += 1
+    return kept, left_out
+
+
+def children_by_parent(session: Session, record_type: str) -> dict[str, list[Record]]:
+    """Every live record of a type grouped by parent, each group oldest first (as
+    ``children`` orders them): one read for an export instead of one per case."""
+    grouped: dict[str, list[Record]] = {}
+    for record in session.store.list(record_type, limit=-1):
+        grouped.setdefault(record.parent or "", []).append(record)
+    for records in grouped.values():
+        records.sort(key=lambda r: r.id)
+    return grouped
 
 
 def new_export_id() -> str:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from caseapp.domain import consent, roles
 from caseapp.domain import referrals as rules
-from caseapp.domain import roles
 from caseapp.errors import FieldErrors, NotFound, ValidationError
 from caseapp.i18n import N_
 from caseapp.services.base import Service
+from caseapp.services.consent import ConsentService
 from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
@@ -128,8 +129,11 @@ class PlanService(Service):
 
     # -- follow-ups ---------------------------------------------------------------------
     def add_follow_up(self, case_id: str, due_on: date | str, purpose: str) -> Changes:
+        """Schedule contacting the person again: needs their consent to follow-up contact
+        (RESEARCH §6.2 (f)); a refusal or a withdrawal means nobody calls or visits."""
         self._require(roles.CASE_EDIT)
         case = self._case(case_id)
+        ConsentService(self.session).require(case.id, consent.FOLLOW_UP_CONTACT)
         if not isinstance(purpose, str) or not purpose.strip():
             raise FieldErrors([("hfz_Purpose", rules.PROBLEMS["required"], {})])
         body = {"hfz_DueDate": _date_text(due_on, "hfz_DueDate", required=True),

@@ -15,11 +15,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.crypto import kdf, passphrase_policy, recovery
 from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
-from caseapp.domain import projections
-from caseapp.errors import FirstPassphraseRequired, ProfileError, ValidationError, WrongPassphrase
+from caseapp.domain import legal_status, projections, roles
+from caseapp.errors import (
+    CaseAppError,
+    FieldErrors,
+    FirstPassphraseRequired,
+    PermissionDenied,
+    ProfileError,
+    ValidationError,
+    WrongPassphrase,
+)
 from caseapp.fsutil import fsync_dir
 from caseapp.i18n import N_
 from caseapp.services import exports, role_grants, unlock_guard
+from caseapp.services.base import actor_of
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
 from caseapp.services.unlock_guard import Clocks
@@ -61,7 +70,8 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
                    role: str = "administrator", team_name: str = "Office",
                    params: kdf.Argon2Params | None = None, team_id: str | None = None,
                    user_id: str | None = None, grant: Grant | None = None,
-                   law_enforcement: bool = False) -> CreatedProfile:
+                   law_enforcement: bool = False,
+                   org_type: str | None = None) -> CreatedProfile:
     """Create a vault with a passphrase slot and a recovery slot; the first user of a
     standalone office is its administrator.
 
@@ -72,6 +82,9 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         raise ProfileError(N_("A profile with that name already exists."))
     if role not in ROLES:
         raise ValidationError(N_("Unknown role."))
+    if org_type is not None and org_type not in legal_status.DECIDING_ORG_OF_TYPE:
+        raise FieldErrors([("--org-type", legal_status.PROBLEMS["act"],
+                            {"codes": ", ".join(legal_status.DECIDING_ORG_OF_TYPE)})])
     passphrase_policy.check(passphrase, personal=(name, user_name or ""))
     params = params or kdf.calibrate()
     code = recovery.generate()
@@ -84,7 +97,8 @@ def create_profile(name: str, passphrase: str, *, user_name: str | None = None,
         try:
             session = initialise_vault(conn, building, user_name=user_name or name, role=role,
                                        team_name=team_name, team_id=team_id, user_id=user_id,
-                                       grant=grant, law_enforcement=law_enforcement)
+                                       grant=grant, law_enforcement=law_enforcement,
+                                       org_type=org_type)
             user_id, device_id = session.user_id, session.device_id
             # The signed unlock state, and its key named in every slot (unlock_guard).
             unlock_guard.write_checkpoint(session)
@@ -112,7 +126,8 @@ Grant = Callable[[str, str], list[tuple[str, str]]]  # (user id, team id) -> sig
 def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: str,
                      role: str, team_name: str, team_id: str | None = None,
                      user_id: str | None = None, grant: Grant | None = None,
-                     law_enforcement: bool = False) -> Session:
+                     law_enforcement: bool = False,
+                     org_type: str | None = None) -> Session:
     """Give a new, empty database its schema, device identity and first user; returns the
     open session. (A team id is shared when several vaults belong to one office.)
 
@@ -130,7 +145,12 @@ def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: s
     session = open_session(conn, p)
     session.anchor_new_vault()
     with session.write():
-        session.store.create("team", {"name": team_name}, record_id=team_id, team=team_id)
+        # The office's HTCDS organisation type decides whose legal-status decisions its
+        # users record (legal_status.deciding_org).
+        team: dict[str, str] = {"name": team_name}
+        if org_type is not None:
+            team["org_Type"] = org_type
+        session.store.create("team", team, record_id=team_id, team=team_id)
         user: dict[str, object] = {"name": user_name, "role": role, "teams": [team_id]}
         if law_enforcement:
             user["law_enforcement"] = True
@@ -377,3 +397,35 @@ def unlock_wait(name: str) -> int:
     """Seconds until the next unlock attempt of ``name`` is allowed (0: now), so a window
     can count the back-off down instead of letting the user try into a refusal."""
     return unlock_guard.wait_seconds(existing(name))
+
+
+def attempts_before_erase(name: str) -> int | None:
+    """Wrong attempts left before the profile's erase policy erases it; None without a
+    policy (or for a profile already gone). Read-only, for telling the user after a
+    failed unlock."""
+    try:
+        p = existing(name)
+        if not p.keyslots.exists():
+            return None
+        state = unlock_guard.load(p, KeyslotFile.load(p.keyslots))
+    except (CaseAppError, OSError, ValueError):
+        return None
+    limit = state.erase_limit
+    if limit is None:
+        return None
+    return max(limit - state.failures, 0)
+
+
+def set_office_type(session: Session, org_type: str) -> None:
+    """Record the office's HTCDS organisation type, which decides whose legal-status
+    decisions its users record (``legal_status.deciding_org``). Administrators only: it
+    changes what every user of the office may record."""
+    if not actor_of(session).can(roles.USERS_MANAGE):
+        raise PermissionDenied()
+    if org_type not in legal_status.DECIDING_ORG_OF_TYPE:
+        raise FieldErrors([("--set", legal_status.PROBLEMS["act"],
+                            {"codes": ", ".join(legal_status.DECIDING_ORG_OF_TYPE)})])
+    with session.write():
+        session.store.update(session.team_id, {"org_Type": org_type})
+        session.audit.append(session.user_id, "office_type_changed", session.team_id,
+                             ["org_Type"])

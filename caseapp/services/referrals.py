@@ -2,8 +2,9 @@
 
 A referral is one ``referral`` record (its current status, a guarded field in sync) and an
 append-only ``referral_event`` record per status change (SYNC.md §4: status events never
-conflict). Sending needs the person's consent to a referral naming that provider; a manager
-or administrator may send without it only with a recorded reason, which is audited.
+conflict). Sending needs the person's consent to a referral naming that provider, and to
+sharing with law enforcement when the recipient is police, FIA or immigration; a manager or
+administrator may send without them only with a recorded reason, which is audited.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ class ReferralService(Service):
                 self.session.audit.append(self.session.user_id,
                                           "referral_consent_overridden", referral.id,
                                           ["hfz_ConsentOverrideReason",
-                                           "hfz_ConsentOverrideBy"])
+                                           "hfz_ConsentOverrideBy",
+                                           "hfz_ConsentOverridePurposes"])
             self.session.audit.append(self.session.user_id, action, referral.id,
                                       [*fields, *(["note"] if note else [])])
         return tx.changes.with_id(referral.id)
@@ -185,6 +187,20 @@ class ReferralService(Service):
                                     {**first.params, "provider": str(name)}, first.entry)
         return first
 
+    def consent_decisions(self, referral_id: str) -> list[tuple[str, consent.Decision]]:
+        """(purpose, decision) for every consent sending this referral needs now: the
+        referral to the named provider and, when the recipient is law enforcement, the
+        sharing with law enforcement as well."""
+        referral = self._referral(referral_id)
+        needed = [(consent.REFERRAL, self.consent_decision(referral_id))]
+        org = self.store.get(str(referral.body.get("cas_ReferredOrganisation") or ""))
+        services = referral.body.get("hfz_Services")
+        if rules.is_law_enforcement(org.body if org is not None else {},
+                                    services if isinstance(services, list) else []):
+            needed.append((consent.LAW_ENFORCEMENT_SHARING, ConsentService(self.session).check(
+                referral.parent or "", consent.LAW_ENFORCEMENT_SHARING)))
+        return needed
+
     def send(self, referral_id: str, override_reason: str | None = None) -> Changes:
         self._require(roles.CASE_EDIT)
         referral = self._referral(referral_id)
@@ -194,12 +210,13 @@ class ReferralService(Service):
             current = str(referral.body.get("hfz_Status"))
             raise InvalidReferralTransition(current=_(rules.STATUS_LABELS.get(current, current)),
                                             target=_(rules.STATUS_LABELS[rules.SENT]))
-        decision = self.consent_decision(referral_id)
+        missing = [(purpose, decision) for purpose, decision
+                   in self.consent_decisions(referral_id) if not decision.permitted]
         extra: dict[str, Any] = {"cas_OutgoingReferralDate": _today().isoformat()}
         override: str | None = None
-        if not decision.permitted:
+        if missing:
             if override_reason is None:
-                raise ConsentRequired(decision)
+                raise ConsentRequired(missing[0][1])
             if self.actor.role not in rules.OVERRIDE_ROLES:
                 raise PermissionDenied(N_("Only a manager may send a referral without the "
                                           "person's consent."))
@@ -208,6 +225,9 @@ class ReferralService(Service):
             override = override_reason.strip()
             extra["hfz_ConsentOverrideReason"] = override
             extra["hfz_ConsentOverrideBy"] = self.session.user_id
+            # Which consents the override stands in for: a reader must see that sharing
+            # with law enforcement was decided without the person's agreement.
+            extra["hfz_ConsentOverridePurposes"] = [purpose for purpose, _d in missing]
         return self._move(referral, rules.SENT, "referral_sent", extra,
                           override_reason=override)
 

@@ -35,6 +35,11 @@ class RoundNotRecorded(NotFound):
     msgid = N_("The round %(round)s has not been recorded on this case.")
 
 
+class NothingAnswered(ValidationError):
+    msgid = N_("None of the survey questions is answered, so nothing was recorded. A round is "
+               "recorded once, so record it when the person has answered.")
+
+
 class AlreadySuperseded(ValidationError):
     msgid = N_("This assessment has already been corrected; correct the newest one.")
 
@@ -58,11 +63,22 @@ class ReintegrationService(Service):
         return next((r for r in self._current(self._all(case_id))
                      if r.body.get("round") == round_name), None)
 
+    def _require_consent(self, case: Record, round_name: str) -> None:
+        """Every round is an interview; a monitoring round also means contacting the person
+        again after return, which is its own purpose (RESEARCH §6.2 (f))."""
+        consents = ConsentService(self.session)
+        consents.require(case.id, consent.INTERVIEW)
+        if round_name != rss.BASELINE:
+            consents.require(case.id, consent.FOLLOW_UP_CONTACT)
+
     def _store(self, case: Record, round_name: str, answers: Mapping[str, object],
                notes: str | None, supersedes: str | None, action: str) -> Changes:
         if notes is not None and not isinstance(notes, str):
             raise FieldErrors([("notes", N_("must be text"), {})])
         assessment = rss.score(answers, self.survey)
+        # An empty answer file would otherwise take the round for good (it is recorded once).
+        if not any(q.status == rss.SCORED for q in assessment.questions):
+            raise NothingAnswered()
         body: dict[str, Any] = {
             "round": round_name,
             "survey_id": self.survey.id,
@@ -84,12 +100,13 @@ class ReintegrationService(Service):
 
     def record(self, case_id: str, round_name: str, answers: Mapping[str, object],
                notes: str | None = None) -> Changes:
-        """Score and store one round; returns the record id. Needs interview consent, and
-        the round must not be recorded yet (use ``correct`` for that)."""
+        """Score and store one round; returns the record id. Needs interview consent (and
+        follow-up contact consent for a monitoring round), and the round must not be
+        recorded yet (use ``correct`` for that)."""
         self._require(roles.CASE_EDIT)
         round_name = rss.validate_round(round_name)
         case = self._case(case_id)
-        ConsentService(self.session).require(case.id, consent.INTERVIEW)
+        self._require_consent(case, round_name)
         if self._current_for(case.id, round_name) is not None:
             raise RoundAlreadyRecorded(round=round_name)
         return self._store(case, round_name, answers, notes, None, "reintegration_assessed")
@@ -103,7 +120,7 @@ class ReintegrationService(Service):
         if old is None or old.type != ASSESSMENT or old.parent is None:
             raise NotFound()
         case = self._case(old.parent)
-        ConsentService(self.session).require(case.id, consent.INTERVIEW)
+        self._require_consent(case, str(old.body["round"]))
         if any(r.body.get("supersedes") == old.id for r in self._all(case.id)):
             raise AlreadySuperseded()
         return self._store(case, str(old.body["round"]), answers, notes, old.id,

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from caseapp.domain import consent, htcds, roles, screening
+from caseapp.domain import consent, htcds, legal_status, roles, screening
 from caseapp.errors import FieldErrors, ValidationError
 from caseapp.i18n import N_
 from caseapp.reference import loader
@@ -137,23 +138,40 @@ class ScreeningService(Service):
         result = screening.show_result(record.body["result"], instrument)
         return {"id": record.id, **record.body, "result": result}
 
-    def decide_status(self, case_id: str, status: str, deciding_org: str) -> Changes:
-        """Record the legal trafficking status and who decided it (HTCDS codes); only roles
-        with STATUS_DECIDE may. ``Changes.fields`` names what changed."""
+    def deciding_org(self) -> str:
+        """The deciding organisation this user records: law enforcement for FIA officers
+        and police, else that of their office's organisation type (legal_status)."""
+        team = self.store.get(self.session.team_id)
+        office = team.body.get("org_Type") if team is not None else None
+        law_enforcement = self.actor.law_enforcement or self.actor.role == roles.BORDER_OFFICER
+        return legal_status.deciding_org(law_enforcement, office if isinstance(office, str)
+                                         else None)
+
+    def decide_status(self, case_id: str, status: str, deciding_org: str | None = None, *,
+                      decided_on: str, act: str, section: str,
+                      fir: str | None = None) -> Changes:
+        """Record the legal trafficking status with its date, legal basis (act and section)
+        and FIR reference; only roles with STATUS_DECIDE may. The deciding organisation
+        follows from the user's own organisation: ``deciding_org``, when given, must be that
+        one. ``Changes.fields`` names what changed."""
         self._require(roles.STATUS_DECIDE)
+        own = self.deciding_org()
         problems: list[tuple[str, str, dict[str, object]]] = []
-        for name, value, codes in ((STATUS_FIELD, status, STATUS_CODES),
-                                   (ORG_FIELD, deciding_org, ORG_CODES)):
-            spec = htcds.spec(name)
-            allowed = tuple(c for c in codes if spec is None or c in spec.codes)
-            if value not in allowed:
-                problems.append((name, CODE_PROBLEM,
-                                 {"codes": ", ".join(allowed)}))
+        spec = htcds.spec(STATUS_FIELD)
+        allowed = tuple(c for c in STATUS_CODES if spec is None or c in spec.codes)
+        if status not in allowed:
+            problems.append(("--status", CODE_PROBLEM, {"codes": ", ".join(allowed)}))
+        if deciding_org is not None and deciding_org != own:
+            problems.append(("--decided-by", legal_status.PROBLEMS["org"], {"allowed": own}))
+        decision: dict[str, Any] = {"date": decided_on, "act": act, "section": section}
+        if fir is not None:
+            decision["fir"] = fir.strip() if isinstance(fir, str) else fir
+        problems += legal_status.check_decision(decision, datetime.now(UTC).date())
         if problems:
             raise FieldErrors(problems)
+        fields = {STATUS_FIELD: status, ORG_FIELD: own, legal_status.DECISION_FIELD: decision}
         with self.session.write() as tx:
-            CaseService(self.session).update(case_id, {STATUS_FIELD: status,
-                                                       ORG_FIELD: deciding_org})
+            CaseService(self.session).update(case_id, fields)
             self.session.audit.append(self.session.user_id, "trafficking_status_decided",
-                                      case_id, [STATUS_FIELD, ORG_FIELD])
+                                      case_id, list(fields))
         return tx.changes.with_id(case_id)

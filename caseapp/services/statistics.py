@@ -10,10 +10,13 @@ from pathlib import Path
 
 from caseapp.documents import statistics
 from caseapp.documents.statistics import MIN_K, ROWS, Row
+from caseapp.domain import consent
 from caseapp.services.cases import EVENT
 from caseapp.services.exports import (
     check_destination,
     check_purpose,
+    children_by_parent,
+    consented_cases,
     exported_cases,
     require_export,
     run_export,
@@ -31,18 +34,23 @@ class StatisticsReport:
     published: int    # victims represented in the file
     suppressed: int   # victims left out because their group was smaller than k
     lines: int        # data lines written (rows, or combinations in the aggregate form)
+    without_consent: int = 0  # victims left out: no consent to research use
 
 
-def collect_rows(session: Session) -> list[Row]:
-    """The coarse row of every victim of trafficking, each person once."""
+def collect_rows(session: Session) -> tuple[list[Row], int]:
+    """The coarse row of every victim of trafficking who agreed to the use of non-identifying
+    data for research (RESEARCH §6.2 (e)), each person once, and how many victims were left
+    out without that consent."""
+    victims = ((case, person) for case, person in exported_cases(session)
+               if statistics.is_trafficking_case(case.body))
+    cases, without_consent = consented_cases(session, consent.ANONYMISED_RESEARCH, victims)
     rows: list[Row] = []
-    for case, person in exported_cases(session):
-        if not statistics.is_trafficking_case(case.body):
-            continue
-        events = [e.body for e in session.store.children(case.id, EVENT)]
+    events_of = children_by_parent(session, EVENT)
+    for case, person in cases:
+        events = [e.body for e in events_of.get(case.id, [])]
         rows.append(statistics.victim_row(person, case.body, events,
                                           statistics.registration_date(case.id)))
-    return rows
+    return rows, without_consent
 
 
 def export_statistics(session: Session, path: Path, purpose: str, *, k: int = MIN_K,
@@ -54,11 +62,13 @@ def export_statistics(session: Session, path: Path, purpose: str, *, k: int = MI
     statistics.check_mode(mode)
     chosen = statistics.check_columns(columns)
     purpose = check_purpose(purpose)
-    rows = collect_rows(session)
+    rows, without_consent = collect_rows(session)
     data, suppressed, lines = statistics.publish(rows, chosen, mode, k)
     published = len(rows) - suppressed
     run_export(session, path, data, kind="statistics", purpose=purpose, force=force,
                fields=[*chosen, f"mode:{mode}", f"k:{k}", f"rows:{published}",
-                       f"suppressed:{suppressed}"],
-               k=k, mode=mode, rows=published, suppressed=suppressed)
-    return StatisticsReport(path, mode, k, chosen, len(rows), published, suppressed, lines)
+                       f"suppressed:{suppressed}", f"without_consent:{without_consent}"],
+               k=k, mode=mode, rows=published, suppressed=suppressed,
+               without_consent=without_consent)
+    return StatisticsReport(path, mode, k, chosen, len(rows), published, suppressed, lines,
+                            without_consent)

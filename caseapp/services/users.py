@@ -36,11 +36,15 @@ def add_user(session: Session, *, profile_name: str, user_name: str, role: str,
         return role_grants.grant_for(key, new_user, team, role, law_enforcement)
 
     team = session.store.get(team_id)
+    # The new user's office is this one, organisation type included: it decides whose
+    # legal-status decisions they record (legal_status.deciding_org).
+    org_type = team.body.get("org_Type") if team else None
     created = profiles.create_profile(
         profile_name, first_passphrase, user_name=user_name, role=role,
         team_name=str(team.body.get("name", "Office")) if team else "Office",
         params=params, team_id=team_id, user_id=user_id, grant=grant,
-        law_enforcement=law_enforcement)
+        law_enforcement=law_enforcement,
+        org_type=org_type if isinstance(org_type, str) else None)
     record: dict[str, object] = {"name": user_name, "role": role, "teams": [team_id]}
     if law_enforcement:
         record["law_enforcement"] = True

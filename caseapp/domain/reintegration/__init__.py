@@ -29,6 +29,9 @@ from caseapp.domain.reintegration.rounds import (
 )
 from caseapp.domain.reintegration.scoring import (
     DECIMALS,
+    DIMENSION_MISSING,
+    DIMENSIONS_FAR_APART,
+    NOT_ENOUGH_ANSWERS,
     SCORED,
     UNANSWERED,
     Assessment,
@@ -62,10 +65,11 @@ from caseapp.domain.reintegration.survey_reader import (
 
 __all__ = [
     "ANSWER_KINDS", "AnswerType", "Assessment", "BASELINE", "Change", "Comparison", "DECIMALS",
-    "DIMENSIONS", "Dimension", "DimensionScore", "EVIDENCE_MARKS", "IMPROVED",
-    "InvalidAssessmentAnswers", "InvalidReference", "InvalidRound", "NOT_APPLICABLE",
-    "NOT_COMPARABLE", "Option", "Question", "QuestionScore", "Reading", "SCORED",
-    "SPECIAL_ANSWERS", "Survey", "UNANSWERED", "UNCHANGED", "UNKNOWN", "WORSENED",
-    "assessment_from_record", "compare", "from_milli", "normalise", "round_key", "round_score",
-    "score", "survey_from_dict", "to_milli", "validate_round",
+    "DIMENSIONS", "DIMENSIONS_FAR_APART", "DIMENSION_MISSING", "Dimension", "DimensionScore",
+    "EVIDENCE_MARKS", "IMPROVED", "InvalidAssessmentAnswers", "InvalidReference",
+    "InvalidRound", "NOT_APPLICABLE", "NOT_COMPARABLE", "NOT_ENOUGH_ANSWERS", "Option",
+    "Question", "QuestionScore", "Reading", "SCORED", "SPECIAL_ANSWERS", "Survey", "UNANSWERED",
+    "UNCHANGED", "UNKNOWN", "WORSENED", "assessment_from_record", "compare", "from_milli",
+    "normalise", "round_key", "round_score", "score", "survey_from_dict", "to_milli",
+    "validate_round",
 ]

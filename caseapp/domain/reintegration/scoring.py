@@ -1,6 +1,7 @@
 """Scoring one assessment: each answer on 0-1 (1 = most favourable), a dimension score as the
-weighted mean of its answered questions, the composite as the weighted mean of the dimensions
-that have a score, the readings and the gap between dimensions.
+weighted mean of its answered questions once enough of them are answered, the composite as the
+weighted mean of the dimensions (or of the questions, with per-question composite weights)
+once every dimension has a score, the readings and the gap between dimensions.
 
 Scores are rounded to three decimals (half up) so the same answers always show and store the
 same numbers. They are stored as whole thousandths (0.667 as 667): a stored body is signed as
@@ -30,6 +31,11 @@ from caseapp.i18n import N_
 
 # Question status in an assessment.
 SCORED, UNANSWERED = "scored", "unanswered"
+# Dimension status: scored, or too few of its questions answered for a score.
+NOT_ENOUGH_ANSWERS: Final = "not_enough_answers"
+# Composite status: scored, no composite because a dimension has no score, or a composite
+# without a reading because one dimension is far below the others.
+DIMENSION_MISSING, DIMENSIONS_FAR_APART = "dimension_missing", "dimensions_far_apart"
 DECIMALS: Final = 3
 
 
@@ -78,6 +84,7 @@ class DimensionScore:
     answered: int
     unanswered: int
     not_applicable: int
+    status: str = SCORED  # or NOT_ENOUGH_ANSWERS
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ class Assessment:
     # A large gap between dimensions is itself a referral signal (RESEARCH §4.2).
     gap: float | None
     gap_flag: bool
+    composite_status: str = SCORED  # or DIMENSION_MISSING / DIMENSIONS_FAR_APART
 
     def answers(self) -> dict[str, str | int]:
         """The given answers as stored (no floats)."""
@@ -114,10 +122,12 @@ class Assessment:
             "survey": {"id": self.survey_id, "version": self.survey_version},
             "questions": {q.id: {"dimension": q.dimension, "status": q.status, "value": q.value}
                           for q in self.questions},
-            "dimensions": {d.id: {"score": d.score, "reading": d.reading, "answered": d.answered,
-                                  "unanswered": d.unanswered, "not_applicable": d.not_applicable}
+            "dimensions": {d.id: {"score": d.score, "reading": d.reading, "status": d.status,
+                                  "answered": d.answered, "unanswered": d.unanswered,
+                                  "not_applicable": d.not_applicable}
                            for d in self.dimensions.values()},
             "composite": self.composite,
+            "composite_status": self.composite_status,
             "reading": self.reading,
             "dimension_gap": self.gap,
             "dimension_gap_flag": self.gap_flag,
@@ -187,9 +197,16 @@ def _weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
     return min(max(mean, min(v for v, _w in pairs)), max(v for v, _w in pairs))
 
 
+def _enough(answered: int, applicable: int, share: float) -> bool:
+    """At least ``share`` of the applicable questions answered, and at least one. Counted in
+    whole questions: 0.5 of 7 questions needs 4."""
+    return answered > 0 and answered >= math.ceil(round_score(share * applicable))
+
+
 def score(answers: Mapping[str, object], survey: Survey) -> Assessment:
-    """Score the answers: normalised values, dimension scores over the answered questions,
-    the composite over the dimensions that have a score, and the readings."""
+    """Score the answers: normalised values, a dimension score where enough of its questions
+    are answered, and a composite only when every dimension has a score. The composite has
+    no reading when the dimensions are far apart: a mean of 1, 1 and 0 is not "high"."""
     if not isinstance(answers, Mapping):
         raise InvalidAssessmentAnswers(N_("The answers must map question ids to answers."))
     for key in answers:
@@ -198,40 +215,62 @@ def score(answers: Mapping[str, object], survey: Survey) -> Assessment:
                 N_("%(question)s is not a question of the reintegration survey."),
                 question=str(key)[:80])
     questions = tuple(normalise(q, answers.get(q.id)) for q in survey.questions)
-    weights = {q.id: q.weight for q in survey.questions}
+    by_id = {q.id: q for q in survey.questions}
     dims: dict[str, DimensionScore] = {}
     raw_dims: dict[str, float] = {}
     for dim in DIMENSIONS:
         members = [s for s in questions if s.dimension == dim]
-        scored = [(s.value, weights[s.id]) for s in members if s.value is not None]
+        scored = [(s.value, by_id[s.id].weight) for s in members if s.value is not None]
+        not_applicable = sum(1 for s in members if s.status == NOT_APPLICABLE)
+        enough = _enough(len(scored), len(members) - not_applicable,
+                         survey.min_answered_share)
         # Mean of the answered questions only: a missing answer is not a 0.
-        mean = _weighted_mean(scored) if scored else None
+        mean = _weighted_mean(scored) if enough else None
         value = None if mean is None else round_score(mean)
         if mean is not None:
             raw_dims[dim] = mean
         dims[dim] = DimensionScore(
             dim, value, survey.reading_of(value), answered=len(scored),
             unanswered=sum(1 for s in members if s.status == UNANSWERED),
-            not_applicable=sum(1 for s in members if s.status == NOT_APPLICABLE))
-    pairs = [(raw_dims[d], survey.dimensions[d].weight) for d in raw_dims]
-    mean = _weighted_mean(pairs) if pairs else None
-    composite = None if mean is None else round_score(mean)
+            not_applicable=not_applicable,
+            status=SCORED if value is not None else NOT_ENOUGH_ANSWERS)
     present = [d.score for d in dims.values() if d.score is not None]
     gap = round_score(max(present) - min(present)) if len(present) >= 2 else None
+    gap_flag = gap is not None and gap >= survey.dimension_gap
+    composite: float | None = None
+    if len(raw_dims) < len(DIMENSIONS):
+        # Re-weighting over the dimensions that happen to have answers would read as the
+        # whole picture; the composite waits until every dimension has enough answers.
+        status = DIMENSION_MISSING
+    else:
+        if survey.composite_from_questions():
+            pairs = [(s.value, by_id[s.id].composite_weight or 0.0) for s in questions
+                     if s.value is not None]
+        else:
+            pairs = [(raw_dims[d], survey.dimensions[d].weight) for d in DIMENSIONS]
+        mean = _weighted_mean(pairs)
+        composite = None if mean is None else round_score(mean)
+        status = (DIMENSION_MISSING if composite is None
+                  else DIMENSIONS_FAR_APART if gap_flag else SCORED)
+    reading = survey.reading_of(composite) if status == SCORED else None
     return Assessment(survey.id, survey.version, questions, MappingProxyType(dims), composite,
-                      survey.reading_of(composite), gap,
-                      gap is not None and gap >= survey.dimension_gap)
+                      reading, gap, gap_flag, status)
 
 
 def assessment_from_record(data: Mapping[str, Any]) -> Assessment:
     """Rebuild stored scores (``Assessment.to_record``) for showing and comparing, without
     rescoring: a stored round keeps the numbers computed with the weights of its day."""
+    # Rounds stored before the statuses existed have none: a score is then what they had.
     dims = {d: DimensionScore(d, from_milli(v["score"]), v["reading"], v["answered"],
-                              v["unanswered"], v["not_applicable"])
+                              v["unanswered"], v["not_applicable"],
+                              v.get("status") or (SCORED if v["score"] is not None
+                                                  else NOT_ENOUGH_ANSWERS))
             for d, v in data["dimensions"].items()}
     questions = tuple(QuestionScore(q, v["dimension"], None, v["status"],
                                     from_milli(v["value"]))
                       for q, v in data["questions"].items())
     return Assessment(data["survey"]["id"], data["survey"]["version"], questions,
                       MappingProxyType(dims), from_milli(data["composite"]), data["reading"],
-                      from_milli(data["dimension_gap"]), data["dimension_gap_flag"])
+                      from_milli(data["dimension_gap"]), data["dimension_gap_flag"],
+                      data.get("composite_status") or (SCORED if data["composite"] is not None
+                                                       else DIMENSION_MISSING))

@@ -56,6 +56,9 @@ class Question:
     # Negative wording ("how often ... not enough food"): 1 - score keeps 1 most favourable.
     reverse: bool = False
     not_applicable: bool = False
+    # The official RSS weighs each question separately for its dimension score and for the
+    # composite (RESEARCH §4.2). None: the composite is the weighted mean of the dimensions.
+    composite_weight: float | None = None
 
     def label_in(self, lang: str | None = None) -> str:
         return pick_label(self.label, lang)
@@ -98,6 +101,14 @@ class Survey:
     readings: tuple[Reading, ...]
     dimension_gap: float
     dimension_gap_evidence: str
+    # The least share of a dimension's applicable questions that must be answered before the
+    # dimension has a score: one answer ("has a CNIC") says nothing about a dimension.
+    min_answered_share: float = 0.0
+    min_answered_share_evidence: str = "[M]"
+
+    def composite_from_questions(self) -> bool:
+        """Whether the composite uses per-question weights (all questions have one)."""
+        return all(q.composite_weight is not None for q in self.questions)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -121,6 +132,8 @@ class Survey:
         paths += [f"readings.{r.id}" for r in self.readings if r.evidence == "[M]"]
         if self.dimension_gap_evidence == "[M]":
             paths.append("dimension_gap")
+        if self.min_answered_share_evidence == "[M]":
+            paths.append("min_answered_share")
         return paths
 
     def to_json(self, lang: str | None = None) -> dict[str, Any]:
@@ -146,7 +159,8 @@ class Survey:
                                   "evidence": d.evidence} for d in self.dimensions.values()},
             "questions": [{"id": q.id, "dimension": q.dimension, "label": q.label_in(lang),
                            "reverse": q.reverse, "not_applicable_allowed": q.not_applicable,
-                           "weight": q.weight, "evidence": q.evidence,
+                           "weight": q.weight, "composite_weight": q.composite_weight,
+                           "evidence": q.evidence,
                            "answer_type": {"id": q.answer_type.id,
                                            **answer_type(q.answer_type)}}
                           for q in self.questions],
@@ -155,5 +169,7 @@ class Survey:
                          for r in self.readings],
             "dimension_gap": {"value": self.dimension_gap,
                               "evidence": self.dimension_gap_evidence},
+            "min_answered_share": {"value": self.min_answered_share,
+                                   "evidence": self.min_answered_share_evidence},
             "unconfirmed": self.unconfirmed(),
         }

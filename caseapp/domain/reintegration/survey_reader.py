@@ -24,7 +24,7 @@ from caseapp.i18n import N_
 
 _TOP_KEYS: Final = frozenset({"id", "version", "title", "source", "evidence", "note",
                               "special_answers", "answer_types", "dimensions", "questions",
-                              "readings", "dimension_gap"})
+                              "readings", "dimension_gap", "min_answered_share"})
 
 
 def _read_answer_type(r: DocumentReader, type_id: str, value: object, path: str) -> AnswerType:
@@ -59,8 +59,9 @@ def _read_answer_type(r: DocumentReader, type_id: str, value: object, path: str)
 
 def _read_question(r: DocumentReader, value: object, path: str,
                    types: Mapping[str, AnswerType]) -> Question:
-    data = r.obj(value, path, ("id", "dimension", "answer_type", "weight", "evidence", "source",
-                               "label", "reverse", "not_applicable", "note"))
+    data = r.obj(value, path, ("id", "dimension", "answer_type", "weight", "composite_weight",
+                               "evidence", "source", "label", "reverse", "not_applicable",
+                               "note"))
     type_id = r.choice(data, "answer_type", path, tuple(types))
     return Question(
         id=r.ident(data, "id", path),
@@ -72,6 +73,8 @@ def _read_question(r: DocumentReader, value: object, path: str,
         label=r.labels(r.required(data, "label", path), join_path(path, "label")),
         reverse=r.flag(data, "reverse", path, False),
         not_applicable=r.flag(data, "not_applicable", path, False),
+        composite_weight=(r.number(data, "composite_weight", path)
+                          if "composite_weight" in data else None),
     )
 
 
@@ -84,6 +87,17 @@ def _read_questions(r: DocumentReader, value: object, types: Mapping[str, Answer
         if q.id in seen:
             raise r.fail(f"questions[{i}].id", N_("%(field)s repeats the id %(id)s."), id=q.id)
         seen.add(q.id)
+    # Composite weights for some questions only would leave the others out of the composite
+    # without anyone deciding so.
+    with_composite = [q.composite_weight is not None for q in questions]
+    if any(with_composite) and not all(with_composite):
+        i = with_composite.index(False)
+        raise r.fail(f"questions[{i}].composite_weight",
+                     N_("%(field)s is required: once one question has a composite weight, "
+                        "every question needs one."))
+    if all(with_composite) and sum(q.composite_weight or 0 for q in questions) <= 0:
+        raise r.fail("questions", N_("%(field)s: the composite weights must add up to more "
+                                     "than 0."))
     for dim in DIMENSIONS:
         members = [q for q in questions if q.dimension == dim]
         if not members:
@@ -149,6 +163,8 @@ def survey_from_dict(data: object, source: str = "survey") -> Survey:
         r.ident({"id": type_id}, "id", f"answer_types.{type_id}")
         types[type_id] = _read_answer_type(r, type_id, raw, f"answer_types.{type_id}")
     gap = r.obj(r.required(top, "dimension_gap", ""), "dimension_gap", ("value", "evidence"))
+    share = r.obj(r.required(top, "min_answered_share", ""), "min_answered_share",
+                  ("value", "evidence"))
     return Survey(
         id=r.ident(top, "id", ""),
         version=version,
@@ -163,4 +179,7 @@ def survey_from_dict(data: object, source: str = "survey") -> Survey:
         readings=_read_readings(r, r.required(top, "readings", "")),
         dimension_gap=r.number(gap, "value", "dimension_gap", unit=True),
         dimension_gap_evidence=r.choice(gap, "evidence", "dimension_gap", EVIDENCE_MARKS),
+        min_answered_share=r.number(share, "value", "min_answered_share", unit=True),
+        min_answered_share_evidence=r.choice(share, "evidence", "min_answered_share",
+                                             EVIDENCE_MARKS),
     )

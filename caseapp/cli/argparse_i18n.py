@@ -1,0 +1,48 @@
+"""argparse's own messages ("the following arguments are required", "invalid choice", the
+help's headings) in the user's language (issue 8). argparse looks its messages up through the
+module-level name ``_`` at the moment it needs them, so pointing that name at our catalog
+translates them; the message ids below are argparse's own (Python 3.11), listed so that they
+are extracted into the catalogs and translated like every other message."""
+
+from __future__ import annotations
+
+import argparse
+
+from caseapp.i18n import N_, _
+
+MESSAGES = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"),
+    N_("one of the arguments %s is required"),
+    N_("unrecognized arguments: %s"),
+    N_("not allowed with argument %s"),
+    N_("expected one argument"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("ignored explicit argument %r"),
+    N_("%(prog)s: error: %(message)s"),
+)
+
+
+class TranslatedHelpFormatter(argparse.HelpFormatter):
+    """Help texts are written in English and marked with ``N_`` where they are declared;
+    they are translated here, when the help is shown in the user's language."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return _(action.help) if action.help else action.help
+
+
+def _translate(message: str) -> str:
+    # No parameters here: argparse fills its placeholders itself.
+    return _(message)
+
+
+def install() -> None:
+    argparse._ = _translate  # type: ignore[attr-defined]
