@@ -4,16 +4,18 @@ size that leaves Nastaliq's tall letters room."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from caseapp.i18n import LANGUAGES, is_rtl, set_language
-from caseapp.i18n.fonts import fallback_families, font_files
+from caseapp.i18n.fonts import NASKH, SANS, fallback_families, font_files
 
 _registered = False
-# Nastaliq needs a larger size than Latin text to be as legible at the same point size.
-_POINT_SIZE = {"ur": 12, "ps": 11, "fa_AF": 11, "en": 10}
+# Arabic-script text needs a larger size than Latin text to be as legible at the same point size.
+_POINT_SIZE = {"ur": 11, "ps": 11, "fa_AF": 11, "en": 10}
 # Nastaliq letters reach past their advance on the right (where a right-to-left word starts)
 # and above the line: widgets that clip to their text box need room on both sides.
 _NASTALIQ_ROOM = """
@@ -34,9 +36,16 @@ def register_fonts() -> None:
         _registered = True
 
 
+# Qt (6.11 and 6.12 alike) misplaces Noto Nastaliq Urdu's cursive joins in widgets: words run
+# into each other and spaces vanish ("علی ملک" drawn as one blot). The documents draw Nastaliq
+# with HarfBuzz themselves (caseapp/documents/nastaliq.py); until the desktop does too, Urdu is
+# set in Naskh on screen — correct letters in a plainer style rather than a broken Nastaliq.
+_SCREEN_FAMILIES = {"ur": [NASKH, SANS]}
+
+
 def font_for(lang: str, scale: float = 1.0) -> QFont:
     font = QFont()
-    font.setFamilies(fallback_families(lang))
+    font.setFamilies(_SCREEN_FAMILIES.get(lang) or fallback_families(lang))
     font.setPointSizeF(_POINT_SIZE.get(lang, 10) * scale)
     return font
 
@@ -57,6 +66,7 @@ def apply_language(lang: str) -> None:
         app.setStyleSheet(_NASTALIQ_ROOM if lang == "ur" else "")
 
 
+@cache
 def urdu_font() -> QFont:
     """For a field or label that holds Urdu script whatever the interface language."""
     return font_for("ur")

@@ -15,7 +15,7 @@ from caseapp.i18n import _, formatting
 from caseapp.services import forms
 from caseapp.services.cases import CaseFilter, CasePage, CaseSummary
 from ui.bridge import Bridge
-from ui.language import isolate_ltr
+from ui.language import isolate_ltr, urdu_font
 
 PAGE = 200
 KEEP_PAGES = 40
@@ -65,6 +65,9 @@ class CaseListModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.FontRole and index.isValid() and \
+                COLUMNS[index.column()][0] == "urdu":
+            return urdu_font()  # Nastaliq in any interface language
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
                                                 Qt.ItemDataRole.UserRole):
             return None

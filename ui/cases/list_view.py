@@ -8,6 +8,7 @@ import datetime
 import json
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +26,7 @@ from caseapp.services import forms
 from caseapp.services.cases import CaseFilter
 from ui.bridge import Bridge
 from ui.cases.list_model import COLUMNS, CaseListModel
+from ui.language import urdu_font
 
 PREFERENCE = "case-list"
 _NO_DATE = QDate(2000, 1, 1)  # shown as "any": the earliest date means no limit
@@ -83,7 +85,6 @@ class CaseListView(QWidget):
             bar.addWidget(caption)
             bar.addWidget(widget)
         bar.addStretch(1)
-        bar.addWidget(self.count)
         for combo in (self.stage, self.track, self.exploitation):
             combo.currentIndexChanged.connect(self.apply_filter)
         for edit in (self.changed_from, self.changed_to):
@@ -100,6 +101,9 @@ class CaseListView(QWidget):
                                                        Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().hide()
+        # rows tall enough for Nastaliq's letters above and below the line
+        self.table.verticalHeader().setDefaultSectionSize(
+            QFontMetrics(urdu_font()).height() + 6)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -115,6 +119,7 @@ class CaseListView(QWidget):
 
         box = QVBoxLayout(self)
         box.addLayout(bar)
+        box.addWidget(self.count)
         box.addWidget(self.table)
 
     # -- filters ------------------------------------------------------------------------
