@@ -117,7 +117,9 @@ def verify_quietly(profile: Profile) -> audit.VerifyReport:
 
 def test_intact_chain_verifies(profile: Profile, capsys: pytest.CaptureFixture[str]) -> None:
     head = profile.head()
-    assert head == 2 + 3 * 5  # profile_created, unlock, then five events per case
+    # profile_created, directory_imported (the directory is seeded with the profile),
+    # unlock, then five events per case
+    assert head == 3 + 3 * 5
     report = verify_quietly(profile)
     assert (report.ok, report.events, report.broken_at) == (True, head, None)
     code, out = cli_verify(profile, capsys)
@@ -140,14 +142,14 @@ def test_the_head_file_is_signed_and_current(profile: Profile) -> None:
 def test_events_name_fields_and_every_action(profile: Profile) -> None:
     with profile.open_quietly() as session:
         actions = [e["action"] for e in session.audit.events(limit=1000)][::-1]
-    assert actions[:2] == ["profile_created", "unlock"]
-    assert actions[2:7] == ["case_created", "case_viewed", "case_edited", "note_added",
+    assert actions[:3] == ["profile_created", "directory_imported", "unlock"]
+    assert actions[3:8] == ["case_created", "case_viewed", "case_edited", "note_added",
                             "case_viewed"]
 
 
 # -- tampering in the middle of the chain --------------------------------------------------
 
-MIDDLE = 9
+MIDDLE = 10  # the second case's case_viewed
 
 
 def test_deleted_event_is_found(profile: Profile, capsys: pytest.CaptureFixture[str]) -> None:

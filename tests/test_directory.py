@@ -11,11 +11,14 @@ import pytest
 from conftest import CliProfile, OpenProfile
 
 from caseapp.cli.main import main
+from caseapp.crypto import kdf
 from caseapp.errors import FieldErrors, PermissionDenied, ValidationError
+from caseapp.services import profiles, users
 from caseapp.services.directory import CsvErrors, DirectoryService
 from caseapp.services.session import Session
 
 RESEARCH = Path("/work/shared/domain/RESEARCH.md")
+SEED_CSV = Path(__file__).resolve().parents[1] / "caseapp" / "reference" / "service-directory.csv"
 HEADER = ("key,name,org_type,services,province,district,accepts_sex,accepts_age,open_24h,"
           "phone,contact,evidence,notes\n")
 
@@ -63,16 +66,54 @@ def test_filters(manager: Session) -> None:
     assert [e["org_Name"] for e in svc.list(query="hotline")] == ["National TIP Hotline (FIA)"]
 
 
+def _packaged_rows() -> list[dict[str, str]]:
+    """The editable reference file itself, read here without the code under test."""
+    with SEED_CSV.open(encoding="utf-8", newline="") as handle:
+        return [row for row in csv.DictReader(handle) if any(row.values())]
+
+
+def test_a_new_office_starts_with_the_packaged_directory_marks_included(
+        manager: Session) -> None:
+    # Before: a new profile had an empty directory until someone ran `directory seed`, which
+    # a caseworker's profile could not, so it could make no referral (issue 8).
+    rows = _packaged_rows()
+    entries = {e["hfz_Key"]: e for e in DirectoryService(manager).list()}
+    assert set(entries) == {row["key"] for row in rows}
+    for row in rows:
+        # What RESEARCH has not confirmed keeps its [M] mark; confirmed facts their [V].
+        assert entries[row["key"]]["hfz_Evidence"] == (row["evidence"] or None)
+        assert entries[row["key"]]["org_Name"] == row["name"]
+    unconfirmed = [row["key"] for row in rows if row["evidence"].startswith("[M]")]
+    assert unconfirmed and all(entries[k]["hfz_Evidence"].startswith("[M]")
+                               for k in unconfirmed)
+
+
+def test_a_user_added_to_the_office_has_the_same_directory(administrator: Session) -> None:
+    # Every profile of the office has the directory, as the same records: two profiles
+    # seeded apart must not hold the entries twice once they sync.
+    first, changed = "first passphrase for Sana 2026", "Sana's own passphrase, chosen 2026"
+    users.add_user(administrator, profile_name="sana", user_name="Sana Baloch",
+                   role="caseworker", first_passphrase=first, params=kdf.FLOOR)
+    profiles.change_passphrase("sana", first, changed, params=kdf.FLOOR)
+    mine = {e["id"]: e["hfz_Key"] for e in DirectoryService(administrator).list()}
+    with profiles.unlock("sana", changed) as sana:
+        theirs = {e["id"]: e["hfz_Key"] for e in DirectoryService(sana).list()}
+        assert DirectoryService(sana).list(service="shelter")
+    assert theirs == mine and len(mine) == len(_packaged_rows())
+
+
 def test_seed_is_idempotent_and_keeps_edits(manager: Session) -> None:
     svc = DirectoryService(manager)
-    first = svc.seed()
-    assert first.created >= 30 and first.updated == 0
     org = svc.list(query="LHRLA")[0]
     svc.edit(org["id"], {"hfz_District": "Karachi"})
     again = svc.seed()
     assert (again.created, again.updated) == (0, 0)
-    assert again.unchanged == first.created
+    assert again.unchanged == len(_packaged_rows())
     assert svc.get(org["id"])["hfz_District"] == "Karachi"
+    # A packaged entry a manager gave another key is not added back under the old one.
+    svc.edit(org["id"], {"hfz_Key": "lhrla-karachi"})
+    assert svc.seed().created == 0
+    assert len(svc.list(query="LHRLA")) == 1
 
 
 def test_seed_has_no_phone_numbers_not_in_research(manager: Session) -> None:
@@ -98,17 +139,19 @@ def test_import_with_errors_imports_nothing_and_reports_row_and_column(
             + "a,Good shelter,NGO,shelter,PK-KP,Peshawar,female,adult,yes,,,,\n"
             + "b,Bad type,Charity,shelter,PK-KP,,,,,,,,\n"
             + "c,Bad phone,NGO,legal_aid,Sindh,,,,no,0300-ABC,,,\n")
+    before = svc.list()
     with pytest.raises(CsvErrors) as err:
         svc.import_csv(text)
     assert [(r, c) for r, c, _p, _x in err.value.problems] == [(3, "org_type"), (4, "phone")]
     message = err.value.user_message()
     assert "row 3, column org_type" in message and "row 4, column phone" in message
     assert "\n" not in message
-    assert svc.list() == []
+    assert svc.list() == before
 
     report = svc.import_csv(text, skip_errors=True)
     assert (report.created, report.skipped_rows) == (1, [3, 4])
-    assert [e["org_Name"] for e in svc.list()] == ["Good shelter"]
+    assert {e["org_Name"] for e in svc.list()} - {e["org_Name"] for e in before} == {
+        "Good shelter"}
 
 
 def test_import_rejects_bad_header_even_when_skipping(manager: Session) -> None:
@@ -144,7 +187,8 @@ def test_export_import_round_trip(manager: Session, open_profile: OpenProfile,
     path = tmp_path / "directory.csv"
     path.write_text(exported, encoding="utf-8")
     copy = DirectoryService(open_profile("administrator", "bilal"))
-    assert copy.import_csv(path).created == len(rows)
+    # It has the packaged entries already: only the added one is new.
+    assert copy.import_csv(path).created == 1
     assert copy.export_csv() == exported
     strip = [{k: v for k, v in e.items() if k != "id"} for e in copy.list()]
     assert strip == [{k: v for k, v in e.items() if k != "id"} for e in svc.list()]
@@ -156,19 +200,19 @@ def test_import_needs_a_manager_and_a_caseworker_may_seed(caseworker: Session) -
     svc = DirectoryService(caseworker)
     with pytest.raises(PermissionDenied):
         svc.import_csv(HEADER)
-    assert svc.seed().created >= 30
-    assert svc.list(service="shelter")
+    assert svc.list(service="shelter")  # seeded when the profile was made
     assert svc.seed().created == 0
 
 
 def test_audit_names_fields_not_values(manager: Session) -> None:
     svc = DirectoryService(manager)
+    conn = manager.conn
+    assert conn is not None
+    start = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
     svc.add({"org_Name": "Secret Shelter Name", "hfz_Services": ["shelter"]})
     svc.import_csv(HEADER + "k,Another Shelter,NGO,shelter,,,,,,,,,\n")
     svc.export_csv()
-    conn = manager.conn
-    assert conn is not None
-    rows = conn.execute("SELECT * FROM audit").fetchall()
+    rows = conn.execute("SELECT * FROM audit ORDER BY rowid").fetchall()[start:]
     dump = repr(rows)
     assert "Secret Shelter Name" not in dump and "Another Shelter" not in dump
     actions = [r for r in dump.split("'") if r.startswith(("organisation_", "directory_"))]
@@ -204,17 +248,19 @@ def test_a_control_character_or_broken_unicode_is_refused_naming_the_cell(
     """Before, the cell was stored and every later XLSX export of the directory failed to
     open (or, for the surrogate, the command line ended in 'unexpected error')."""
     svc = DirectoryService(manager)
+    before = svc.list()
     text = HEADER + f"a,{cell},NGO,shelter,,,,,,,,,\n"
     with pytest.raises(CsvErrors) as err:
         svc.import_csv(text)
     assert [(r, c) for r, c, _p, _x in err.value.problems] == [(2, "name")]
     message = err.value.user_message()
     assert "control character" in message and "Aman" not in message and "Dar" not in message
-    assert svc.list() == []
+    assert svc.list() == before
 
 
 def test_a_huge_cell_is_refused_with_a_clear_error(manager: Session, tmp_path: Path) -> None:
     svc = DirectoryService(manager)
+    before = svc.list()
     for size in (5_000, 200_000):  # the csv module itself fails past 131,072
         path = tmp_path / f"big{size}.csv"
         path.write_text(HEADER + "a," + "N" * size + ",NGO,shelter,,,,,,,,,\n", encoding="utf-8")
@@ -222,7 +268,7 @@ def test_a_huge_cell_is_refused_with_a_clear_error(manager: Session, tmp_path: P
             svc.import_csv(path)
         message = err.value.user_message()
         assert "N" * 50 not in message and ("longer than" in message or "near line" in message)
-    assert svc.list() == []
+    assert svc.list() == before
 
 
 def test_a_huge_file_is_refused_before_it_is_read(manager: Session, tmp_path: Path,

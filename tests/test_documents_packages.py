@@ -38,7 +38,7 @@ def sender_and_receiver(open_profile: OpenProfile, tmp_path: Path
     referral_packages.export_package(sender, ref.referral_id, package, "shelter placement",
                                      key.recipient, sections=["person", "identity"])
     public, _fingerprint = referral_packages.own_signing_key(sender)
-    org_id = DirectoryService(receiver).add({"org_Name": "FIA AHTC Lahore", "org_Type": "NGO",
+    org_id = DirectoryService(receiver).add({"org_Name": "Sender Shelter Lahore", "org_Type": "NGO",
                                              "hfz_Services": ["law_enforcement"]}).id
     assert org_id is not None
     DirectoryService(receiver).set_keys(org_id, signing_key=public)
@@ -66,7 +66,7 @@ def test_import_creates_a_case_with_an_incoming_referral(open_profile: OpenProfi
                                                          tmp_path: Path) -> None:
     sender, receiver, key, package = sender_and_receiver(open_profile, tmp_path)
     done = referral_packages.import_package(receiver, package, identity(key))
-    assert done.organisation == "FIA AHTC Lahore"  # from our directory, not the package
+    assert done.organisation == "Sender Shelter Lahore"  # from our directory, not the package
     assert done.fingerprint == referral_packages.own_signing_key(sender)[1]
     case = CaseService(receiver).show(done.case_id)
     assert case["prs_FirstName"] == GIVEN and case["hfz_NameUrdu"] == URDU_NAME
@@ -74,7 +74,7 @@ def test_import_creates_a_case_with_an_incoming_referral(open_profile: OpenProfi
     assert referral["hfz_Direction"] == "incoming"
     assert referral["hfz_Services"] == ["shelter", "legal_aid"]
     assert referral["hfz_Urgency"] == "urgent"
-    assert referral["hfz_OrganisationName"] == "FIA AHTC Lahore"
+    assert referral["hfz_OrganisationName"] == "Sender Shelter Lahore"
     # The same package a second time is refused.
     with pytest.raises(PackageRefused, match="imported before"):
         referral_packages.import_package(receiver, package, identity(key))
@@ -132,7 +132,7 @@ def test_a_package_signed_again_by_another_key_is_refused(open_profile: OpenProf
 def test_storing_a_partners_key_is_a_managers_job(caseworker: Session) -> None:
     from caseapp.errors import PermissionDenied
 
-    org_id = DirectoryService(caseworker).add({"org_Name": "AGHS", "org_Type": "NGO",
+    org_id = DirectoryService(caseworker).add({"org_Name": "AGHS Lahore", "org_Type": "NGO",
                                                "hfz_Services": ["legal_aid"]}).id
     with pytest.raises(PermissionDenied):
         DirectoryService(caseworker).set_keys(org_id or "", signing_key="ab" * 32)

@@ -27,7 +27,7 @@ def setup_case(session: Session) -> tuple[str, str, str]:
     directory = DirectoryService(session)
     shelter = directory.add({"org_Name": "Dar-ul-Aman Lahore", "org_Type":
                              "LocalGovernmentOrganisation", "hfz_Services": ["shelter"]}).id
-    legal = directory.add({"org_Name": "AGHS", "org_Type": "NGO",
+    legal = directory.add({"org_Name": "AGHS Lahore", "org_Type": "NGO",
                            "hfz_Services": ["legal_aid"]}).id
     return case_id, shelter, legal
 

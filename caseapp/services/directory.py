@@ -12,6 +12,7 @@ import builtins
 import csv
 import io
 import re
+import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,7 @@ from caseapp.domain import roles, text_rules
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_, _
 from caseapp.services.base import Service
+from caseapp.services.session import Session
 from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
@@ -377,7 +379,8 @@ class DirectoryService(Service):
         self._require_manager()
         return self._import(source, skip_errors, only_new=only_new)
 
-    def _import(self, source: str | Path, skip_errors: bool, *, only_new: bool) -> ImportReport:
+    def _import(self, source: str | Path, skip_errors: bool, *, only_new: bool,
+                packaged: bool = False) -> ImportReport:
         rows, problems = self.parse_csv(self._read_text(source))
         report = ImportReport(problems=problems)
         bad_rows = {p[0] for p in problems}
@@ -391,9 +394,16 @@ class DirectoryService(Service):
                     report.skipped_rows.append(index)
                     continue
                 current = existing.get(str(body["hfz_Key"]))
-                if current is None:
+                record_id = seed_id(self.session.team_id, str(body["hfz_Key"])) \
+                    if packaged else None
+                if current is None and record_id is not None and \
+                        self.store.get(record_id, include_deleted=True) is not None:
+                    # The packaged entry is there under another key (a manager renamed it).
+                    report.unchanged += 1
+                elif current is None:
                     fields = {k: v for k, v in body.items() if v not in (None, [], "")}
-                    created = self.store.create(ORGANISATION, fields, team=self.session.team_id)
+                    created = self.store.create(ORGANISATION, fields, team=self.session.team_id,
+                                                record_id=record_id)
                     existing[str(body["hfz_Key"])] = created.record
                     report.created += 1
                     columns.update(fields)
@@ -432,8 +442,32 @@ class DirectoryService(Service):
     def seed(self) -> ImportReport:
         """Add the packaged entries of RESEARCH §5.3–5.4 that are not there yet. Anyone who
         does casework may: it only adds the packaged entries and changes no existing one,
-        and without a directory a caseworker's profile cannot make any referral (issue 8)."""
+        and without a directory a caseworker's profile cannot make any referral (issue 8).
+        A new profile is seeded when it is made (``seed_new_profile``); this adds what a
+        newer release packages."""
         self._require(roles.CASE_EDIT)
+        return self._seed()
+
+    def _seed(self) -> ImportReport:
         text = resources.files("caseapp.reference").joinpath(SEED_FILE).read_text(
             encoding="utf-8")
-        return self._import(text, False, only_new=True)
+        return self._import(text, False, only_new=True, packaged=True)
+
+
+def seed_id(team_id: str, key: str) -> str:
+    """The record id of a packaged directory entry in an office: the same in every profile of
+    the office, so profiles seeded apart hold the same records and sync does not double
+    them."""
+    try:
+        namespace = uuid.UUID(team_id)
+    except ValueError:
+        namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"hifazat-team:{team_id}")
+    return str(uuid.uuid5(namespace, f"hifazat-directory:{key}"))
+
+
+def seed_new_profile(session: Session) -> ImportReport:
+    """Seed the directory of a profile being created (issue 8): the office's first profile
+    and every profile added to it start with the packaged entries, evidence marks ([V]
+    confirmed, [M] still to confirm) included, so any caseworker can make a referral. Done
+    by the creation itself, before any user could act, hence no permission check."""
+    return DirectoryService(session)._seed()

@@ -27,7 +27,7 @@ from caseapp.errors import (
 )
 from caseapp.fsutil import fsync_dir
 from caseapp.i18n import N_
-from caseapp.services import exports, role_grants, unlock_guard
+from caseapp.services import directory, exports, role_grants, unlock_guard
 from caseapp.services.base import actor_of
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
@@ -162,6 +162,9 @@ def initialise_vault(conn: database.Connection, p: ProfilePaths, *, user_name: s
         with session.write() as tx:
             meta.write(tx.conn, [*grant(user_id, team_id), (MUST_CHANGE, "1")])
         role_grants.refresh(session)
+    # Every profile of the office starts with the service directory, whatever its role:
+    # without it no referral can be made (issue 8).
+    directory.seed_new_profile(session)
     return session
 
 
