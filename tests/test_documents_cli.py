@@ -113,6 +113,9 @@ def test_rights_sheet_and_report_commands(run: Run, cli_profile: CliProfile,
                           "2026-12-31", "--out", report, "--purpose", "quarterly figures")
     assert code == 0, err
     assert "Statistics report" in pdf_text(report)
+    # The one case has no consent to research use: left out, and the user is told.
+    assert "1 case was left out: no consent to the use of non-identifying data for " \
+        "research." in err
     code, _out, err = run("export", "report", *me, "--from", "2026-13-01", "--to",
                           "2026-12-31", "--out", tmp_path / "r2.pdf", "--purpose", "x")
     assert code != 0 and "--from" in err

@@ -194,21 +194,51 @@ def test_rights_sheet_and_report_may_leave_plain(caseworker: Session, tmp_path: 
         documents.export_rights_sheet(caseworker, "de", tmp_path / "x.pdf", "intake")
 
 
-def test_report_from_the_vault_counts_each_case_once(caseworker: Session,
-                                                     tmp_path: Path) -> None:
+def test_report_counts_only_cases_consented_to_research_use(caseworker: Session,
+                                                            tmp_path: Path) -> None:
+    # Before: the PDF report counted every case, though the published statistics (and
+    # RESEARCH §6.2 (e)) count only people who agreed to research use of their data.
+    from caseapp.domain import consent
     from caseapp.services.cases import CaseService
+    from caseapp.services.consent import ConsentService
 
-    cases = CaseService(caseworker)
-    for i in range(12):
-        cases.create({"prs_FirstName": f"W{i}", "prs_Gender": "Feminine",
-                      "vic_TypeOfExploitation": ["ForcedLabour"]})
-    for i in range(11):
-        cases.create({"prs_FirstName": f"M{i}", "prs_Gender": "Masculine",
-                      "vic_TypeOfExploitation": ["ForcedLabour", "ForcedBegging"]})
+    cases, consents = CaseService(caseworker), ConsentService(caseworker)
+
+    def person(name: str, gender: str, types: list[str]) -> str:
+        case_id = cases.create({"prs_FirstName": name, "prs_Gender": gender,
+                                "prs_Birthdate": "1990-05-01",
+                                "vic_TypeOfExploitation": types}).id
+        assert case_id is not None
+        return case_id
+
+    def decide(case_id: str, purpose: str, granted: bool) -> None:
+        consents.record(case_id, purpose, granted, language="urd",
+                        explanation_version="rights-2026-1")
+
+    for i in range(12):  # counted: 12 women
+        decide(person(f"W{i}", "Feminine", ["ForcedLabour"]), consent.ANONYMISED_RESEARCH,
+               True)
+    for i in range(11):  # counted: 11 men
+        decide(person(f"M{i}", "Masculine", ["ForcedLabour", "ForcedBegging"]),
+               consent.ANONYMISED_RESEARCH, True)
+    for i in range(3):  # refused: 3 women left out
+        decide(person(f"R{i}", "Feminine", ["ForcedLabour"]), consent.ANONYMISED_RESEARCH,
+               False)
+    for i in range(2):  # granted, then withdrawn: 2 men left out
+        case_id = person(f"X{i}", "Masculine", ["ForcedBegging"])
+        decide(case_id, consent.ANONYMISED_RESEARCH, True)
+        consents.withdraw(case_id, purpose=consent.ANONYMISED_RESEARCH)
+    for i in range(2):  # consent to other purposes only: 2 women left out
+        decide(person(f"O{i}", "Feminine", ["ForcedLabour"]), consent.ASSISTANCE_PROCESSING,
+               True)
+    for i in range(4):  # nothing recorded: 4 women left out
+        person(f"N{i}", "Feminine", ["ForcedLabour"])
+    # By hand: 12 + 11 = 23 counted; 3 + 2 + 2 + 4 = 11 left out (34 cases in all).
     today = dt.datetime.now(dt.UTC).date()
     team = str(caseworker.store.get(caseworker.team_id).body["name"])  # type: ignore[union-attr]
-    documents.export_report(caseworker, today.replace(day=1), today, tmp_path / "r.pdf",
-                            "monthly figures", Protection.plain(), team=team)
+    done = documents.export_report(caseworker, today.replace(day=1), today,
+                                   tmp_path / "r.pdf", "monthly figures", Protection.plain(),
+                                   team=team)
     rows = [" ".join(line.split()) for line in
             pdf_text(tmp_path / "r.pdf", layout=True).splitlines()]
     assert "Cases in the period: 23" in rows and f"Team: {team}" in rows
@@ -216,6 +246,10 @@ def test_report_from_the_vault_counts_each_case_once(caseworker: Session,
                 "Forced begging 11"):
         assert row in rows, row
     assert not any("W0" in row for row in rows)
+    flat = " ".join(rows)
+    assert "Only cases of people who agreed to the use of non-identifying data for " \
+        "research are counted." in flat
+    assert done.without_consent == 11
     with pytest.raises(ValidationError, match="--team"):
         documents.export_report(caseworker, today, today, tmp_path / "x.pdf", "figures",
                                 Protection.plain(), team="no such team")

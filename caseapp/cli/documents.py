@@ -17,7 +17,7 @@ from pathlib import Path
 from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
 from caseapp.documents import forms
 from caseapp.errors import ValidationError
-from caseapp.i18n import LANGUAGES, N_, _
+from caseapp.i18n import LANGUAGES, N_, _, ngettext
 from caseapp.services import document_values, documents, referral_packages
 from caseapp.services.documents import ExportedDocument
 from caseapp.services.exports import check_destination
@@ -120,6 +120,12 @@ def _export_report(args: argparse.Namespace) -> int:
         done = documents.export_report(session, start, end, args.out, args.purpose,
                                        protection, team=args.team, lang=args.report_lang,
                                        force=args.force)
+    if done.without_consent:
+        # As `export statistics` says it: the report counts only cases with that consent.
+        print(ngettext("%(n)s case was left out: no consent to the use of non-identifying "
+                       "data for research.",
+                       "%(n)s cases were left out: no consent to the use of non-identifying "
+                       "data for research.", done.without_consent), file=sys.stderr)
     return _report(done, WROTE_REPORT)
 
 

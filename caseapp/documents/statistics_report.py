@@ -45,6 +45,8 @@ SUPPRESSED = N_("fewer than %(k)s")
 WITHHELD_TEXT = N_("not shown, to protect a small group")
 SUPPRESSION_NOTE = N_("Counts below %(k)s are not shown, so that no person can be "
                       "recognised from a small group.")
+CONSENT_NOTE = N_("Only cases of people who agreed to the use of non-identifying data for "
+                  "research are counted.")
 NOT_RECORDED = N_("Not recorded")
 TOTAL_ROW = N_("Total")
 BY_MONTH = N_("Cases by month of registration")
@@ -225,6 +227,7 @@ def report_blocks(facts: Iterable[CaseFacts], request: ReportRequest) -> tuple[B
         Paragraph(t(TOTAL, total=number(shown_total, lang) if shown_total is not None
                     else gettext_for(lang, SUPPRESSED) % {"k": number(MIN_COUNT, lang)})),
         Paragraph(t(SUPPRESSION_NOTE, k=number(MIN_COUNT, lang)), small=True),
+        Paragraph(t(CONSENT_NOTE), small=True),
     ]
     for title, counts in groups:
         if counts:

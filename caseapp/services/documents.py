@@ -11,6 +11,7 @@ the anonymised report may leave plain.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -20,13 +21,13 @@ from typing import Any
 
 from caseapp.documents import forms, rights_sheet, statistics_report
 from caseapp.documents.statistics import age_bracket, age_on, registration_date
-from caseapp.domain import roles
+from caseapp.domain import consent, roles
 from caseapp.errors import NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import LANGUAGES, N_
 from caseapp.services import document_values as values
 from caseapp.services.base import actor_of
 from caseapp.services.cases import CaseService
-from caseapp.services.consent import ConsentRequired
+from caseapp.services.consent import ConsentRequired, ConsentService
 from caseapp.services.directory import DirectoryService
 from caseapp.services.exports import (
     check_destination,
@@ -48,6 +49,7 @@ class ExportedDocument:
     export_id: str
     protection: str
     passphrase: str | None = None  # shown once to the user, never stored
+    without_consent: int = 0  # cases a report left out: no consent to research use
 
 
 def _today() -> dt.date:
@@ -247,13 +249,22 @@ def _registered(case_id: str) -> dt.date | None:
     return _day(ms // 86_400_000)
 
 
-def case_facts(session: Session, team_id: str | None) -> list[statistics_report.CaseFacts]:
+def case_facts(session: Session, team_id: str | None
+               ) -> tuple[list[statistics_report.CaseFacts], int]:
     """The coarse facts the report counts, one per case (merged duplicates once), read in
-    one query of only those fields."""
+    one query of only those fields, and how many cases were left out for want of consent.
+    Only a person who agreed to the use of non-identifying data for research is counted
+    (RESEARCH §6.2 (e)), as in the published statistics (``exports.consented_cases``): the
+    consent in force now, no override."""
     facts: list[statistics_report.CaseFacts] = []
     assert session.conn is not None
+    permitting = ConsentService(session).cases_permitting(consent.ANONYMISED_RESEARCH)
+    left_out = 0
     for case_id, tracks, types, gender, birthdate, estimated in queries.report_facts(
             session.conn, team_id):
+        if case_id not in permitting:
+            left_out += 1
+            continue
         registered = _registered(case_id)
         if registered is None:
             continue
@@ -262,14 +273,15 @@ def case_facts(session: Session, team_id: str | None) -> list[statistics_report.
             age = estimated
         facts.append(statistics_report.CaseFacts(
             registered, _codes(tracks), str(gender or ""), age_bracket(age), _codes(types)))
-    return facts
+    return facts, left_out
 
 
 def export_report(session: Session, start: dt.date, end: dt.date, path: Path,
                   purpose: str, protection: Protection, *, team: str | None = None,
                   lang: str = "en", force: bool = False) -> ExportedDocument:
-    """Anonymised counts for a period and team (small counts suppressed): the export
-    permission is enough, and it may leave plain."""
+    """Anonymised counts for a period and team (small counts suppressed) of the cases whose
+    person agreed to research use (``case_facts``): the export permission is enough, and it
+    may leave plain."""
     check_destination(path, force)
     require_export(session)
     purpose = check_purpose(purpose)
@@ -279,11 +291,14 @@ def export_report(session: Session, start: dt.date, end: dt.date, path: Path,
         raise ValidationError(N_("--lang must be one of %(codes)s."), codes=", ".join(LANGUAGES))
     team_id, team_name = _team_id(session, team)
     request = statistics_report.ReportRequest(start, end, team_name, lang, _today())
-    data = statistics_report.render(case_facts(session, team_id), request)
-    return _write(session, path, data, protection, kind="statistics_report",
+    facts, without_consent = case_facts(session, team_id)
+    data = statistics_report.render(facts, request)
+    done = _write(session, path, data, protection, kind="statistics_report",
                   purpose=purpose, export_id=new_export_id(), force=force,
                   fields=[f"from:{start.isoformat()}", f"to:{end.isoformat()}",
-                          f"team:{team_id or 'all'}", f"lang:{lang}"])
+                          f"team:{team_id or 'all'}", f"lang:{lang}",
+                          f"without_consent:{without_consent}"])
+    return dataclasses.replace(done, without_consent=without_consent)
 
 
 def require_package_roles(session: Session) -> None:
