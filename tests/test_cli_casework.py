@@ -273,7 +273,9 @@ def test_bad_input_is_one_line_and_stores_nothing(run: Run, write: Write,
     # No explanation version given, and a bad language code: both named on one line.
     err = one_line_error(run("consent", "record", *me, "--case", case_id, "--purpose",
                              "interview", "--granted", "--language", "Urdu!"))
-    assert "explanation_version: is required" in err and "language:" in err
+    # Named as the options the user typed (issue 8), not as the service's fields.
+    assert "--explanation-version: is required" in err and "--language:" in err
+    assert "explanation_version" not in err
     assert entries() == []
 
     # Missing consent: no screening, no reintegration round.

@@ -241,3 +241,35 @@ def test_plan_add_names_the_missing_option(run: Run, cli_profile: Any) -> None:
     me = cli_profile("caseworker", "amina")
     code, _out, err = run("plan", "add", *me, "--case", "x", "--type", "Health")
     assert code == 2 and "--objectives" in err and "spl_Objectives" not in err
+
+
+def test_explanation_version_messages_name_the_option(run: Run, cli_profile: Any,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    # Before: "caseapp: explanation_version: is required", a field name the user never
+    # typed, saying nothing of what to give; and a recorded consent printed only an id.
+    me = cli_profile("caseworker", "amina")
+    person = tmp_path / "adult.json"
+    person.write_text(json.dumps({"prs_FirstName": "Nasreen", "prs_Birthdate": "1990-05-01"}),
+                      encoding="utf-8")
+    code, case_id, err = run("case", "create", *me, "--json", person)
+    assert code == 0, err
+    case_id = case_id.strip()
+    record = ("consent", "record", *me, "--case", case_id, "--purpose", "interview",
+              "--granted")
+    code, out, err = run(*record)
+    assert code != 0 and out == "" and err.count("\n") == 1
+    assert err.startswith("caseapp: --explanation-version: is required")
+    assert "rights sheet" in err and "explanation_version" not in err
+    code, _out, err = run("--lang", "ur", *record, "--explanation-version", " ")
+    assert code != 0 and "--explanation-version" in err
+    assert "is required" not in err and any("\u0600" <= c <= "\u06ff" for c in err)
+    # A person at the terminal is told what was recorded; a script gets the id alone.
+    code, out, err = run(*record, "--explanation-version", "rights-2026-1")
+    assert (code, err) == (0, "") and out.strip()
+    monkeypatch.setattr("caseapp.cli.common.person_at_terminal", lambda: True)
+    monkeypatch.setattr("caseapp.cli.consent.person_at_terminal", lambda: True)
+    code, out, err = run(*record[:-1], "--refused", "--explanation-version", "rights-2026-1")
+    assert code == 0 and len(out.split()) == 1
+    assert err == ("Recorded: the person refused consent for interview and screening. "
+                   "Explanation version rights-2026-1, language urd.\n")

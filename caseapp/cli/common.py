@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from caseapp.domain import case_search
-from caseapp.errors import ValidationError, WrongPassphrase
+from caseapp.errors import FieldErrors, ValidationError, WrongPassphrase
 from caseapp.i18n import N_, _
 from caseapp.services import profiles
 from caseapp.services.cases import CaseService
@@ -84,6 +85,11 @@ class WrongPassphraseBeforeErase(WrongPassphrase):
                "this profile is erased, as its erase policy requires.")
 
 
+def person_at_terminal() -> bool:
+    """Whether a person reads the messages (standard error is a terminal), not a script."""
+    return sys.stderr.isatty()
+
+
 def unlock_secret(args: argparse.Namespace) -> str:
     """The passphrase: from ``--passphrase-file``, else asked for on the terminal without
     echo. With no terminal (a script, a pipe) a file is required: a prompt would hang."""
@@ -129,6 +135,18 @@ def open_profile(args: argparse.Namespace,
         session.close()
         raise
     return session
+
+
+@contextlib.contextmanager
+def naming_options(options: Mapping[str, str]) -> Iterator[None]:
+    """Field problems raised in the block name the options the user typed (``--language``),
+    not the service's field names (``language``), which the user never saw (issue 8)."""
+    try:
+        yield
+    except FieldErrors as exc:
+        exc.problems = [(options.get(name, name), problem, params)
+                        for name, problem, params in exc.problems]
+        raise
 
 
 MAX_JSON_BYTES = 2 * 1024 * 1024  # a case document with every field filled is a few KB

@@ -8,10 +8,19 @@ date or estimated age); the child fields are asked for only when the service nee
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
+from caseapp.cli.common import (
+    STDIN_HELP,
+    add_profile_args,
+    free_text,
+    naming_options,
+    open_profile,
+    person_at_terminal,
+    print_json,
+)
 from caseapp.domain import consent
 from caseapp.i18n import N_, _
 from caseapp.services.consent import ConsentService
@@ -27,8 +36,28 @@ def _entry_json(entry: consent.ConsentEntry) -> dict[str, Any]:
     return {"id": entry.id, **entry.to_json(), "withdrawn_at": entry.withdrawn_at}
 
 
+# The service's field names and the options that set them.
+RECORD_OPTIONS = {
+    "purpose": "--purpose", "granted": "--granted / --refused", "language": "--language",
+    "explanation_version": "--explanation-version", "interpreter": "--interpreter",
+    "providers": "--provider", "assent": "--assent", "guardian_name": "--guardian-name",
+    "guardian_relationship": "--guardian-relationship",
+    "best_interests_by": "--best-interests-by",
+    "best_interests_reason": "--best-interests-reason",
+}
+WITHDRAW_OPTIONS = {"purpose": "--purpose", "consent_id": "--consent"}
+# Whole sentences, one per decision: the id goes to standard output for scripts, this to
+# standard error for the person at the keyboard.
+RECORDED = {
+    True: N_("Recorded: the person gave consent for %(purpose)s. Explanation version "
+             "%(version)s, language %(language)s."),
+    False: N_("Recorded: the person refused consent for %(purpose)s. Explanation version "
+              "%(version)s, language %(language)s."),
+}
+
+
 def _record(args: argparse.Namespace) -> int:
-    with open_profile(args) as session:
+    with open_profile(args) as session, naming_options(RECORD_OPTIONS):
         consent_id = ConsentService(session).record(
             args.case, args.purpose, args.granted, language=args.language,
             explanation_version=args.explanation_version, interpreter=args.interpreter,
@@ -37,11 +66,15 @@ def _record(args: argparse.Namespace) -> int:
             best_interests_by=args.best_interests_by,
             best_interests_reason=args.best_interests_reason).id
     print(consent_id)
+    if person_at_terminal():  # a script reads the id alone; a person is told what it means
+        print(_(RECORDED[bool(args.granted)], purpose=_(consent.PURPOSE_LABELS[args.purpose]),
+                version=args.explanation_version.strip(), language=args.language),
+              file=sys.stderr)
     return 0
 
 
 def _withdraw(args: argparse.Namespace) -> int:
-    with open_profile(args) as session:
+    with open_profile(args) as session, naming_options(WITHDRAW_OPTIONS):
         withdrawal_id = ConsentService(session).withdraw(args.case, consent_id=args.consent,
                                                          purpose=args.purpose).id
     print(withdrawal_id)

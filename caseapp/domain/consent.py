@@ -62,6 +62,9 @@ PROBLEMS: dict[str, str] = {
     "purpose": N_("is not a consent purpose (%(codes)s)"),
     "bool": N_("must be true or false"),
     "required": N_("is required"),
+    "explanation_version": N_("is required: name the version of the consent explanation "
+                              "that was read out to the person (the rights sheet prints its "
+                              "version at its end)"),
     "text": N_("must be text"),
     "time": N_("must be a time in milliseconds since 1970"),
     "language": N_("must be an ISO 639 language code, such as urd"),
@@ -230,7 +233,7 @@ def validate(entry: ConsentEntry) -> None:
     if not isinstance(entry.language, str) or not LANGUAGE_RE.match(entry.language):
         add("language", "language")
     if not _text(entry.explanation_version):
-        add("explanation_version", "required")
+        add("explanation_version", "explanation_version")
     if entry.interpreter is not None and not _text(entry.interpreter):
         add("interpreter", "text")
     if not all(_text(p) for p in entry.providers):
