@@ -7,6 +7,7 @@ are extracted into the catalogs and translated like every other message."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 
 from caseapp.i18n import N_, _
 
@@ -15,6 +16,7 @@ MESSAGES = (
     N_("positional arguments"),
     N_("options"),
     N_("show this help message and exit"),
+    N_("show program's version number and exit"),
     N_("argument %(argument_name)s: %(message)s"),
     N_("the following arguments are required: %s"),
     N_("one of the arguments %s is required"),
@@ -46,3 +48,18 @@ def _translate(message: str) -> str:
 
 def install() -> None:
     argparse._ = _translate  # type: ignore[attr-defined]
+
+
+VALID = "valid"  # the attribute an option's help reads as %(valid)s
+
+
+def valid_values(action: argparse.Action, values: Iterable[str],
+                 **more: str) -> argparse.Action:
+    """Let the option's help name its valid values as ``%(valid)s`` (and any ``more`` by
+    their names): argparse fills a help's placeholders from the action's attributes, so the
+    message id stays one whole sentence and the list is always the one the command checks
+    against."""
+    setattr(action, VALID, ", ".join(values))
+    for name, value in more.items():
+        setattr(action, name, value)
+    return action

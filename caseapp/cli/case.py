@@ -10,8 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from caseapp.cli.argparse_i18n import valid_values
 from caseapp.cli.common import (
-    STDIN_HELP,
+    CASE_ID_HELP,
+    JSON_HELP,
     add_profile_args,
     free_text,
     open_profile,
@@ -195,9 +197,9 @@ def _reader(csub: argparse._SubParsersAction, name: str, help_text: str,
             handler: Callable[[argparse.Namespace], int]) -> None:
     """A command that prints something of one case, as text or --json."""
     parser = csub.add_parser(name, help=help_text)
-    parser.add_argument("case_id")
+    parser.add_argument("case_id", help=CASE_ID_HELP)
     add_profile_args(parser)
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
     parser.set_defaults(handler=handler)
 
 
@@ -208,71 +210,82 @@ def register(sub: argparse._SubParsersAction) -> None:
     create = csub.add_parser("create", help=N_("create a person and case from an HTCDS JSON file"))
     add_profile_args(create)
     create.add_argument("--json", required=True, type=Path, metavar="FILE",
-                        help="the case document ('-' reads standard input)")
+                        help=N_("the case document: a JSON object of HTCDS fields, as "
+                                "'caseapp fields' lists them ('-' reads standard input)"))
     create.set_defaults(handler=_create)
 
-    _reader(csub, "show", "print a case", _show)
+    _reader(csub, "show", N_("print a case, one field a line"), _show)
 
     editing = csub.add_parser("edit", help=N_("change fields of a case from a JSON file keyed "
                                            "as in create ('-' reads standard input)"))
-    editing.add_argument("case_id")
+    editing.add_argument("case_id", help=CASE_ID_HELP)
     add_profile_args(editing)
-    editing.add_argument("--json", required=True, type=Path, metavar="FILE")
+    editing.add_argument("--json", required=True, type=Path, metavar="FILE",
+                         help=N_("the fields to change, a JSON object keyed as in 'case "
+                                 "create' ('-' reads standard input)"))
     editing.set_defaults(handler=_edit)
 
-    _reader(csub, "notes", "print the notes of a case, oldest first", _notes)
-    _reader(csub, "history", "every change to a case and the records under it, from this "
-                             "device and others", _history)
+    _reader(csub, "notes", N_("print the notes of a case, oldest first"), _notes)
+    _reader(csub, "history", N_("every change to a case and the records under it, from this "
+                                "device and others"), _history)
 
     listing = csub.add_parser("list", help=N_("list cases, most recently changed first"))
     add_profile_args(listing)
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=int, default=50,
+                         help=N_("cases a page (default %(default)s)"))
     listing.add_argument("--after", metavar="KEY",
-                         help="start after this key (printed with the page before)")
-    listing.add_argument("--json", action="store_true")
+                         help=N_("start after this key (printed with the page before)"))
+    listing.add_argument("--json", action="store_true",
+                         help=N_("print the page as JSON, with the total and the next key"))
     listing.set_defaults(handler=_list)
 
     move = csub.add_parser("move", help=N_("move a case to another stage (closing needs a "
                                         "reason)"))
-    move.add_argument("case_id")
+    move.add_argument("case_id", help=CASE_ID_HELP)
     add_profile_args(move)
-    move.add_argument("--to", required=True, metavar="STAGE",
-                      help="one of " + ", ".join(stages.STAGES))
+    valid_values(move.add_argument("--to", required=True, metavar="STAGE",
+                                   help=N_("the stage to move to: one of %(valid)s")),
+                 stages.STAGES)
     move.add_argument("--reason", metavar="TEXT", type=free_text,
-                      help=f"why the case is closed ({STDIN_HELP})")
+                      help=N_("why the case is closed; '-' reads it from standard input and "
+                              "@FILE from a file, out of the process list"))
     move.set_defaults(handler=_move)
 
     status = csub.add_parser("status", help=N_("record the legal trafficking status decision "
                                             "(FIA officers, managers and administrators)"))
-    status.add_argument("case_id")
+    status.add_argument("case_id", help=CASE_ID_HELP)
     add_profile_args(status)
-    status.add_argument("--status", required=True, metavar="CODE",
-                        help="one of " + ", ".join(STATUS_CODES))
-    status.add_argument("--decided-by", metavar="ORG_CODE",
-                        help="the deciding organisation, which must be your own organisation's "
-                             "(default): one of " + ", ".join(ORG_CODES))
+    valid_values(status.add_argument("--status", required=True, metavar="CODE",
+                                     help=N_("the status decided: one of %(valid)s")),
+                 STATUS_CODES)
+    valid_values(status.add_argument(
+        "--decided-by", metavar="ORG_CODE",
+        help=N_("the deciding organisation, which must be your own organisation's "
+                "(the default): one of %(valid)s")), ORG_CODES)
     status.add_argument("--decided-on", required=True, metavar="YYYY-MM-DD",
-                        help="the date of the decision")
-    status.add_argument("--act", required=True, metavar="ACT",
-                        help="the legal basis: " + ", ".join(legal_status.ACTS))
+                        help=N_("the date of the decision"))
+    valid_values(status.add_argument("--act", required=True, metavar="ACT",
+                                     help=N_("the legal basis: %(valid)s")), legal_status.ACTS)
     status.add_argument("--section", required=True, metavar="SECTION",
-                        help="the section of the act, such as 3 or 3(1)")
+                        help=N_("the section of the act, such as 3 or 3(1)"))
     status.add_argument("--fir", metavar="REFERENCE",
-                        help="the FIR reference, where there is one")
+                        help=N_("the FIR reference, where there is one"))
     status.set_defaults(handler=_status)
 
     note = csub.add_parser("note", help=N_("add a note to a case"))
-    note.add_argument("case_id")
+    note.add_argument("case_id", help=CASE_ID_HELP)
     add_profile_args(note)
     note.add_argument("--text-file", required=True, type=Path, metavar="FILE",
-                      help="UTF-8 text of the note ('-' reads standard input)")
+                      help=N_("UTF-8 text of the note ('-' reads standard input)"))
     note.set_defaults(handler=_note)
 
     search = sub.add_parser("search", help=N_("find cases by name (either script), identity "
                                            "number or case number"))
     add_profile_args(search)
-    search.add_argument("query", help="name, identity number or case number; '-' reads it "
-                                       "from standard input")
-    search.add_argument("--limit", type=int, default=50)
-    search.add_argument("--json", action="store_true")
+    search.add_argument("query", help=N_("name, identity number or case number; '-' reads it "
+                                         "from standard input"))
+    search.add_argument("--limit", type=int, default=50,
+                        help=N_("show at most this many cases, own-name matches first "
+                                "(default %(default)s)"))
+    search.add_argument("--json", action="store_true", help=JSON_HELP)
     search.set_defaults(handler=_search)

@@ -27,7 +27,11 @@ def add_profile_args(parser: argparse.ArgumentParser) -> None:
                                 "asked for on the terminal, not shown as it is typed"))
 
 
-STDIN_HELP = "'-' reads it from standard input and @FILE from a file, out of the process list"
+# Help texts many commands share, each one whole sentence to translate.
+JSON_HELP = N_("print the result as JSON instead of lines of text")
+FORCE_HELP = N_("replace FILE if it exists (never a file of a profile)")
+CASE_ID_HELP = N_("the case: its id, or its case number such as 2026-3FA9C01B-00012")
+
 MAX_OPTION_TEXT = 64 * 1024
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json
-from caseapp.i18n import _
+from caseapp.cli.common import JSON_HELP, add_profile_args, open_profile, print_json
+from caseapp.i18n import N_, _
 from caseapp.services import conflicts
 
 
@@ -35,16 +35,17 @@ def _resolve(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("conflicts", help="conflicts on guarded fields")
+    parser = sub.add_parser("conflicts", help=N_("conflicts on guarded fields"))
     csub = parser.add_subparsers(dest="conflicts_command", required=True)
-    listing = csub.add_parser("list", help="open conflicts")
+    listing = csub.add_parser("list", help=N_("open conflicts"))
     add_profile_args(listing)
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
     listing.set_defaults(handler=_list)
-    resolve = csub.add_parser("resolve", help="resolve a conflict (managers)")
+    resolve = csub.add_parser("resolve", help=N_("resolve a conflict (managers)"))
     add_profile_args(resolve)
-    resolve.add_argument("id")
+    resolve.add_argument("id", help=N_("the conflict's id, as 'conflicts list' prints it"))
     resolve.add_argument("--keep", required=True,
-                         help="'mine', 'theirs', or the value to keep")
-    resolve.add_argument("--json", action="store_true")
+                         help=N_("'mine', 'theirs', or the value to keep"))
+    resolve.add_argument("--json", action="store_true",
+                         help=N_("print the conflict's id and the value kept as JSON"))
     resolve.set_defaults(handler=_resolve)

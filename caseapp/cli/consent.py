@@ -12,8 +12,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from caseapp.cli.argparse_i18n import valid_values
 from caseapp.cli.common import (
-    STDIN_HELP,
+    CASE_ID_HELP,
+    JSON_HELP,
     add_profile_args,
     free_text,
     naming_options,
@@ -108,51 +110,68 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("consent", help=N_("record, withdraw and show consent on a case"))
     commands = parser.add_subparsers(dest="consent_command", required=True)
 
-    record = commands.add_parser("record", help="record one consent decision for one purpose")
+    record = commands.add_parser("record", help=N_("record one consent decision for one "
+                                                   "purpose"))
     add_profile_args(record)
-    record.add_argument("--case", required=True, metavar="ID")
-    record.add_argument("--purpose", required=True,
-                        help="one of " + ", ".join(consent.PURPOSES))
+    record.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    valid_values(record.add_argument("--purpose", required=True,
+                                     help=N_("what the decision is about: one of %(valid)s")),
+                 consent.PURPOSES)
     decision = record.add_mutually_exclusive_group(required=True)
     decision.add_argument("--granted", dest="granted", action="store_true", default=None,
-                          help="the person gave consent")
+                          help=N_("the person gave consent"))
     decision.add_argument("--refused", dest="granted", action="store_false",
-                          help="the person refused consent")
+                          help=N_("the person refused consent"))
     record.add_argument("--language", default="urd",
-                        help="ISO 639 code of the language the consent was explained in "
-                             "(default urd)")
+                        help=N_("ISO 639 code of the language the consent was explained in "
+                                "(default %(default)s)"))
     record.add_argument("--explanation-version", metavar="V",
-                        help="version of the consent explanation text that was read out")
+                        help=N_("required: the version of the consent explanation that was "
+                                "read out, as printed at the end of the rights sheet (such "
+                                "as rights-2026-1)"))
     record.add_argument("--interpreter", metavar="NAME", type=free_text,
-                        help=f"interpreter, if one was used ({STDIN_HELP})")
+                        help=N_("the interpreter, if one was used; '-' reads the name from "
+                                "standard input and @FILE from a file, out of the process "
+                                "list"))
     record.add_argument("--provider", dest="providers", action="append", metavar="ORG",
-                        help="service provider (directory id or name) a referral consent "
-                             "names; repeat for each")
+                        help=N_("service provider (directory id or name) a referral consent "
+                                "names; repeat for each"))
     record.add_argument("--assent", action=argparse.BooleanOptionalAction, default=None,
-                        help="a child's own assent (children only)")
+                        help=N_("a child's own assent (children only; --no-assent records "
+                                "that the child did not assent)"))
     # Names and reasons about a child: each may come from a file or standard input instead
     # of the command line, where every user of the machine can read them.
-    record.add_argument("--guardian-name", metavar="NAME", type=free_text, help=STDIN_HELP)
+    record.add_argument("--guardian-name", metavar="NAME", type=free_text,
+                        help=N_("the guardian who consents for a child; '-' reads the name "
+                                "from standard input and @FILE from a file, out of the "
+                                "process list"))
     record.add_argument("--guardian-relationship", metavar="TEXT", type=free_text,
-                        help=STDIN_HELP)
+                        help=N_("how the guardian is related to the child, such as mother; "
+                                "'-' reads it from standard input and @FILE from a file"))
     record.add_argument("--best-interests-by", metavar="NAME", type=free_text,
-                        help="who took a best-interests decision instead of a guardian "
-                             f"({STDIN_HELP})")
+                        help=N_("who took a best-interests decision instead of a guardian; "
+                                "'-' reads the name from standard input and @FILE from a "
+                                "file, out of the process list"))
     record.add_argument("--best-interests-reason", metavar="TEXT", type=free_text,
-                        help=STDIN_HELP)
+                        help=N_("why a best-interests decision stands in for the guardian; "
+                                "'-' reads it from standard input and @FILE from a file"))
     record.set_defaults(handler=_record)
 
-    withdraw = commands.add_parser("withdraw", help="withdraw one consent, or every consent "
-                                                    "given for a purpose")
+    withdraw = commands.add_parser("withdraw", help=N_("withdraw one consent, or every "
+                                                       "consent given for a purpose"))
     add_profile_args(withdraw)
-    withdraw.add_argument("--case", required=True, metavar="ID")
+    withdraw.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
     which = withdraw.add_mutually_exclusive_group(required=True)
-    which.add_argument("--purpose", metavar="P")
-    which.add_argument("--consent", metavar="ID", help="id of one consent entry")
+    valid_values(which.add_argument("--purpose", metavar="P",
+                                    help=N_("withdraw every consent given for this purpose: "
+                                            "one of %(valid)s")), consent.PURPOSES)
+    which.add_argument("--consent", metavar="ID",
+                       help=N_("withdraw this one consent entry, by its id as 'consent show' "
+                               "prints it"))
     withdraw.set_defaults(handler=_withdraw)
 
-    show = commands.add_parser("show", help="what is permitted now, and every decision")
+    show = commands.add_parser("show", help=N_("what is permitted now, and every decision"))
     add_profile_args(show)
-    show.add_argument("--case", required=True, metavar="ID")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(handler=_show)

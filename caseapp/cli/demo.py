@@ -32,8 +32,15 @@ def _demo(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("demo", help=N_("fill a profile with realistic synthetic cases"))
-    parser.add_argument("--profile", required=True)
-    parser.add_argument("--passphrase-file", required=True, type=Path)
-    parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--profile", required=True,
+                        help=N_("the profile to fill; created (a new office, you its "
+                                "administrator) when it does not exist"))
+    parser.add_argument("--passphrase-file", required=True, type=Path,
+                        help=N_("file whose first line is the profile's passphrase (of the "
+                                "new profile, when it is created)"))
+    parser.add_argument("--cases", type=int, default=200,
+                        help=N_("synthetic cases to add (default %(default)s)"))
+    parser.add_argument("--seed", type=int, default=2026,
+                        help=N_("seed of the random choices: the same seed gives the same "
+                                "people (default %(default)s)"))
     parser.set_defaults(handler=_demo)

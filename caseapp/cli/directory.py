@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json
+from caseapp.cli.common import FORCE_HELP, JSON_HELP, add_profile_args, open_profile, print_json
 from caseapp.domain import referrals as rules
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
@@ -102,46 +102,61 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     listing = dsub.add_parser("list", help=N_("list organisations, filtered"))
     add_profile_args(listing)
-    listing.add_argument("--service", choices=sorted(rules.SERVICE_TYPES))
-    listing.add_argument("--province", help="ISO 3166-2 code (PK-PB) or name")
-    listing.add_argument("--district")
-    listing.add_argument("--accepts-sex", choices=sorted(rules.ACCEPTS_SEX))
-    listing.add_argument("--accepts-age", choices=sorted(rules.ACCEPTS_AGE))
-    listing.add_argument("--open-24h", action="store_true", help="only 24-hour services")
-    listing.add_argument("--query", help="words in the name, district or notes")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--service", choices=sorted(rules.SERVICE_TYPES),
+                         help=N_("only organisations offering this service: %(choices)s"))
+    listing.add_argument("--province",
+                         help=N_("only this province (ISO 3166-2 code such as PK-PB, or its "
+                                 "name), with the organisations serving the whole country"))
+    listing.add_argument("--district",
+                         help=N_("only this district, with the organisations serving its "
+                                 "province or the whole country"))
+    listing.add_argument("--accepts-sex", choices=sorted(rules.ACCEPTS_SEX),
+                         help=N_("only organisations that take people of this sex: "
+                                 "%(choices)s"))
+    listing.add_argument("--accepts-age", choices=sorted(rules.ACCEPTS_AGE),
+                         help=N_("only organisations that take people of this age group: "
+                                 "%(choices)s"))
+    listing.add_argument("--open-24h", action="store_true", help=N_("only 24-hour services"))
+    listing.add_argument("--query", help=N_("words in the name, district or notes"))
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
     listing.set_defaults(handler=_list)
 
     importing = dsub.add_parser("import", help=N_("import organisations from a CSV file"))
     add_profile_args(importing)
-    importing.add_argument("--csv", type=Path, metavar="FILE")
+    importing.add_argument("--csv", type=Path, metavar="FILE",
+                           help=N_("the CSV file, with the columns 'directory export' "
+                                   "writes; rows are matched to entries by their key"))
     importing.add_argument("--skip-errors", action="store_true",
-                           help="import the good rows and report the bad ones")
-    importing.add_argument("--json", action="store_true")
+                           help=N_("import the good rows and report the bad ones"))
+    importing.add_argument("--json", action="store_true",
+                           help=N_("print the counts and problems as JSON"))
     importing.set_defaults(handler=_import)
 
     exporting = dsub.add_parser("export", help=N_("write the directory as CSV"))
     add_profile_args(exporting)
     exporting.add_argument("--csv", type=Path, metavar="FILE",
-                           help="file to write (standard output if omitted)")
-    exporting.add_argument("--force", action="store_true",
-                           help="replace FILE if it exists (never a file of a profile)")
+                           help=N_("file to write (standard output if omitted)"))
+    exporting.add_argument("--force", action="store_true", help=FORCE_HELP)
     exporting.set_defaults(handler=_export)
 
-    seeding = dsub.add_parser("seed", help=N_("add the packaged Pakistani service types"))
+    seeding = dsub.add_parser("seed", help=N_("add the packaged Pakistani service types that "
+                                              "are not in the directory yet (a new profile "
+                                              "has them already)"))
     add_profile_args(seeding)
-    seeding.add_argument("--json", action="store_true")
+    seeding.add_argument("--json", action="store_true",
+                         help=N_("print the counts as JSON"))
     seeding.set_defaults(handler=_seed)
 
-    keys = dsub.add_parser("set-key", help="store a partner's age key or package signing key")
-    keys.add_argument("org", metavar="ORG", help="directory id or key of the organisation")
+    keys = dsub.add_parser("set-key", help=N_("store a partner's age key or package signing "
+                                              "key"))
+    keys.add_argument("org", metavar="ORG", help=N_("directory id or key of the organisation"))
     add_profile_args(keys)
     keys.add_argument("--age-recipient", metavar="KEY",
-                      help="age public key (age1…) documents for it are sealed to")
+                      help=N_("age public key (age1…) documents for it are sealed to"))
     keys.add_argument("--signing-key", metavar="HEX",
-                      help="public key its referral packages are signed with")
+                      help=N_("public key its referral packages are signed with"))
     keys.set_defaults(handler=_set_key)
 
-    own = dsub.add_parser("signing-key", help="this device's referral package signing key")
+    own = dsub.add_parser("signing-key", help=N_("this device's referral package signing key"))
     add_profile_args(own)
     own.set_defaults(handler=_signing_key)

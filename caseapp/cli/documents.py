@@ -14,7 +14,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
+from caseapp.cli.argparse_i18n import valid_values
+from caseapp.cli.common import CASE_ID_HELP, FORCE_HELP, add_profile_args, free_text, open_profile
 from caseapp.documents import forms
 from caseapp.errors import ValidationError
 from caseapp.i18n import LANGUAGES, N_, _, ngettext
@@ -168,75 +169,90 @@ def _import_referral(args: argparse.Namespace) -> int:
 
 def _common(parser: argparse.ArgumentParser, *, out_required: bool = True) -> None:
     add_profile_args(parser)
-    parser.add_argument("--out", required=out_required, type=Path, metavar="FILE")
+    parser.add_argument("--out", required=out_required, type=Path, metavar="FILE",
+                        help=N_("the file to write (never in the profiles folder)"))
     parser.add_argument("--purpose", required=out_required, type=free_text,
-                        help=f"why the document leaves (audited; {STDIN_HELP})")
-    parser.add_argument("--force", action="store_true",
-                        help="replace FILE if it exists (never a file of a profile)")
+                        help=N_("why the document leaves, kept in the audit; '-' reads it "
+                                "from standard input and @FILE from a file, out of the "
+                                "process list"))
+    parser.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def _encryption(parser: argparse.ArgumentParser, *, required: bool) -> None:
     group = parser.add_mutually_exclusive_group(required=required)
-    group.add_argument("--age-recipient", metavar="KEY",
-                       help="seal to the recipient organisation's age public key (age1…)")
+    group.add_argument("--age-recipient", metavar="KEY", help=AGE_RECIPIENT_HELP)
     group.add_argument("--pdf-passphrase", action="store_true",
-                       help="encrypt the PDF (AES-256) with a one-time passphrase, printed "
-                            "once as the last line")
+                       help=N_("encrypt the PDF (AES-256) with a one-time passphrase, printed "
+                               "once as the last line"))
+
+
+AGE_RECIPIENT_HELP = N_("seal to the recipient organisation's age public key (age1…)")
 
 
 def _sections_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sections", metavar="LIST",
-                        help="comma-separated sections to include (minimum necessary data): "
-                             + ", ".join(document_values.REFERRAL_SECTIONS)
-                             + f"; default: {','.join(document_values.DEFAULT_SECTIONS)}")
+    action = parser.add_argument(
+        "--sections", metavar="LIST",
+        help=N_("comma-separated sections to include (minimum necessary data): %(valid)s; "
+                "default: %(standard)s"))
+    valid_values(action, document_values.REFERRAL_SECTIONS,
+                 standard=",".join(document_values.DEFAULT_SECTIONS))
 
 
 def register_exports(exports: argparse._SubParsersAction,
                      imports: argparse._SubParsersAction) -> None:
-    referral = exports.add_parser("referral", help="referral form (PDF, English and Urdu)")
-    referral.add_argument("referral_id", metavar="REFERRAL_ID")
+    referral = exports.add_parser("referral", help=N_("referral form (PDF, English and Urdu)"))
+    referral.add_argument("referral_id", metavar="REFERRAL_ID",
+                          help=N_("the outgoing referral, as 'referral list' prints it"))
     _common(referral, out_required=False)
     _encryption(referral, required=False)
     _sections_option(referral)
     referral.add_argument("--preview", action="store_true",
-                          help="print what the form would hold; write nothing")
+                          help=N_("print what the form would hold; write nothing"))
     referral.set_defaults(handler=_export_referral)
 
-    summary = exports.add_parser("summary", help="case summary (PDF) for an authorised transfer")
-    summary.add_argument("case_id", metavar="CASE_ID")
+    summary = exports.add_parser("summary", help=N_("case summary (PDF) for an authorised "
+                                                    "transfer"))
+    summary.add_argument("case_id", metavar="CASE_ID", help=CASE_ID_HELP)
     summary.add_argument("--recipient", required=True, metavar="ORG",
-                         help="the receiving organisation (directory id or key)")
+                         help=N_("the receiving organisation (directory id or key)"))
     _common(summary)
     _encryption(summary, required=True)
     summary.set_defaults(handler=_export_summary)
 
-    sheet = exports.add_parser("rights-sheet", help="rights and consent sheet (PDF)")
+    sheet = exports.add_parser("rights-sheet", help=N_("rights and consent sheet (PDF)"))
     # dest differs from the global --lang (the language of messages).
-    sheet.add_argument("--lang", dest="sheet_lang", required=True, choices=list(LANGUAGES))
+    sheet.add_argument("--lang", dest="sheet_lang", required=True, choices=list(LANGUAGES),
+                       help=N_("the language of the sheet: %(choices)s"))
     _common(sheet)
     sheet.set_defaults(handler=_export_rights_sheet)
 
-    report = exports.add_parser("report", help="statistics report (PDF), anonymised")
-    report.add_argument("--from", dest="start", required=True, metavar="DATE")
-    report.add_argument("--to", dest="end", required=True, metavar="DATE")
-    report.add_argument("--team", help="team id or name (default: every team)")
+    report = exports.add_parser("report", help=N_("statistics report (PDF), anonymised"))
+    report.add_argument("--from", dest="start", required=True, metavar="DATE",
+                        help=N_("first day of the period, YYYY-MM-DD: cases registered from "
+                                "that day"))
+    report.add_argument("--to", dest="end", required=True, metavar="DATE",
+                        help=N_("last day of the period, YYYY-MM-DD"))
+    report.add_argument("--team", help=N_("team id or name (default: every team)"))
     report.add_argument("--lang", dest="report_lang", default="en", choices=list(LANGUAGES),
-                        help="language of the report")
+                        help=N_("language of the report: %(choices)s (default %(default)s)"))
     _common(report)
     _encryption(report, required=False)
     report.set_defaults(handler=_export_report)
 
-    package = exports.add_parser("package", help="signed referral package (PDF and HTCDS "
-                                                 "data) sealed with age")
-    package.add_argument("referral_id", metavar="REFERRAL_ID")
-    package.add_argument("--age-recipient", required=True, metavar="KEY")
+    package = exports.add_parser("package", help=N_("signed referral package (PDF and HTCDS "
+                                                    "data) sealed with age"))
+    package.add_argument("referral_id", metavar="REFERRAL_ID",
+                         help=N_("the outgoing referral, as 'referral list' prints it"))
+    package.add_argument("--age-recipient", required=True, metavar="KEY",
+                         help=AGE_RECIPIENT_HELP)
     _common(package)
     _sections_option(package)
     package.set_defaults(handler=_export_package)
 
-    incoming = imports.add_parser("referral", help="a referral package sealed to us")
-    incoming.add_argument("file", type=Path, metavar="FILE")
+    incoming = imports.add_parser("referral", help=N_("a referral package sealed to us"))
+    incoming.add_argument("file", type=Path, metavar="FILE",
+                          help=N_("the package file received"))
     incoming.add_argument("--age-identity", required=True, type=Path, metavar="KEYFILE",
-                          help="our age secret key file (age-keygen output)")
+                          help=N_("our age secret key file (age-keygen output)"))
     add_profile_args(incoming)
     incoming.set_defaults(handler=_import_referral)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
+from caseapp.cli.common import JSON_HELP, add_profile_args, free_text, open_profile, print_json
 from caseapp.domain import matching
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _, ngettext
@@ -89,18 +89,26 @@ def _merge(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("duplicates", help=N_("find cases that may be the same person"))
     add_profile_args(parser)
-    parser.add_argument("--case", metavar="ID", help="only candidates for this case")
+    parser.add_argument("--case", metavar="ID",
+                        help=N_("only candidates for this case (its id or case number); "
+                                "without it every pair of cases is compared"))
     parser.add_argument("--threshold", default="0.6",
-                        help="lowest score shown, between 0 and 1 (default 0.6)")
-    parser.add_argument("--limit", type=int, default=20, help="candidates per case")
-    parser.add_argument("--json", action="store_true")
+                        help=N_("lowest score shown, between 0 and 1 (default %(default)s)"))
+    parser.add_argument("--limit", type=int, default=20,
+                        help=N_("with --case: at most this many candidates (default "
+                                "%(default)s)"))
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
     parser.set_defaults(handler=_duplicates)
 
     merge = sub.add_parser("merge", help=N_("merge a duplicate case into the case that is kept; "
                                          "nothing is deleted"))
-    merge.add_argument("keep_id", metavar="KEEP_ID", help="the case that is kept")
-    merge.add_argument("merged_id", metavar="MERGED_ID", help="the duplicate case")
+    merge.add_argument("keep_id", metavar="KEEP_ID",
+                       help=N_("the case that is kept (its id or case number)"))
+    merge.add_argument("merged_id", metavar="MERGED_ID",
+                       help=N_("the duplicate case (its id or case number)"))
     add_profile_args(merge)
     merge.add_argument("--reason", metavar="TEXT", type=free_text,
-                       help=f"why both cases are the same person ({STDIN_HELP})")
+                       help=N_("why both cases are the same person; '-' reads it from "
+                               "standard input and @FILE from a file, out of the process "
+                               "list"))
     merge.set_defaults(handler=_merge)

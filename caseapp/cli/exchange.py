@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from caseapp.cli import documents
-from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
+from caseapp.cli.argparse_i18n import valid_values
+from caseapp.cli.common import FORCE_HELP, add_profile_args, free_text, open_profile
 from caseapp.cli.duplicates import warn_of_duplicates
 from caseapp.documents.statistics import AGGREGATE, COLUMNS, MIN_K, ROWS
 from caseapp.errors import ValidationError
@@ -94,50 +95,56 @@ def _export_statistics(args: argparse.Namespace) -> int:
     return 0
 
 
+PURPOSE_HELP = N_("why the data leaves, kept in the audit; '-' reads it from standard input "
+                  "and @FILE from a file, out of the process list")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     exports = _subcommands(sub, "export", N_("export data for a transfer or for publication"))
 
-    htcds = exports.add_parser("htcds", help="HTCDS 2.0 file (one row per case)")
+    htcds = exports.add_parser("htcds", help=N_("HTCDS 2.0 file (one row per case)"))
     add_profile_args(htcds)
-    htcds.add_argument("--format", choices=exchange.FORMATS, required=True)
-    htcds.add_argument("--out", required=True, type=Path, metavar="FILE")
-    htcds.add_argument("--purpose", required=True, type=free_text,
-                       help=f"why the data leaves (audited; {STDIN_HELP})")
+    htcds.add_argument("--format", choices=exchange.FORMATS, required=True,
+                       help=N_("the file format: %(choices)s"))
+    htcds.add_argument("--out", required=True, type=Path, metavar="FILE",
+                       help=N_("the file to write (never in the profiles folder)"))
+    htcds.add_argument("--purpose", required=True, type=free_text, help=PURPOSE_HELP)
     protect = htcds.add_mutually_exclusive_group(required=True)
     protect.add_argument("--age-recipient", metavar="KEY",
-                         help="seal to the recipient organisation's age public key (age1…)")
+                         help=N_("seal to the recipient organisation's age public key "
+                                 "(age1…)"))
     protect.add_argument("--password", action="store_true",
-                         help="XLSX encrypted (AES-256) with a one-time passphrase, printed "
-                              "once as the last line")
+                         help=N_("XLSX encrypted (AES-256) with a one-time passphrase, "
+                                 "printed once as the last line"))
     protect.add_argument("--unencrypted", action="store_true",
-                         help="write the names in the clear (recorded in the audit)")
+                         help=N_("write the names in the clear (recorded in the audit)"))
     htcds.add_argument("--include-extensions", action="store_true",
-                       help="also write Hifazat's hfz_ columns")
-    htcds.add_argument("--force", action="store_true",
-                       help="replace FILE if it exists (never a file of a profile)")
+                       help=N_("also write Hifazat's hfz_ columns"))
+    htcds.add_argument("--force", action="store_true", help=FORCE_HELP)
     htcds.set_defaults(handler=_export_htcds)
 
-    stats = exports.add_parser("statistics", help="anonymised CTDC-style statistics (CSV)")
+    stats = exports.add_parser("statistics", help=N_("anonymised CTDC-style statistics (CSV)"))
     add_profile_args(stats)
     stats.add_argument("--k", type=int, default=MIN_K,
-                       help=f"minimum group size (at least {MIN_K})")
-    stats.add_argument("--out", required=True, type=Path, metavar="FILE")
-    stats.add_argument("--purpose", required=True, type=free_text,
-                       help=f"why the data leaves (audited; {STDIN_HELP})")
+                       help=N_("minimum group size: smaller groups are left out (at least "
+                               "and by default %(default)s)"))
+    stats.add_argument("--out", required=True, type=Path, metavar="FILE",
+                       help=N_("the CSV file to write (never in the profiles folder)"))
+    stats.add_argument("--purpose", required=True, type=free_text, help=PURPOSE_HELP)
     stats.add_argument("--aggregate", action="store_true",
-                       help="one line per combination with a count column")
-    stats.add_argument("--columns", help="comma-separated subset of: "
-                                         + ", ".join(COLUMNS))
-    stats.add_argument("--force", action="store_true",
-                       help="replace FILE if it exists (never a file of a profile)")
+                       help=N_("one line per combination with a count column"))
+    valid_values(stats.add_argument("--columns",
+                                    help=N_("comma-separated subset of: %(valid)s")), COLUMNS)
+    stats.add_argument("--force", action="store_true", help=FORCE_HELP)
     stats.set_defaults(handler=_export_statistics)
 
     imports = _subcommands(sub, "import", N_("import data from a file"))
-    htcds_in = imports.add_parser("htcds", help="HTCDS 2.0 CSV or XLSX file")
+    htcds_in = imports.add_parser("htcds", help=N_("HTCDS 2.0 CSV or XLSX file"))
     add_profile_args(htcds_in)
-    htcds_in.add_argument("--file", required=True, type=Path)
+    htcds_in.add_argument("--file", required=True, type=Path,
+                          help=N_("the HTCDS file to import (.csv or .xlsx)"))
     htcds_in.add_argument("--skip-errors", action="store_true",
-                          help="import the valid rows and skip rows with problems")
+                          help=N_("import the valid rows and skip rows with problems"))
     htcds_in.set_defaults(handler=_import_htcds)
 
     documents.register_exports(exports, imports)

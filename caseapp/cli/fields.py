@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 
-from caseapp.cli.common import print_json
+from caseapp.cli.common import JSON_HELP, print_json
 from caseapp.domain import consent, htcds, identity, stages
 from caseapp.domain import referrals as directory_rules
 from caseapp.domain.case_documents import CASE_EXTENSIONS, PERSON_EXTENSIONS
@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("fields", help=N_("the fields of a case document, or the codes of "
                                            "one list (no profile needed)"))
     parser.add_argument("--picklist", metavar="NAME",
-                        help="show the codes of this list, such as prs_Gender or "
-                             "document_type")
-    parser.add_argument("--json", action="store_true")
+                        help=N_("show the codes of this list, such as prs_Gender or "
+                                "document_type"))
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
     parser.set_defaults(handler=_fields)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json, read_secret
-from caseapp.i18n import _
+from caseapp.cli.common import JSON_HELP, add_profile_args, open_profile, print_json, read_secret
+from caseapp.i18n import N_, _
 from caseapp.services import sync_setup
 
 
@@ -28,16 +28,19 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("org", help="the organisation that devices sync within")
+    parser = sub.add_parser("org", help=N_("the organisation that devices sync within"))
     osub = parser.add_subparsers(dest="org_command", required=True)
-    create = osub.add_parser("create", help="register the organisation on the sync server")
+    create = osub.add_parser("create", help=N_("register the organisation on the sync server"))
     add_profile_args(create)
-    create.add_argument("--server", required=True, help="https://host:port of the server")
-    create.add_argument("--pin", required=True, help="the TLS pin 'caseapp server init' printed")
+    create.add_argument("--server", required=True, help=N_("https://host:port of the server"))
+    create.add_argument("--pin", required=True,
+                        help=N_("the TLS pin 'caseapp server init' printed"))
     create.add_argument("--setup-code", required=True, type=Path,
-                        help="file holding the one-time setup code ('-' reads standard input)")
-    create.add_argument("--name", required=True, help="the organisation's name")
+                        help=N_("file holding the one-time setup code ('-' reads standard "
+                                "input)"))
+    create.add_argument("--name", required=True, help=N_("the organisation's name"))
     create.add_argument("--recovery-kit", required=True, type=Path,
-                        help="file to write the recovery kit to (print it, then delete it)")
-    create.add_argument("--json", action="store_true")
+                        help=N_("file to write the recovery kit to (print it, then delete "
+                                "it)"))
+    create.add_argument("--json", action="store_true", help=JSON_HELP)
     create.set_defaults(handler=_create)

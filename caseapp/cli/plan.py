@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
+from caseapp.cli.argparse_i18n import valid_values
+from caseapp.cli.common import (
+    CASE_ID_HELP,
+    JSON_HELP,
+    add_profile_args,
+    free_text,
+    open_profile,
+    print_json,
+)
 from caseapp.domain import referrals as rules
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_, _
@@ -84,56 +92,74 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("plan", help=N_("assistance plan, services delivered and follow-ups"))
     commands = parser.add_subparsers(dest="plan_command", required=True)
 
-    add = commands.add_parser("add", help="add an assistance-plan item to a case")
+    add = commands.add_parser("add", help=N_("add an assistance-plan item to a case"))
     add_profile_args(add)
-    add.add_argument("--case", required=True, metavar="ID")
+    add.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
     # Both required by every plan item: argparse names the option a user forgot, where the
     # item's check would name the HTCDS field.
     add.add_argument("--type", metavar="CODE", required=True,
-                     help="HTCDS spl_Type code, such as Legal (caseapp fields --picklist "
-                          "spl_Type lists them)")
+                     help=N_("HTCDS spl_Type code, such as Legal (caseapp fields --picklist "
+                             "spl_Type lists them)"))
     add.add_argument("--objectives", metavar="TEXT", required=True, type=free_text,
-                     help=STDIN_HELP)
-    add.add_argument("--action-plan", metavar="TEXT")
-    add.add_argument("--responsible-org", metavar="ORG")
-    add.add_argument("--start", metavar="YYYY-MM-DD", help="default today")
-    add.add_argument("--planned-end", metavar="YYYY-MM-DD")
-    add.add_argument("--ended", metavar="YYYY-MM-DD", help="actual end: the item is done")
-    add.add_argument("--due", metavar="YYYY-MM-DD", help="when the item is next due")
+                     help=N_("what the item is to achieve; '-' reads it from standard input "
+                             "and @FILE from a file, out of the process list"))
+    add.add_argument("--action-plan", metavar="TEXT",
+                     help=N_("the steps planned to reach the objectives"))
+    add.add_argument("--responsible-org", metavar="ORG",
+                     help=N_("the organisation responsible for the item (directory id or "
+                             "name)"))
+    add.add_argument("--start", metavar="YYYY-MM-DD",
+                     help=N_("when the item starts (default today)"))
+    add.add_argument("--planned-end", metavar="YYYY-MM-DD",
+                     help=N_("when the item is planned to end"))
+    add.add_argument("--ended", metavar="YYYY-MM-DD",
+                     help=N_("actual end: the item is done"))
+    add.add_argument("--due", metavar="YYYY-MM-DD", help=N_("when the item is next due"))
     add.set_defaults(handler=_add)
 
-    deliver = commands.add_parser("deliver", help="record a service the person received")
+    deliver = commands.add_parser("deliver", help=N_("record a service the person received"))
     add_profile_args(deliver)
-    deliver.add_argument("--case", required=True, metavar="ID")
-    deliver.add_argument("--service", metavar="TYPE",
-                         help="one of " + ", ".join(rules.SERVICE_TYPES))
-    deliver.add_argument("--on", metavar="YYYY-MM-DD", help="the date it was delivered")
-    deliver.add_argument("--provider", metavar="ORG", help="directory id or name")
-    deliver.add_argument("--notes", metavar="TEXT", type=free_text, help=STDIN_HELP)
+    deliver.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    valid_values(deliver.add_argument("--service", required=True, metavar="TYPE",
+                                      help=N_("the service delivered: one of %(valid)s")),
+                 rules.SERVICE_TYPES)
+    deliver.add_argument("--on", required=True, metavar="YYYY-MM-DD",
+                         help=N_("the date it was delivered"))
+    deliver.add_argument("--provider", metavar="ORG",
+                         help=N_("who delivered it: directory id or name"))
+    deliver.add_argument("--notes", metavar="TEXT", type=free_text,
+                         help=N_("notes on the service; '-' reads them from standard input "
+                                 "and @FILE from a file, out of the process list"))
     deliver.set_defaults(handler=_deliver)
 
-    follow_up = commands.add_parser("follow-up", help="schedule a follow-up on a case")
+    follow_up = commands.add_parser("follow-up", help=N_("schedule a follow-up on a case"))
     add_profile_args(follow_up)
-    follow_up.add_argument("--case", required=True, metavar="ID")
-    follow_up.add_argument("--due", metavar="YYYY-MM-DD")
-    follow_up.add_argument("--purpose", metavar="TEXT")
+    follow_up.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    follow_up.add_argument("--due", required=True, metavar="YYYY-MM-DD",
+                           help=N_("when the follow-up is due"))
+    follow_up.add_argument("--purpose", required=True, metavar="TEXT",
+                           help=N_("what the follow-up is for, such as a phone call after "
+                                   "the return"))
     follow_up.set_defaults(handler=_follow_up)
 
-    done = commands.add_parser("done", help="mark a plan item or a follow-up done")
-    done.add_argument("item_id", metavar="ID")
+    done = commands.add_parser("done", help=N_("mark a plan item or a follow-up done"))
+    done.add_argument("item_id", metavar="ID",
+                      help=N_("the plan item or follow-up, as 'plan show' prints it"))
     add_profile_args(done)
-    done.add_argument("--on", metavar="YYYY-MM-DD", help="when (default today)")
+    done.add_argument("--on", metavar="YYYY-MM-DD", help=N_("when (default today)"))
     done.set_defaults(handler=_done)
 
-    show = commands.add_parser("show", help="plan items, services and follow-ups of a case")
+    show = commands.add_parser("show", help=N_("plan items, services and follow-ups of a "
+                                               "case"))
     add_profile_args(show)
-    show.add_argument("--case", required=True, metavar="ID")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(handler=_show)
 
-    due = commands.add_parser("due", help="open plan items and follow-ups due, across the "
-                                          "caseload, most overdue first")
+    due = commands.add_parser("due", help=N_("open plan items and follow-ups due, across the "
+                                             "caseload, most overdue first"))
     add_profile_args(due)
-    due.add_argument("--before", metavar="YYYY-MM-DD", help="due on or before (default today)")
-    due.add_argument("--json", action="store_true")
+    due.add_argument("--before", metavar="YYYY-MM-DD",
+                     help=N_("due on or before (default today)"))
+    due.add_argument("--json", action="store_true", help=JSON_HELP)
     due.set_defaults(handler=_due)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from caseapp.cli.argparse_i18n import valid_values
 from caseapp.cli.common import add_profile_args, open_profile, read_secret, unlock_secret
 from caseapp.domain import legal_status
 from caseapp.i18n import N_, _
@@ -82,13 +83,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     create = psub.add_parser("create", help=N_("create a new office and its administrator's "
                                                "profile (prints the recovery code once)"))
-    create.add_argument("--name", required=True)
-    create.add_argument("--passphrase-file", required=True, type=Path)
-    create.add_argument("--user", help="display name of the user (default: the profile name)")
-    create.add_argument("--org-type", metavar="CODE",
-                        help="the office's HTCDS organisation type, which decides whose "
-                             "trafficking-status decisions its users record (NGO when not "
-                             "given): " + ", ".join(legal_status.DECIDING_ORG_OF_TYPE))
+    create.add_argument("--name", required=True,
+                        help=N_("name of the new profile, given as --profile to the other "
+                                "commands"))
+    create.add_argument("--passphrase-file", required=True, type=Path,
+                        help=N_("file whose first line is the new passphrase ('-' reads "
+                                "standard input)"))
+    create.add_argument("--user", help=N_("display name of the user (default: the profile "
+                                          "name)"))
+    valid_values(create.add_argument(
+        "--org-type", metavar="CODE",
+        help=N_("the office's HTCDS organisation type, which decides whose "
+                "trafficking-status decisions its users record (NGO when not given): "
+                "%(valid)s")), legal_status.DECIDING_ORG_OF_TYPE)
     create.set_defaults(handler=_create)
 
     psub.add_parser("list", help=N_("list the profiles on this machine")).set_defaults(
@@ -96,7 +103,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     change = psub.add_parser("change-passphrase", help=N_("replace the passphrase"))
     add_profile_args(change)
-    change.add_argument("--new-passphrase-file", required=True, type=Path)
+    change.add_argument("--new-passphrase-file", required=True, type=Path,
+                        help=N_("file whose first line is the new passphrase ('-' reads "
+                                "standard input)"))
     change.set_defaults(handler=_change)
 
     rotate = psub.add_parser("rotate-key", help=N_("re-encrypt the database under a new key"))
@@ -104,21 +113,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     rotate.set_defaults(handler=_rotate)
 
     code = psub.add_parser("new-recovery-code",
-                           help="replace the recovery code (the old one stops working)")
+                           help=N_("replace the recovery code (the old one stops working)"))
     add_profile_args(code)
     code.set_defaults(handler=_new_recovery_code)
 
     erase = psub.add_parser("erase-policy",
-                            help="erase the profile after N wrong passphrases (off by default)")
+                            help=N_("erase the profile after N wrong passphrases (off by "
+                                    "default)"))
     add_profile_args(erase)
     group = erase.add_mutually_exclusive_group(required=True)
-    group.add_argument("--after", type=int, metavar="N")
-    group.add_argument("--off", action="store_true")
+    group.add_argument("--after", type=int, metavar="N",
+                       help=N_("erase the profile after N wrong passphrases in a row"))
+    group.add_argument("--off", action="store_true",
+                       help=N_("never erase the profile after wrong passphrases"))
     erase.set_defaults(handler=_erase_policy)
 
     office = psub.add_parser("office-type", help=N_("record the office's organisation type "
                                                    "(administrators)"))
     add_profile_args(office)
-    office.add_argument("--set", required=True, metavar="CODE",
-                        help="one of " + ", ".join(legal_status.DECIDING_ORG_OF_TYPE))
+    valid_values(office.add_argument("--set", required=True, metavar="CODE",
+                                     help=N_("the office's HTCDS organisation type: one of "
+                                             "%(valid)s")),
+                 legal_status.DECIDING_ORG_OF_TYPE)
     office.set_defaults(handler=_office_type)

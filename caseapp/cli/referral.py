@@ -12,7 +12,15 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile, print_json
+from caseapp.cli.argparse_i18n import valid_values
+from caseapp.cli.common import (
+    CASE_ID_HELP,
+    JSON_HELP,
+    add_profile_args,
+    free_text,
+    open_profile,
+    print_json,
+)
 from caseapp.domain import referrals as rules
 from caseapp.i18n import N_, _
 from caseapp.services.referrals import ReferralService
@@ -115,22 +123,33 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add_services(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--service", dest="services", action="append", metavar="TYPE",
-                        help="service type (" + ", ".join(rules.SERVICE_TYPES) + "); "
-                             "repeat for each")
-    parser.add_argument("--urgency", default=rules.ROUTINE,
-                        help="one of " + ", ".join(rules.URGENCIES) + " (default routine)")
+    valid_values(parser.add_argument("--service", dest="services", action="append",
+                                     metavar="TYPE",
+                                     help=N_("a service asked for: one of %(valid)s; repeat "
+                                             "for each")), rules.SERVICE_TYPES)
+    valid_values(parser.add_argument("--urgency", default=rules.ROUTINE,
+                                     help=N_("one of %(valid)s (default %(default)s)")),
+                 rules.URGENCIES)
     parser.add_argument("--reason", default="AdditionalServicesRequired",
-                        help="HTCDS reason code (default AdditionalServicesRequired)")
-    parser.add_argument("--details", metavar="TEXT", type=free_text, help=STDIN_HELP)
+                        help=N_("HTCDS reason code (default %(default)s)"))
+    parser.add_argument("--details", metavar="TEXT", type=free_text,
+                        help=N_("what the receiving side needs to know; '-' reads it from "
+                                "standard input and @FILE from a file, out of the process "
+                                "list"))
+
+
+REFERRAL_ID_HELP = N_("the referral's id, as 'referral list' prints it")
 
 
 def _add_move(commands: argparse._SubParsersAction, name: str, help_text: str,
               handler: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=help_text)
-    parser.add_argument("referral_id", metavar="ID")
+    parser.add_argument("referral_id", metavar="ID", help=REFERRAL_ID_HELP)
     add_profile_args(parser)
-    parser.add_argument("--note", metavar="TEXT", type=free_text, help=STDIN_HELP)
+    parser.add_argument("--note", metavar="TEXT", type=free_text,
+                        help=N_("a note kept with the status change; '-' reads it from "
+                                "standard input and @FILE from a file, out of the process "
+                                "list"))
     parser.set_defaults(handler=handler)
     return parser
 
@@ -139,54 +158,63 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("referral", help=N_("referrals out of and into a case"))
     commands = parser.add_subparsers(dest="referral_command", required=True)
 
-    create = commands.add_parser("create", help="a draft referral of a case to a directory "
-                                                "organisation")
+    create = commands.add_parser("create", help=N_("a draft referral of a case to a directory "
+                                                   "organisation"))
     add_profile_args(create)
-    create.add_argument("--case", required=True, metavar="ID")
+    create.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
     create.add_argument("--org", required=True, metavar="ORG_ID",
-                        help="id of the organisation in the service directory")
+                        help=N_("id of the organisation in the service directory"))
     _add_services(create)
     create.set_defaults(handler=_create)
 
-    send = commands.add_parser("send", help="send a draft referral (needs referral consent "
-                                            "naming the provider)")
-    send.add_argument("referral_id", metavar="ID")
+    send = commands.add_parser("send", help=N_("send a draft referral (needs referral consent "
+                                               "naming the provider)"))
+    send.add_argument("referral_id", metavar="ID", help=REFERRAL_ID_HELP)
     add_profile_args(send)
     send.add_argument("--override-reason", metavar="TEXT", type=free_text,
-                      help="managers only: send without the person's consent, for this "
-                           f"recorded reason ({STDIN_HELP})")
+                      help=N_("managers only: send without the person's consent, for this "
+                              "recorded reason; '-' reads it from standard input and @FILE "
+                              "from a file, out of the process list"))
     send.set_defaults(handler=_send)
 
-    respond = _add_move(commands, "respond", "record the receiving side's answer",
+    respond = _add_move(commands, "respond", N_("record the receiving side's answer"),
                         _respond)
-    respond.add_argument("decision", metavar="accepted|declined")
+    respond.add_argument("decision", metavar="accepted|declined",
+                         help=N_("the receiving side's answer: accepted or declined"))
 
-    _add_move(commands, "complete", "mark an accepted referral completed", _complete)
-    _add_move(commands, "withdraw", "withdraw a referral that is still open", _withdraw)
+    _add_move(commands, "complete", N_("mark an accepted referral completed"), _complete)
+    _add_move(commands, "withdraw", N_("withdraw a referral that is still open"), _withdraw)
 
-    receive = commands.add_parser("receive", help="record a referral another organisation "
-                                                  "made to us")
+    receive = commands.add_parser("receive", help=N_("record a referral another organisation "
+                                                     "made to us"))
     add_profile_args(receive)
-    receive.add_argument("--case", required=True, metavar="ID")
+    receive.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
     receive.add_argument("--from", dest="referring_org", required=True, metavar="ORG",
-                         help="referring organisation: directory id, or its name")
+                         help=N_("referring organisation: directory id, or its name"))
     _add_services(receive)
-    receive.add_argument("--received-on", metavar="YYYY-MM-DD", help="default today")
-    receive.add_argument("--referring-caseworker", metavar="NAME")
+    receive.add_argument("--received-on", metavar="YYYY-MM-DD",
+                         help=N_("when the referral arrived (default today)"))
+    receive.add_argument("--referring-caseworker", metavar="NAME",
+                         help=N_("the caseworker who referred the person to us"))
     receive.set_defaults(handler=_receive)
 
-    show = commands.add_parser("show", help="a referral and its status history")
-    show.add_argument("referral_id", metavar="ID")
+    show = commands.add_parser("show", help=N_("a referral and its status history"))
+    show.add_argument("referral_id", metavar="ID", help=REFERRAL_ID_HELP)
     add_profile_args(show)
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(handler=_show)
 
-    listing = commands.add_parser("list", help="referrals of a case, or across the caseload "
-                                               "(most recently changed first)")
+    listing = commands.add_parser("list", help=N_("referrals of a case, or across the caseload "
+                                                  "(most recently changed first)"))
     add_profile_args(listing)
-    listing.add_argument("--case", metavar="ID")
-    listing.add_argument("--direction", choices=(rules.OUTGOING, rules.INCOMING))
-    listing.add_argument("--status", choices=rules.STATUSES)
-    listing.add_argument("--limit", type=int, default=-1, help="-1 (default): all")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--case", metavar="ID",
+                         help=N_("only the referrals of this case (its id or case number)"))
+    listing.add_argument("--direction", choices=(rules.OUTGOING, rules.INCOMING),
+                         help=N_("only referrals in this direction: %(choices)s"))
+    listing.add_argument("--status", choices=rules.STATUSES,
+                         help=N_("only referrals with this status: %(choices)s"))
+    listing.add_argument("--limit", type=int, default=-1,
+                         help=N_("without --case: show at most this many (-1, the default: "
+                                 "all)"))
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
     listing.set_defaults(handler=_list)

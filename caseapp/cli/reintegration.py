@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from caseapp.cli.common import (
-    STDIN_HELP,
+    CASE_ID_HELP,
+    JSON_HELP,
     add_profile_args,
     free_text,
     open_profile,
@@ -117,60 +118,69 @@ def _change(args: argparse.Namespace) -> int:
     return 0
 
 
+SURVEY_HELP = N_("a survey file installed by an administrator (default: the packaged "
+                 "survey)")
+
+
 def _add_answers(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--answers", required=True, type=Path, metavar="FILE.json",
-                        help="JSON object {question_id: answer}")
-    parser.add_argument("--notes", metavar="TEXT", type=free_text, help=STDIN_HELP)
-    parser.add_argument("--survey-file", type=Path, metavar="FILE",
-                        help="a survey file installed by an administrator (default: the "
-                             "packaged survey)")
+                        help=N_("JSON object {question_id: answer}, as 'reintegration "
+                                "questions' lists them ('-' reads standard input)"))
+    parser.add_argument("--notes", metavar="TEXT", type=free_text,
+                        help=N_("notes on the round; '-' reads them from standard input and "
+                                "@FILE from a file, out of the process list"))
+    parser.add_argument("--survey-file", type=Path, metavar="FILE", help=SURVEY_HELP)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("reintegration", help=N_("reintegration assessments of a case"))
     commands = parser.add_subparsers(dest="reintegration_command", required=True)
 
-    record = commands.add_parser("record", help="score and store one round (needs interview "
-                                                "consent)")
+    record = commands.add_parser("record", help=N_("score and store one round (needs "
+                                                   "interview consent)"))
     add_profile_args(record)
-    record.add_argument("--case", required=True, metavar="ID")
+    record.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
     record.add_argument("--round", required=True, metavar="R",
-                        help="baseline, monitoring_1, monitoring_2, …")
+                        help=N_("baseline, monitoring_1, monitoring_2, …"))
     _add_answers(record)
     record.set_defaults(handler=_record)
 
-    correct = commands.add_parser("correct", help="record a correction of an assessment; the "
-                                                  "old one is kept")
-    correct.add_argument("assessment_id", metavar="ID")
+    correct = commands.add_parser("correct", help=N_("record a correction of an assessment; "
+                                                     "the old one is kept"))
+    correct.add_argument("assessment_id", metavar="ID",
+                         help=N_("the assessment corrected, as 'reintegration history' "
+                                 "prints it"))
     add_profile_args(correct)
     _add_answers(correct)
     correct.set_defaults(handler=_correct)
 
-    questions = commands.add_parser("questions", help="the survey's questions and the answers "
-                                                      "each takes (no profile needed)")
-    questions.add_argument("--survey-file", type=Path, metavar="FILE",
-                           help="a survey file installed by an administrator (default: the "
-                                "packaged survey)")
-    questions.add_argument("--json", action="store_true")
+    questions = commands.add_parser("questions", help=N_("the survey's questions and the "
+                                                         "answers each takes (no profile "
+                                                         "needed)"))
+    questions.add_argument("--survey-file", type=Path, metavar="FILE", help=SURVEY_HELP)
+    questions.add_argument("--json", action="store_true", help=JSON_HELP)
     questions.set_defaults(handler=_questions)
 
-    rounds = commands.add_parser("rounds", help="the current assessment of each round")
+    rounds = commands.add_parser("rounds", help=N_("the current assessment of each round"))
     add_profile_args(rounds)
-    rounds.add_argument("--case", required=True, metavar="ID")
-    rounds.add_argument("--json", action="store_true")
+    rounds.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    rounds.add_argument("--json", action="store_true", help=JSON_HELP)
     rounds.set_defaults(handler=_rounds)
 
-    history = commands.add_parser("history", help="every assessment, corrected ones included")
+    history = commands.add_parser("history", help=N_("every assessment, corrected ones "
+                                                     "included"))
     add_profile_args(history)
-    history.add_argument("--case", required=True, metavar="ID")
-    history.add_argument("--json", action="store_true")
+    history.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    history.add_argument("--json", action="store_true", help=JSON_HELP)
     history.set_defaults(handler=_history)
 
-    change = commands.add_parser("change", help="change per dimension and overall between "
-                                                "two rounds")
+    change = commands.add_parser("change", help=N_("change per dimension and overall between "
+                                                   "two rounds"))
     add_profile_args(change)
-    change.add_argument("--case", required=True, metavar="ID")
-    change.add_argument("--from", dest="from_round", required=True, metavar="R")
-    change.add_argument("--to", dest="to_round", required=True, metavar="R")
-    change.add_argument("--json", action="store_true")
+    change.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    change.add_argument("--from", dest="from_round", required=True, metavar="R",
+                        help=N_("the earlier round, such as baseline"))
+    change.add_argument("--to", dest="to_round", required=True, metavar="R",
+                        help=N_("the later round, such as monitoring_1"))
+    change.add_argument("--json", action="store_true", help=JSON_HELP)
     change.set_defaults(handler=_change)

@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from caseapp.cli.common import STDIN_HELP, add_profile_args, free_text, open_profile
+from caseapp.cli.common import (
+    CASE_ID_HELP,
+    JSON_HELP,
+    add_profile_args,
+    free_text,
+    open_profile,
+)
 from caseapp.domain import screening
 from caseapp.i18n import N_, current_language
 from caseapp.reference import loader
@@ -100,48 +106,51 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
+INSTRUMENT_HELP = N_("id of a packaged instrument, as 'screening list' prints it")
+ANSWERS_HELP = N_("JSON object {indicator_id: yes|no|unknown}; '-' reads standard input")
+
+
 def _add_instrument_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--instrument", metavar="ID", help="id of a packaged instrument")
+    group.add_argument("--instrument", metavar="ID", help=INSTRUMENT_HELP)
     group.add_argument("--instrument-file", metavar="FILE", type=Path,
-                       help="an instrument file installed by an administrator")
+                       help=N_("an instrument file installed by an administrator"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("screening", help=N_("screening instruments and their evaluation"))
     commands = parser.add_subparsers(dest="screening_command", required=True)
 
-    listing = commands.add_parser("list", help="list the packaged instruments")
+    listing = commands.add_parser("list", help=N_("list the packaged instruments"))
     listing.set_defaults(handler=_list)
 
-    show = commands.add_parser("show", help="show an instrument's indicators")
+    show = commands.add_parser("show", help=N_("show an instrument's indicators"))
     _add_instrument_args(show)
     show.set_defaults(handler=_show)
 
     evaluate = commands.add_parser(
-        "evaluate", help="evaluate answers; the result is a screening indication, not a "
-                         "legal status")
+        "evaluate", help=N_("evaluate answers; the result is a screening indication, not a "
+                            "legal status"))
     _add_instrument_args(evaluate)
-    evaluate.add_argument("--answers", required=True, metavar="FILE",
-                          help="JSON object {indicator_id: yes|no|unknown}; '-' reads "
-                               "standard input")
+    evaluate.add_argument("--answers", required=True, metavar="FILE", help=ANSWERS_HELP)
     evaluate.set_defaults(handler=_evaluate)
 
     submit = commands.add_parser(
-        "submit", help="evaluate answers and store them on a case (needs interview consent); "
-                       "the result is a screening indication, not a legal status")
+        "submit", help=N_("evaluate answers and store them on a case (needs interview "
+                          "consent); the result is a screening indication, not a legal "
+                          "status"))
     add_profile_args(submit)
-    submit.add_argument("--case", required=True, metavar="ID")
-    submit.add_argument("--instrument", required=True, metavar="ID",
-                        help="id of a packaged instrument")
-    submit.add_argument("--answers", required=True, metavar="FILE",
-                        help="JSON object {indicator_id: yes|no|unknown}; '-' reads "
-                             "standard input")
-    submit.add_argument("--notes", metavar="TEXT", type=free_text, help=STDIN_HELP)
+    submit.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    submit.add_argument("--instrument", required=True, metavar="ID", help=INSTRUMENT_HELP)
+    submit.add_argument("--answers", required=True, metavar="FILE", help=ANSWERS_HELP)
+    submit.add_argument("--notes", metavar="TEXT", type=free_text,
+                        help=N_("notes on the screening; '-' reads them from standard input "
+                                "and @FILE from a file, out of the process list"))
     submit.set_defaults(handler=_submit)
 
-    history = commands.add_parser("history", help="every screening of a case, newest first")
+    history = commands.add_parser("history", help=N_("every screening of a case, newest "
+                                                     "first"))
     add_profile_args(history)
-    history.add_argument("--case", required=True, metavar="ID")
-    history.add_argument("--json", action="store_true")
+    history.add_argument("--case", required=True, metavar="ID", help=CASE_ID_HELP)
+    history.add_argument("--json", action="store_true", help=JSON_HELP)
     history.set_defaults(handler=_history)

@@ -62,27 +62,39 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+DATABASE_HELP = N_("postgresql://… (default: SQLite in --data)")
+DATA_HELP = N_("the server's data folder")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("server", help="set up the sync server")
+    parser = sub.add_parser("server", help=N_("set up the sync server"))
     ssub = parser.add_subparsers(dest="server_command", required=True)
-    init = ssub.add_parser("init", help="create the TLS key and certificate and a setup code")
-    init.add_argument("--data", required=True, type=Path, help="the server's data folder")
+    init = ssub.add_parser("init", help=N_("create the TLS key and certificate and a setup "
+                                           "code"))
+    init.add_argument("--data", required=True, type=Path, help=DATA_HELP)
     init.add_argument("--hostname", action="append",
-                      help="a name or address the certificate is for (repeatable)")
-    init.add_argument("--tls-cert", type=Path, help="a real certificate (PEM) instead of a "
-                      "self-signed one; with --tls-key")
-    init.add_argument("--tls-key", type=Path, help="its private key (PEM, unencrypted)")
-    init.add_argument("--json", action="store_true")
+                      help=N_("a name or address the certificate is for (repeatable; "
+                              "default: localhost and 127.0.0.1)"))
+    init.add_argument("--tls-cert", type=Path, help=N_("a real certificate (PEM) instead of "
+                                                       "a self-signed one; with --tls-key"))
+    init.add_argument("--tls-key", type=Path, help=N_("its private key (PEM, unencrypted)"))
+    init.add_argument("--json", action="store_true",
+                      help=N_("print the pin and the setup code as JSON"))
     init.set_defaults(handler=_init)
-    migrate = ssub.add_parser("migrate", help="bring the server database schema up to date")
-    migrate.add_argument("--data", required=True, type=Path)
-    migrate.add_argument("--database", help="postgresql://… (default: SQLite in --data)")
+    migrate = ssub.add_parser("migrate", help=N_("bring the server database schema up to "
+                                                 "date"))
+    migrate.add_argument("--data", required=True, type=Path, help=DATA_HELP)
+    migrate.add_argument("--database", help=DATABASE_HELP)
     migrate.set_defaults(handler=_migrate)
 
-    serve = sub.add_parser("serve", help="run the sync server over HTTPS")
-    serve.add_argument("--data", required=True, type=Path)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8443)
-    serve.add_argument("--database", help="postgresql://… (default: SQLite in --data)")
-    serve.add_argument("--workers", type=int, default=1)
+    serve = sub.add_parser("serve", help=N_("run the sync server over HTTPS"))
+    serve.add_argument("--data", required=True, type=Path,
+                       help=N_("the server's data folder, as 'server init' made it"))
+    serve.add_argument("--host", default="127.0.0.1",
+                       help=N_("the address to listen on (default %(default)s)"))
+    serve.add_argument("--port", type=int, default=8443,
+                       help=N_("the port to listen on (default %(default)s)"))
+    serve.add_argument("--database", help=DATABASE_HELP)
+    serve.add_argument("--workers", type=int, default=1,
+                       help=N_("server processes (default %(default)s)"))
     serve.set_defaults(handler=_serve)

@@ -7,9 +7,9 @@ import argparse
 import datetime
 from pathlib import Path
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json, read_secret
+from caseapp.cli.common import JSON_HELP, add_profile_args, open_profile, print_json, read_secret
 from caseapp.domain import roles
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.services import sync, sync_setup
 
 
@@ -117,31 +117,34 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("sync", help="sync with the organisation's server")
+    parser = sub.add_parser("sync", help=N_("sync with the organisation's server"))
     ssub = parser.add_subparsers(dest="sync_command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         cmd = ssub.add_parser(name, help=help_text)
         add_profile_args(cmd)
-        cmd.add_argument("--json", action="store_true")
+        cmd.add_argument("--json", action="store_true", help=JSON_HELP)
         return cmd
 
-    invite = command("invite", "create a one-time enrolment code (administrators)")
-    invite.add_argument("--team", required=True, help="name of the new device's team")
-    invite.add_argument("--role", required=True, choices=roles.ROLES)
+    invite = command("invite", N_("create a one-time enrolment code (administrators)"))
+    invite.add_argument("--team", required=True, help=N_("name of the new device's team"))
+    invite.add_argument("--role", required=True, choices=roles.ROLES,
+                        help=N_("the role of the new device's user: %(choices)s"))
     invite.set_defaults(handler=_invite)
-    enrol = command("enrol", "enrol this profile with an enrolment code")
+    enrol = command("enrol", N_("enrol this profile with an enrolment code"))
     enrol.add_argument("--code", required=True, type=Path,
-                       help="file holding the enrolment code ('-' reads standard input)")
+                       help=N_("file holding the enrolment code ('-' reads standard input)"))
     enrol.set_defaults(handler=_enrol)
-    command("pending", "devices waiting for approval").set_defaults(handler=_pending)
-    approve = command("approve", "approve a device after comparing its fingerprint")
-    approve.add_argument("device")
-    approve.add_argument("--fingerprint", required=True)
+    command("pending", N_("devices waiting for approval")).set_defaults(handler=_pending)
+    approve = command("approve", N_("approve a device after comparing its fingerprint"))
+    approve.add_argument("device", help=N_("the device's id, as 'sync pending' prints it"))
+    approve.add_argument("--fingerprint", required=True,
+                         help=N_("the fingerprint the new device shows, read out by its "
+                                 "user: it must match"))
     approve.set_defaults(handler=_approve)
-    reject = command("reject", "reject a device waiting for approval")
-    reject.add_argument("device")
+    reject = command("reject", N_("reject a device waiting for approval"))
+    reject.add_argument("device", help=N_("the device's id, as 'sync pending' prints it"))
     reject.set_defaults(handler=_reject)
-    command("run", "push local changes, then pull the others'").set_defaults(handler=_run)
-    command("status", "server, last success, changes waiting, last error").set_defaults(
+    command("run", N_("push local changes, then pull the others'")).set_defaults(handler=_run)
+    command("status", N_("server, last success, changes waiting, last error")).set_defaults(
         handler=_status)

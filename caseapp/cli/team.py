@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from caseapp.cli.common import add_profile_args, open_profile, print_json
-from caseapp.i18n import _
+from caseapp.cli.common import JSON_HELP, add_profile_args, open_profile, print_json
+from caseapp.i18n import N_, _
 from caseapp.services import sync_setup
 
 
@@ -33,14 +33,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("team", help="teams of the organisation")
+    parser = sub.add_parser("team", help=N_("teams of the organisation"))
     tsub = parser.add_subparsers(dest="team_command", required=True)
-    create = tsub.add_parser("create", help="create a team (administrators)")
+    create = tsub.add_parser("create", help=N_("create a team (administrators)"))
     add_profile_args(create)
-    create.add_argument("--name", required=True)
-    create.add_argument("--json", action="store_true")
+    create.add_argument("--name", required=True, help=N_("the team's name"))
+    create.add_argument("--json", action="store_true", help=JSON_HELP)
     create.set_defaults(handler=_create)
-    listing = tsub.add_parser("list", help="list the teams")
+    listing = tsub.add_parser("list", help=N_("list the teams"))
     add_profile_args(listing)
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
     listing.set_defaults(handler=_list)

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from caseapp.cli.common import add_profile_args, open_profile, read_secret
-from caseapp.i18n import _
+from caseapp.i18n import N_, _
 from caseapp.services import profiles, users
 
 
@@ -27,16 +27,18 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("user", help="users of the office (administrator only)")
+    parser = sub.add_parser("user", help=N_("users of the office (administrator only)"))
     usub = parser.add_subparsers(dest="user_command", required=True)
-    add = usub.add_parser("add", help="add a user with a profile of their own")
+    add = usub.add_parser("add", help=N_("add a user with a profile of their own"))
     add_profile_args(add)
-    add.add_argument("--name", required=True, help="the user's display name")
-    add.add_argument("--role", required=True, choices=profiles.ROLES)
-    add.add_argument("--new-profile", required=True, help="profile name for the new user")
+    add.add_argument("--name", required=True, help=N_("the user's display name"))
+    add.add_argument("--role", required=True, choices=profiles.ROLES,
+                     help=N_("the user's role, which decides what they may do: %(choices)s"))
+    add.add_argument("--new-profile", required=True, help=N_("profile name for the new user"))
     add.add_argument("--first-passphrase-file", required=True, type=Path,
-                     help="file whose first line is the first passphrase ('-' reads standard "
-                          "input)")
+                     help=N_("file whose first line is the first passphrase, which the user "
+                             "must change before the profile opens ('-' reads standard "
+                             "input)"))
     add.add_argument("--law-enforcement", action="store_true",
-                     help="the user works for law enforcement (sees perpetrator context)")
+                     help=N_("the user works for law enforcement (sees perpetrator context)"))
     add.set_defaults(handler=_add)
