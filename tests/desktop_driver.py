@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from ui.app import Desktop
+from ui.case.workspace import CaseWorkspace
 from ui.language import apply_language
 from ui.shell.workbench import Workbench
 from ui.unlock.unlock_view import UnlockView
@@ -101,3 +102,22 @@ def press(qtbot: QtBot, window: QWidget, key: Qt.Key, modifiers: Qt.KeyboardModi
         window.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is not None, timeout=2000)
     qtbot.keyClick(QApplication.focusWidget() or window, key, modifiers)
+
+
+def register(qtbot: QtBot, desktop: Desktop, workbench: Workbench, first: str, second: str,
+             urdu: str, cnic: str = "") -> CaseWorkspace:
+    dialog = workbench.show_new_case()
+    form = dialog.form
+    qtbot.keyClicks(form.inputs["prs_FirstName"], first)
+    qtbot.keyClicks(form.inputs["prs_SecondName"], second)
+    type_text(form.inputs["hfz_NameUrdu"], urdu)
+    qtbot.keyClicks(form.inputs["prs_Birthdate"], "1994-03-01")
+    if cnic:
+        form.doc_type.setCurrentIndex(form.doc_type.findData("CNIC"))
+        qtbot.keyClicks(form.doc_number, cnic)
+    dialog.save()
+    settle(qtbot, desktop, lambda: workbench.new_case is None)
+    workspace = workbench.tabs.currentWidget()
+    assert isinstance(workspace, CaseWorkspace)
+    settle(qtbot, desktop, lambda: bool(workspace.title))
+    return workspace

@@ -8,34 +8,12 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, NewProfile
-from desktop_driver import running, settle, type_text, unlock
+from desktop_driver import register, running, settle, type_text, unlock
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from ui.app import Desktop
 from ui.case.attachments_tab import decode_image
-from ui.case.workspace import CaseWorkspace
-from ui.shell.workbench import Workbench
-
-
-def register(qtbot: QtBot, desktop: Desktop, workbench: Workbench, first: str, second: str,
-             urdu: str, cnic: str = "") -> CaseWorkspace:
-    dialog = workbench.show_new_case()
-    form = dialog.form
-    qtbot.keyClicks(form.inputs["prs_FirstName"], first)
-    qtbot.keyClicks(form.inputs["prs_SecondName"], second)
-    type_text(form.inputs["hfz_NameUrdu"], urdu)
-    qtbot.keyClicks(form.inputs["prs_Birthdate"], "1994-03-01")
-    if cnic:
-        form.doc_type.setCurrentIndex(form.doc_type.findData("CNIC"))
-        qtbot.keyClicks(form.doc_number, cnic)
-    dialog.save()
-    settle(qtbot, desktop, lambda: workbench.new_case is None)
-    workspace = workbench.tabs.currentWidget()
-    assert isinstance(workspace, CaseWorkspace)
-    settle(qtbot, desktop, lambda: bool(workspace.title))
-    return workspace
 
 
 def test_register_refuses_bad_input_next_to_each_field_and_keeps_what_was_typed(

@@ -101,12 +101,19 @@ def referral_document(session: Session, referral_id: str, sections: list[str] | 
                       export_id: str) -> ReferralDocument:
     """The form of an outgoing referral with the chosen sections only. Refused without the
     person's consent to a referral to this recipient (or a manager's recorded override)."""
-    chosen = values.check_sections(sections)
     referrals = ReferralService(session)
     referral = referrals.get(referral_id)
     if referral.get("hfz_Direction") != "outgoing":
         raise ValidationError(N_("Only an outgoing referral has a referral form."))
-    decision = referrals.consent_decision(referral_id)
+    return referral_form(session, referral, referrals.consent_decision(referral_id), sections,
+                         export_id)
+
+
+def referral_form(session: Session, referral: dict[str, Any], decision: consent.Decision,
+                  sections: list[str] | None, export_id: str) -> ReferralDocument:
+    """The form of the outgoing referral ``referral`` (its body and ``case_id``, stored or
+    about to be), given the consent decision for its recipient."""
+    chosen = values.check_sections(sections)
     org_id = str(referral.get("cas_ReferredOrganisation") or "")
     try:
         org = DirectoryService(session).get(org_id)

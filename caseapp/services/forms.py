@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from caseapp.crypto import passphrase_policy
-from caseapp.domain import consent, htcds, stages
+from caseapp.domain import consent, htcds, roles, stages
+from caseapp.domain import referrals as referral_rules
 from caseapp.domain.case_documents import require_name, split_document
 from caseapp.errors import FieldErrors, PassphrasePolicyError
 from caseapp.i18n import N_, _
@@ -50,6 +51,23 @@ def stage_label(stage: str) -> str:
 
 def purpose_label(purpose: str) -> str:
     return _(consent.PURPOSE_LABELS.get(purpose, purpose))
+
+
+def service_choices() -> list[tuple[str, str]]:
+    """(code, label in the current language) of every service a referral may ask for."""
+    return [(code, _(label)) for code, label in referral_rules.SERVICE_TYPES.items()]
+
+
+def urgency_choices() -> list[tuple[str, str]]:
+    return [(code, _(referral_rules.URGENCY_LABELS[code]))
+            for code in referral_rules.URGENCIES]
+
+
+def may_refer(role: str) -> bool:
+    """Whether a user of ``role`` makes referral packages: a referral is casework
+    (``case.edit``) and its package an export (``case.export``), as the services check."""
+    allowed = roles.PERMISSIONS.get(role, frozenset())
+    return roles.CASE_EDIT in allowed and roles.CASE_EXPORT in allowed
 
 
 def allowed_moves(stage: str, role: str) -> tuple[str, ...]:

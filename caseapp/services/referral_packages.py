@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from caseapp.canonical import canonical_json
 from caseapp.documents import forms, sealing
 from caseapp.errors import ValidationError
@@ -28,11 +30,14 @@ from caseapp.i18n import N_
 from caseapp.services import document_values as values
 from caseapp.services import package_signing
 from caseapp.services.cases import CaseService
+from caseapp.services.consent import ConsentRequired
 from caseapp.services.directory import DirectoryService
 from caseapp.services.documents import (
     ExportedDocument,
+    ReferralDocument,
     check_recipient_key,
     referral_document,
+    referral_form,
     require_package_roles,
     sender_of,
 )
@@ -92,18 +97,26 @@ def _travelling_case(doc: dict[str, Any], fields: tuple[str, ...]) -> dict[str, 
     return {k: v for k, v in doc.items() if k in allowed}
 
 
-def export_package(session: Session, referral_id: str, path: Path, purpose: str,
-                   age_recipient: str, *, sections: list[str] | None = None,
-                   force: bool = False) -> ExportedDocument:
-    check_destination(path, force)
-    require_export(session)
-    purpose = check_purpose(purpose)
-    protection = Protection.age(age_recipient)
-    export_id = new_export_id()
-    document = referral_document(session, referral_id, sections, export_id)
+@dataclass(frozen=True)
+class PreparedPackage:
+    """Everything a package needs, read from the vault and checked; no referral, file or
+    export record written yet.
+    ``seal_package`` turns it into the sealed bytes without the vault, so the desktop does
+    the slow part (layout, signature, sealing) off the database thread."""
+
+    export_id: str
+    path: Path
+    purpose: str
+    age_recipient: str
+    document: ReferralDocument
+    manifest: dict[str, Any]  # without the PDF's hash, known once the PDF is laid out
+    signing_key: Ed25519PrivateKey
+    force: bool = False
+
+
+def _prepare(session: Session, document: ReferralDocument, export_id: str, path: Path,
+             purpose: str, protection: Protection, force: bool) -> PreparedPackage:
     check_recipient_key(document.organisation, protection)
-    pdf_bytes = forms.render(document.form)
-    key = package_signing.signing_key(session)
     sender, contact = sender_of(session)
     referral = document.referral
     manifest = {
@@ -118,18 +131,101 @@ def export_package(session: Session, referral_id: str, path: Path, purpose: str,
                      and (k != "cas_OutgoingReferralDetails"
                           or k in document.fields)},
         "case": _travelling_case(document.case_document, document.fields),
-        "pdf_sha256": hashlib.sha256(pdf_bytes).hexdigest(),
     }
-    message = canonical_json(manifest)
+    return PreparedPackage(export_id, path, purpose, str(protection.age_recipient),
+                           document, manifest, package_signing.signing_key(session), force)
+
+
+def seal_package(prepared: PreparedPackage) -> bytes:
+    """The referral form laid out, the manifest signed, the whole sealed with age: pure
+    work on values, no vault (any thread)."""
+    pdf_bytes = forms.render(prepared.document.form)
+    manifest = {**prepared.manifest, "pdf_sha256": hashlib.sha256(pdf_bytes).hexdigest()}
+    key = prepared.signing_key
     package = {"manifest": manifest, "pdf": base64.b64encode(pdf_bytes).decode("ascii"),
                "signature": {"public_key": package_signing.public_key_hex(key),
-                             "value": package_signing.sign(key, message)}}
-    data = sealing.seal_age(canonical_json(package), protection.age_recipient)
-    run_export(session, path, data, kind="referral_package", purpose=purpose, force=force,
-               export_id=export_id, referral=referral_id, protection="age",
-               fields=[*document.fields, f"referral:{referral_id}", "protection:age",
-                       "signed:package_sign_key"])
-    return ExportedDocument(path, export_id, "age")
+                             "value": package_signing.sign(key, canonical_json(manifest))}}
+    return sealing.seal_age(canonical_json(package), prepared.age_recipient)
+
+
+def write_package(session: Session, prepared: PreparedPackage, data: bytes,
+                  referral_id: str) -> ExportedDocument:
+    run_export(session, prepared.path, data, kind="referral_package",
+               purpose=prepared.purpose, force=prepared.force, export_id=prepared.export_id,
+               referral=referral_id, protection="age",
+               fields=[*prepared.document.fields, f"referral:{referral_id}",
+                       "protection:age", "signed:package_sign_key"])
+    return ExportedDocument(prepared.path, prepared.export_id, "age")
+
+
+def export_package(session: Session, referral_id: str, path: Path, purpose: str,
+                   age_recipient: str, *, sections: list[str] | None = None,
+                   force: bool = False) -> ExportedDocument:
+    check_destination(path, force)
+    require_export(session)
+    purpose = check_purpose(purpose)
+    protection = Protection.age(age_recipient)
+    export_id = new_export_id()
+    document = referral_document(session, referral_id, sections, export_id)
+    prepared = _prepare(session, document, export_id, path, purpose, protection, force)
+    return write_package(session, prepared, seal_package(prepared), referral_id)
+
+
+# -- a new referral, made and sent as a package (the desktop's "Refer") ----------------------
+
+NO_AGE_KEY = N_("%(org)s has no age key in the service directory, so a package cannot be "
+                "sealed to it. A manager stores the key the organisation gave, with: caseapp "
+                "directory set-key ORG --age-recipient KEY")
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    case_id: str
+    org_id: str
+    services: tuple[str, ...]
+    urgency: str
+    details: str | None = None
+
+
+def prepare_referral(session: Session, new: NewReferral, path: Path, purpose: str, *,
+                     sections: list[str] | None = None, force: bool = False
+                     ) -> PreparedPackage:
+    """Check a referral that is not made yet and prepare its package: the destination,
+    the export permission and purpose, the referral itself, every consent sending it needs
+    (referral to this provider; sharing with law enforcement for police, FIA or
+    immigration), the recipient's age key. Raises before anything of the referral is
+    written, so a refused or cancelled referral leaves nothing behind."""
+    check_destination(path, force)
+    require_export(session)
+    purpose = check_purpose(purpose)
+    referrals = ReferralService(session)
+    body = referrals.draft_body(new.case_id, new.org_id, list(new.services), new.urgency,
+                                details=new.details)
+    needed = referrals.consents_needed(new.case_id, body)
+    for _purpose, decision in needed:
+        if not decision.permitted:
+            raise ConsentRequired(decision)
+    org = DirectoryService(session).get(new.org_id)
+    key = str(org.get("hfz_AgeRecipient") or "")
+    if not key:
+        raise ValidationError(NO_AGE_KEY, org=str(org.get("org_Name") or ""))
+    export_id = new_export_id()
+    document = referral_form(session, {**body, "case_id": new.case_id}, needed[0][1],
+                             sections, export_id)
+    return _prepare(session, document, export_id, path, purpose, Protection.age(key), force)
+
+
+def send_referral(session: Session, new: NewReferral, prepared: PreparedPackage,
+                  data: bytes) -> tuple[str, ExportedDocument]:
+    """Make the referral, write its sealed package and record it as sent: the package is
+    how it reaches the recipient. Returns (referral id, the export)."""
+    referrals = ReferralService(session)
+    referral_id = referrals.create_draft(new.case_id, new.org_id, list(new.services),
+                                         new.urgency, details=new.details).id
+    assert referral_id is not None
+    done = write_package(session, prepared, data, referral_id)
+    referrals.send(referral_id)
+    return referral_id, done
 
 
 def own_signing_key(session: Session) -> tuple[str, str]:

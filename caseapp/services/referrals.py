@@ -132,11 +132,11 @@ class ReferralService(Service):
         return {"id": record.id, "case_id": record.parent, **record.body}
 
     # -- outgoing -----------------------------------------------------------------------
-    def create_draft(self, case_id: str, org_id: str, services: list[str],
-                     urgency: str = rules.ROUTINE,
-                     reason: str = "AdditionalServicesRequired",
-                     details: str | None = None) -> Changes:
-        """A draft outgoing referral of a case to a directory organisation; returns its id."""
+    def draft_body(self, case_id: str, org_id: str, services: list[str],
+                   urgency: str = rules.ROUTINE, reason: str = "AdditionalServicesRequired",
+                   details: str | None = None) -> dict[str, Any]:
+        """The body of a draft outgoing referral, checked as ``create_draft`` checks it, and
+        not stored (the desktop lays out a package before anything is written)."""
         self._require(roles.CASE_EDIT)
         case = self._case(case_id)
         if case.body.get("hfz_Stage") == stages.CLOSED:
@@ -157,6 +157,15 @@ class ReferralService(Service):
         }
         if details:
             body["cas_OutgoingReferralDetails"] = details
+        return body
+
+    def create_draft(self, case_id: str, org_id: str, services: list[str],
+                     urgency: str = rules.ROUTINE,
+                     reason: str = "AdditionalServicesRequired",
+                     details: str | None = None) -> Changes:
+        """A draft outgoing referral of a case to a directory organisation; returns its id."""
+        body = self.draft_body(case_id, org_id, services, urgency, reason, details)
+        case = self._case(case_id)
         with self.session.write() as tx:
             change = self.store.create(REFERRAL, body, team=case.team, parent=case.id)
             self.store.create(REFERRAL_EVENT, {"referral_id": change.record.id, "from": None,
@@ -172,14 +181,17 @@ class ReferralService(Service):
         by its directory id or by its name, as staff typed it when recording consent."""
         self._require(roles.CASE_VIEW)
         referral = self._referral(referral_id)
+        return self._referral_consent(referral.parent or "", referral.body)
+
+    def _referral_consent(self, case_id: str, body: dict[str, Any]) -> consent.Decision:
         checker = ConsentService(self.session)
-        org_id = str(referral.body.get("cas_ReferredOrganisation") or "")
-        first = checker.check(referral.parent or "", consent.REFERRAL, org_id)
+        org_id = str(body.get("cas_ReferredOrganisation") or "")
+        first = checker.check(case_id, consent.REFERRAL, org_id)
         if first.permitted:
             return first
-        name = referral.body.get("hfz_OrganisationName")
+        name = body.get("hfz_OrganisationName")
         if name:
-            by_name = checker.check(referral.parent or "", consent.REFERRAL, str(name))
+            by_name = checker.check(case_id, consent.REFERRAL, str(name))
             if by_name.permitted:
                 return by_name
             # Report in terms of the name a person recognises, not an id.
@@ -192,13 +204,19 @@ class ReferralService(Service):
         referral to the named provider and, when the recipient is law enforcement, the
         sharing with law enforcement as well."""
         referral = self._referral(referral_id)
-        needed = [(consent.REFERRAL, self.consent_decision(referral_id))]
-        org = self.store.get(str(referral.body.get("cas_ReferredOrganisation") or ""))
-        services = referral.body.get("hfz_Services")
+        return self.consents_needed(referral.parent or "", referral.body)
+
+    def consents_needed(self, case_id: str, body: dict[str, Any]
+                        ) -> list[tuple[str, consent.Decision]]:
+        """``consent_decisions`` for a referral of ``case_id`` with ``body``, stored or not."""
+        self._require(roles.CASE_VIEW)
+        needed = [(consent.REFERRAL, self._referral_consent(case_id, body))]
+        org = self.store.get(str(body.get("cas_ReferredOrganisation") or ""))
+        services = body.get("hfz_Services")
         if rules.is_law_enforcement(org.body if org is not None else {},
                                     services if isinstance(services, list) else []):
             needed.append((consent.LAW_ENFORCEMENT_SHARING, ConsentService(self.session).check(
-                referral.parent or "", consent.LAW_ENFORCEMENT_SHARING)))
+                case_id, consent.LAW_ENFORCEMENT_SHARING)))
         return needed
 
     def send(self, referral_id: str, override_reason: str | None = None) -> Changes:

@@ -11,12 +11,8 @@ from typing import Any
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QHBoxLayout,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -26,6 +22,7 @@ from caseapp.errors import CaseAppError, FieldErrors
 from caseapp.i18n import _
 from caseapp.services.app import Services
 from ui.bridge import Bridge
+from ui.case.dialog_buttons import action_buttons, save_as_row
 from ui.widgets.clipboard import copy_sensitive
 from ui.widgets.form import ErrorLabel, Form
 
@@ -52,23 +49,9 @@ class ExportSummaryDialog(QDialog):
         column.addWidget(self.by_passphrase)
         column.addWidget(self.by_key)
         self.form.add("protection", _("How it leaves"), how)
-        where = QWidget(self)
-        row = QHBoxLayout(where)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.path = QLineEdit(where)
-        choose = QPushButton(_("&Choose…"), where)
-        choose.clicked.connect(self._choose)
-        row.addWidget(self.path, 1)
-        row.addWidget(choose)
-        self.form.add("path", _("&Save as"), where)
-        self.path.setAccessibleName(_("Save as"))
+        self.path = save_as_row(self.form, "PDF (*.pdf)")
         self.problem = ErrorLabel(self)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                        QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("&Export"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
-        self.buttons.accepted.connect(self.export)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = action_buttons(self, _("&Export"), self.export)
         box = QVBoxLayout(self)
         box.addWidget(self.form)
         box.addWidget(self.problem)
@@ -88,11 +71,6 @@ class ExportSummaryDialog(QDialog):
         self.by_key.setEnabled(has_key)
         if not has_key:
             self.by_passphrase.setChecked(True)
-
-    def _choose(self) -> None:
-        path, _filter = QFileDialog.getSaveFileName(self, _("Save as"), "", "PDF (*.pdf)")
-        if path:
-            self.path.setText(path)
 
     def export(self) -> None:
         found: dict[str, str] = {}

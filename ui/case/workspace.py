@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout,
 
 from caseapp.errors import CaseAppError
 from caseapp.i18n import _
+from caseapp.services import forms
 from ui.bridge import Bridge
 from ui.case.attachments_tab import AttachmentsTab
 from ui.case.consent_tab import ConsentTab
@@ -18,6 +19,7 @@ from ui.case.history_tab import HistoryTab
 from ui.case.notes_tab import NotesTab
 from ui.case.overview_tab import OverviewTab
 from ui.case.person_tab import PersonTab
+from ui.case.referral_dialog import ReferralPackageDialog
 from ui.case.stage_tab import StageTab
 from ui.drafts import Draftable
 from ui.widgets.form import ErrorLabel
@@ -49,18 +51,29 @@ class CaseWorkspace(QWidget):
         box = QVBoxLayout(self)
         box.addWidget(self.problem)
         self.export_button: QPushButton | None = None
+        self.refer_button: QPushButton | None = None
+        row = QHBoxLayout()
+        row.addStretch(1)
+        if forms.may_refer(role):  # a referral is casework, its package an export
+            self.refer_button = QPushButton(_("&Refer to an organisation…"), self)
+            self.refer_button.clicked.connect(self.refer)
+            row.addWidget(self.refer_button)
         if role in EXPORT_ROLES:  # identified exports are for managers (ARCHITECTURE §7)
             self.export_button = QPushButton(_("E&xport the case summary…"), self)
             self.export_button.clicked.connect(self.export_summary)
-            row = QHBoxLayout()
-            row.addStretch(1)
             row.addWidget(self.export_button)
+        if row.count() > 1:
             box.addLayout(row)
         box.addWidget(self.tabs)
         self._drafted: dict[str, Draftable] = {"person": self.person, "notes": self.notes,
                                                "stage": self.stage}
         bridge.changed.connect(self._changed)
         self.reload()
+
+    def refer(self) -> ReferralPackageDialog:
+        dialog = ReferralPackageDialog(self.bridge, self.case_id, self)
+        dialog.open()
+        return dialog
 
     def export_summary(self) -> ExportSummaryDialog:
         dialog = ExportSummaryDialog(self.bridge, self.case_id, self)
