@@ -108,8 +108,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help=N_("only this province (ISO 3166-2 code such as PK-PB, or its "
                                  "name), with the organisations serving the whole country"))
     listing.add_argument("--district",
-                         help=N_("only this district, with the organisations serving its "
-                                 "province or the whole country"))
+                         help=N_("only this district, with the organisations serving the "
+                                 "whole country (and, with --province, that province)"))
     listing.add_argument("--accepts-sex", choices=sorted(rules.ACCEPTS_SEX),
                          help=N_("only organisations that take people of this sex: "
                                  "%(choices)s"))
@@ -124,8 +124,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     importing = dsub.add_parser("import", help=N_("import organisations from a CSV file"))
     add_profile_args(importing)
     importing.add_argument("--csv", type=Path, metavar="FILE",
-                           help=N_("the CSV file, with the columns 'directory export' "
-                                   "writes; rows are matched to entries by their key"))
+                           help=N_("required: the CSV file, with the columns 'directory "
+                                   "export' writes; rows are matched to entries by their key"))
     importing.add_argument("--skip-errors", action="store_true",
                            help=N_("import the good rows and report the bad ones"))
     importing.add_argument("--json", action="store_true",
