@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from caseapp.domain import consent
 from caseapp.errors import FieldErrors
@@ -230,3 +232,25 @@ def test_pure_rules_latest_event_decides() -> None:
     # No age on record: presumed a child (PROTECTION §2), until an assessment finds an adult.
     assert consent.is_child(None, None, T0)
     assert not consent.is_child(None, None, T0, assessment="adult")
+
+
+_histories = st.lists(st.tuples(st.integers(0, 6), st.booleans(),
+                                st.one_of(st.none(), st.integers(0, 8))), max_size=6)
+
+
+@settings(max_examples=400, deadline=None)
+@given(history=_histories, at=st.integers(0, 8))
+def test_a_whole_caseload_is_decided_as_each_case_is(history: list[tuple[int, bool, int | None]],
+                                                     at: int) -> None:
+    # The report and the exports decide consent for 100,000 cases at once (in_force); the
+    # answer must be the one a single case's check gives, ties and withdrawals included.
+    entries = [consent.ConsentEntry(purpose=consent.ANONYMISED_RESEARCH, granted=granted,
+                                    at=when, staff_user_id="u1", language="urd",
+                                    explanation_version="v1", id=f"c{i}",
+                                    withdrawn_at=withdrawn if withdrawn is None or
+                                    withdrawn >= when else when)
+               for i, (when, granted, withdrawn) in enumerate(history)]
+    decided = [(e.at, e.id or "", e.granted, e.withdrawn_at) for e in entries]
+    entries.sort(key=lambda e: (e.at, e.id or ""))  # as ConsentService hands them over
+    assert consent.in_force(decided, at) == consent.is_permitted(
+        entries, consent.ANONYMISED_RESEARCH, at)

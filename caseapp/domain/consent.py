@@ -295,3 +295,26 @@ def explain(entries: Iterable[ConsentEntry], purpose: str, at: int,
 def is_permitted(entries: Iterable[ConsentEntry], purpose: str, at: int,
                  provider: str | None = None) -> bool:
     return explain(entries, purpose, at, provider).permitted
+
+
+# (time, entry id, granted, withdrawn at or None) of one decision for one purpose.
+Decided = tuple[int, str, bool, int | None]
+
+
+def in_force(decisions: Iterable[Decided], at: int) -> bool:
+    """``is_permitted`` for a purpose that names no provider (every purpose but referral),
+    on plain values: whether the latest event at or before ``at`` is a grant. A decision is
+    an event at its time; its withdrawal is one at the withdrawal's time, after a decision
+    of the same millisecond; of two decisions of the same millisecond the first by id
+    counts, as in ``explain``. For a caseload at once (a report, an export), where building
+    every entry would cost more than the decision."""
+    latest: tuple[int, int] | None = None
+    granted = False
+    for when, _id, grant, withdrawn in sorted(decisions, key=lambda d: (d[0], d[1])):
+        if when > at:
+            continue
+        if latest is None or (when, 0) > latest:
+            latest, granted = (when, 0), grant
+        if withdrawn is not None and withdrawn <= at and (withdrawn, 1) > latest:
+            latest, granted = (withdrawn, 1), False
+    return granted

@@ -70,17 +70,23 @@ class ConsentService(Service):
         100,000 cases does not query each case's consent on its own."""
         self._require(roles.CASE_VIEW)
         at = _now_ms() if at is None else at
+        if purpose not in consent.PURPOSES or purpose == consent.REFERRAL:
+            return set()  # a referral's consent names a provider: never for a whole caseload
         # Only the purpose's own records: a record's status is its purpose (projections), so
         # the store skips the others before decoding them (half the time of a report).
-        granted: dict[str, list[Record]] = {}
-        for record in self.store.list(CONSENT, limit=-1, status=purpose):
-            granted.setdefault(record.parent or "", []).append(record)
-        withdrawals: dict[str, list[Record]] = {}
+        withdrawn: dict[str, int] = {}
         for record in self.store.list(WITHDRAWAL, limit=-1, status=purpose):
-            withdrawals.setdefault(record.parent or "", []).append(record)
-        return {case_id for case_id, records in granted.items()
-                if consent.is_permitted(_entries(records, withdrawals.get(case_id, [])),
-                                        purpose, at)}
+            when = int(record.body["at"])
+            for cid in record.body.get("consent_ids", []):
+                # Two devices may withdraw the same entry offline; the earliest counts.
+                withdrawn[cid] = min(when, withdrawn.get(cid, when))
+        decided: dict[str, list[consent.Decided]] = {}
+        for record in self.store.list(CONSENT, limit=-1, status=purpose):
+            decided.setdefault(record.parent or "", []).append(
+                (int(record.body["at"]), record.id, record.body.get("granted") is True,
+                 withdrawn.get(record.id)))
+        return {case_id for case_id, decisions in decided.items()
+                if consent.in_force(decisions, at)}
 
     def current(self, case_id: str, at: int | None = None) -> dict[str, dict[str, Any]]:
         """Per purpose: permitted or not, the reason code and, for referral, the providers
