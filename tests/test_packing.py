@@ -68,3 +68,17 @@ def test_ids_and_clocks_of_the_change_log() -> None:
     assert packing.unpack_hlc("1764614400000.00000", DEVICE) == T1
     # A clock from another device than the row's is kept whole.
     assert packing.pack_hlc(T3, DEVICE) == T3 and packing.unpack_hlc(T3, DEVICE) == T3
+
+
+def test_change_json_is_deflated_and_reads_back() -> None:
+    fields = {"prs_FirstName": "Rubina", "prs_SecondName": "Kausar", "prs_Gender": "Feminine",
+              "hfz_Stage": "intake", "cas_Status": "Open", "hfz_Tracks": ["TIP"],
+              "prs_Citizenship": "PK", "prs_PrimaryLanguage": "urd"}
+    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    packed = packing.pack_json(fields)
+    assert isinstance(packed, bytes) and packed[0] == 1
+    assert len(packed) < len(text.encode()) / 2  # the field names come from the dictionary
+    assert packing.unpack_json(packed) == fields
+    # Short JSON gains nothing and stays text; text written before schema 8 still reads.
+    assert packing.pack_json({}) == "{}" and packing.unpack_json("{}") == {}
+    assert packing.unpack_json(text) == fields
