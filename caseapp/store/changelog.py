@@ -9,6 +9,7 @@ devices appear in it too."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -115,3 +116,32 @@ def history(conn: Connection, record_id: str) -> list[dict[str, Any]]:
     return [{"seq": r[0], "kind": r[1], "fields": unpack_json(r[2]), "base": unpack_json(r[3]),
              "hlc": unpack_hlc(r[4], str(unpack_id(r[6]))), "at": r[5],
              "device": unpack_id(r[6]), "origin": r[7]} for r in rows]
+
+
+def compact(conn: Connection, keep: Callable[[str, str], bool]) -> int:
+    """Drop the values the log no longer needs (issue 12): a change the server acknowledged,
+    or one that came from it, is never sent again; history shows its field names only, and
+    the conflict rules compare the values of guarded fields (``keep(record_type, name)``)
+    only. Those stay, with every name and the clocks its editor saw; other values become
+    null. A change not yet answered stops the pass (the next sync resumes there); a held or
+    refused one stays whole. Returns how many changes were compacted."""
+    start = int((conn.execute("SELECT value FROM meta WHERE key = 'log_compacted_to'")
+                 .fetchone() or (0,))[0])
+    last = start
+    rows = conn.execute("SELECT seq, record_type, fields, origin, pushed_seq FROM changes "
+                        "WHERE seq > ? ORDER BY seq", (start,))
+    updates = []
+    for seq, record_type, stored, origin, pushed in rows:
+        if origin == LOCAL and pushed is None:
+            break
+        last = seq
+        if origin == LOCAL and pushed <= 0:
+            continue
+        fields = unpack_json(stored)
+        kept = {k: (v if keep(record_type, k) else None) for k, v in fields.items()}
+        if kept != fields:
+            updates.append((pack_json(kept), seq))
+    conn.executemany("UPDATE changes SET fields = ? WHERE seq = ?", updates)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('log_compacted_to', ?) "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(last),))
+    return len(updates)
