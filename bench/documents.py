@@ -12,9 +12,10 @@ records=False)``, as ``bench/store.py`` writes its own profile, then each person
 recorded through ``ConsentService`` as a caseworker would: storing and processing for
 assistance for every case (the HTCDS export needs it) and the use of non-identifying data for
 research for nine in ten of them (the report counts only those, so its consent check does
-real work). A child's consent carries assent and a guardian's consent. Built once (about 5 ms
-a case for the fill and 2 ms a consent on the 2-core development machine), cached, resumed
-where a cut-off build stopped; delete the folder to rebuild. Each run works on a fresh copy
+real work). A child's consent carries assent and a guardian's consent. Built once (on the
+2-core development machine under load, about 3 ms a case for the fill and 1.3 ms for a case's
+consents: 7 minutes for 100,000), cached, resumed where a cut-off build stopped
+(``--build-only`` builds and stops); delete the folder to rebuild. Each run works on a fresh copy
 (``documents-run-<cases>``): every export adds its records and audit events to the vault.
 
 Measured per round, wall time and the benchmark process's CPU time (``time.process_time``:
