@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,11 +140,20 @@ class KeyslotFile:
 
     def unlock(self, kind: str, secret: bytes) -> tuple[Keyslot, list[bytes]]:
         """Try every slot of ``kind``; WrongPassphrase when none opens."""
+        slot, keys, _seconds = self.unlock_timed(kind, secret)
+        return slot, keys
+
+    def unlock_timed(self, kind: str, secret: bytes) -> tuple[Keyslot, list[bytes], float]:
+        """``unlock``, and how long the slot that opened took to open here (its Argon2id
+        derivation, almost all of it): what tells whether the slot is still costly enough
+        on this machine (``kdf.stronger``)."""
         for slot in self.of_kind(kind):
+            start = time.perf_counter()
             try:
-                return slot, slot.open(secret)
+                keys = slot.open(secret)
             except WrongPassphrase:
                 continue
+            return slot, keys, time.perf_counter() - start
         raise WrongPassphrase()
 
     def replace(self, new_slot: Keyslot) -> None:
