@@ -96,8 +96,11 @@ class ProfileTemplates:
 
     def answer_argon2(self, mp: pytest.MonkeyPatch) -> None:
         """Until ``mp`` is undone, unlocking a copy with PASSPHRASE skips recomputing Argon2;
-        any other secret, and every new or rotated keyslot, runs the real KDF."""
+        any other secret, and every new or rotated keyslot, runs the real KDF. (An answer
+        takes no time, which would read as a machine fast enough to rewrap the slot at every
+        unlock: the rewrap stays off too, as in ``no_recalibration_at_unlock``.)"""
         real = kdf.derive
+        mp.setattr(kdf, "RECALIBRATE_BELOW", 0.0)
 
         def derive(secret: bytes, salt: bytes, params: kdf.Argon2Params) -> bytes:
             known = self.derived.get((secret, salt, params))
