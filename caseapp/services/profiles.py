@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.crypto import kdf, passphrase_policy, recovery
+from caseapp.crypto.compare import same
 from caseapp.crypto.keyslots import (
     PASSPHRASE,
     RECOVERY,
@@ -229,7 +230,7 @@ def _bind_slot(session: Session, slots: KeyslotFile, slot: Keyslot, secret: byte
     its secret is known, so deleting the state file no longer resets the count. (After the
     signed checkpoint is written: a kill in between leaves a readable legacy profile.)"""
     public = unlock_guard.state_public_key(session)
-    if slot.version >= 2 and slot.state_key == public:
+    if slot.version >= 2 and same(slot.state_key, public):
         return
     slots.replace(seal(slot.kind, secret, keys, slot.params, slot_id=slot.slot_id,
                        state_key=public))

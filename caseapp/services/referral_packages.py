@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from caseapp.canonical import canonical_json
+from caseapp.crypto.compare import same
 from caseapp.documents import forms, sealing
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_
@@ -166,7 +167,7 @@ def open_package(data: bytes, identity_text: str) -> tuple[dict[str, Any], bytes
         raise PackageRefused(NOT_A_PACKAGE) from exc
     if not package_signing.verify(public, value, message):
         raise PackageRefused(BAD_SIGNATURE)
-    if hashlib.sha256(pdf_bytes).hexdigest() != manifest.get("pdf_sha256"):
+    if not same(hashlib.sha256(pdf_bytes).hexdigest(), manifest.get("pdf_sha256")):
         raise PackageRefused(BAD_PDF)
     return manifest, pdf_bytes, public
 
