@@ -15,6 +15,12 @@ FLOOR_ITERATIONS = 3
 LANES = 4
 KEY_LENGTH = 32
 MAX_MEMORY_KIB = 1024 * 1024  # calibration stops raising memory here (1 GiB)
+# Past these a stored slot is damaged, not strong: calibration never goes there (a machine
+# that needs 1,000 passes of 1 GiB for 0.3 s is decades away), and Argon2id given them
+# would overflow or run for hours instead of failing.
+CEILING_MEMORY_KIB = 4 * 1024 * 1024
+CEILING_ITERATIONS = 1000
+CEILING_LANES = 255
 # The unlock should cost an attacker as much as a user will tolerate (ARCHITECTURE §4).
 TARGET_SECONDS = (0.3, 1.0)
 # A slot that derived in less than this share of the target's lower bound (0.15 s against
@@ -45,13 +51,23 @@ class Argon2Params:
 
     @classmethod
     def from_json(cls, data: object) -> Argon2Params:
+        """The parameters of a stored slot: KdfTooWeak below the floor (or missing);
+        ValueError for what no slot written here holds — a value that is not a whole
+        number, or one past the ceiling (whose derivation would overflow, or run for
+        hours, instead of failing)."""
         if not isinstance(data, dict):
             raise KdfTooWeak()
         try:
-            params = cls(int(data["memory_kib"]), int(data["iterations"]), int(data["lanes"]))
-        except (KeyError, TypeError, ValueError) as exc:
+            values = [data["memory_kib"], data["iterations"], data["lanes"]]
+        except KeyError as exc:
             raise KdfTooWeak() from exc
+        if any(type(v) is not int for v in values):
+            raise ValueError("argon2 parameters must be whole numbers")
+        params = cls(*values)
         params.check_floor()
+        if params.memory_kib > CEILING_MEMORY_KIB or params.iterations > CEILING_ITERATIONS \
+                or params.lanes > CEILING_LANES:
+            raise ValueError("argon2 parameters past the ceiling")
         return params
 
 
@@ -92,9 +108,11 @@ def calibrate(target: tuple[float, float] | None = None, start: Argon2Params = F
         if params.memory_kib < MAX_MEMORY_KIB:
             memory = min(int(params.memory_kib * factor), MAX_MEMORY_KIB)
             params = Argon2Params(memory, params.iterations, params.lanes)
+        elif params.iterations < CEILING_ITERATIONS:
+            iterations = min(int(params.iterations * factor) + 1, CEILING_ITERATIONS)
+            params = Argon2Params(params.memory_kib, iterations, params.lanes)
         else:
-            params = Argon2Params(params.memory_kib, int(params.iterations * factor) + 1,
-                                  params.lanes)
+            break  # as costly as a slot may be
         elapsed = _time(params)
     return params
 

@@ -119,12 +119,19 @@ class KeyslotFile:
 
     @classmethod
     def load(cls, path: Path) -> KeyslotFile:
+        # Whatever the file holds (a thief or a failing disk may have written it), the
+        # answer is a file of slots or KeyslotFileError (KdfTooWeak below the floor): JSON
+        # nested deeper than Python follows is a RecursionError, not a crash.
         try:
             data = json.loads(path.read_bytes())
-            if data.get("format") != FORMAT or data.get("version") not in READABLE_VERSIONS:
+            if not isinstance(data, dict) or data.get("format") != FORMAT or \
+                    data.get("version") not in READABLE_VERSIONS:
                 raise KeyslotFileError()
-            return cls([Keyslot.from_json(s) for s in data["slots"]])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            slots = data["slots"]
+            if not isinstance(slots, list) or not all(isinstance(s, dict) for s in slots):
+                raise KeyslotFileError()
+            return cls([Keyslot.from_json(s) for s in slots])
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise KeyslotFileError() from exc
 
     def save(self, path: Path) -> None:
