@@ -295,7 +295,10 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
     for key in keys:
         try:
             conn = database.open_database(p.database, key)
-        except WrongPassphrase:
+        except WrongPassphrase as exc:
+            disk = _disk_problem(exc)
+            if disk is not None:
+                raise disk from exc
             continue
         migrations.migrate(conn)
         session = open_session(conn, p, db_key=key)
@@ -307,6 +310,24 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
             raise
         return session
     raise ProfileError(N_("The key file does not match the case file of this profile."))
+
+
+# What SQLite says when the drive, not the key, stopped the case file from opening: the
+# user must hear that, not "the key file does not match" (a reason to restore old keys).
+_DISK_ERRORS = {"SQLITE_FULL": N_("the disk is full"),
+                "SQLITE_READONLY": N_("the drive can only be read, not written")}
+
+
+MSG_CANNOT_OPEN = N_("The case file could not be opened (%(reason)s). Nothing was changed; "
+                    "free some disk space or check the drive, then try again.")
+
+
+def _disk_problem(exc: WrongPassphrase) -> StorageError | None:
+    name = str(getattr(exc.__cause__, "sqlite_errorname", ""))
+    if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return StorageError(MSG_CANNOT_OPEN, reason=N_("the drive reported an error"))
+    reason = _DISK_ERRORS.get("_".join(name.split("_", 2)[:2]))
+    return StorageError(MSG_CANNOT_OPEN, reason=reason) if reason else None
 
 
 def _refresh_projections(session: Session) -> None:
