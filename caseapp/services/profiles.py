@@ -269,8 +269,10 @@ def _strengthen_slot(session: Session, slots: KeyslotFile, slot_id: str, secret:
         with session.write():
             session.audit.append(session.user_id, "keyslot_strengthened")
             current.save(p.keyslots)
-    except StorageError:
-        return  # the old slot stays, whole; nothing else depends on the new one
+    except (StorageError, OSError):
+        # Before the rename the old slot stays, whole; after it (overwriting the old
+        # file's blocks failed) the new one is in place. Either opens the vault.
+        return
 
 
 def _open_with_secret(p: ProfilePaths, passphrase: str, clocks: Clocks | None
