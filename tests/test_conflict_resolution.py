@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+from caseapp.store import packing
 from caseapp.store.changelog import LoggedChange
 from caseapp.store.merge import RESOLUTION
 from tests.conftest import OpenProfile
@@ -35,7 +36,8 @@ def test_resolution_is_the_same_in_any_order(open_profile: OpenProfile) -> None:
     for order in itertools.permutations([A, B, R1, R2]):
         with session.write():
             session.store.conn.execute("DELETE FROM conflicts")
-            session.store.conn.execute("DELETE FROM changes WHERE record_id = ?", (REC,))
+            session.store.conn.execute("DELETE FROM changes WHERE record_id = ?",
+                                       (packing.pack_id(REC),))
             session.store.conn.execute("DELETE FROM records WHERE id = ?", (REC,))
             for change in (BASE, *order):
                 session.store.apply_remote(change)
