@@ -47,7 +47,7 @@ _BATCH = 5000
 def _compact(conn: Connection) -> None:
     """8: compact storage (issue 12, caseapp.store.packing): field clocks relative to one
     default, the change log's ids in 16 bytes and its clocks without the device id the row
-    holds already; the case list's indexes over cases only."""
+    holds already, its JSON deflated; the case list's indexes over cases only."""
     last = 0
     while rows := conn.execute("SELECT rowid, body, clocks, hlc FROM records WHERE rowid > ? "
                                "ORDER BY rowid LIMIT ?", (last, _BATCH)).fetchall():
@@ -56,16 +56,18 @@ def _compact(conn: Connection) -> None:
             for rowid, body, clocks, hlc in rows])
         last = rows[-1][0]
     last = 0
-    while rows := conn.execute("SELECT seq, change_id, record_id, parent, team, device, hlc "
-                               "FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+    while rows := conn.execute("SELECT seq, change_id, record_id, parent, team, device, hlc, "
+                               "fields, seen FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
                                (last, _BATCH)).fetchall():
         conn.executemany(
             "UPDATE changes SET change_id = ?, record_id = ?, parent = ?, team = ?, device = ?, "
-            "hlc = ? WHERE seq = ?",
+            "hlc = ?, fields = ?, seen = ? WHERE seq = ?",
             [(packing.pack_id(cid), packing.pack_id(rid), packing.pack_id(parent),
-              packing.pack_id(team), packing.pack_id(device), packing.pack_hlc(hlc, device), seq)
-             for seq, cid, rid, parent, team, device, hlc in rows])
+              packing.pack_id(team), packing.pack_id(device), packing.pack_hlc(hlc, device),
+              packing.pack_json(json.loads(fields)), packing.pack_json(json.loads(seen)), seq)
+             for seq, cid, rid, parent, team, device, hlc, fields, seen in rows])
         last = rows[-1][0]
+
     # One statement at a time: executescript would commit the transaction first.
     for statement in (_CASE_LIST_INDEXES_V8 + _OUTBOX_V8).split(";"):
         if statement.strip():

@@ -134,6 +134,11 @@ class RecordStore(HoldsConnection):
     def unpushed(self, limit: int = 500) -> builtins.list[LoggedChange]:
         return changelog.unpushed(self.conn, limit)
 
+    def compact_log(self) -> int:
+        """Drop from the change log the values of acknowledged changes that neither the
+        conflict rules nor history read (``changelog.compact``); returns how many."""
+        return changelog.compact(self.conn, merge_rules.guarded)
+
     def history(self, record_id: str) -> builtins.list[dict[str, Any]]:
         """Every change to the record, local and from other devices, in the order applied."""
         return changelog.history(self.conn, record_id)
