@@ -58,8 +58,16 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, tmp: Path | None = 
 
 
 def _storage_error(exc: OSError) -> StorageError:
+    """The cause in the user's words; never the system's text, which may hold a path."""
     if exc.errno == errno.ENOSPC:
         return StorageError(reason=N_("the disk is full"))
+    if exc.errno == errno.EDQUOT:
+        return StorageError(reason=N_("the space allowed to this user on the disk is used up"))
+    if exc.errno == errno.EFBIG:
+        return StorageError(reason=N_("the file would grow past the largest size allowed "
+                                      "here"))
+    if exc.errno == errno.EROFS:
+        return StorageError(reason=N_("the drive can only be read, not written"))
     return StorageError(reason=N_("the drive reported an error"))
 
 

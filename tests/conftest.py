@@ -54,6 +54,16 @@ def caseapp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_recalibration_at_unlock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unlock rewraps a slot that derived much faster than the target here
+    (``kdf.stronger``). The suite's profiles sit at the floor on purpose, for speed, and an
+    Argon2 answer from ``ProfileTemplates`` takes no time at all: either would make most
+    unlocks rewrap their slot. So the rewrap is off in this process unless a test turns it
+    back on (test_kdf_recalibration.py does); child processes run as shipped."""
+    monkeypatch.setattr(kdf, "RECALIBRATE_BELOW", 0.0)
+
+
 class ProfileTemplates:
     """Profiles made with ``profiles.create_profile`` (floor KDF) once per test session, one
     per role and per how many of that role a single test needs, so that two profiles in one
@@ -86,8 +96,11 @@ class ProfileTemplates:
 
     def answer_argon2(self, mp: pytest.MonkeyPatch) -> None:
         """Until ``mp`` is undone, unlocking a copy with PASSPHRASE skips recomputing Argon2;
-        any other secret, and every new or rotated keyslot, runs the real KDF."""
+        any other secret, and every new or rotated keyslot, runs the real KDF. (An answer
+        takes no time, which would read as a machine fast enough to rewrap the slot at every
+        unlock: the rewrap stays off too, as in ``no_recalibration_at_unlock``.)"""
         real = kdf.derive
+        mp.setattr(kdf, "RECALIBRATE_BELOW", 0.0)
 
         def derive(secret: bytes, salt: bytes, params: kdf.Argon2Params) -> bytes:
             known = self.derived.get((secret, salt, params))

@@ -290,7 +290,9 @@ def index_rows_read(session: Session, expression: str) -> int:
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms "
                  "USING fts5vocab(main, search, row)")
     read = 0
-    for term, prefix in re.findall(r'"([^"]+)"(\*?)', expression):
+    # Each distinct term once: FTS5 reads one term's list once however often it is named (a
+    # number made only of digits is named as the case number and as itself).
+    for term, prefix in sorted(set(re.findall(r'"([^"]+)"(\*?)', expression))):
         upper = term + "\uffff" if prefix else term + "\x00"
         read += conn.execute("SELECT coalesce(sum(doc), 0) FROM temp.search_terms "
                              "WHERE term >= ? AND term < ?", (term, upper)).fetchone()[0]

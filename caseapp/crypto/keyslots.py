@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,12 +119,19 @@ class KeyslotFile:
 
     @classmethod
     def load(cls, path: Path) -> KeyslotFile:
+        # Whatever the file holds (a thief or a failing disk may have written it), the
+        # answer is a file of slots or KeyslotFileError (KdfTooWeak below the floor): JSON
+        # nested deeper than Python follows is a RecursionError, not a crash.
         try:
             data = json.loads(path.read_bytes())
-            if data.get("format") != FORMAT or data.get("version") not in READABLE_VERSIONS:
+            if not isinstance(data, dict) or data.get("format") != FORMAT or \
+                    data.get("version") not in READABLE_VERSIONS:
                 raise KeyslotFileError()
-            return cls([Keyslot.from_json(s) for s in data["slots"]])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            slots = data["slots"]
+            if not isinstance(slots, list) or not all(isinstance(s, dict) for s in slots):
+                raise KeyslotFileError()
+            return cls([Keyslot.from_json(s) for s in slots])
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise KeyslotFileError() from exc
 
     def save(self, path: Path) -> None:
@@ -139,11 +147,20 @@ class KeyslotFile:
 
     def unlock(self, kind: str, secret: bytes) -> tuple[Keyslot, list[bytes]]:
         """Try every slot of ``kind``; WrongPassphrase when none opens."""
+        slot, keys, _seconds = self.unlock_timed(kind, secret)
+        return slot, keys
+
+    def unlock_timed(self, kind: str, secret: bytes) -> tuple[Keyslot, list[bytes], float]:
+        """``unlock``, and how long the slot that opened took to open here (its Argon2id
+        derivation, almost all of it): what tells whether the slot is still costly enough
+        on this machine (``kdf.stronger``)."""
         for slot in self.of_kind(kind):
+            start = time.perf_counter()
             try:
-                return slot, slot.open(secret)
+                keys = slot.open(secret)
             except WrongPassphrase:
                 continue
+            return slot, keys, time.perf_counter() - start
         raise WrongPassphrase()
 
     def replace(self, new_slot: Keyslot) -> None:

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from caseapp.canonical import canonical_json
+from caseapp.crypto.compare import same
 
 # Failures one checkpoint can count. At the longest wait (15 minutes) that is six weeks of
 # guessing; past it the state reads as tampered, which is the strictest state anyway.
@@ -88,7 +89,7 @@ def position(link: bytes, anchor: bytes) -> int | None:
     """Failures counted by ``link`` on the chain ending at ``anchor``; None when it is not
     on that chain (edited, or from another chain)."""
     for steps in range(CHAIN_LENGTH + 1):
-        if link == anchor:
+        if same(link, anchor):
             return CHAIN_LENGTH - steps
         link = step(link)
     return None

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from caseapp.crypto.compare import same
 from caseapp.domain import referrals as rules
 from caseapp.domain import roles, text_rules
 from caseapp.errors import FieldErrors, NotFound, PermissionDenied, ValidationError
@@ -289,7 +290,7 @@ class DirectoryService(Service):
     def by_signing_key(self, public_key: str) -> dict[str, Any] | None:
         """The entry whose referral packages are signed with ``public_key``, if any."""
         for record in self._records():
-            if record.body.get("hfz_SigningKey") == public_key:
+            if same(record.body.get("hfz_SigningKey"), public_key):
                 return self._as_json(record)
         return None
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from caseapp.crypto.compare import same
 from caseapp.domain import roles
 from caseapp.errors import CaseAppError, PermissionDenied, ValidationError
 from caseapp.fsutil import atomic_write, shred_leftover, temp_path
@@ -262,7 +263,7 @@ def _holds(path: Path, size: int, sha256: str) -> bool:
                 digest.update(chunk)
     except OSError:
         return False
-    return digest.hexdigest() == sha256
+    return same(digest.hexdigest(), sha256)
 
 
 def check_destination(path: Path, force: bool = False) -> None:

@@ -14,7 +14,15 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.crypto import kdf, passphrase_policy, recovery
-from caseapp.crypto.keyslots import PASSPHRASE, RECOVERY, Keyslot, KeyslotFile, seal
+from caseapp.crypto.compare import same
+from caseapp.crypto.keyslots import (
+    PASSPHRASE,
+    RECOVERY,
+    Keyslot,
+    KeyslotFile,
+    KeyslotFileError,
+    seal,
+)
 from caseapp.domain import legal_status, projections, roles
 from caseapp.errors import (
     CaseAppError,
@@ -22,6 +30,7 @@ from caseapp.errors import (
     FirstPassphraseRequired,
     PermissionDenied,
     ProfileError,
+    StorageError,
     ValidationError,
     WrongPassphrase,
 )
@@ -196,7 +205,7 @@ def unlock(name: str, secret: str, *, clocks: Clocks | None = None,
     with unlock_guard.attempt(p, clocks or Clocks()) as attempt:
         kind, secret_bytes = _typed_secret(secret)
         slots = attempt.slots
-        slot, keys = slots.unlock(kind, secret_bytes)
+        slot, keys, seconds = slots.unlock_timed(kind, secret_bytes)
         session = _open_with_any(p, keys)
         try:
             # A slot still holding two keys means a key rotation was cut off after its first
@@ -208,6 +217,7 @@ def unlock(name: str, secret: str, *, clocks: Clocks | None = None,
             _bind_slot(session, slots, slot, secret_bytes, keys)
             if session.store.meta(MUST_CHANGE) == "1":
                 raise FirstPassphraseRequired()
+            _strengthen_slot(session, slots, slot.slot_id, secret_bytes, keys, seconds)
             # An export a kill cut off may have left a temp file with every name beside its
             # destination: removed now, and the user is told (``session.notices``).
             session.notices += exports.finish_interrupted(session)
@@ -223,11 +233,49 @@ def _bind_slot(session: Session, slots: KeyslotFile, slot: Keyslot, secret: byte
     its secret is known, so deleting the state file no longer resets the count. (After the
     signed checkpoint is written: a kill in between leaves a readable legacy profile.)"""
     public = unlock_guard.state_public_key(session)
-    if slot.version >= 2 and slot.state_key == public:
+    if slot.version >= 2 and same(slot.state_key, public):
         return
     slots.replace(seal(slot.kind, secret, keys, slot.params, slot_id=slot.slot_id,
                        state_key=public))
     slots.save(session.paths.keyslots)
+
+
+def _strengthen_slot(session: Session, slots: KeyslotFile, slot_id: str, secret: bytes,
+                     keys: list[bytes], seconds: float) -> None:
+    """Rewrap the slot that just opened with stronger Argon2id parameters when it took
+    clearly less than the target time here (``kdf.stronger``): a slot calibrated on a
+    slower or busy machine, or made at the floor, gets what this machine affords. (A slot
+    below the floor never gets this far: it is refused, SECURITY.md item 12.)
+
+    The new file replaces the old one atomically (``fsutil.retire_and_replace``: a temp
+    file, fsync, rename, fsync of the folder, then the old file's blocks overwritten), so
+    until the new slot is durably in place the old one opens the vault, and a crash at any
+    moment leaves one of the two. A write that fails keeps the old slot and does not stop
+    the unlock: the rewrap is tried again at the next one."""
+    opened = next(s for s in slots.slots if s.slot_id == slot_id)  # as ``_bind_slot`` left it
+    params = kdf.stronger(opened.params, seconds)
+    if params is None:
+        return
+    p = session.paths
+    # The file as on disk now: a passphrase changed by another process since this unlock
+    # read it is never put back (only the very slot that opened is rewrapped).
+    try:
+        current = KeyslotFile.load(p.keyslots)
+    except KeyslotFileError:
+        return
+    slot = next((s for s in current.slots if s.slot_id == slot_id), None)
+    if slot is None or slot.to_json() != opened.to_json():
+        return
+    current.replace(seal(slot.kind, secret, keys, params, slot_id=slot.slot_id,
+                         state_key=unlock_guard.state_public_key(session)))
+    try:
+        with session.write():
+            session.audit.append(session.user_id, "keyslot_strengthened")
+            current.save(p.keyslots)
+    except (StorageError, OSError):
+        # Before the rename the old slot stays, whole; after it (overwriting the old
+        # file's blocks failed) the new one is in place. Either opens the vault.
+        return
 
 
 def _open_with_secret(p: ProfilePaths, passphrase: str, clocks: Clocks | None
@@ -252,7 +300,10 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
     for key in keys:
         try:
             conn = database.open_database(p.database, key)
-        except WrongPassphrase:
+        except WrongPassphrase as exc:
+            disk = _disk_problem(exc)
+            if disk is not None:
+                raise disk from exc
             continue
         migrations.migrate(conn)
         session = open_session(conn, p, db_key=key)
@@ -264,6 +315,24 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
             raise
         return session
     raise ProfileError(N_("The key file does not match the case file of this profile."))
+
+
+# What SQLite says when the drive, not the key, stopped the case file from opening: the
+# user must hear that, not "the key file does not match" (a reason to restore old keys).
+_DISK_ERRORS = {"SQLITE_FULL": N_("the disk is full"),
+                "SQLITE_READONLY": N_("the drive can only be read, not written")}
+
+
+MSG_CANNOT_OPEN = N_("The case file could not be opened (%(reason)s). Nothing was changed; "
+                    "free some disk space or check the drive, then try again.")
+
+
+def _disk_problem(exc: WrongPassphrase) -> StorageError | None:
+    name = str(getattr(exc.__cause__, "sqlite_errorname", ""))
+    if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return StorageError(MSG_CANNOT_OPEN, reason=N_("the drive reported an error"))
+    reason = _DISK_ERRORS.get("_".join(name.split("_", 2)[:2]))
+    return StorageError(MSG_CANNOT_OPEN, reason=reason) if reason else None
 
 
 def _refresh_projections(session: Session) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caseapp.canonical import canonical_json
+from caseapp.crypto.compare import same
 from caseapp.documents import forms, sealing
 from caseapp.errors import ValidationError
 from caseapp.i18n import N_
@@ -262,7 +263,7 @@ def open_package(data: bytes, identity_text: str) -> tuple[dict[str, Any], bytes
         raise PackageRefused(NOT_A_PACKAGE) from exc
     if not package_signing.verify(public, value, message):
         raise PackageRefused(BAD_SIGNATURE)
-    if hashlib.sha256(pdf_bytes).hexdigest() != manifest.get("pdf_sha256"):
+    if not same(hashlib.sha256(pdf_bytes).hexdigest(), manifest.get("pdf_sha256")):
         raise PackageRefused(BAD_PDF)
     return manifest, pdf_bytes, public
 
@@ -280,9 +281,15 @@ def import_package(session: Session, path: Path, identity_text: str) -> Imported
             raise PackageRefused(ALREADY, case=str(record.body.get("case_id")))
     referral = manifest.get("referral") or {}
     origin = manifest.get("origin") or {}
+    case = manifest.get("case") or {}
+    # Signed by a partner we know, and still refused whole unless it has a package's shape
+    # (a partner's bug or stolen key can sign anything).
+    if not all(isinstance(part, dict) for part in (referral, origin, case)) or \
+            not isinstance(referral.get("hfz_Services") or [], list):
+        raise PackageRefused(NOT_A_PACKAGE)
     cases = CaseService(session)
     with session.write():
-        case_id = cases.create(dict(manifest.get("case") or {})).id
+        case_id = cases.create(dict(case)).id
         assert case_id is not None
         received = ReferralService(session).receive(
             case_id, str(org["id"]), list(referral.get("hfz_Services") or []),
@@ -302,7 +309,7 @@ def import_package(session: Session, path: Path, identity_text: str) -> Imported
                              team=session.team_id)
         session.audit.append(session.user_id, "referral_package_imported", referral_id,
                              [f"organisation:{org['id']}", f"export:{export_id}",
-                              *sorted(manifest.get("case") or {})])
+                              *sorted(case)])
     return ImportedReferral(case_id, referral_id, str(org.get("org_Name") or ""),
                             str(origin.get("team") or ""), str(origin.get("contact") or ""),
                             export_id, str(manifest.get("sent_on") or ""), fingerprint)

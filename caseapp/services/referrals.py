@@ -66,7 +66,7 @@ class ReferralService(Service):
     def _check_services(services: list[str], urgency: str) -> list[rules.Problem]:
         problems: list[rules.Problem] = []
         if not isinstance(services, list) or not services or \
-                any(s not in rules.SERVICE_TYPES for s in services):
+                any(not isinstance(s, str) or s not in rules.SERVICE_TYPES for s in services):
             problems.append(("hfz_Services", rules.PROBLEMS["services"],
                              {"codes": ", ".join(rules.SERVICE_TYPES)}))
         if urgency not in rules.URGENCIES:

@@ -166,6 +166,12 @@ def _apply(session: Session, verifier: _Verifier, seq: int, env: dict[str, Any],
         payload = envelope.open_change(env, author, verifier.private)
         checked = envelope.check_shape(env)
         permissions.check_change(author, checked, payload)
+        # A device numbers its changes in order and the server relays them in that order:
+        # a number this replica already holds is a replay or a device restored from an old
+        # copy. Applied, it would fail on the change log's uniqueness and stop every pull.
+        if checked["device_seq"] < changelog.next_device_seq(session.store.conn,
+                                                              checked["device_id"]):
+            raise ProtocolError("device_seq_reused")
         logged = LoggedChange(
             change_id=change_id, record_id=checked["record_id"],
             record_type=checked["record_type"], kind=checked["kind"],
@@ -182,12 +188,37 @@ def _apply(session: Session, verifier: _Verifier, seq: int, env: dict[str, Any],
             report.quarantined += 1
 
 
+def _checked_page(page: Any, cursor: int) -> dict[str, Any]:
+    """A page as the server must send it (SYNC.md §6): the changes, each with its sequence
+    number and envelope, a cursor that moves on whenever there is more, the server's time.
+    Anything else — a seized server can send anything — fails the run (SyncFailure); what is
+    wrong inside one envelope only quarantines that change."""
+    def number(value: Any) -> bool:
+        return type(value) is int and 0 <= value < envelope.MAX_SEQ
+
+    if not isinstance(page, dict) or not isinstance(page.get("changes"), list) or \
+            not number(page.get("next")) or not number(page.get("server_time")) or \
+            type(page.get("more")) is not bool or \
+            not all(isinstance(c, dict) and number(c.get("seq")) and
+                    isinstance(c.get("envelope"), dict) for c in page["changes"]):
+        raise SyncFailure(reason="bad_page")
+    if page["more"] and page["next"] <= cursor:
+        raise SyncFailure(reason="bad_page")  # "more", from the same place: for ever
+    return page
+
+
+def _author_of(env: dict[str, Any]) -> str | None:
+    header = env.get("header")
+    author = header.get("device_id") if isinstance(header, dict) else None
+    return author if isinstance(author, str) else None
+
+
 def pull(session: Session, state: SyncState, client: SyncClient, report: RunReport) -> None:
     verifier: _Verifier | None = None
     while True:
-        page = client.pull(state.cursor)
-        unknown = {c["envelope"].get("header", {}).get("device_id")
-                   for c in page["changes"]} - set(state.directory) - {None}
+        page = _checked_page(client.pull(state.cursor), state.cursor)
+        unknown = {_author_of(c["envelope"]) for c in page["changes"]} - \
+            set(state.directory) - {None}
         if unknown or verifier is None:
             if unknown:
                 refresh(session, state, client)  # approved since this run began

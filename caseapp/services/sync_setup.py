@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from caseapp.crypto import role_grant
+from caseapp.crypto.compare import same
 from caseapp.domain import roles
 from caseapp.errors import NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_
@@ -165,7 +166,7 @@ def refresh(session: Session, state: SyncState, client: SyncClient) -> None:
     at enrolment; entries that do not verify are left out."""
     directory = client.directory()
     org = directory["org"]
-    if keys.fingerprint(org["sign_pub"]) != state.org_fingerprint:
+    if not same(keys.fingerprint(org["sign_pub"]), state.org_fingerprint):
         raise SyncFailure(reason="organisation_key_mismatch")
     try:
         certificates.verify_escrow(keys.sign_public(org["sign_pub"]), org["escrow_pub"],
@@ -352,7 +353,7 @@ def approve(session: Session, device_id: str, fingerprint: str) -> None:
         found = next((d for d in client.pending() if d["device_id"] == device_id), None)
         if found is None:
             raise NotFound()
-        if _normal(keys.short_fingerprint(found["sign_pub"])) != _normal(fingerprint):
+        if not same(_normal(keys.short_fingerprint(found["sign_pub"])), _normal(fingerprint)):
             raise ValidationError(N_("--fingerprint: it does not match the device's; read it "
                                      "again from the new device. Nothing was approved."))
         team_id = found["team_id"]

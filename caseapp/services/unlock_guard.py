@@ -144,7 +144,7 @@ class GuardState:
 def _read(path: Path) -> dict[str, object] | None:
     try:
         data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # deep nesting: damaged, not a crash
         return None
     return data if isinstance(data, dict) else None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,11 @@ KINDS = ("upsert", "delete", "purge")
 HEADER_FIELDS = ("change_id", "record_id", "record_type", "audience", "device_id",
                  "device_seq", "hlc", "kind")
 ESCROW = "escrow"
+# The forms of the header's texts (ids are UUIDs, types are words, a clock is the store's
+# "wall ms.counter.device" text) and the largest sequence number SQLite stores.
+ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+HLC_RE = re.compile(r"[0-9]{13}\.[0-9]{5}\.[A-Za-z0-9_-]{1,64}")
+MAX_SEQ = 2**63
 
 
 def seal_info(record_id: str, team_id: str, epoch: int | str) -> str:
@@ -80,11 +86,19 @@ def check_shape(envelope: Any) -> dict[str, Any]:
     if not isinstance(header, dict) or set(header) != set(HEADER_FIELDS) or \
             not isinstance(body, dict) or set(body) != {"nonce", "ct"}:
         raise ProtocolError("bad_envelope")
-    if header["kind"] not in KINDS or not isinstance(header["device_seq"], int) or \
+    if header["kind"] not in KINDS or type(header["device_seq"]) is not int or \
+            not 0 < header["device_seq"] < MAX_SEQ or \
             not isinstance(header["audience"], list) or not header["audience"]:
         raise ProtocolError("bad_header")
+    # Every text the receiver stores or parses has the form a sender writes: an id, a type
+    # name, a clock (a number or a list here would fail deep in the store instead).
+    if not all(isinstance(header[f], str) and ID_RE.fullmatch(header[f])
+               for f in ("change_id", "record_id", "record_type", "device_id")) or \
+            not isinstance(header["hlc"], str) or not HLC_RE.fullmatch(header["hlc"]):
+        raise ProtocolError("bad_header")
     for entry in header["audience"]:
-        if not isinstance(entry, dict) or set(entry) != {"team_id", "epoch"}:
+        if not isinstance(entry, dict) or set(entry) != {"team_id", "epoch"} or \
+                not isinstance(entry["team_id"], str) or type(entry["epoch"]) is not int:
             raise ProtocolError("bad_header")
     return header
 

@@ -35,7 +35,10 @@ def check_change(author: Certificate, header: dict[str, Any], payload: dict[str,
     if not isinstance(fields, dict):
         raise ProtocolError("bad_body")
     seen = payload.get("seen")
-    if not isinstance(seen, dict):
+    if not isinstance(seen, dict) or not all(
+            isinstance(k, str) and isinstance(v, str | None) for k, v in seen.items()):
+        raise ProtocolError("bad_body")  # field -> the clock its writer had seen, if any
+    if not all(isinstance(payload.get(k), str | None) for k in ("parent", "team")):
         raise ProtocolError("bad_body")
     if RESOLUTION in seen and not actor.can(roles.CONFLICT_RESOLVE):
         raise ProtocolError(f"not_permitted:{roles.CONFLICT_RESOLVE}")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from caseapp.crypto.compare import same
 from caseapp.sync.keys import ProtocolError
 
 
@@ -49,7 +50,7 @@ def fetch_pinned(url: str, pin: str, timeout: float = 10.0) -> str:
     if der is None:
         raise ProtocolError("no_certificate")
     pem = ssl.DER_cert_to_PEM_cert(der)
-    if spki_pin(pem.encode()) != pin.strip().lower():
+    if not same(spki_pin(pem.encode()), pin.strip().lower()):
         raise ProtocolError("pin_mismatch")
     return pem
 

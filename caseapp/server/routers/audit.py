@@ -4,6 +4,8 @@ device means the vault was restored from an older copy: the answer says so."""
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
 from sqlalchemy import insert, select, update
 
@@ -24,7 +26,9 @@ def audit_head(body: AuditHead, request: Request,
     with state.begin() as conn:
         last = conn.execute(select(heads).where(heads.c.device_id == caller.device_id)).first()
         rollback = last is not None and (body.seq < last.seq or
-                                         (body.seq == last.seq and body.hash != last.hash))
+                                         (body.seq == last.seq and
+                                          not hmac.compare_digest(body.hash.encode(),
+                                                                  last.hash.encode())))
         if rollback:
             assert last is not None
             signed = {"device_id": caller.device_id, "seq": last.seq, "hash": last.hash,
