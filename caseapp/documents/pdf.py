@@ -10,7 +10,8 @@ Every page gets the watermark (export id, recipient), the footer and its page nu
 
 Qt lays out every line (breaks, bidi order, tables, pages), but its own drawing of Noto
 Nastaliq is wrong, so the document's text is transparent and every line is drawn again by
-``nastaliq.draw_line`` (Nastaliq runs shaped by HarfBuzz, the rest as Qt shaped them).
+``nastaliq.draw_line`` (``caseapp.i18n.nastaliq``, shared with the desktop: Nastaliq runs
+shaped by HarfBuzz, the rest as Qt shaped them).
 
 The glyphs are drawn, but a Nastaliq glyph is often a piece of a letter (a dot, a
 cursive join), so the text a PDF reader would extract from them is broken. ``text_layer``
@@ -53,7 +54,7 @@ from PySide6.QtGui import (
     QTextTableFormat,
 )
 
-from caseapp.documents import nastaliq, text_layer
+from caseapp.documents import text_layer
 from caseapp.documents.layout import (
     BarChart,
     Bilingual,
@@ -65,7 +66,7 @@ from caseapp.documents.layout import (
     Text,
 )
 from caseapp.documents.text_layer import Line
-from caseapp.i18n import fonts
+from caseapp.i18n import fonts, nastaliq
 
 RESOLUTION = 600  # device pixels per inch of the PDF painter
 MARGIN_MM = 18.0
