@@ -11,7 +11,7 @@ from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from caseapp.i18n import LANGUAGES, is_rtl, set_language
-from caseapp.i18n.fonts import NASKH, SANS, fallback_families, font_files
+from caseapp.i18n.fonts import NASKH, SANS, fallback_families, qt_font_files
 
 _registered = False
 # Arabic-script text needs a larger size than Latin text to be as legible at the same point size.
@@ -31,7 +31,7 @@ _QT_LOCALE = {"en": "en_GB", "ur": "ur_PK", "ps": "ps_AF", "fa_AF": "fa_AF"}
 def register_fonts() -> None:
     global _registered
     if not _registered:
-        for path in font_files():
+        for path in qt_font_files():
             QFontDatabase.addApplicationFont(str(path))
         _registered = True
 

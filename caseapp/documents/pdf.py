@@ -95,11 +95,7 @@ def _ensure_qt() -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         _app = QGuiApplication([])
     if not _fonts_ready:
-        for path in fonts.font_files():
-            # The Nastaliq bold file declares weight 400 like the regular one, so Qt would
-            # pick it for all Urdu; Urdu is set in the regular weight only.
-            if path.name == "NotoNastaliqUrdu-Bold.ttf":
-                continue
+        for path in fonts.qt_font_files():
             if QFontDatabase.addApplicationFont(str(path)) < 0:
                 raise RuntimeError(f"bundled font not loadable: {path.name}")
         _fonts_ready = True
