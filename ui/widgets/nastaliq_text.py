@@ -1,0 +1,338 @@
+"""Urdu on screen in Nastaliq, shaped by HarfBuzz: text and a font in, laid-out glyph runs out.
+
+Qt 6.11 draws Noto Nastaliq Urdu wrongly in widgets — its glyph offsets drop the letters of a
+word below the line and some of its advances are far off, so words run into each other
+("علی ملک" as one blot). The PDFs have the same problem and solve it in
+``caseapp.i18n.nastaliq``: Qt lays the text out (bidi order, font fallback for Latin, line
+breaks), and every stretch set in Nastaliq is shaped again by HarfBuzz. This module uses that
+same code for the desktop, with two differences: lines are broken by HarfBuzz's widths (Qt's
+are wrong, so a line Qt thinks fits may not), and the result is cached (``shaped``, a bounded
+LRU), so a label or a list row shapes its text once, not on every paint.
+
+Each piece of a line keeps its glyph runs; ``ShapedText.draw`` draws them in a box with an
+alignment, ``ShapedText.path`` gives the outlines (for ink measurements), and ``margins``
+says how far the ink reaches beyond the advance box — Nastaliq's letters start past a
+right-to-left word's right edge and climb above the font's line — so a widget can make room
+for it and never clip a letter.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from PySide6.QtCore import QMarginsF, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QPainter,
+    QPainterPath,
+    QRawFont,
+    QTextLayout,
+    QTextOption,
+)
+
+from caseapp.i18n import fonts, nastaliq
+
+# Arabic, Arabic Supplement, Extended-A, Presentation Forms A and B.
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_MNEMONIC = re.compile("&(.)", re.DOTALL)
+_NO_WRAP = 1_000_000.0  # the line width of a text that is not wrapped
+CACHE_SIZE = 4096  # shaped texts kept: every label of a screen and several pages of a list
+
+
+def wants_nastaliq(font: QFont, text: str) -> bool:
+    """Whether ``text`` in ``font`` is drawn here: the font is the Nastaliq one and the text
+    holds Arabic letters (a case number alone is left to Qt, in the fallback Latin font)."""
+    families = font.families() or [font.family()]
+    return families[0] == fonts.NASTALIQ and _ARABIC.search(text) is not None
+
+
+def base_rtl(text: str, layout_rtl: bool) -> bool:
+    """The direction a text is set in: right to left in a right-to-left layout (as Qt sets a
+    label's text), and elsewhere when its first strong letter is (an Urdu name in the English
+    interface)."""
+    if layout_rtl:
+        return True
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
+
+
+def strip_mnemonic(text: str) -> str:
+    """The text as shown: "&Save" → "Save", "&&" → "&". The shortcut still works (Qt reads it
+    from the widget's real text); an underline would run into Nastaliq's descenders, so none
+    is drawn."""
+    return _MNEMONIC.sub(lambda m: m.group(1), text)
+
+
+@dataclass(frozen=True)
+class ShapedLine:
+    """One line: its placed stretches (``nastaliq.PlacedRun``), the shift that puts its left
+    edge at x = 0, its advance width, and its top and height in the text."""
+
+    runs: tuple[nastaliq.PlacedRun, ...]
+    shift: float
+    width: float
+    top: float
+    height: float
+
+    def ink(self) -> QRectF:
+        """The glyphs' bounding box, the line's left edge at x = 0 and the text's top at 0."""
+        ink = QRectF()
+        for item in self.runs:
+            for run in item.runs:
+                raw = run.rawFont()
+                for glyph, point in zip(run.glyphIndexes(), run.positions(), strict=True):
+                    box = raw.boundingRect(glyph)
+                    if not box.isEmpty():
+                        ink = ink.united(box.translated(self.shift + item.dx + point.x(),
+                                                        point.y()))
+        return ink
+
+
+@dataclass(frozen=True, eq=False)
+class ShapedText:
+    """A text laid out and shaped: lines from the top, each ``width`` wide or less."""
+
+    text: str
+    rtl: bool
+    lines: tuple[ShapedLine, ...]
+    width: float
+    height: float
+    _path: list[QPainterPath] = field(default_factory=list, repr=False)
+    _margins: list[QMarginsF] = field(default_factory=list, repr=False)
+
+    def line_left(self, line: ShapedLine, box_width: float,
+                  alignment: Qt.AlignmentFlag) -> float:
+        """Where a line starts in a box ``box_width`` wide, by a visual (absolute) alignment."""
+        if alignment & Qt.AlignmentFlag.AlignRight:
+            return box_width - line.width
+        if alignment & Qt.AlignmentFlag.AlignHCenter:
+            return (box_width - line.width) / 2
+        return 0.0
+
+    def _top(self, box_height: float, alignment: Qt.AlignmentFlag) -> float:
+        if alignment & Qt.AlignmentFlag.AlignBottom:
+            return box_height - self.height
+        if alignment & Qt.AlignmentFlag.AlignVCenter:
+            return (box_height - self.height) / 2
+        return 0.0
+
+    def draw(self, painter: QPainter, box: QRectF, alignment: Qt.AlignmentFlag,
+             color: QColor) -> None:
+        """Draw in ``box`` aligned by ``alignment`` — visual: resolve Qt.AlignLeading and
+        friends with ``QStyle.visualAlignment`` first."""
+        painter.save()
+        painter.setPen(color)
+        top = box.y() + self._top(box.height(), alignment)
+        for line in self.lines:
+            left = box.x() + self.line_left(line, box.width(), alignment) + line.shift
+            for item in line.runs:
+                for run in item.runs:
+                    painter.drawGlyphRun(QPointF(left + item.dx, top), run)
+        painter.restore()
+
+    def glyphs(self) -> list[tuple[int, float, float]]:
+        """(glyph, x, y) of every glyph drawn, the text's box at (0, 0) with lines set from the
+        left: what tests compare with HarfBuzz's own output."""
+        found: list[tuple[int, float, float]] = []
+        for line in self.lines:
+            for item in line.runs:
+                for run in item.runs:
+                    x0 = line.shift + item.dx
+                    found += [(glyph, x0 + point.x(), point.y()) for glyph, point in
+                              zip(run.glyphIndexes(), run.positions(), strict=True)]
+        return found
+
+    def path(self, box_width: float | None = None,
+             alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> QPainterPath:
+        """The outlines of every glyph, as ``draw`` would place them in a box at (0, 0)."""
+        if box_width is None and self._path:
+            return QPainterPath(self._path[0])
+        path = QPainterPath()
+        width = self.width if box_width is None else box_width
+        for line in self.lines:
+            left = self.line_left(line, width, alignment) + line.shift
+            for item in line.runs:
+                for run in item.runs:
+                    raw = run.rawFont()
+                    for glyph, point in zip(run.glyphIndexes(), run.positions(), strict=True):
+                        path.addPath(raw.pathForGlyph(glyph).translated(
+                            left + item.dx + point.x(), point.y()))
+        if box_width is None:
+            self._path.append(QPainterPath(path))
+        return path
+
+    def margins(self) -> QMarginsF:
+        """How far the ink reaches beyond the text's box on each side (never negative), for
+        whatever alignment, rounded up with a pixel to spare (the glyphs' boxes are a hair
+        smaller than their outlines): the room a widget adds so that no letter is clipped.
+        Nastaliq reaches past the font's own ascent and descent."""
+        if not self._margins:
+            left = top = right = bottom = 0.0
+            for line in self.lines:
+                ink = line.ink()
+                if ink.isEmpty():
+                    continue
+                left = max(left, -ink.left())
+                right = max(right, ink.right() - line.width)
+                top = max(top, -ink.top())
+                bottom = max(bottom, ink.bottom() - self.height)
+            self._margins.append(QMarginsF(*(math.ceil(v) + 1.0 if v > 0 else 0.0
+                                             for v in (left, top, right, bottom))))
+        return QMarginsF(self._margins[0])
+
+
+def _extent(runs: list[nastaliq.PlacedRun]) -> tuple[float, float]:
+    if not runs:
+        return 0.0, 0.0
+    return min(r.left for r in runs), max(r.right for r in runs)
+
+
+def _break_lines(layout: QTextLayout, text: str, rtl: bool, width: float | None,
+                 top: float) -> list[ShapedLine]:
+    """Qt breaks the lines (at word boundaries) and orders them (bidi); a line HarfBuzz makes
+    wider than ``width`` is laid out again, narrower, until it fits or holds one word."""
+    limit = _NO_WRAP if width is None else max(1.0, width)
+    lines: list[ShapedLine] = []
+    layout.beginLayout()
+    y = top
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(limit)
+        line.setPosition(QPointF(0.0, y))
+        placed = nastaliq.place_line(line, text, rtl, fit=False)
+        left, right = _extent(placed)
+        tries = 0
+        while right - left > limit and line.textLength() > 1 and tries < 8:
+            length = line.textLength()
+            line.setLineWidth(max(1.0, line.width() - (right - left - limit) - 1))
+            if line.textLength() >= length:
+                break  # one word, wider than the box: it stays whole
+            placed = nastaliq.place_line(line, text, rtl, fit=False)
+            left, right = _extent(placed)
+            tries += 1
+        lines.append(ShapedLine(tuple(placed), -left, right - left, y, line.height()))
+        y += line.height()
+    layout.endLayout()
+    return lines
+
+
+_FONTS: dict[str, QFont] = {}  # font key → the font: a few per screen, never many
+
+
+# Bidi classes that keep a right-to-left paragraph one right-to-left run: Arabic letters and
+# marks, spaces, punctuation — no Latin letter, no digit (those need the bidi algorithm).
+_RTL_ONLY = frozenset({"AL", "R", "NSM", "WS", "ON", "CS", "BN"})
+_RAW: dict[str, QRawFont] = {}
+
+
+def _nastaliq_raw(font_key: str) -> QRawFont:
+    if font_key not in _RAW:
+        _RAW[font_key] = QRawFont.fromFont(_FONTS[font_key], QFontDatabase.WritingSystem.Arabic)
+    return _RAW[font_key]
+
+
+def _one_run(text: str, raw: QRawFont) -> bool:
+    """Whether ``text`` is one right-to-left run all in the Nastaliq font: then Qt's layout
+    (which shapes the text a second time, slowly: half a millisecond a name) is not needed."""
+    return raw.familyName() == fonts.NASTALIQ and all(
+        unicodedata.bidirectional(c) in _RTL_ONLY and raw.supportsCharacter(ord(c)) for c in text)
+
+
+def _advance(text: str, raw: QRawFont) -> float:
+    return sum(glyph[3] for glyph in nastaliq.shape(text, True)) * raw.pixelSize()
+
+
+def _one_run_lines(text: str, raw: QRawFont, width: float | None,
+                   top: float) -> list[ShapedLine]:
+    """Lines of a one-run paragraph, broken between words by HarfBuzz's widths."""
+    pieces = [text]
+    if width is not None:
+        space = _advance(" ", raw)
+        pieces, length = [], 0.0
+        for word in text.split(" "):
+            step = _advance(word, raw)
+            if pieces and length + space + step <= width:
+                pieces[-1] += " " + word
+                length += space + step
+            else:
+                pieces.append(word)
+                length = step
+    height = float(math.ceil(raw.ascent() + raw.descent()))  # as Qt's own lines
+    lines = []
+    for piece in pieces:
+        run, advance, _spaces = nastaliq.shaped_run(raw, piece, True, top + raw.ascent())
+        placed = nastaliq.PlacedRun((run,), 0.0, 0, len(piece), 0.0, advance, True)
+        lines.append(ShapedLine((placed,), 0.0, advance, top, height))
+        top += height
+    return lines
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _shaped(text: str, font_key: str, rtl: bool, width: float | None) -> ShapedText:
+    font = _FONTS[font_key]
+    raw = _nastaliq_raw(font_key)
+    one_run = rtl and _one_run(text.replace("\n", " "), raw)
+    option = QTextOption()
+    option.setTextDirection(Qt.LayoutDirection.RightToLeft if rtl
+                            else Qt.LayoutDirection.LeftToRight)
+    option.setWrapMode(QTextOption.WrapMode.NoWrap if width is None
+                       else QTextOption.WrapMode.WordWrap)
+    lines: list[ShapedLine] = []
+    top = 0.0
+    for paragraph in text.split("\n"):
+        if one_run:
+            found = _one_run_lines(paragraph, raw, width, top)
+        else:
+            layout = QTextLayout(paragraph or " ", font)
+            layout.setTextOption(option)
+            layout.setCacheEnabled(True)
+            found = _break_lines(layout, paragraph or " ", rtl, width, top)
+        lines += found
+        top = found[-1].top + found[-1].height if found else top
+    return ShapedText(text, rtl, tuple(lines), max((ln.width for ln in lines), default=0.0),
+                      top)
+
+
+def shaped(text: str, font: QFont, rtl: bool = True, width: float | None = None) -> ShapedText:
+    """``text`` in ``font`` (its Nastaliq stretches shaped by HarfBuzz), in lines no wider
+    than ``width`` (one line per paragraph when None); right to left when ``rtl`` (the base
+    direction of the paragraph: Latin words and numbers in it keep their own order)."""
+    key = font.key()
+    if key not in _FONTS:
+        _FONTS[key] = QFont(font)
+    return _shaped(text, key, rtl, None if width is None else float(int(width)))
+
+
+def elided(text: str, font: QFont, width: float, rtl: bool = True) -> ShapedText:
+    """One line no wider than ``width``: the text, or as much of its start as fits with "…"
+    after it (on the left in right-to-left text), cut between words where it can."""
+    whole = shaped(text, font, rtl)
+    if whole.width <= width or not text:
+        return whole
+    cuts = [i for i in range(1, len(text)) if text[i] == " "] or list(range(1, len(text)))
+    low, high, best = 0, len(cuts) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = shaped(text[:cuts[middle]].rstrip() + "…", font, rtl)
+        if candidate.width <= width:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best or shaped("…", font, rtl)
+
+
+def cache_info() -> str:
+    return str(_shaped.cache_info())
