@@ -1,0 +1,97 @@
+"""``Label``: a QLabel whose Urdu is drawn in Nastaliq shaped by HarfBuzz (see
+``ui.widgets.nastaliq_text`` for why Qt's own drawing will not do), sized by HarfBuzz's
+widths, with room for the ink that Nastaliq sets beyond its line, so no letter is clipped.
+
+A drop-in: the text, the buddy and its mnemonic, the alignment, word wrap, the accessible
+text (the real string) and styling (colour, font size from a style sheet) are QLabel's own;
+only painting and the size hints change, and only while the label's font is Nastaliq and its
+text holds Arabic letters. Rich text and pixmaps are left to QLabel.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QStyle
+
+from ui.widgets.nastaliq_text import ShapedText, base_rtl, shaped, strip_mnemonic, wants_nastaliq
+
+
+class Label(QLabel):
+    """Made as a QLabel is: ``Label(parent)`` or ``Label(text, parent)``."""
+
+    # -- what is drawn ------------------------------------------------------------------
+    def shown_text(self) -> str:
+        """The text as the user sees it: without the mnemonic's "&" when there is a buddy."""
+        text = self.text()
+        return strip_mnemonic(text) if self.buddy() is not None else text
+
+    def draws_nastaliq(self) -> bool:
+        text = self.text()
+        if not text or self.textFormat() == Qt.TextFormat.RichText or (
+                self.textFormat() == Qt.TextFormat.AutoText and "<" in text):
+            return False
+        return wants_nastaliq(self.font(), text)
+
+    def _rtl(self) -> bool:
+        return base_rtl(self.text(), self.layoutDirection() == Qt.LayoutDirection.RightToLeft)
+
+    def shaped(self, width: float | None = None) -> ShapedText:
+        """The label's text as drawn (``width``: the wrapping width, None for one line)."""
+        return shaped(self.shown_text(), self.font(), self._rtl(), width)
+
+    def _chrome(self) -> tuple[int, int]:
+        """Width and height the frame, the contents margins and the margin take."""
+        margins = self.contentsMargins()
+        frame = 2 * self.margin()
+        return (margins.left() + margins.right() + frame,
+                margins.top() + margins.bottom() + frame)
+
+    def _ink_room(self) -> tuple[float, float, float, float]:
+        room = self.shaped().margins()
+        return room.left(), room.top(), room.right(), room.bottom()
+
+    # -- sizes --------------------------------------------------------------------------
+    def _size_for(self, width: float | None) -> QSize:
+        chrome_w, chrome_h = self._chrome()
+        left, top, right, bottom = self._ink_room()
+        text = self.shaped(None if width is None else width - chrome_w - left - right)
+        return QSize(int(text.width + left + right + 0.999) + chrome_w,
+                     int(text.height + top + bottom + 0.999) + chrome_h)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        if not self.draws_nastaliq():
+            return super().sizeHint()
+        if not self.wordWrap():
+            return self._size_for(None)
+        # Qt's own choice of a wrapping width (its widths are wrong, its taste is not)
+        return self._size_for(min(self._size_for(None).width(), super().sizeHint().width()))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        if not self.draws_nastaliq():
+            return super().minimumSizeHint()
+        one_line = self._size_for(None)
+        if not self.wordWrap():
+            return one_line
+        return QSize(self._size_for(1).width(), one_line.height())  # the widest word
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        if not self.draws_nastaliq() or not self.wordWrap():
+            return super().heightForWidth(width)
+        return self._size_for(width).height()
+
+    # -- painting -----------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        if not self.draws_nastaliq():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        self.drawFrame(painter)
+        left, top, right, bottom = self._ink_room()
+        box = QRectF(self.contentsRect()).adjusted(self.margin() + left, self.margin() + top,
+                                                   -self.margin() - right,
+                                                   -self.margin() - bottom)
+        text = self.shaped(box.width() if self.wordWrap() else None)
+        alignment = QStyle.visualAlignment(self.layoutDirection(), self.alignment())
+        text.draw(painter, box, alignment, self.palette().color(self.foregroundRole()))
+        painter.end()
