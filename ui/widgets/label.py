@@ -10,7 +10,7 @@ text holds Arabic letters. Rich text and pixmaps are left to QLabel.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QStyle
 
@@ -47,17 +47,31 @@ class Label(QLabel):
         return (margins.left() + margins.right() + frame,
                 margins.top() + margins.bottom() + frame)
 
-    def _ink_room(self) -> tuple[float, float, float, float]:
-        room = self.shaped().margins()
-        return room.left(), room.top(), room.right(), room.bottom()
+    def _fit(self, inner: float | None) -> tuple[ShapedText, QMarginsF]:
+        """The text as drawn in ``inner`` pixels of width (None: on one line), and the room
+        its ink needs around its box. A wrapped text's lines start and end with other words
+        than the one line does, so their ink is measured again."""
+        text = self.shaped()
+        room = text.margins()
+        if inner is None or not self.wordWrap():
+            return text, room
+        for _attempt in range(3):
+            text = self.shaped(inner - room.left() - room.right())
+            more = text.margins()
+            grown = QMarginsF(max(room.left(), more.left()), max(room.top(), more.top()),
+                              max(room.right(), more.right()),
+                              max(room.bottom(), more.bottom()))
+            if grown == room:
+                break
+            room = grown
+        return text, room
 
     # -- sizes --------------------------------------------------------------------------
     def _size_for(self, width: float | None) -> QSize:
         chrome_w, chrome_h = self._chrome()
-        left, top, right, bottom = self._ink_room()
-        text = self.shaped(None if width is None else width - chrome_w - left - right)
-        return QSize(int(text.width + left + right + 0.999) + chrome_w,
-                     int(text.height + top + bottom + 0.999) + chrome_h)
+        text, room = self._fit(None if width is None else width - chrome_w)
+        return QSize(int(text.width + room.left() + room.right() + 0.999) + chrome_w,
+                     int(text.height + room.top() + room.bottom() + 0.999) + chrome_h)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         if not self.draws_nastaliq():
@@ -81,17 +95,25 @@ class Label(QLabel):
         return self._size_for(width).height()
 
     # -- painting -----------------------------------------------------------------------
+    def _layout(self) -> tuple[ShapedText, QRectF, Qt.AlignmentFlag]:
+        """The text as drawn, the box it is drawn in and the visual alignment there."""
+        inner = QRectF(self.contentsRect()).adjusted(self.margin(), self.margin(),
+                                                     -self.margin(), -self.margin())
+        text, room = self._fit(inner.width())
+        box = inner.adjusted(room.left(), room.top(), -room.right(), -room.bottom())
+        return text, box, QStyle.visualAlignment(self.layoutDirection(), self.alignment())
+
+    def ink_rect(self) -> QRectF:
+        """Where the glyphs' outlines land in the label (tests: inside ``rect()``)."""
+        text, box, alignment = self._layout()
+        return text.outline(box, alignment).boundingRect()
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         if not self.draws_nastaliq():
             super().paintEvent(event)
             return
         painter = QPainter(self)
         self.drawFrame(painter)
-        left, top, right, bottom = self._ink_room()
-        box = QRectF(self.contentsRect()).adjusted(self.margin() + left, self.margin() + top,
-                                                   -self.margin() - right,
-                                                   -self.margin() - bottom)
-        text = self.shaped(box.width() if self.wordWrap() else None)
-        alignment = QStyle.visualAlignment(self.layoutDirection(), self.alignment())
+        text, box, alignment = self._layout()
         text.draw(painter, box, alignment, self.palette().color(self.foregroundRole()))
         painter.end()

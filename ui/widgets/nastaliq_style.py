@@ -85,7 +85,7 @@ class NastaliqStyle(QProxyStyle):
             else painter.pen().color()
         alignment = QStyle.visualAlignment(painter.layoutDirection(),
                                            Qt.AlignmentFlag(int(flags) & 0xFFFF))
-        drawn.draw(painter, QRectF(rect), alignment, color)
+        drawn.draw(painter, drawn.inside(QRectF(rect), alignment), alignment, color)
 
     # -- rows of lists and tables -------------------------------------------------------
     def drawControl(self, element: QStyle.ControlElement, option: QStyleOption,  # noqa: N802
@@ -132,8 +132,8 @@ class NastaliqStyle(QProxyStyle):
 def draw_item_text(painter: QPainter, option: QStyleOptionViewItem, rect: QRectF,
                    style: QStyle, widget: QWidget | None) -> None:
     """A row's text in ``rect`` as the item view would draw it — elided to fit, in the
-    selected or normal text colour — but shaped by HarfBuzz. The case list's Urdu-name
-    delegate uses this too."""
+    selected or normal text colour — but shaped by HarfBuzz, its ink kept inside the cell.
+    The case list's Urdu-name delegate uses this too."""
     margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
     box = rect.adjusted(margin, 0, -margin, 0)
     rtl = base_rtl(option.text, option.direction == Qt.LayoutDirection.RightToLeft)
@@ -147,6 +147,7 @@ def draw_item_text(painter: QPainter, option: QStyleOptionViewItem, rect: QRectF
         if option.state & QStyle.StateFlag.State_Selected else QPalette.ColorRole.Text
     alignment = QStyle.visualAlignment(option.direction, option.displayAlignment)
     painter.save()
-    painter.setClipRect(rect)
-    drawn.draw(painter, box, alignment, option.palette.color(group, role))
+    painter.setClipRect(QRectF(option.rect))
+    drawn.draw(painter, drawn.inside(box, alignment), alignment,
+               option.palette.color(group, role))
     painter.restore()

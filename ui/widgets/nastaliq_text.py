@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
+    QFontInfo,
     QPainter,
     QPainterPath,
     QRawFont,
@@ -108,7 +109,6 @@ class ShapedText:
     lines: tuple[ShapedLine, ...]
     width: float
     height: float
-    _path: list[QPainterPath] = field(default_factory=list, repr=False)
     _margins: list[QMarginsF] = field(default_factory=list, repr=False)
 
     def line_left(self, line: ShapedLine, box_width: float,
@@ -127,6 +127,20 @@ class ShapedText:
             return (box_height - self.height) / 2
         return 0.0
 
+    def inside(self, box: QRectF, alignment: Qt.AlignmentFlag) -> QRectF:
+        """``box`` moved as little as it takes for the ink, not only the text's box, to stay
+        in ``box`` when drawn there with ``alignment`` (a list row: centred in the row unless
+        a tall letter would leave it)."""
+        room = self.margins()
+        top = self._top(box.height(), alignment)
+        dy = max(0.0, room.top() - top)
+        dy -= max(0.0, top + dy + self.height + room.bottom() - box.height())
+        lefts = [self.line_left(line, box.width(), alignment) for line in self.lines]
+        dx = max([0.0] + [room.left() - left for left in lefts])
+        dx -= max([0.0] + [left + dx + line.width + room.right() - box.width()
+                           for left, line in zip(lefts, self.lines, strict=True)])
+        return box.translated(dx, dy)
+
     def draw(self, painter: QPainter, box: QRectF, alignment: Qt.AlignmentFlag,
              color: QColor) -> None:
         """Draw in ``box`` aligned by ``alignment`` — visual: resolve Qt.AlignLeading and
@@ -141,35 +155,34 @@ class ShapedText:
                     painter.drawGlyphRun(QPointF(left + item.dx, top), run)
         painter.restore()
 
-    def glyphs(self) -> list[tuple[int, float, float]]:
-        """(glyph, x, y) of every glyph drawn, the text's box at (0, 0) with lines set from the
-        left: what tests compare with HarfBuzz's own output."""
-        found: list[tuple[int, float, float]] = []
+    def glyphs(self) -> list[tuple[str, int, float, float]]:
+        """(font family, glyph, x, y) of every glyph drawn, the text's box at (0, 0) with its
+        lines set from the left: what tests compare with HarfBuzz's own output."""
+        found: list[tuple[str, int, float, float]] = []
         for line in self.lines:
             for item in line.runs:
                 for run in item.runs:
+                    family = run.rawFont().familyName()
                     x0 = line.shift + item.dx
-                    found += [(glyph, x0 + point.x(), point.y()) for glyph, point in
+                    found += [(family, glyph, x0 + point.x(), point.y()) for glyph, point in
                               zip(run.glyphIndexes(), run.positions(), strict=True)]
         return found
 
-    def path(self, box_width: float | None = None,
-             alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> QPainterPath:
-        """The outlines of every glyph, as ``draw`` would place them in a box at (0, 0)."""
-        if box_width is None and self._path:
-            return QPainterPath(self._path[0])
+    def outline(self, box: QRectF | None = None,
+                alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> QPainterPath:
+        """The outlines of every glyph where ``draw`` puts them (by default in the text's own
+        box at (0, 0)): the ink, for tests and measurements — drawing uses the glyph runs."""
+        box = QRectF(0, 0, self.width, self.height) if box is None else box
         path = QPainterPath()
-        width = self.width if box_width is None else box_width
+        top = box.y() + self._top(box.height(), alignment)
         for line in self.lines:
-            left = self.line_left(line, width, alignment) + line.shift
+            left = box.x() + self.line_left(line, box.width(), alignment) + line.shift
             for item in line.runs:
                 for run in item.runs:
                     raw = run.rawFont()
                     for glyph, point in zip(run.glyphIndexes(), run.positions(), strict=True):
                         path.addPath(raw.pathForGlyph(glyph).translated(
-                            left + item.dx + point.x(), point.y()))
-        if box_width is None:
-            self._path.append(QPainterPath(path))
+                            left + item.dx + point.x(), top + point.y()))
         return path
 
     def margins(self) -> QMarginsF:
@@ -316,22 +329,36 @@ def shaped(text: str, font: QFont, rtl: bool = True, width: float | None = None)
     return _shaped(text, key, rtl, None if width is None else float(int(width)))
 
 
+def _fits(text: ShapedText, width: float, em: float) -> bool:
+    """Whether ``text`` and the ink it sets beyond its box fit in ``width`` (the ink is
+    measured only when the advance alone comes within an em of the width)."""
+    if text.width <= width - em:
+        return True
+    room = text.margins()
+    return text.width + room.left() + room.right() <= width
+
+
 def elided(text: str, font: QFont, width: float, rtl: bool = True) -> ShapedText:
-    """One line no wider than ``width``: the text, or as much of its start as fits with "…"
-    after it (on the left in right-to-left text), cut between words where it can."""
+    """One line that fits in ``width``, ink included: the text, or as much of its start as
+    fits with "…" after it (on the left in right-to-left text), cut between words where it
+    can, else between letters."""
     whole = shaped(text, font, rtl)
-    if whole.width <= width or not text:
+    em = float(QFontInfo(font).pixelSize())
+    if not text or _fits(whole, width, em):
         return whole
-    cuts = [i for i in range(1, len(text)) if text[i] == " "] or list(range(1, len(text)))
-    low, high, best = 0, len(cuts) - 1, None
-    while low <= high:
-        middle = (low + high) // 2
-        candidate = shaped(text[:cuts[middle]].rstrip() + "…", font, rtl)
-        if candidate.width <= width:
-            best, low = candidate, middle + 1
-        else:
-            high = middle - 1
-    return best or shaped("…", font, rtl)
+    spaces = [i for i in range(1, len(text)) if text[i] == " "]
+    for cuts in (spaces, list(range(1, len(text)))):
+        low, high, best = 0, len(cuts) - 1, None
+        while low <= high:
+            middle = (low + high) // 2
+            candidate = shaped(text[:cuts[middle]].rstrip() + "…", font, rtl)
+            if _fits(candidate, width, em):
+                best, low = candidate, middle + 1
+            else:
+                high = middle - 1
+        if best is not None:
+            return best
+    return shaped("…", font, rtl)
 
 
 def cache_info() -> str:
