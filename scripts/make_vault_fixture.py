@@ -28,9 +28,9 @@ Version 3 (the change log): the code at COMMITS[3], through its public services:
 with aliases and a CNIC each, a rename (two logged changes on one person), a note, consent,
 and a conflict on the trafficking status (an edit made over a value its editor never saw).
 
-Versions 4 (counts per type), 5 (the desktop's drafts, list indexes) and 6 (the owner index):
-two cases each, an edit, a note and an attachment; versions 5 and 6 also a draft and a list
-preference.
+Versions 4 (counts per type), 5 (the desktop's drafts, list indexes), 6 (the owner index) and
+7 (sync tables; the last with clocks and change-log ids in full text): two cases each, an edit,
+a note and an attachment; versions 5 to 7 also a draft and a list preference.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ COMMITS = {
     4: "22ddb460cbf68442a6d2dc786e7f3b86c78a6f1b",  # last with four migrations (counts per type)
     5: "d43fd3897b2da8ebf822959f5807386b78621050",  # last commit with five (drafts, list indexes)
     6: "e6200901a179ce1d90970c74ba6753190ae81e25",  # last with six (owner index), before sync
+    7: "d814754af7f04ff0cb2b101d9c5bf2ab655ea52b",  # last with seven (sync), before packing
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -222,6 +223,11 @@ V6_CASES = [
     ("Naveed", "Akhtar", "نوید اختر", "42101-7878787-8", []),
 ]
 
+V7_CASES = [
+    ("Rubina", "Kausar", "روبینہ کوثر", "37201-2323232-3", ["Rubi", "Bina"]),
+    ("Asif", "Marwat", "آصف مروت", "11201-4545454-5", []),
+]
+
 
 def _inside(version: int, checkout: Path) -> None:
     import caseapp
@@ -230,7 +236,8 @@ def _inside(version: int, checkout: Path) -> None:
     assert Path(caseapp.__file__).resolve().is_relative_to(checkout.resolve()), caseapp.__file__
     {1: _build_v1, 2: _build_v2, 3: _build_v3, 4: _build_v4,
      5: lambda: _build_v4(extra=True),
-     6: lambda: _build_v4(extra=True, people=V6_CASES)}[version]()
+     6: lambda: _build_v4(extra=True, people=V6_CASES),
+     7: lambda: _build_v4(extra=True, people=V7_CASES)}[version]()
 
 
 def _make(version: int, out: Path) -> None:

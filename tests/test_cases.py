@@ -24,6 +24,7 @@ from caseapp.errors import (
 from caseapp.services import role_grants
 from caseapp.services.cases import MAX_ATTACHMENT_BYTES, CaseService
 from caseapp.services.session import Session
+from caseapp.store import packing
 from caseapp.store.hlc import Hlc
 
 CANARY = "Qzwcanary Vubbleton"  # a value that must never reach the audit table
@@ -64,8 +65,10 @@ def outbox(session: Session, after: int = 0) -> list[dict[str, Any]]:
     rows = session.conn.execute(
         "SELECT device_seq, record_id, record_type, kind, fields, base, hlc FROM outbox "
         "WHERE device_seq > ? ORDER BY device_seq", (after,))
+    # The view gives ids and clocks in text; the JSON stays packed (SQL cannot inflate it).
     return [{"seq": r[0], "record": r[1], "type": r[2], "kind": r[3],
-             "fields": json.loads(r[4]), "base": json.loads(r[5]), "hlc": r[6]} for r in rows]
+             "fields": packing.unpack_json(r[4]), "base": packing.unpack_json(r[5]),
+             "hlc": r[6]} for r in rows]
 
 
 def last_seq(session: Session) -> int:

@@ -9,6 +9,7 @@ with its names and numbers, the audit chain verifies and SQLCipher finds no dama
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from caseapp.services import profile_paths, profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
 from caseapp.services.referrals import ReferralService
-from caseapp.store import database, migrations
+from caseapp.store import changelog, database, migrations
 
 VAULTS = Path(__file__).resolve().parent / "data" / "vaults"
 PROFILE = "fixture"
@@ -61,6 +62,10 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
     6: {
         "2026-88127A27-00001": ("Shazia Perveen", "شازیہ پروین", "intake", "35401-5656565-6"),
         "2026-88127A27-00002": ("Naveed Akhtar", "نوید اختر", "intake", "42101-7878787-8"),
+    },
+    7: {
+        "2026-460C8842-00001": ("Rubina Kausar", "روبینہ کوثر", "intake", "37201-2323232-3"),
+        "2026-460C8842-00002": ("Asif Marwat", "آصف مروت", "intake", "11201-4545454-5"),
     },
 }
 VERSIONS = sorted(EXPECTED)
@@ -196,3 +201,53 @@ def test_a_v5_vault_keeps_the_desktops_draft_and_preference(caseapp_home: Path) 
         nargis = cases.resolve("2026-BCF128C3-00001")
         assert [a["filename"] for a in cases.attachments(nargis)] == ["scan.txt"]
         assert cases.attachment_content(cases.attachments(nargis)[0]["id"]) == b"not a real scan"
+
+
+def _raw(folder: Path) -> tuple[dict[str, dict[str, str]], list[tuple[object, ...]]]:
+    """The field clocks of every record and the change log, read with SQL straight from the
+    vault file: before schema 8 both are plain JSON and text."""
+    _slot, [key] = KeyslotFile.load(folder / "keyslots.json").unlock(
+        PASSPHRASE_SLOT, passphrase_policy.normalise(PASSPHRASE).encode())
+    conn = database.open_database(folder / "vault.db", key)
+    try:
+        clocks = {r[0]: json.loads(r[1]) for r in conn.execute("SELECT id, clocks FROM records")}
+        log = conn.execute("SELECT change_id, record_id, record_type, parent, team, kind, "
+                           "fields, seen, hlc, device, device_seq FROM changes "
+                           "ORDER BY seq").fetchall()
+        return clocks, log
+    finally:
+        conn.close()
+
+
+def test_a_v7_vault_keeps_every_clock_and_change_when_packed(caseapp_home: Path) -> None:
+    """Schema 8 packs field clocks and the change log's ids (issue 12). What the records and
+    the log mean must not change by a byte: every record's clocks, every logged change, read
+    back through the store, equal what the v7 file held in plain text."""
+    folder = install(7, caseapp_home)
+    clocks_before, log_before = _raw(folder)
+    assert any("/" in name for c in clocks_before.values() for name in c)  # set elements too
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        store = session.store
+        assert {rid: store.get(rid, include_deleted=True).clocks  # type: ignore[union-attr]
+                for rid in clocks_before} == clocks_before
+        log_after = [(c.change_id, c.record_id, c.record_type, c.parent, c.team, c.kind,
+                      c.fields, c.seen, c.hlc, c.device, c.device_seq)
+                     for rid in dict.fromkeys(r[1] for r in log_before)
+                     for c in changelog.of_record(session.conn, str(rid))]
+        expected = [(*row[:6], json.loads(str(row[6])), json.loads(str(row[7])), *row[8:])
+                    for row in log_before]
+        assert sorted(log_after, key=str) == sorted(expected, key=str)
+        # The outbox still reads in text, as the sync pushes it.
+        assert {r[0] for r in session.conn.execute("SELECT change_id FROM outbox")} == \
+            {r[0] for r in log_before}
+        # And the packed form is smaller: no clock of a record written once is stored.
+        packed = dict(session.conn.execute("SELECT id, length(clocks) FROM records"))
+        assert sum(packed[r] for r in clocks_before) < \
+            sum(len(json.dumps(c)) for c in clocks_before.values()) / 3
+        # An edit after the upgrade logs over the packed clocks like any other.
+        cases = CaseService(session)
+        rubina = cases.resolve("2026-460C8842-00001")
+        shown = cases.show(rubina)
+        cases.update(rubina, {"hfz_FatherName": "Allah Ditta"}, seen=shown["clocks"])
+        assert cases.show(rubina)["hfz_FatherName"] == "Allah Ditta"
+        assert cases.show(rubina)["hfz_Aliases"] == ["Rubi", "Bina"]

@@ -10,8 +10,9 @@ from typing import Any
 from caseapp.domain import identity, names
 
 # Case numbers are year, the profile's random code, serial: 2026-3FA9C01B-00012 (dashes and
-# padding optional). Profiles made before schema 3 numbered with a 4-digit device part.
-CASE_NUMBER_RE = re.compile(r"^(\d{4})-?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{4})-?(\d{1,5})$")
+# padding optional). Profiles made before schema 3 numbered with a 4-digit device part. The
+# serial is padded to five digits and grows past them: an office holds more than 99,999 cases.
+CASE_NUMBER_RE = re.compile(r"^(\d{4})-?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{4})-?(\d{1,9})$")
 
 
 def case_number(year: int, code: str, serial: int) -> str:

@@ -228,6 +228,8 @@ def run(session: Session) -> RunReport:
     state.rollback = state.rollback or report.rollback
     with session.write():
         save(session, state)
+        # What the server holds now needs no second full copy here (issue 12).
+        session.store.compact_log()
         session.audit.append(session.user_id, "sync.run")
     return report
 

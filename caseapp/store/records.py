@@ -19,7 +19,7 @@ from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound
-from caseapp.store import changelog, merge
+from caseapp.store import changelog, merge, packing
 from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange, dumps
 from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection, HoldsConnection
@@ -46,8 +46,9 @@ class Record:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Record:
+        body = json.loads(row[6])
         return cls(id=row[0], type=row[1], team=row[2], parent=row[3], label=row[4],
-                   status=row[5], body=json.loads(row[6]), clocks=json.loads(row[7]),
+                   status=row[5], body=body, clocks=packing.unpack_clocks(row[7], body, row[8]),
                    hlc=row[8], deleted=bool(row[9]), updated_at=row[10])
 
 
@@ -132,6 +133,11 @@ class RecordStore(HoldsConnection):
 
     def unpushed(self, limit: int = 500) -> builtins.list[LoggedChange]:
         return changelog.unpushed(self.conn, limit)
+
+    def compact_log(self) -> int:
+        """Drop from the change log the values of acknowledged changes that neither the
+        conflict rules nor history read (``changelog.compact``); returns how many."""
+        return changelog.compact(self.conn, merge_rules.guarded)
 
     def history(self, record_id: str) -> builtins.list[dict[str, Any]]:
         """Every change to the record, local and from other devices, in the order applied."""
@@ -277,7 +283,8 @@ class RecordStore(HoldsConnection):
             "clocks=excluded.clocks, hlc=excluded.hlc, deleted=excluded.deleted, "
             "updated_at=excluded.updated_at",
             (record.id, record.type, record.team, record.parent, record.label, record.status,
-             dumps(body), dumps(clocks), record.hlc, int(record.deleted), now))
+             dumps(body), packing.pack_clocks(clocks, body, record.hlc), record.hlc,
+             int(record.deleted), now))
         was_live = existing is not None and not existing.deleted
         if was_live != (not record.deleted):
             conn.execute("INSERT INTO counts (type, live) VALUES (?, ?) ON CONFLICT (type) "

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from caseapp.store.database import Connection
+from caseapp.store.packing import pack_id
 
 
 def record_key(conn: Connection, record_id: str, team_id: str, epoch: int) -> bytes | None:
@@ -42,7 +43,7 @@ def move_team(conn: Connection, old: str, new: str) -> int:
     sent) belong to that team from now on. Returns how many records moved."""
     moved = conn.execute("UPDATE records SET team = ? WHERE team = ?", (new, old)).rowcount
     conn.execute("UPDATE changes SET team = ? WHERE team = ? AND origin = 'local' AND "
-                 "pushed_seq IS NULL", (new, old))
+                 "pushed_seq IS NULL", (pack_id(new), pack_id(old)))
     conn.execute("UPDATE meta SET value = ? WHERE key = 'team_id'", (new,))
     return int(moved)
 
