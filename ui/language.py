@@ -9,11 +9,10 @@ from functools import cache
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyle
 
 from caseapp.i18n import LANGUAGES, is_rtl, set_language
 from caseapp.i18n.fonts import NASKH, NASTALIQ, SANS, fallback_families, qt_font_files
-from ui.widgets.nastaliq_style import NastaliqStyle
 
 _registered = False
 # Arabic-script text needs a larger size than Latin text to be as legible at the same point size.
@@ -26,7 +25,7 @@ _POINT_SIZE = {"ur": 11, "ps": 11, "fa_AF": 11, "en": 10}
 # Qt's (wrong) Nastaliq widths, menus draw it without the style.
 _EDITING = ("QLineEdit", "QTextEdit", "QPlainTextEdit", "QAbstractSpinBox", "QMenu",
             "QMessageBox", "QTipLabel", "QCalendarWidget")
-_style: NastaliqStyle | None = None
+_style: QStyle | None = None
 _QT_LOCALE = {"en": "en_GB", "ur": "ur_PK", "ps": "ps_AF", "fa_AF": "fa_AF"}
 
 
@@ -39,10 +38,13 @@ def register_fonts() -> None:
 
 
 def font_for(lang: str, scale: float = 1.0, editing: bool = False) -> QFont:
-    """The interface font of ``lang``; ``editing``: for the widgets of ``_EDITING``."""
-    families = fallback_families(lang)
-    if editing and families[0] == NASTALIQ:
-        families = [NASKH, SANS]
+    """The interface font of ``lang``; ``editing``: for the widgets of ``_EDITING``. Only
+    the Urdu interface font is Nastaliq: elsewhere (an Urdu name in an English list, say)
+    Arabic script falls back to Naskh, which Qt draws correctly."""
+    if lang == "ur":
+        families = [NASKH, SANS] if editing else fallback_families(lang)
+    else:
+        families = [f for f in fallback_families(lang) if f != NASTALIQ]
     font = QFont()
     font.setFamilies(families)
     font.setPointSizeF(_POINT_SIZE.get(lang, 10) * scale)
@@ -50,9 +52,11 @@ def font_for(lang: str, scale: float = 1.0, editing: bool = False) -> QFont:
 
 
 def install_style(app: QApplication) -> None:
-    """The platform's style with Nastaliq drawn by HarfBuzz (it acts on Nastaliq text only,
-    so it stays for every language: an Urdu name in the English interface uses it too)."""
+    """The platform's style with Nastaliq drawn by HarfBuzz, from the first switch to Urdu
+    on (it acts on Nastaliq text only, so it can stay; the English start does without it)."""
     global _style
+    from ui.widgets.nastaliq_style import NastaliqStyle
+
     if not isinstance(app.style(), NastaliqStyle):
         _style = NastaliqStyle()
         app.setStyle(_style)
@@ -69,7 +73,7 @@ def apply_language(lang: str) -> None:
     QLocale.setDefault(QLocale(_QT_LOCALE[lang]))
     app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if is_rtl(lang)
                            else Qt.LayoutDirection.LeftToRight)
-    if isinstance(app, QApplication):
+    if isinstance(app, QApplication) and lang == "ur":
         install_style(app)
     app.setFont(font_for(lang))
     if isinstance(app, QApplication):

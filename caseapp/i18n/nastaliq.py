@@ -2,22 +2,23 @@
 (``caseapp.documents.pdf``) and the desktop (``ui.widgets.nastaliq_text``) alike. QtGui only,
 never widgets.
 
-Qt 6.12 breaks words in Noto Nastaliq Urdu: its own HarfBuzz font functions place the
-cursive joins and the dots with wrong vertical offsets (the letters of a word drop below
-the line instead of stepping down to it, and dots land under the letters). Qt's line
-breaking, bidi order and advances are right; only the glyph offsets are not. So every line
-is drawn here: Qt's glyph runs as they are, except runs in the Nastaliq font, which are
-shaped again with HarfBuzz (uharfbuzz, the font's own OpenType tables, as ``hb-shape``
-does) and drawn at the place Qt gave the run. The document's own text is made transparent
-(``pdf``) so only these glyphs show.
+Qt (6.11 and 6.12) breaks words in Noto Nastaliq Urdu: its own HarfBuzz font functions
+place the cursive joins and the dots with wrong vertical offsets (the letters of a word drop
+below the line instead of stepping down to it, and dots land under the letters), and some of
+its advances are far off too ("علی ملک" is 158 px wide at 100 px where HarfBuzz makes it 274,
+so the two words run into each other). Qt's line breaking and bidi order are right, and the
+glyphs it picks are. So every line is drawn here: Qt's glyph runs as they are, except runs in
+the Nastaliq font, which are shaped again with HarfBuzz (uharfbuzz, the font's own OpenType
+tables, as ``hb-shape`` does) and set side by side where Qt put the line. A document's own
+text is made transparent (``pdf``) so only these glyphs show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
-import uharfbuzz as hb
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QGlyphRun, QPainter, QRawFont, QTextLayout, QTextLine
 
@@ -30,7 +31,11 @@ _RUN_FLAGS = (QTextLayout.GlyphRunRetrievalFlag.RetrieveGlyphIndexes
 
 
 @cache
-def _font() -> tuple[hb.Font, int]:
+def _font() -> tuple[Any, int]:
+    """The HarfBuzz font (uharfbuzz, imported here: the desktop's English start does without
+    it) and its units per em."""
+    import uharfbuzz as hb
+
     face = hb.Face((fonts.FONT_DIR / NASTALIQ_FILE).read_bytes())
     return hb.Font(face), face.upem
 
@@ -46,6 +51,8 @@ def shape(text: str, rtl: bool) -> list[Glyph]:
 
 @lru_cache(maxsize=8192)
 def _shape(text: str, rtl: bool) -> tuple[Glyph, ...]:
+    import uharfbuzz as hb
+
     font, upem = _font()
     buffer = hb.Buffer()
     buffer.add_str(text)
@@ -56,6 +63,10 @@ def _shape(text: str, rtl: bool) -> tuple[Glyph, ...]:
     return tuple((info.codepoint, pos.x_offset / upem, pos.y_offset / upem,
                   pos.x_advance / upem, info.cluster)
                  for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True))
+
+
+def clear_cache() -> None:
+    _shape.cache_clear()
 
 
 def _utf16_slice(text: str, start: int, end: int) -> str:

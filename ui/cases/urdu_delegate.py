@@ -13,8 +13,10 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize
 from PySide6.QtGui import QFont, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from ui.widgets.nastaliq_style import draw_item_text
-from ui.widgets.nastaliq_text import shaped, wants_nastaliq
+from ui.widgets.script import wants_nastaliq
+
+# The shaping code (nastaliq_text, nastaliq_rows) is imported at the first row drawn: the
+# window starts without it, as the English unlock screen needs none of it.
 
 Index = QModelIndex | QPersistentModelIndex
 # Room above and below the font's line for the Nastaliq letters that reach past it (up to a
@@ -25,6 +27,8 @@ _INK_ROOM = 0.34
 
 def row_height(font: QFont) -> int:
     """The height of a list row that holds Urdu in ``font`` (Nastaliq)."""
+    from ui.widgets.nastaliq_text import shaped
+
     line = shaped("ا", font).height
     size = font.pixelSize() if font.pixelSize() > 0 else font.pointSizeF() * 96 / 72
     return math.ceil(line + 2 * _INK_ROOM * size)
@@ -41,14 +45,16 @@ class UrduNameDelegate(QStyledItemDelegate):
         if not wants_nastaliq(item.font, item.text):
             super().paint(painter, option, index)
             return
+        from ui.widgets.nastaliq_rows import draw_item_text
+
         widget = option.widget
         style = widget.style() if widget is not None else None
         if style is None:
             super().paint(painter, option, index)
             return
-        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, item, widget)
         plain = QStyleOptionViewItem(item)
-        plain.text = ""
+        plain.text = ""  # the same text rect, without Qt shaping the name to find it
+        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, plain, widget)
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, plain, painter, widget)
         draw_item_text(painter, item, QRectF(text_rect), style, widget)
         self.painted += 1

@@ -10,11 +10,16 @@ text holds Arabic letters. Rich text and pixmaps are left to QLabel.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QStyle
 
-from ui.widgets.nastaliq_text import ShapedText, base_rtl, shaped, strip_mnemonic, wants_nastaliq
+from ui.widgets.script import base_rtl, strip_mnemonic, wants_nastaliq
+
+if TYPE_CHECKING:
+    from ui.widgets.nastaliq_text import ShapedText
 
 
 class Label(QLabel):
@@ -38,6 +43,8 @@ class Label(QLabel):
 
     def shaped(self, width: float | None = None) -> ShapedText:
         """The label's text as drawn (``width``: the wrapping width, None for one line)."""
+        from ui.widgets.nastaliq_text import shaped  # only once there is Nastaliq to draw
+
         return shaped(self.shown_text(), self.font(), self._rtl(), width)
 
     def _chrome(self) -> tuple[int, int]:

@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.widgets.nastaliq_text import base_rtl, elided, shaped, strip_mnemonic, wants_nastaliq
+from ui.widgets.nastaliq_rows import draw_item_text
+from ui.widgets.nastaliq_text import shaped
+from ui.widgets.script import base_rtl, strip_mnemonic, wants_nastaliq
 
 _CT = QStyle.ContentsType
 # The contents whose option carries the caption as ``text``.
@@ -95,10 +97,10 @@ class NastaliqStyle(QProxyStyle):
                 not wants_nastaliq(option.font, option.text):
             super().drawControl(element, option, painter, widget)
             return
-        text_rect = self.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option,
-                                        widget)  # type: ignore[arg-type]
         plain = QStyleOptionViewItem(option)
-        plain.text = ""
+        plain.text = ""  # the same text rect, without Qt shaping the text to find it
+        text_rect = self.subElementRect(QStyle.SubElement.SE_ItemViewItemText, plain,
+                                        widget)  # type: ignore[arg-type]
         super().drawControl(element, plain, painter, widget)  # background, focus, icon
         draw_item_text(painter, option, QRectF(text_rect), self, widget)
 
@@ -127,27 +129,3 @@ class NastaliqStyle(QProxyStyle):
             # Its list drawn through CE_ItemViewItem, so here; Qt's own menu-like delegate
             # draws the items' text itself, in Qt's broken Nastaliq.
             target.setItemDelegate(QStyledItemDelegate(target))
-
-
-def draw_item_text(painter: QPainter, option: QStyleOptionViewItem, rect: QRectF,
-                   style: QStyle, widget: QWidget | None) -> None:
-    """A row's text in ``rect`` as the item view would draw it — elided to fit, in the
-    selected or normal text colour — but shaped by HarfBuzz, its ink kept inside the cell.
-    The case list's Urdu-name delegate uses this too."""
-    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
-    box = rect.adjusted(margin, 0, -margin, 0)
-    rtl = base_rtl(option.text, option.direction == Qt.LayoutDirection.RightToLeft)
-    drawn = elided(option.text, option.font, box.width(), rtl)
-    group = QPalette.ColorGroup.Normal if option.state & QStyle.StateFlag.State_Enabled \
-        else QPalette.ColorGroup.Disabled
-    if group == QPalette.ColorGroup.Normal and \
-            not option.state & QStyle.StateFlag.State_Active:
-        group = QPalette.ColorGroup.Inactive
-    role = QPalette.ColorRole.HighlightedText \
-        if option.state & QStyle.StateFlag.State_Selected else QPalette.ColorRole.Text
-    alignment = QStyle.visualAlignment(option.direction, option.displayAlignment)
-    painter.save()
-    painter.setClipRect(QRectF(option.rect))
-    drawn.draw(painter, drawn.inside(box, alignment), alignment,
-               option.palette.color(group, role))
-    painter.restore()

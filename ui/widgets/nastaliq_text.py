@@ -19,7 +19,6 @@ for it and never clip a letter.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,40 +38,8 @@ from PySide6.QtGui import (
 
 from caseapp.i18n import fonts, nastaliq
 
-# Arabic, Arabic Supplement, Extended-A, Presentation Forms A and B.
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-_MNEMONIC = re.compile("&(.)", re.DOTALL)
 _NO_WRAP = 1_000_000.0  # the line width of a text that is not wrapped
 CACHE_SIZE = 4096  # shaped texts kept: every label of a screen and several pages of a list
-
-
-def wants_nastaliq(font: QFont, text: str) -> bool:
-    """Whether ``text`` in ``font`` is drawn here: the font is the Nastaliq one and the text
-    holds Arabic letters (a case number alone is left to Qt, in the fallback Latin font)."""
-    families = font.families() or [font.family()]
-    return families[0] == fonts.NASTALIQ and _ARABIC.search(text) is not None
-
-
-def base_rtl(text: str, layout_rtl: bool) -> bool:
-    """The direction a text is set in: right to left in a right-to-left layout (as Qt sets a
-    label's text), and elsewhere when its first strong letter is (an Urdu name in the English
-    interface)."""
-    if layout_rtl:
-        return True
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind == "L":
-            return False
-        if kind in ("R", "AL"):
-            return True
-    return False
-
-
-def strip_mnemonic(text: str) -> str:
-    """The text as shown: "&Save" → "Save", "&&" → "&". The shortcut still works (Qt reads it
-    from the widget's real text); an underline would run into Nastaliq's descenders, so none
-    is drawn."""
-    return _MNEMONIC.sub(lambda m: m.group(1), text)
 
 
 @dataclass(frozen=True)
@@ -361,5 +328,28 @@ def elided(text: str, font: QFont, width: float, rtl: bool = True) -> ShapedText
     return shaped("…", font, rtl)
 
 
-def cache_info() -> str:
-    return str(_shaped.cache_info())
+@lru_cache(maxsize=CACHE_SIZE)
+def _fitted(text: str, font_key: str, width: float, height: float, rtl: bool,
+            alignment: int) -> tuple[ShapedText, float, float]:
+    font = _FONTS[font_key]
+    drawn = elided(text, font, width, rtl)
+    box = drawn.inside(QRectF(0, 0, width, height), Qt.AlignmentFlag(alignment))
+    return drawn, box.x(), box.y()
+
+
+def fitted(text: str, font: QFont, box: QRectF, rtl: bool,
+           alignment: Qt.AlignmentFlag) -> tuple[ShapedText, QRectF]:
+    """What a list row draws: ``elided`` to fit ``box``, and the box to draw it in (``box``
+    moved as ``ShapedText.inside`` says). Cached: a row painted again costs a lookup."""
+    key = font.key()
+    if key not in _FONTS:
+        _FONTS[key] = QFont(font)
+    drawn, dx, dy = _fitted(text, key, box.width(), box.height(), rtl, int(alignment.value))
+    return drawn, box.translated(dx, dy)
+
+
+def clear_caches() -> None:
+    """Forget every shaped text (the benchmark's first paint)."""
+    _shaped.cache_clear()
+    _fitted.cache_clear()
+    nastaliq.clear_cache()
