@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -88,9 +89,14 @@ class ConsentTab(QWidget):
         self.sheet_button = QPushButton(_("Save the rights &sheet…"), self)
         self.sheet_button.clicked.connect(self.save_rights_sheet)
         self.sheet_saved = Label(self)
+        # The form scrolls: in Urdu its eleven rows of Nastaliq (tall lines) would make the
+        # case window taller than a 768-pixel laptop screen.
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
         box = QVBoxLayout(self)
         box.addWidget(self.state, 1)
-        box.addWidget(self.form)
+        box.addWidget(scroll, 2)
         box.addWidget(self.problem)
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)

@@ -36,6 +36,10 @@ _NO_DATE = QDate(2000, 1, 1)  # shown as "any": the earliest date means no limit
 def _combo(parent: QWidget, name: str, items: list[tuple[str, str]]) -> QComboBox:
     combo = QComboBox(parent)
     combo.setAccessibleName(name)
+    # as wide as a short choice, not the longest (its list shows them whole): the bar of
+    # five filters would otherwise make the window wider than a 1280-pixel screen
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(12)
     combo.addItem(_("Any"), None)
     for code, label in items:
         combo.addItem(label, code)
