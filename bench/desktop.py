@@ -7,9 +7,14 @@
    to row 50,000 (until that row is shown) and on from there a screenful at a time,
    search-as-you-type from the keystroke to the results shown
    (p95 ≤ 100 ms), the longest stall of the GUI thread during unlock and list use (a 5 ms
-   heartbeat timer), and resident memory with the profile open (≤ 400 MB).
+   heartbeat timer), and resident memory with the profile open (≤ 400 MB);
+3. painting a page of 40 rows of the list, its Urdu names in Nastaliq shaped by HarfBuzz
+   (ui/cases/urdu_delegate.py): the first paint with nothing cached (shaping included),
+   later paints, and what the Urdu-name column adds to a page (the page painted with the
+   column hidden, subtracted).
 
-Run: ``.venv/bin/python bench/desktop.py [--cases 100000] [--starts 5] [--queries 60]``.
+Run: ``.venv/bin/python bench/desktop.py [--cases 100000] [--starts 5] [--queries 60]
+[--lang en|ur]`` (the language of the window after the start measurement).
 A report, not a test: it exits 0 and says FAIL where a budget is missed.
 """
 
@@ -30,6 +35,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import store as bench_store  # noqa: E402  (sets CASEAPP_HOME to the benchmark cache)
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QTimer  # noqa: E402
+from PySide6.QtWidgets import QTableView, QWidget  # noqa: E402
 
 ROOT = BENCH.parent
 EMPTY_WINDOW = """
@@ -93,14 +99,60 @@ def ms_since(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+def repaint_ms(table: QTableView, times: int = 1, cold: bool = False) -> float:
+    """Median time the GUI thread spends painting the list's visible rows (synchronously),
+    of ``times`` paints; ``cold``: each with nothing shaped yet. Thread CPU time: on a
+    loaded machine wall time measures the neighbours."""
+    from ui.widgets import nastaliq_text
+
+    found = []
+    for _ in range(times):
+        if cold:
+            nastaliq_text.clear_caches()
+        t0 = time.thread_time()
+        table.viewport().repaint()
+        found.append((time.thread_time() - t0) * 1000)
+    return statistics.median(found)
+
+
+def paint_page(window: QWidget, table: QTableView, urdu_column: int,
+               rows: int = 40) -> dict[str, float]:
+    """The cost of painting a page of ``rows`` rows whose Urdu names are drawn in Nastaliq."""
+    from ui.cases.urdu_delegate import UrduNameDelegate
+
+    delegate = table.itemDelegateForColumn(urdu_column)
+    assert isinstance(delegate, UrduNameDelegate)
+    row_height = table.verticalHeader().defaultSectionSize()
+    window.resize(window.width(), window.height() + rows * row_height
+                  - table.viewport().height() + 1)
+    pump(lambda: table.viewport().height() >= rows * row_height)
+    model = table.model()
+    first = table.rowAt(0)
+    pump(lambda: all(model.summary(r) is not None  # type: ignore[attr-defined]
+                     for r in range(first, first + rows)))
+    QCoreApplication.processEvents()
+    before = delegate.painted
+    cold = repaint_ms(table, 9, cold=True)
+    drawn = (delegate.painted - before) / 9
+    warm = repaint_ms(table, 21)
+    table.setColumnHidden(urdu_column, True)
+    without = repaint_ms(table, 21)
+    table.setColumnHidden(urdu_column, False)
+    return {"rows": drawn, "page_cold_ms": cold, "page_warm_ms": warm,
+            "page_without_urdu_ms": without, "urdu_column_cold_ms": cold - without,
+            "urdu_column_warm_ms": warm - without}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--row", type=int, default=50_000)
-    parser.add_argument("--out", type=Path, default=BENCH / "results" / "desktop.json")
+    parser.add_argument("--lang", default="en")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    args.out = args.out or BENCH / "results" / f"desktop-{args.lang}.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     results: dict[str, object] = {"cases": args.cases, "load_start": os.getloadavg()}
 
@@ -117,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     from ui.app import Desktop
     from ui.unlock.unlock_view import UnlockView
 
-    desktop = Desktop("en")
+    desktop = Desktop(args.lang)
     window = desktop.window
     window.show()
     beat = Heartbeat()
@@ -173,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         search.shown.disconnect()
     stall_use = beat.longest
     rss = bench_store.rss_kib()
+    from ui.cases.list_view import URDU_COLUMN
+
+    beat.start()
+    painting = paint_page(window, table, URDU_COLUMN)
+    stall_paint = beat.longest
     window.lock()
     pump(lambda: desktop.core.locked)
     desktop.close()
@@ -184,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         f"jump_to_row_{args.row}_ms": scroll_ms, "scroll_step_ms": wheel_ms,
         "search_ms": {"p50": statistics.median(latencies), "p95": p95,
                       "max": latencies[-1]},
-        "longest_gui_stall_ms": {"unlock": stall_unlock, "list_and_search": stall_use},
+        "longest_gui_stall_ms": {"unlock": stall_unlock, "list_and_search": stall_use,
+                                 "painting": stall_paint},
+        "paint_40_rows": painting,
         "rss_mib": rss.get("VmRSS", 0) / 1024, "load_end": os.getloadavg()})
     rows = [
         ("start to unlock window / empty window", f"{ratio:.2f}×", ratio <= 2.0, "≤ 2×"),
@@ -198,10 +257,16 @@ def main(argv: list[str] | None = None) -> int:
          "≤ 100 ms"),
         ("longest GUI stall, unlock", f"{stall_unlock} ms", None, ""),
         ("longest GUI stall, list and search", f"{stall_use} ms", None, ""),
+        (f"a page of {painting['rows']:.0f} rows, first paint (Urdu shaped)",
+         f"{painting['page_cold_ms']:.1f} ms", None, ""),
+        ("  its Urdu-name column, first paint / later",
+         f"{painting['urdu_column_cold_ms']:.1f} / {painting['urdu_column_warm_ms']:.1f} ms",
+         None, ""),
+        ("  the page painted again", f"{painting['page_warm_ms']:.1f} ms", None, ""),
         ("resident memory, profile open", f"{results['rss_mib']:.0f} MiB",
          float(str(results["rss_mib"])) <= 400, "≤ 400 MB"),
     ]
-    print(f"\nDesktop at {args.cases:,} cases (load {results['load_start']})")
+    print(f"\nDesktop at {args.cases:,} cases, {args.lang} (load {results['load_start']})")
     for what, value, ok, budget in rows:
         verdict = "" if ok is None else ("ok" if ok else "FAIL")
         print(f"  {what:<48} {value:>12}  {budget:<14} {verdict}")

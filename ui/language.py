@@ -1,6 +1,7 @@
 """The interface language applied to Qt: the catalogs' language, the layout direction (the
-whole layout mirrors for Urdu, Pashto and Dari) and the bundled font of the script, with a
-size that leaves Nastaliq's tall letters room."""
+whole layout mirrors for Urdu, Pashto and Dari) and the bundled font of the script: Urdu in
+Nastaliq, drawn by HarfBuzz through ``ui.widgets.nastaliq_style`` and ``Label`` (Qt's own
+drawing of Nastaliq is broken, see ``ui.widgets.nastaliq_text``); Pashto and Dari in Naskh."""
 
 from __future__ import annotations
 
@@ -8,46 +9,57 @@ from functools import cache
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyle
 
 from caseapp.i18n import LANGUAGES, is_rtl, set_language
-from caseapp.i18n.fonts import NASKH, SANS, fallback_families, font_files
+from caseapp.i18n.fonts import NASKH, NASTALIQ, SANS, fallback_families, qt_font_files
 
 _registered = False
 # Arabic-script text needs a larger size than Latin text to be as legible at the same point size.
 _POINT_SIZE = {"ur": 11, "ps": 11, "fa_AF": 11, "en": 10}
-# Nastaliq letters reach past their advance on the right (where a right-to-left word starts)
-# and above the line: widgets that clip to their text box need room on both sides.
-_NASTALIQ_ROOM = """
-QLineEdit, QComboBox, QSpinBox, QDateEdit { padding: 1px 8px; }
-QTabBar::tab { padding: 4px 14px; }
-QToolButton, QPushButton { padding: 3px 12px; }
-QListView::item, QTableView::item { padding: 2px 8px; }
-QLabel { padding: 0px 4px; }
-"""
+# Widgets that draw their text with Qt's own text engine, where the user types or Qt draws
+# past the style: they keep Naskh in Urdu, correct letters in a plainer hand. Drawing
+# Nastaliq in an editor would mean a text engine of our own — its cursor, selection and
+# input method over HarfBuzz's clusters — for what the user sees only while typing; the
+# same text is shown in Nastaliq everywhere it is read. Message boxes size their text with
+# Qt's (wrong) Nastaliq widths, menus draw it without the style.
+_EDITING = ("QLineEdit", "QTextEdit", "QPlainTextEdit", "QAbstractSpinBox", "QMenu",
+            "QMessageBox", "QTipLabel", "QCalendarWidget")
+_style: QStyle | None = None
 _QT_LOCALE = {"en": "en_GB", "ur": "ur_PK", "ps": "ps_AF", "fa_AF": "fa_AF"}
 
 
 def register_fonts() -> None:
     global _registered
     if not _registered:
-        for path in font_files():
+        for path in qt_font_files():
             QFontDatabase.addApplicationFont(str(path))
         _registered = True
 
 
-# Qt (6.11 and 6.12 alike) misplaces Noto Nastaliq Urdu's cursive joins in widgets: words run
-# into each other and spaces vanish ("علی ملک" drawn as one blot). The documents draw Nastaliq
-# with HarfBuzz themselves (caseapp/documents/nastaliq.py); until the desktop does too, Urdu is
-# set in Naskh on screen — correct letters in a plainer style rather than a broken Nastaliq.
-_SCREEN_FAMILIES = {"ur": [NASKH, SANS]}
-
-
-def font_for(lang: str, scale: float = 1.0) -> QFont:
+def font_for(lang: str, scale: float = 1.0, editing: bool = False) -> QFont:
+    """The interface font of ``lang``; ``editing``: for the widgets of ``_EDITING``. Only
+    the Urdu interface font is Nastaliq: elsewhere (an Urdu name in an English list, say)
+    Arabic script falls back to Naskh, which Qt draws correctly."""
+    if lang == "ur":
+        families = [NASKH, SANS] if editing else fallback_families(lang)
+    else:
+        families = [f for f in fallback_families(lang) if f != NASTALIQ]
     font = QFont()
-    font.setFamilies(_SCREEN_FAMILIES.get(lang) or fallback_families(lang))
+    font.setFamilies(families)
     font.setPointSizeF(_POINT_SIZE.get(lang, 10) * scale)
     return font
+
+
+def install_style(app: QApplication) -> None:
+    """The platform's style with Nastaliq drawn by HarfBuzz, from the first switch to Urdu
+    on (it acts on Nastaliq text only, so it can stay; the English start does without it)."""
+    global _style
+    from ui.widgets.nastaliq_style import NastaliqStyle
+
+    if not isinstance(app.style(), NastaliqStyle):
+        _style = NastaliqStyle()
+        app.setStyle(_style)
 
 
 def apply_language(lang: str) -> None:
@@ -61,15 +73,25 @@ def apply_language(lang: str) -> None:
     QLocale.setDefault(QLocale(_QT_LOCALE[lang]))
     app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if is_rtl(lang)
                            else Qt.LayoutDirection.LeftToRight)
+    if isinstance(app, QApplication) and lang == "ur":
+        install_style(app)
     app.setFont(font_for(lang))
     if isinstance(app, QApplication):
-        app.setStyleSheet(_NASTALIQ_ROOM if lang == "ur" else "")
+        for name in _EDITING:
+            QApplication.setFont(font_for(lang, editing=True), name)  # type: ignore[arg-type]
 
 
 @cache
 def urdu_font() -> QFont:
-    """For a field or label that holds Urdu script whatever the interface language."""
+    """For a label or a list column that holds Urdu script whatever the interface language:
+    Nastaliq (drawn by ``Label`` and the style)."""
     return font_for("ur")
+
+
+@cache
+def urdu_edit_font() -> QFont:
+    """For a field where Urdu is typed: Naskh (see ``_EDITING``)."""
+    return font_for("ur", editing=True)
 
 
 def isolate_ltr(text: str) -> str:

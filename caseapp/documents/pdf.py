@@ -10,7 +10,8 @@ Every page gets the watermark (export id, recipient), the footer and its page nu
 
 Qt lays out every line (breaks, bidi order, tables, pages), but its own drawing of Noto
 Nastaliq is wrong, so the document's text is transparent and every line is drawn again by
-``nastaliq.draw_line`` (Nastaliq runs shaped by HarfBuzz, the rest as Qt shaped them).
+``nastaliq.draw_line`` (``caseapp.i18n.nastaliq``, shared with the desktop: Nastaliq runs
+shaped by HarfBuzz, the rest as Qt shaped them).
 
 The glyphs are drawn, but a Nastaliq glyph is often a piece of a letter (a dot, a
 cursive join), so the text a PDF reader would extract from them is broken. ``text_layer``
@@ -53,7 +54,7 @@ from PySide6.QtGui import (
     QTextTableFormat,
 )
 
-from caseapp.documents import nastaliq, text_layer
+from caseapp.documents import text_layer
 from caseapp.documents.layout import (
     BarChart,
     Bilingual,
@@ -65,7 +66,7 @@ from caseapp.documents.layout import (
     Text,
 )
 from caseapp.documents.text_layer import Line
-from caseapp.i18n import fonts
+from caseapp.i18n import fonts, nastaliq
 
 RESOLUTION = 600  # device pixels per inch of the PDF painter
 MARGIN_MM = 18.0
@@ -94,11 +95,7 @@ def _ensure_qt() -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         _app = QGuiApplication([])
     if not _fonts_ready:
-        for path in fonts.font_files():
-            # The Nastaliq bold file declares weight 400 like the regular one, so Qt would
-            # pick it for all Urdu; Urdu is set in the regular weight only.
-            if path.name == "NotoNastaliqUrdu-Bold.ttf":
-                continue
+        for path in fonts.qt_font_files():
             if QFontDatabase.addApplicationFont(str(path)) < 0:
                 raise RuntimeError(f"bundled font not loadable: {path.name}")
         _fonts_ready = True

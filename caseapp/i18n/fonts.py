@@ -21,6 +21,15 @@ def font_files() -> list[Path]:
     return sorted(FONT_DIR.glob("*.ttf"))
 
 
+def qt_font_files() -> list[Path]:
+    """The files to register with Qt's font database. Not the Nastaliq bold file: it declares
+    weight 400 like the regular one, so Qt would take it for all Urdu, and the glyphs that
+    HarfBuzz shapes from the regular file (``caseapp.i18n.nastaliq``) would be drawn from the
+    bold one — heavier strokes in every PDF made after the desktop had registered it. Urdu is
+    set in the regular weight only."""
+    return [path for path in font_files() if path.name != "NotoNastaliqUrdu-Bold.ttf"]
+
+
 def family_for(lang: str) -> str:
     """The family a text in ``lang`` is set in; Latin runs fall back to Noto Sans."""
     return _FAMILY_BY_LANGUAGE.get(lang, SANS)

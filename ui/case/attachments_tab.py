@@ -13,7 +13,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -26,6 +25,7 @@ from caseapp.i18n import _, formatting
 from caseapp.services.cases import MAX_ATTACHMENT_BYTES
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel
+from ui.widgets.label import Label
 
 MAX_PIXELS = 40_000_000  # a 600 dpi A4 scan is 35 megapixels; more is a decompression bomb
 
@@ -58,12 +58,12 @@ class AttachmentsTab(QWidget):
         self.files = QListWidget(self)
         self.files.setAccessibleName(_("Attachments"))
         self.files.currentItemChanged.connect(self._selected)
-        self.preview = QLabel(self)
+        self.preview = Label(self)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(320, 240)
         self.preview.setAccessibleName(_("Preview"))
         self.problem = ErrorLabel(self)
-        hint = QLabel(_("Drop photos or scans here, or add them from a file. They are kept "
+        hint = Label(_("Drop photos or scans here, or add them from a file. They are kept "
                         "encrypted inside the profile."), self)
         hint.setWordWrap(True)
         self.add_button = QPushButton(_("Add a &file…"), self)

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -28,6 +28,7 @@ from caseapp.services import forms
 from caseapp.services.app import Services
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
+from ui.widgets.label import Label
 
 # ISO 639-2/3 codes of the languages consent is explained in
 SHEET_LANGUAGES = (("ur", "اردو"), ("ps", "پښتو"), ("fa_AF", "دری"), ("en", "English"))
@@ -87,10 +88,15 @@ class ConsentTab(QWidget):
             self.sheet_language.addItem(name, code)
         self.sheet_button = QPushButton(_("Save the rights &sheet…"), self)
         self.sheet_button.clicked.connect(self.save_rights_sheet)
-        self.sheet_saved = QLabel(self)
+        self.sheet_saved = Label(self)
+        # The form scrolls: in Urdu its eleven rows of Nastaliq (tall lines) would make the
+        # case window taller than a 768-pixel laptop screen.
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
         box = QVBoxLayout(self)
         box.addWidget(self.state, 1)
-        box.addWidget(self.form)
+        box.addWidget(scroll, 2)
         box.addWidget(self.problem)
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)

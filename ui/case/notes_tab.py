@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QListWidget, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidget, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError
 from caseapp.i18n import _, formatting
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel
+from ui.widgets.label import Label
 
 
 class NotesTab(QWidget):
@@ -26,7 +27,7 @@ class NotesTab(QWidget):
         self.problem = ErrorLabel(self)
         self.add_button = QPushButton(_("&Add the note"), self)
         self.add_button.clicked.connect(self.add)
-        caption = QLabel(_("New &note"), self)
+        caption = Label(_("New &note"), self)
         caption.setBuddy(self.editor)
         box = QVBoxLayout(self)
         box.addWidget(self.notes, 3)

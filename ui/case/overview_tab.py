@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QListWidget, QVBoxLayout, QWidget
 
 from caseapp.i18n import _, formatting, ngettext
 from caseapp.services import forms
 from ui.bridge import Bridge
 from ui.case.history_tab import record_label
 from ui.language import isolate_ltr, urdu_font
+from ui.widgets.label import Label
 
 
 def timeline_text(entry: dict[str, Any], first: bool) -> str:
@@ -32,22 +33,22 @@ class OverviewTab(QWidget):
         self.bridge = bridge
         self.case_id = case_id
         facts = QFormLayout()
-        self.number = QLabel(self)
-        self.name = QLabel(self)
-        self.name_urdu = QLabel(self)
+        self.number = Label(self)
+        self.name = Label(self)
+        self.name_urdu = Label(self)
         self.name_urdu.setFont(urdu_font())
-        self.stage = QLabel(self)
-        self.tracks = QLabel(self)
+        self.stage = Label(self)
+        self.tracks = Label(self)
         for label, widget in ((_("Case number"), self.number), (_("Name"), self.name),
                               (_("Name in Urdu"), self.name_urdu), (_("Stage"), self.stage),
                               (_("Tracks"), self.tracks)):
             widget.setAccessibleName(label)
-            facts.addRow(label, widget)
+            facts.addRow(Label(label, self), widget)
         self.timeline = QListWidget(self)
         self.timeline.setAccessibleName(_("Timeline"))
         box = QVBoxLayout(self)
         box.addLayout(facts)
-        box.addWidget(QLabel(_("Timeline"), self))
+        box.addWidget(Label(_("Timeline"), self))
         box.addWidget(self.timeline, 1)
 
     def show_case(self, doc: dict[str, Any]) -> None:

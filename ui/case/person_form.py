@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QS
 
 from caseapp.i18n import _
 from caseapp.services import forms
-from ui.language import urdu_font
+from ui.language import urdu_edit_font
 from ui.widgets.clipboard import copy_sensitive
 from ui.widgets.form import Form
 
@@ -38,7 +38,7 @@ class PersonForm(Form):
         for field in TEXT_FIELDS[:4]:
             self.inputs[field] = self.add(field, labels[field], QLineEdit(self))
         self.inputs["hfz_NameUrdu"].setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        self.inputs["hfz_NameUrdu"].setFont(urdu_font())
+        self.inputs["hfz_NameUrdu"].setFont(urdu_edit_font())
         self.aliases = self.add("hfz_Aliases", _("&Aliases (separated by commas)"),
                                 QLineEdit(self))
         self.inputs["prs_Birthdate"] = self.add("prs_Birthdate", labels["prs_Birthdate"],

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError, FieldErrors
 from caseapp.i18n import _
 from ui.bridge import Bridge
 from ui.case.person_form import PersonForm
 from ui.widgets.form import ErrorLabel
+from ui.widgets.label import Label
 
 
 class PersonTab(QWidget):
@@ -26,7 +27,7 @@ class PersonTab(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         self.problem = ErrorLabel(self)
-        self.saved = QLabel(self)
+        self.saved = Label(self)
         self.save_button = QPushButton(_("&Save the person's details"), self)
         self.save_button.clicked.connect(self.save)
         self.form.edited.connect(self.saved.clear)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError
 from caseapp.i18n import _
 from caseapp.services import forms
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
+from ui.widgets.label import Label
 
 
 class StageTab(QWidget):
@@ -20,7 +21,7 @@ class StageTab(QWidget):
         self.bridge = bridge
         self.case_id = case_id
         self.role = role
-        self.current = QLabel(self)
+        self.current = Label(self)
         self.current.setAccessibleName(_("Stage now"))
         self.form = Form(self)
         self.target = self.form.add("target", _("&Move to"), QComboBox(self))

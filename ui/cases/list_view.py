@@ -8,14 +8,12 @@ import datetime
 import json
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -26,15 +24,22 @@ from caseapp.services import forms
 from caseapp.services.cases import CaseFilter
 from ui.bridge import Bridge
 from ui.cases.list_model import COLUMNS, CaseListModel
+from ui.cases.urdu_delegate import UrduNameDelegate, row_height
 from ui.language import urdu_font
+from ui.widgets.label import Label
 
 PREFERENCE = "case-list"
+URDU_COLUMN = [key for key, _sort in COLUMNS].index("urdu")
 _NO_DATE = QDate(2000, 1, 1)  # shown as "any": the earliest date means no limit
 
 
 def _combo(parent: QWidget, name: str, items: list[tuple[str, str]]) -> QComboBox:
     combo = QComboBox(parent)
     combo.setAccessibleName(name)
+    # as wide as a short choice, not the longest (its list shows them whole): the bar of
+    # five filters would otherwise make the window wider than a 1280-pixel screen
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(12)
     combo.addItem(_("Any"), None)
     for code, label in items:
         combo.addItem(label, code)
@@ -73,14 +78,14 @@ class CaseListView(QWidget):
                                    forms.choices("vic_TypeOfExploitation"))
         self.changed_from = _date_edit(self, _("Changed from"))
         self.changed_to = _date_edit(self, _("Changed before"))
-        self.count = QLabel(self)
+        self.count = Label(self)
         self.count.setAccessibleName(_("Matching cases"))
         bar = QHBoxLayout()
         for label, widget in ((_("Stage"), self.stage), (_("Track"), self.track),
                               (_("Exploitation"), self.exploitation),
                               (_("Changed from"), self.changed_from),
                               (_("before"), self.changed_to)):
-            caption = QLabel(label, self)
+            caption = Label(label, self)
             caption.setBuddy(widget)
             bar.addWidget(caption)
             bar.addWidget(widget)
@@ -101,9 +106,10 @@ class CaseListView(QWidget):
                                                        Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().hide()
-        # rows tall enough for Nastaliq's letters above and below the line
-        self.table.verticalHeader().setDefaultSectionSize(
-            QFontMetrics(urdu_font()).height() + 6)
+        # the Urdu names in Nastaliq (HarfBuzz), in rows tall enough for its letters
+        self.urdu_names = UrduNameDelegate(self.table)
+        self.table.setItemDelegateForColumn(URDU_COLUMN, self.urdu_names)
+        self.table.verticalHeader().setDefaultSectionSize(row_height(urdu_font()))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

@@ -12,7 +12,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -28,6 +27,7 @@ from ui.language import apply_language
 from ui.shell.capture import exclude_from_capture
 from ui.shell.idle import DEFAULT_MINUTES, IdleWatcher
 from ui.unlock.unlock_view import UnlockView
+from ui.widgets.label import Label
 
 if TYPE_CHECKING:
     from ui.shell.workbench import Workbench
@@ -55,8 +55,8 @@ class MainWindow(QMainWindow):
         self.toolbar = QToolBar(self)
         self.toolbar.setMovable(False)
         self.addToolBar(self.toolbar)
-        self.status_profile = QLabel(self)
-        self.status_sync = QLabel(self)
+        self.status_profile = Label(self)
+        self.status_sync = Label(self)
         self.statusBar().addWidget(self.status_profile)
         self.statusBar().addPermanentWidget(self.status_sync)
         self._actions()

@@ -4,13 +4,14 @@ the administrator knows) is replaced by one only the user knows."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError, WrongPassphrase
 from caseapp.i18n import _
 from caseapp.services import forms
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
+from ui.widgets.label import Label
 from ui.widgets.passphrase import PassphraseField
 
 
@@ -23,10 +24,10 @@ class FirstPassphraseView(QWidget):
         self.bridge = bridge
         self.profile = profile
         box = QVBoxLayout(self)
-        heading = QLabel(_("Choose your own passphrase"), self)
+        heading = Label(_("Choose your own passphrase"), self)
         heading.setStyleSheet("font-size: 16pt;")
         box.addWidget(heading)
-        intro = QLabel(_("Your administrator set the first passphrase of this profile. Replace "
+        intro = Label(_("Your administrator set the first passphrase of this profile. Replace "
                          "it with one only you know before the profile opens."), self)
         intro.setWordWrap(True)
         box.addWidget(intro)

@@ -9,7 +9,6 @@ import secrets
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -23,6 +22,7 @@ from caseapp.i18n import _
 from caseapp.services import forms, profiles
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
+from ui.widgets.label import Label
 from ui.widgets.passphrase import PassphraseField
 
 GROUPS = 8  # a recovery code is 40 digits in 8 groups of 5
@@ -47,10 +47,10 @@ class FirstRunView(QWidget):
     def _details_page(self, can_cancel: bool) -> QWidget:
         page = QWidget(self)
         box = QVBoxLayout(page)
-        heading = QLabel(_("Start a standalone office"), page)
+        heading = Label(_("Start a standalone office"), page)
         heading.setStyleSheet("font-size: 16pt;")
         box.addWidget(heading)
-        intro = QLabel(_("This laptop keeps the office's case files, encrypted. You will be "
+        intro = Label(_("This laptop keeps the office's case files, encrypted. You will be "
                          "its administrator."), page)
         intro.setWordWrap(True)
         box.addWidget(intro)
@@ -137,15 +137,15 @@ class FirstRunView(QWidget):
     def _code_page(self) -> QWidget:
         page = QWidget(self)
         box = QVBoxLayout(page)
-        heading = QLabel(_("Your recovery code"), page)
+        heading = Label(_("Your recovery code"), page)
         heading.setStyleSheet("font-size: 16pt;")
         box.addWidget(heading)
-        warning = QLabel(_("Write this code on paper now and keep it locked away. It opens the "
+        warning = Label(_("Write this code on paper now and keep it locked away. It opens the "
                            "profile if the passphrase is forgotten, and it is shown only this "
                            "once."), page)
         warning.setWordWrap(True)
         box.addWidget(warning)
-        self.code_label = QLabel(page)
+        self.code_label = Label(page)
         self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         mono = QFont("monospace")
         mono.setPointSize(14)
@@ -153,7 +153,7 @@ class FirstRunView(QWidget):
         self.code_label.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.code_label.setAccessibleName(_("Recovery code"))
         box.addWidget(self.code_label)
-        ask = QLabel(_("To show that you have written it down, type two of its groups."), page)
+        ask = Label(_("To show that you have written it down, type two of its groups."), page)
         ask.setWordWrap(True)
         box.addWidget(ask)
         self.form_code = Form(page)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError, WrongPassphrase
 from caseapp.i18n import _
 from caseapp.services import forms, profiles
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
+from ui.widgets.label import Label
 from ui.widgets.passphrase import PassphraseField
 
 
@@ -22,7 +23,7 @@ class RecoveryView(QWidget):
         self.bridge = bridge
         self.profile = profile
         box = QVBoxLayout(self)
-        heading = QLabel(_("Open the profile with its recovery code"), self)
+        heading = Label(_("Open the profile with its recovery code"), self)
         heading.setStyleSheet("font-size: 16pt;")
         box.addWidget(heading)
         self.form = Form(self)

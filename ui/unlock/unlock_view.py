@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 from caseapp.errors import CaseAppError, FirstPassphraseRequired, UnlockBackoff, WrongPassphrase
 from caseapp.i18n import LANGUAGES, _, current_language, ngettext
 from ui.bridge import Bridge
+from ui.widgets.label import Label
 from ui.widgets.passphrase import PassphraseField
 
 
@@ -63,22 +63,22 @@ class UnlockView(QWidget):
 
         self.language = LanguagePicker(self)
         self.language.picked.connect(self.language_picked)
-        self.title = QLabel(self)
+        self.title = Label(self)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title.setStyleSheet("font-size: 20pt;")
-        self.profile_label = QLabel(self)
+        self.profile_label = Label(self)
         self.profile = QComboBox(self)
         self.profile.addItems(profile_names)
         self.profile_label.setBuddy(self.profile)
-        self.passphrase_label = QLabel(self)
+        self.passphrase_label = Label(self)
         self.passphrase = PassphraseField(self)
         self.passphrase_label.setBuddy(self.passphrase)
         self.passphrase.returnPressed.connect(self.try_unlock)
-        self.caps = QLabel(self)
+        self.caps = Label(self)
         self.caps.setStyleSheet("color: #8a5a00;")
         self.caps.hide()
         self.passphrase.caps_lock.connect(self.caps.setVisible)
-        self.message = QLabel(self)
+        self.message = Label(self)
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020;")
         self.message.setAccessibleName("message")

@@ -7,10 +7,12 @@ from typing import TypeVar
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from ui.widgets.label import Label
+
 W = TypeVar("W", bound=QWidget)
 
 
-class ErrorLabel(QLabel):
+class ErrorLabel(Label):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
@@ -40,7 +42,7 @@ class Form(QWidget):
         error = ErrorLabel(holder)
         error.setAccessibleName(label)
         column.addWidget(error)
-        title = QLabel(label, self)
+        title = Label(label, self)
         title.setBuddy(editor)
         editor.setAccessibleName(label.replace("&", ""))
         self.layout_.addRow(title, holder)

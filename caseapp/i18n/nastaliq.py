@@ -1,21 +1,24 @@
-"""Drawing laid-out lines with Nastaliq set by HarfBuzz itself.
+"""Drawing laid-out lines with Nastaliq set by HarfBuzz itself — for the PDF documents
+(``caseapp.documents.pdf``) and the desktop (``ui.widgets.nastaliq_text``) alike. QtGui only,
+never widgets.
 
-Qt 6.12 breaks words in Noto Nastaliq Urdu: its own HarfBuzz font functions place the
-cursive joins and the dots with wrong vertical offsets (the letters of a word drop below
-the line instead of stepping down to it, and dots land under the letters). Qt's line
-breaking, bidi order and advances are right; only the glyph offsets are not. So every line
-is drawn here: Qt's glyph runs as they are, except runs in the Nastaliq font, which are
-shaped again with HarfBuzz (uharfbuzz, the font's own OpenType tables, as ``hb-shape``
-does) and drawn at the place Qt gave the run. The document's own text is made transparent
-(``pdf``) so only these glyphs show.
+Qt (6.11 and 6.12) breaks words in Noto Nastaliq Urdu: its own HarfBuzz font functions
+place the cursive joins and the dots with wrong vertical offsets (the letters of a word drop
+below the line instead of stepping down to it, and dots land under the letters), and some of
+its advances are far off too ("علی ملک" is 158 px wide at 100 px where HarfBuzz makes it 274,
+so the two words run into each other). Qt's line breaking and bidi order are right, and the
+glyphs it picks are. So every line is drawn here: Qt's glyph runs as they are, except runs in
+the Nastaliq font, which are shaped again with HarfBuzz (uharfbuzz, the font's own OpenType
+tables, as ``hb-shape`` does) and set side by side where Qt put the line. A document's own
+text is made transparent (``pdf``) so only these glyphs show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from typing import Any
 
-import uharfbuzz as hb
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QGlyphRun, QPainter, QRawFont, QTextLayout, QTextLine
 
@@ -28,14 +31,28 @@ _RUN_FLAGS = (QTextLayout.GlyphRunRetrievalFlag.RetrieveGlyphIndexes
 
 
 @cache
-def _font() -> tuple[hb.Font, int]:
+def _font() -> tuple[Any, int]:
+    """The HarfBuzz font (uharfbuzz, imported here: the desktop's English start does without
+    it) and its units per em."""
+    import uharfbuzz as hb
+
     face = hb.Face((fonts.FONT_DIR / NASTALIQ_FILE).read_bytes())
     return hb.Font(face), face.upem
 
 
-def shape(text: str, rtl: bool) -> list[tuple[int, float, float, float, int]]:
+Glyph = tuple[int, float, float, float, int]
+
+
+def shape(text: str, rtl: bool) -> list[Glyph]:
     """(glyph, x offset, y offset up, x advance, cluster) in ems, left to right as drawn;
     the cluster is the index in ``text`` of the glyph's first character."""
+    return list(_shape(text, rtl))
+
+
+@lru_cache(maxsize=8192)
+def _shape(text: str, rtl: bool) -> tuple[Glyph, ...]:
+    import uharfbuzz as hb
+
     font, upem = _font()
     buffer = hb.Buffer()
     buffer.add_str(text)
@@ -43,9 +60,13 @@ def shape(text: str, rtl: bool) -> list[tuple[int, float, float, float, int]]:
     buffer.direction = "rtl" if rtl else "ltr"
     buffer.language = "ur"
     hb.shape(font, buffer, {})
-    return [(info.codepoint, pos.x_offset / upem, pos.y_offset / upem, pos.x_advance / upem,
-             info.cluster)
-            for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True)]
+    return tuple((info.codepoint, pos.x_offset / upem, pos.y_offset / upem,
+                  pos.x_advance / upem, info.cluster)
+                 for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True))
+
+
+def clear_cache() -> None:
+    _shape.cache_clear()
 
 
 def _utf16_slice(text: str, start: int, end: int) -> str:
@@ -89,7 +110,7 @@ def _segments(line: QTextLine) -> list[tuple[int, int, str, bool]]:
     return found
 
 
-def _shaped_run(raw: QRawFont, text: str, rtl: bool, baseline: float,
+def shaped_run(raw: QRawFont, text: str, rtl: bool, baseline: float,
                 space_keep: float = 1.0) -> tuple[QGlyphRun, float, float]:
     """``text`` shaped by HarfBuzz in ``raw``'s size, its glyphs placed from x = 0; its
     width, and the width of its spaces (each narrowed to ``space_keep``)."""
@@ -134,11 +155,12 @@ def uses_nastaliq(line: QTextLine) -> bool:
     return any(run.rawFont().familyName() == fonts.NASTALIQ for run in line.glyphRuns())
 
 
-def place_line(line: QTextLine, text: str, rtl: bool) -> list[PlacedRun]:
+def place_line(line: QTextLine, text: str, rtl: bool, fit: bool = True) -> list[PlacedRun]:
     """The stretches of a line with Nastaliq (``text`` is its layout's whole text), in Qt's
     visual order, set side by side from the line's start (the right for a right-to-left
     paragraph), each Nastaliq stretch with its HarfBuzz width, which is not always the width
-    Qt measured; where that makes the line too wide, its spaces are narrowed."""
+    Qt measured; where that makes the line too wide (and ``fit``), its spaces are narrowed.
+    The desktop breaks its lines by HarfBuzz's widths and places them with ``fit=False``."""
     baseline = line.y() + line.ascent()
     stretches = []
     for start, end, family, run_rtl in _segments(line):
@@ -159,7 +181,7 @@ def place_line(line: QTextLine, text: str, rtl: bool) -> list[PlacedRun]:
         for left, right, runs, reshape, start, end, run_rtl in stretches:
             piece = _utf16_slice(text, start, end)
             if reshape:
-                shaped, width, gap = _shaped_run(runs[0].rawFont(), piece, run_rtl,
+                shaped, width, gap = shaped_run(runs[0].rawFont(), piece, run_rtl,
                                                  baseline, keep)
                 items.append((left, right, (shaped,), True, width, start, end, run_rtl))
             else:
@@ -171,7 +193,7 @@ def place_line(line: QTextLine, text: str, rtl: bool) -> list[PlacedRun]:
         return items, total, spaces
 
     items, total, spaces = build(1.0)
-    if total > room and spaces > 0:
+    if fit and total > room and spaces > 0:
         # Never below a third of a space: the words must stay apart.
         items, total, spaces = build(max(0.3, 1 - (total - room) / spaces))
     placed: list[PlacedRun] = []

@@ -1,0 +1,44 @@
+"""Which text the desktop draws in Nastaliq itself (``nastaliq_text``), and small text rules
+around it — kept apart so that a label can ask without loading the shaping code (the
+English start does not need it)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from PySide6.QtGui import QFont
+
+from caseapp.i18n import fonts
+
+# Arabic, Arabic Supplement, Extended-A, Presentation Forms A and B.
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_MNEMONIC = re.compile("&(.)", re.DOTALL)
+
+def wants_nastaliq(font: QFont, text: str) -> bool:
+    """Whether ``text`` in ``font`` is drawn here: the font is the Nastaliq one and the text
+    holds Arabic letters (a case number alone is left to Qt, in the fallback Latin font)."""
+    families = font.families() or [font.family()]
+    return families[0] == fonts.NASTALIQ and _ARABIC.search(text) is not None
+
+
+def base_rtl(text: str, layout_rtl: bool) -> bool:
+    """The direction a text is set in: right to left in a right-to-left layout (as Qt sets a
+    label's text), and elsewhere when its first strong letter is (an Urdu name in the English
+    interface)."""
+    if layout_rtl:
+        return True
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
+
+
+def strip_mnemonic(text: str) -> str:
+    """The text as shown: "&Save" → "Save", "&&" → "&". The shortcut still works (Qt reads it
+    from the widget's real text); an underline would run into Nastaliq's descenders, so none
+    is drawn."""
+    return _MNEMONIC.sub(lambda m: m.group(1), text)
