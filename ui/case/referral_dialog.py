@@ -19,7 +19,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -37,6 +36,7 @@ from caseapp.services.consent import ConsentRequired
 from ui.bridge import Bridge
 from ui.case.dialog_buttons import CANCEL, OK, action_buttons, save_as_row
 from ui.widgets.form import ErrorLabel, Form
+from ui.widgets.label import Label
 
 PACKAGE_FILTER = "Hifazat referral package (*.hfz.age)"
 # The steps, in order; the progress bar counts the ones done.
@@ -76,7 +76,7 @@ class ReferralPackageDialog(QDialog):
         self.progress.setRange(0, DONE - 1)
         self.progress.setAccessibleName(_("Progress"))
         self.progress.hide()
-        self.status = QLabel(self)
+        self.status = Label(self)
         self.status.setWordWrap(True)
         self.problem = ErrorLabel(self)
         self.buttons = action_buttons(self, _("&Refer and export"), self.refer)
