@@ -290,3 +290,18 @@ def test_the_cache_of_shaped_text_stays_bounded(qtbot: QtBot, urdu: None) -> Non
         nastaliq_text.shaped(f"کیس {n}", font)
     info = nastaliq_text._shaped.cache_info()
     assert info.currsize <= nastaliq_text.CACHE_SIZE == info.maxsize
+
+
+def test_every_label_of_the_desktop_is_a_nastaliq_label() -> None:
+    """A plain QLabel would draw its Urdu through the style but size it by Qt's wrong
+    widths: every screen makes its labels with ``ui.widgets.label.Label``."""
+    import ast
+
+    plain = []
+    for path in sorted((HERE.parent / "ui").rglob("*.py")):
+        if path.name == "label.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "QLabel":
+                plain.append(f"{path.name}:{node.lineno}")
+    assert plain == []
