@@ -58,8 +58,6 @@ CONVERSIONS = {"hex", "lower", "upper", "casefold", "strip", "lstrip", "rstrip",
 ALLOWED: dict[tuple[str, str], str] = {
     ("caseapp/services/cases.py", "number == key"):
         "a case number's search key (the digits of a typed case number), not key material",
-    ("caseapp/documents/nastaliq.py", "found[-1][2:] == key"):
-        "a font segment key (font, direction) while laying out text, not key material",
     ("caseapp/store/audit.py", "row[0] != anchor_hash"):
         "audit-chain hashes are no secret: whoever can time this can read them in the "
         "vault; the chain is authenticated by the signatures, not by hiding the hashes "

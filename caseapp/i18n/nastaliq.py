@@ -100,13 +100,13 @@ def _segments(line: QTextLine) -> list[tuple[int, int, str, bool]]:
     glyph runs are wrong for a run in a fallback font."""
     found: list[tuple[int, int, str, bool]] = []
     for pos in range(line.textStart(), line.textStart() + line.textLength()):
-        key = _segment_key(line, pos)
-        if key is None:
+        segment = _segment_key(line, pos)
+        if segment is None:
             continue
-        if found and found[-1][1] == pos and found[-1][2:] == key:
-            found[-1] = (found[-1][0], pos + 1, *key)
+        if found and found[-1][1] == pos and found[-1][2:] == segment:
+            found[-1] = (found[-1][0], pos + 1, *segment)
         else:
-            found.append((pos, pos + 1, *key))
+            found.append((pos, pos + 1, *segment))
     return found
 
 
