@@ -29,6 +29,8 @@ class SearchBox(QLineEdit):
         self.setAccessibleName(_("Search cases"))
         self.setClearButtonEnabled(True)
         self.results = QListWidget(self)
+        # every result is one line: sized once, not each (in Urdu each is shaped to measure)
+        self.results.setUniformItemSizes(True)
         self.results.setWindowFlags(Qt.WindowType.ToolTip)
         self.results.setAccessibleName(_("Search results"))
         self.results.itemActivated.connect(self._open_item)
@@ -67,7 +69,8 @@ class SearchBox(QLineEdit):
             self.results.setCurrentRow(0)
             width = max(self.width(), 420)
             self.results.setFixedWidth(width)
-            self.results.setFixedHeight(min(len(hits), 8) * 30 + 8)
+            row = max(30, self.results.sizeHintForRow(0))  # a Nastaliq row is taller
+            self.results.setFixedHeight(min(len(hits), 8) * row + 8)
             self.results.move(self.mapToGlobal(self.rect().bottomLeft()))
             self.results.show()
         else:
