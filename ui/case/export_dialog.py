@@ -8,38 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QLineEdit,
-    QMessageBox,
-    QRadioButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMessageBox, QRadioButton, QVBoxLayout, QWidget
 
-from caseapp.errors import CaseAppError, FieldErrors
+from caseapp.errors import CaseAppError
 from caseapp.i18n import _
 from caseapp.services.app import Services
 from ui.bridge import Bridge
-from ui.case.dialog_buttons import action_buttons, save_as_row
+from ui.case.dialog_buttons import RecipientDialog
 from ui.widgets.clipboard import copy_sensitive
-from ui.widgets.form import ErrorLabel, Form
 
 
-class ExportSummaryDialog(QDialog):
+class ExportSummaryDialog(RecipientDialog):
     def __init__(self, bridge: Bridge, case_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.bridge = bridge
-        self.case_id = case_id
-        self.setWindowTitle(_("Export the case summary"))
-        self.orgs: list[dict[str, Any]] = []
-        self.form = Form(self)
-        self.recipient = self.form.add("recipient", _("&Recipient organisation"),
-                                       QComboBox(self))
-        self.recipient.currentIndexChanged.connect(self._recipient_changed)
-        self.purpose = self.form.add("purpose", _("&Purpose (kept in the audit)"),
-                                     QLineEdit(self))
+        super().__init__(bridge, case_id, _("Export the case summary"),
+                         _("&Recipient organisation"), parent)
+        self.purpose = self.purpose_row()
         how = QWidget(self)
         column = QVBoxLayout(how)
         column.setContentsMargins(0, 0, 0, 0)
@@ -49,25 +32,12 @@ class ExportSummaryDialog(QDialog):
         column.addWidget(self.by_passphrase)
         column.addWidget(self.by_key)
         self.form.add("protection", _("How it leaves"), how)
-        self.path = save_as_row(self.form, "PDF (*.pdf)")
-        self.problem = ErrorLabel(self)
-        self.buttons = action_buttons(self, _("&Export"), self.export)
-        box = QVBoxLayout(self)
-        box.addWidget(self.form)
-        box.addWidget(self.problem)
-        box.addWidget(self.buttons)
         self.passphrase_shown = ""  # for tests; the dialog showing it is modal and gone after
-        bridge.call(lambda s: s.directory.list(), self._show_orgs, self._failed)
+        self.finish("PDF (*.pdf)", _("&Export"), self.export)
 
-    def _show_orgs(self, orgs: list[dict[str, Any]]) -> None:
-        self.orgs = orgs
-        self.recipient.clear()
-        for org in orgs:
-            self.recipient.addItem(str(org.get("org_Name") or org["id"]), org["id"])
-
-    def _recipient_changed(self) -> None:
-        index = self.recipient.currentIndex()
-        has_key = 0 <= index < len(self.orgs) and bool(self.orgs[index].get("hfz_AgeRecipient"))
+    def recipient_changed(self) -> None:
+        org = self.org()
+        has_key = bool(org and org.get("hfz_AgeRecipient"))
         self.by_key.setEnabled(has_key)
         if not has_key:
             self.by_passphrase.setChecked(True)
@@ -86,8 +56,7 @@ class ExportSummaryDialog(QDialog):
         org = str(self.recipient.currentData())
         purpose, path = self.purpose.text().strip(), Path(self.path.text().strip())
         sealed = self.by_key.isChecked()
-        recipient_key = str(self.orgs[self.recipient.currentIndex()].get("hfz_AgeRecipient")
-                            or "")
+        recipient_key = str((self.org() or {}).get("hfz_AgeRecipient") or "")
 
         def work(s: Services) -> Any:
             from caseapp.services import documents
@@ -97,7 +66,7 @@ class ExportSummaryDialog(QDialog):
             return documents.export_summary(s.session, self.case_id, org, path, purpose,
                                             protection)
         self.buttons.setEnabled(False)
-        self.bridge.call(work, self._exported, self._failed)
+        self.bridge.call(work, self._exported, self.failed)
 
     def _exported(self, exported: Any) -> None:
         self.buttons.setEnabled(True)
@@ -119,10 +88,8 @@ class ExportSummaryDialog(QDialog):
         box.open()  # not exec(): a lock must be able to close it
         self._passphrase_box = box
 
-    def _failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
-        if isinstance(exc, FieldErrors):
-            self.form.show_problems({name: _(problem, **params)
-                                     for name, problem, params in exc.problems})
+        self.show_field_problems(exc)
         self.problem.show_problem(exc.user_message() if isinstance(exc, CaseAppError)
                                   else _("The summary could not be exported."))

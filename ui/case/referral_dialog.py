@@ -18,24 +18,20 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QProgressBar,
-    QVBoxLayout,
     QWidget,
 )
 
-from caseapp.errors import CaseAppError, FieldErrors
+from caseapp.errors import CaseAppError
 from caseapp.i18n import N_, _
 from caseapp.services import forms
 from caseapp.services.app import Services
 from caseapp.services.consent import ConsentRequired
 from ui.bridge import Bridge
-from ui.case.dialog_buttons import CANCEL, OK, action_buttons, save_as_row
-from ui.widgets.form import ErrorLabel, Form
+from ui.case.dialog_buttons import CANCEL, OK, RecipientDialog
 from ui.widgets.label import Label
 
 PACKAGE_FILTER = "Hifazat referral package (*.hfz.age)"
@@ -48,17 +44,10 @@ STEP_TEXTS = {
 }
 
 
-class ReferralPackageDialog(QDialog):
+class ReferralPackageDialog(RecipientDialog):
     def __init__(self, bridge: Bridge, case_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.bridge = bridge
-        self.case_id = case_id
-        self.setWindowTitle(_("Refer the case"))
-        self.orgs: list[dict[str, Any]] = []
-        self.form = Form(self)
-        self.recipient = self.form.add("recipient", _("&Receiving organisation"),
-                                       QComboBox(self))
-        self.recipient.currentIndexChanged.connect(self._recipient_changed)
+        super().__init__(bridge, case_id, _("Refer the case"), _("&Receiving organisation"),
+                         parent)
         self.services = self.form.add("services", _("Ser&vices the person needs"),
                                       QListWidget(self))
         for code, label in forms.service_choices():
@@ -69,37 +58,22 @@ class ReferralPackageDialog(QDialog):
         self.urgency = self.form.add("urgency", _("&Urgency"), QComboBox(self))
         for code, label in forms.urgency_choices():
             self.urgency.addItem(label, code)
-        self.purpose = self.form.add("purpose", _("&Purpose (kept in the audit)"),
-                                     QLineEdit(self))
-        self.path = save_as_row(self.form, PACKAGE_FILTER)
+        self.purpose = self.purpose_row()
         self.progress = QProgressBar(self)
         self.progress.setRange(0, DONE - 1)
         self.progress.setAccessibleName(_("Progress"))
         self.progress.hide()
         self.status = Label(self)
         self.status.setWordWrap(True)
-        self.problem = ErrorLabel(self)
-        self.buttons = action_buttons(self, _("&Refer and export"), self.refer)
-        box = QVBoxLayout(self)
-        box.addWidget(self.form)
-        box.addWidget(self.progress)
-        box.addWidget(self.status)
-        box.addWidget(self.problem)
-        box.addWidget(self.buttons)
         self.step = 0  # 0: nothing running; else the step under way
         self.cancelled = False
         self.referral_id = ""  # for tests and the message shown when done
-        bridge.call(lambda s: s.directory.list(), self._show_orgs, self._failed)
+        self.finish(PACKAGE_FILTER, _("&Refer and export"), self.refer, self.progress,
+                    self.status)
 
     # -- the form ---------------------------------------------------------------------------
-    def _show_orgs(self, orgs: list[dict[str, Any]]) -> None:
-        self.orgs = orgs
-        self.recipient.clear()
-        for org in orgs:
-            self.recipient.addItem(str(org.get("org_Name") or org["id"]), org["id"])
-
-    def _recipient_changed(self) -> None:
-        org = self._org()
+    def recipient_changed(self) -> None:
+        org = self.org()
         offered = set(org.get("hfz_Services") or []) if org else set()
         for row in range(self.services.count()):
             item = self.services.item(row)
@@ -112,10 +86,6 @@ class ReferralPackageDialog(QDialog):
             "the organisation gave before a package can be sealed to it.",
             org=str(org.get("org_Name") or ""))} if org and not org.get("hfz_AgeRecipient")
             else {})
-
-    def _org(self) -> dict[str, Any] | None:
-        index = self.recipient.currentIndex()
-        return self.orgs[index] if 0 <= index < len(self.orgs) else None
 
     def chosen_services(self) -> list[str]:
         return [str(self.services.item(row).data(Qt.ItemDataRole.UserRole))
@@ -133,7 +103,7 @@ class ReferralPackageDialog(QDialog):
         if self.step:
             return
         found: dict[str, str] = {}
-        if self._org() is None:
+        if self.org() is None:
             found["recipient"] = _("Choose the organisation that receives the referral.")
         if not self.chosen_services():
             found["services"] = _("Choose at least one service the person needs.")
@@ -147,7 +117,7 @@ class ReferralPackageDialog(QDialog):
             return
         from caseapp.services.referral_packages import NewReferral
 
-        org = self._org()
+        org = self.org()
         assert org is not None
         new = NewReferral(self.case_id, str(org["id"]), tuple(self.chosen_services()),
                           str(self.urgency.currentData()))
@@ -163,7 +133,7 @@ class ReferralPackageDialog(QDialog):
 
             return referral_packages.prepare_referral(s.session, new, path, purpose)
 
-        self.bridge.call(check, lambda prepared: self._prepared(new, prepared), self._failed)
+        self.bridge.call(check, lambda prepared: self._prepared(new, prepared), self.failed)
 
     def _at(self, step: int) -> None:
         self.step = step
@@ -177,7 +147,7 @@ class ReferralPackageDialog(QDialog):
         from caseapp.services import referral_packages
 
         self.bridge.background(lambda: referral_packages.seal_package(prepared),
-                               lambda data: self._sealed(new, prepared, data), self._failed)
+                               lambda data: self._sealed(new, prepared, data), self.failed)
         return None
 
     def _sealed(self, new: Any, prepared: Any, data: bytes) -> None:
@@ -192,14 +162,14 @@ class ReferralPackageDialog(QDialog):
 
             return referral_packages.send_referral(s.session, new, prepared, data)
 
-        self.bridge.call(send, self._sent, self._failed)
+        self.bridge.call(send, self._sent, self.failed)
         return None
 
     def _sent(self, result: tuple[str, Any]) -> None:
         self.referral_id, exported = result
         self.step = 0
         self.progress.setValue(DONE - 1)
-        org = self._org()
+        org = self.org()
         box = QMessageBox(self.parentWidget() or self)
         box.setWindowTitle(_("Referral sent"))
         box.setText(_("The referral to %(org)s is recorded as sent. Its package, sealed to "
@@ -227,13 +197,11 @@ class ReferralPackageDialog(QDialog):
         self.buttons.button(OK).setEnabled(True)
         self.progress.hide()
 
-    def _failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> None:
         self._stopped()
         self.buttons.button(CANCEL).setEnabled(True)
         self.status.setText("")
-        if isinstance(exc, FieldErrors):
-            self.form.show_problems({name: _(problem, **params)
-                                     for name, problem, params in exc.problems})
+        self.show_field_problems(exc)
         if isinstance(exc, ConsentRequired):
             text = _("%(reason)s Record the person's consent on the Consent tab, naming this "
                      "organisation, then refer again.", reason=exc.user_message())
