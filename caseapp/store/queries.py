@@ -71,3 +71,24 @@ def report_facts(conn: Connection, team: str | None = None
         sql += " AND c.team = ?"
         args = (team,)
     return [tuple(row) for row in conn.execute(sql + " ORDER BY c.id", args)]
+
+
+def consent_decisions(conn: Connection, purpose: str
+                      ) -> list[tuple[str | None, str, Any, bool]]:
+    """(case id, entry id, time, granted) of every live consent entry for ``purpose`` (a
+    consent record's status is its purpose): four fields read in the database, so a
+    caseload's consent costs no decoding of whole records. Granted only if stored as
+    ``true``, as the entry's own check reads it."""
+    return [(parent, entry_id, at, bool(granted)) for parent, entry_id, at, granted in
+            conn.execute("SELECT parent, id, json_extract(body, '$.at'), "
+                         "json_type(body, '$.granted') = 'true' FROM records "
+                         "WHERE type = 'consent' AND deleted = 0 AND status = ?", (purpose,))]
+
+
+def consent_withdrawals(conn: Connection, purpose: str) -> list[tuple[Any, Any]]:
+    """(withdrawn entry id, time of the withdrawal) for every entry each live withdrawal of
+    ``purpose`` names: one row per named entry."""
+    return [tuple(row) for row in conn.execute(
+        "SELECT j.value, json_extract(w.body, '$.at') FROM records w, "
+        "json_each(w.body, '$.consent_ids') j "
+        "WHERE w.type = 'consent_withdrawal' AND w.deleted = 0 AND w.status = ?", (purpose,))]
