@@ -91,3 +91,24 @@ def test_a_report_below_the_threshold_hides_even_the_total(tmp_path: Path) -> No
     path.write_bytes(statistics_report.render(few, request))
     flat = " ".join(pdf_text(path).split())
     assert "Cases in the period: fewer than 11" in flat and not re.search(r"\b7\b", flat)
+
+
+def test_types_with_equal_counts_keep_one_order_whatever_the_reading_order(
+        tmp_path: Path) -> None:
+    # The store reads the cases in no particular order: a tie must not follow it.
+    request = ReportRequest(dt.date(2026, 1, 1), dt.date(2026, 6, 30), "", "en",
+                            dt.date(2026, 7, 1))
+
+    def fact(code: str) -> CaseFacts:
+        return CaseFacts(dt.date(2026, 2, 1), ("TIP",), "Feminine", "18--20", (code,))
+
+    facts = ([fact("SexualExploitation")] * 12 + [fact("ForcedLabour")] * 12
+             + [fact("ForcedBegging")] * 15)
+    for name, order in (("as-read", facts), ("reversed", facts[::-1])):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(statistics_report.render(order, request))
+        rows = [" ".join(line.split()) for line in pdf_text(path, layout=True).splitlines()]
+        # By hand: begging 15 first, then the tie of 12 by code: ForcedLabour before
+        # SexualExploitation; in the chart, then in the table.
+        expected = ["Forced begging 15", "Forced labour 12", "Sexual exploitation 12"]
+        assert [row for row in rows if row in expected] == expected * 2, name

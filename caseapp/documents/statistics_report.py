@@ -204,8 +204,11 @@ def breakdowns(facts: Iterable[CaseFacts], request: ReportRequest
         (BY_AGE, [(native_digits(label.replace("--", "–"), lang) if label != MISSING
                    else gettext_for(lang, NOT_RECORDED), ages[label])
                   for label in age_order if ages[label]]),
+        # Most frequent first; a tie by code, so the order the cases were read in (the
+        # store reads them in no order) never shows.
         (BY_EXPLOITATION, [(_picklist_label("vic_TypeOfExploitation", code, lang), n)
-                           for code, n in types.most_common()]),
+                           for code, n in sorted(types.items(),
+                                                 key=lambda item: (-item[1], item[0]))]),
     ]
     return total, groups
 

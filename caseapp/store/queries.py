@@ -59,7 +59,8 @@ def report_facts(conn: Connection, team: str | None = None
     """(case id, its tracks and types of exploitation as JSON, the person's gender, birth
     date and estimated age) of every live case not merged into another (of ``team`` if
     given): only the coarse fields the statistics report counts, read in one pass without
-    decoding whole records."""
+    decoding whole records. In no order: counting needs none, and sorting 100,000 rows by
+    id cost a tenth of the read."""
     sql = ("SELECT c.id, json_extract(c.body, '$.hfz_Tracks'), "
            "json_extract(c.body, '$.vic_TypeOfExploitation'), "
            "json_extract(p.body, '$.prs_Gender'), json_extract(p.body, '$.prs_Birthdate'), "
@@ -70,7 +71,7 @@ def report_facts(conn: Connection, team: str | None = None
     if team is not None:
         sql += " AND c.team = ?"
         args = (team,)
-    return [tuple(row) for row in conn.execute(sql + " ORDER BY c.id", args)]
+    return [tuple(row) for row in conn.execute(sql, args)]
 
 
 def consent_decisions(conn: Connection, purpose: str
