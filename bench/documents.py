@@ -4,6 +4,7 @@ the same caseload is timed beside them (no budget).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/documents.py --cases 2000   # quick
     .venv/bin/python bench/documents.py --cases 100000 --rounds 3
+    .venv/bin/python bench/documents.py --only report_facts,report_vault --rounds 5
 
 **The profile** (``documents-<cases>`` under ``bench/results/cache/profiles/``; the script
 sets ``CASEAPP_HOME=bench/results/cache`` before caseapp is imported, so it never sees a real
@@ -223,8 +224,18 @@ def memory_facts(count: int) -> list[statistics_report.CaseFacts]:
         for _ in range(count)]
 
 
-def measure(session: Session, rounds: int, out: Path) -> dict[str, dict[str, Any]]:
+MEASURES = ("referral_pdf", "report_facts", "report_vault", "report_render", "htcds_csv_age",
+            "htcds_xlsx_passphrase")
+
+
+def measure(session: Session, rounds: int, out: Path, only: set[str] | None = None
+            ) -> dict[str, dict[str, Any]]:
+    """Every measure, or only those named (their setup runs regardless)."""
     results: dict[str, dict[str, Any]] = {}
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     out.mkdir(parents=True, exist_ok=True)
 
     def clear() -> None:
@@ -246,7 +257,8 @@ def measure(session: Session, rounds: int, out: Path) -> dict[str, dict[str, Any
 
     log("referral PDF ...")
     referral_pdf()  # the first call starts Qt and loads the fonts
-    results["referral_pdf"] = timed(rounds, referral_pdf)
+    if wanted("referral_pdf"):
+        results["referral_pdf"] = timed(rounds, referral_pdf)
 
     today = dt.datetime.now(dt.UTC).date()
     start = dt.date(2000, 1, 1)  # every synthetic case, whenever the cache was built
@@ -256,24 +268,31 @@ def measure(session: Session, rounds: int, out: Path) -> dict[str, dict[str, Any
     def read() -> None:
         facts[:], _left_out = documents.case_facts(session, None)
 
-    results["report_facts"] = timed(rounds, read)
+    results["report_facts"] = timed(rounds if wanted("report_facts") else 1, read)
     results["report_facts"]["counted"] = len(facts)
-    log(f"  {len(facts)} cases counted; the report from the vault, end to end ...")
-    results["report_vault"] = timed(rounds, lambda: documents.export_report(
-        session, start, today, out / "report.pdf", "bench", Protection.plain(), lang="ur"),
-        clear)
-    log("the report over as many facts made in memory ...")
-    in_memory = memory_facts(len(facts))
-    year = statistics_report.ReportRequest(dt.date(2026, 1, 1), dt.date(2026, 12, 31), "",
-                                           "ur", dt.date(2026, 12, 31))
-    results["report_render"] = timed(rounds, lambda: statistics_report.render(in_memory, year))
-    results["report_render"]["facts"] = len(in_memory)
+    if not wanted("report_facts"):
+        del results["report_facts"]
+    if wanted("report_vault"):
+        log(f"  {len(facts)} cases counted; the report from the vault, end to end ...")
+        results["report_vault"] = timed(rounds, lambda: documents.export_report(
+            session, start, today, out / "report.pdf", "bench", Protection.plain(),
+            lang="ur"), clear)
+    if wanted("report_render"):
+        log("the report over as many facts made in memory ...")
+        in_memory = memory_facts(len(facts))
+        year = statistics_report.ReportRequest(dt.date(2026, 1, 1), dt.date(2026, 12, 31),
+                                               "", "ur", dt.date(2026, 12, 31))
+        results["report_render"] = timed(rounds,
+                                         lambda: statistics_report.render(in_memory, year))
+        results["report_render"]["facts"] = len(in_memory)
 
     recipient = str(pyrage.x25519.Identity.generate().to_public())
     rows: list[int] = []
     for name, fmt, protection in (("htcds_csv_age", exchange.CSV, Protection.age(recipient)),
                                   ("htcds_xlsx_passphrase", exchange.XLSX,
                                    Protection.passphrase())):
+        if not wanted(name):
+            continue
         log(f"{name} ...")
 
         def export(fmt: str = fmt, protection: Protection = protection) -> None:
@@ -303,24 +322,19 @@ def _backing(session: Session, case_id: str) -> dict[str, Any]:
 
 def report(results: dict[str, dict[str, Any]], cases: int) -> dict[str, float]:
     sizes = {"referral_pdf": "1 case", "report_facts": f"{cases} cases",
-             "report_vault": f"{cases} cases",
-             "report_render": f"{results['report_render']['facts']} facts",
-             "htcds_csv_age": f"{results['htcds_csv_age']['rows']} rows",
-             "htcds_xlsx_passphrase": f"{results['htcds_xlsx_passphrase']['rows']} rows"}
+             "report_vault": f"{cases} cases"}
+    sizes.update({name: f"{r['facts']} facts" if "facts" in r else f"{r['rows']} rows"
+                  for name, r in results.items() if name not in sizes})
     print(f"{'measure':<22} {'size':<14} {'wall s':>8} {'CPU s':>8} {'budget s':>9}  result")
     for name, r in results.items():
         budget = BUDGETS.get(name)
         verdict = "info" if budget is None else "PASS" if r["wall"] <= budget else "FAIL"
         print(f"{name:<22} {sizes[name]:<14} {r['wall']:>8.3f} {r['cpu']:>8.3f} "
               f"{'-' if budget is None else f'{budget:.1f}':>9}  {verdict}")
-    ratios = {
-        "report_vault / report_render (wall)":
-            results["report_vault"]["wall"] / results["report_render"]["wall"],
-        "report_facts / report_vault (wall)":
-            results["report_facts"]["wall"] / results["report_vault"]["wall"],
-        "htcds_xlsx / htcds_csv (wall)":
-            results["htcds_xlsx_passphrase"]["wall"] / results["htcds_csv_age"]["wall"],
-    }
+    ratios = {f"{a} / {b} (wall)": results[a]["wall"] / results[b]["wall"]
+              for a, b in (("report_vault", "report_render"), ("report_facts", "report_vault"),
+                           ("htcds_xlsx_passphrase", "htcds_csv_age"))
+              if a in results and b in results}
     ratios.update({f"{name}: CPU / wall": r["cpu"] / r["wall"] for name, r in results.items()})
     print("\nratios (less moved by other work on the machine than the times):")
     for name, value in ratios.items():
@@ -334,19 +348,25 @@ def main() -> int:
                         help="synthetic cases in the cached profile (default 100000)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds per measure; the median is reported (default 3)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated measures to run, of " + ", ".join(MEASURES)
+                        + " (default: all)")
     parser.add_argument("--build-only", action="store_true",
                         help="build (or finish) the cached profile and stop")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "bench" / "results" / "documents.json",
                         help="JSON results (default bench/results/documents.json)")
     args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()} or None
+    if only and only - set(MEASURES):
+        parser.error(f"--only: no measure {', '.join(sorted(only - set(MEASURES)))}")
     load_start = os.getloadavg()
     info = build_profile(args.cases)
     if args.build_only:
         return 0
     work = fresh_copy(args.cases)
     with profiles.unlock(work, PASSPHRASE) as session:
-        results = measure(session, args.rounds, CACHE / f"documents-out-{args.cases}")
+        results = measure(session, args.rounds, CACHE / f"documents-out-{args.cases}", only)
     shutil.rmtree(profile_paths.paths(work).folder, ignore_errors=True)
     ratios = report(results, args.cases)
     load = {"start": load_start, "end": os.getloadavg()}
