@@ -1,5 +1,6 @@
 """Render the desktop's screenshots for the README (docs/screenshots/): the unlock window, the
-case list and a case, in English and in Urdu, on a demo profile of synthetic people.
+case list, a case and the dialog that refers it to an organisation, in English and in Urdu, on
+a demo profile of synthetic people.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/take_screenshots.py [--scale 1.25]
 """
@@ -10,15 +11,31 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import pyrage  # noqa: E402
+from PySide6.QtCore import QCoreApplication  # noqa: E402
+
 from caseapp.services import demo, profiles  # noqa: E402
+from caseapp.services.directory import DirectoryService  # noqa: E402
 from ui.app import DEMO_PASSPHRASE, Desktop, wait_until  # noqa: E402
 from ui.unlock.unlock_view import UnlockView  # noqa: E402
+
+SHELTER = "dar-ul-aman"  # caseapp/reference/service-directory.csv
+# What a caseworker would type, in the language of the screen.
+PURPOSE = {"en": "Shelter placement in Lahore tonight", "ur": "آج رات لاہور میں پناہ گاہ"}
+
+
+def settle() -> None:
+    """Let Qt lay out what just changed (a hidden problem line, a chosen organisation)."""
+    for _ in range(5):
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
 
 
 def shoot(lang: str, out: Path, suffix: str) -> None:
@@ -41,6 +58,15 @@ def shoot(lang: str, out: Path, suffix: str) -> None:
     workspace.tabs.setCurrentWidget(workspace.person)
     wait_until(lambda: bool(workspace.title) and desktop.bridge.busy == 0)
     window.grab().save(str(out / f"case-{lang}{suffix}.png"))
+    dialog = workspace.refer()
+    wait_until(lambda: dialog.recipient.count() > 0 and desktop.bridge.busy == 0)
+    shelter = desktop.core.run(lambda s: s.directory.find(SHELTER))
+    dialog.recipient.setCurrentIndex(dialog.recipient.findData(shelter["id"]))
+    dialog.purpose.setText(PURPOSE.get(lang, PURPOSE["en"]))
+    dialog.path.setText(str(Path.home() / "referral-sumaira.hfz.age"))
+    settle()
+    dialog.grab().save(str(out / f"referral-dialog-{lang}{suffix}.png"))
+    dialog.reject()
     window.lock()
     wait_until(lambda: desktop.core.locked)
     desktop.close()
@@ -60,6 +86,10 @@ def main() -> int:
         profiles.create_profile("demo", DEMO_PASSPHRASE, user_name="Demo Manager")
         with profiles.unlock("demo", DEMO_PASSPHRASE) as session:
             demo.fill(session, 60)
+            # The shelter's age key, as a manager stores it: the dialog can seal to it.
+            directory = DirectoryService(session)
+            directory.set_keys(directory.find(SHELTER)["id"], age_recipient=str(
+                pyrage.x25519.Identity.generate().to_public()))
         for lang in args.langs.split(","):
             shoot(lang, args.out, suffix)
     return 0

@@ -48,6 +48,7 @@ def save_as_row(form: Form, file_filter: str, field: str = "path") -> QLineEdit:
     row = QHBoxLayout(where)
     row.setContentsMargins(0, 0, 0, 0)
     path = QLineEdit(where)
+    path.setMinimumWidth(path.fontMetrics().horizontalAdvance("x" * 36))  # a path in full
     choose = QPushButton(_("&Choose…"), where)
 
     def pick() -> None:

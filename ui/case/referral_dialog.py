@@ -55,6 +55,13 @@ class ReferralPackageDialog(RecipientDialog):
             item.setData(Qt.ItemDataRole.UserRole, code)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
+        # Each service's name in full and at least eight rows, however tall the script's rows
+        # are (Nastaliq's are nearly twice Latin's): no sideways scrolling.
+        frame = 2 * self.services.frameWidth()
+        self.services.setMinimumSize(
+            self.services.sizeHintForColumn(0) + frame
+            + self.services.verticalScrollBar().sizeHint().width(),
+            min(self.services.count(), 8) * self.services.sizeHintForRow(0) + frame)
         self.urgency = self.form.add("urgency", _("&Urgency"), QComboBox(self))
         for code, label in forms.urgency_choices():
             self.urgency.addItem(label, code)
@@ -65,6 +72,7 @@ class ReferralPackageDialog(RecipientDialog):
         self.progress.hide()
         self.status = Label(self)
         self.status.setWordWrap(True)
+        self.status.hide()  # shown with the step under way
         self.step = 0  # 0: nothing running; else the step under way
         self.cancelled = False
         self.referral_id = ""  # for tests and the message shown when done
@@ -138,7 +146,11 @@ class ReferralPackageDialog(RecipientDialog):
     def _at(self, step: int) -> None:
         self.step = step
         self.progress.setValue(step - 1)
-        self.status.setText(_(STEP_TEXTS[step]) if step in STEP_TEXTS else "")
+        self._say(_(STEP_TEXTS[step]) if step in STEP_TEXTS else "")
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def _prepared(self, new: Any, prepared: Any) -> None:
         if self.cancelled:
@@ -188,7 +200,7 @@ class ReferralPackageDialog(RecipientDialog):
             return
         if self.step:
             self.cancelled = True
-            self.status.setText(_("Cancelled: nothing was written."))
+            self._say(_("Cancelled: nothing was written."))
         super().reject()
 
     def _stopped(self) -> None:
@@ -200,7 +212,7 @@ class ReferralPackageDialog(RecipientDialog):
     def failed(self, exc: BaseException) -> None:
         self._stopped()
         self.buttons.button(CANCEL).setEnabled(True)
-        self.status.setText("")
+        self._say("")
         self.show_field_problems(exc)
         if isinstance(exc, ConsentRequired):
             text = _("%(reason)s Record the person's consent on the Consent tab, naming this "
