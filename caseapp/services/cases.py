@@ -22,7 +22,7 @@ from caseapp.i18n import N_
 from caseapp.services.base import CASE, Service
 from caseapp.services.referrals import REFERRAL
 from caseapp.services.session import Session
-from caseapp.store import lists
+from caseapp.store import lists, queries
 from caseapp.store.changes import Changes
 from caseapp.store.lists import CaseFilter as CaseFilter  # what callers narrow lists by
 from caseapp.store.records import Record
@@ -298,19 +298,16 @@ class CaseService(Service):
         # The index also holds fathers' names and aliases, and ranks on term statistics: a
         # wider window is read and sorted, so own-name matches come first for any limit
         # ("Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad, even at 1).
-        hits = self.store.search(expression, min(max(limit * 4, SEARCH_WINDOW),
-                                                 MAX_SEARCH_WINDOW))
+        hits = queries.case_hits(self.store.conn, expression,
+                                 min(max(limit * 4, SEARCH_WINDOW), MAX_SEARCH_WINDOW))
         # The query itself is not recorded: it is usually a name.
         self._viewed("cases_searched", None, SUMMARY_FIELDS)
-        people = {r.id: r for r in (self.store.get(h.parent or "") for h in hits) if r}
-        kinds = {h.id: case_search.match_kind(
-            people[h.parent].body if h.parent in people else {}, query) for h in hits}
-        hits.sort(key=lambda h: kinds[h.id] != case_search.OWN_NAME)
-        return [CaseSummary(h.id, str(h.body.get("hfz_CaseNumber", "")), h.label or "",
-                            str(people[h.parent].body.get("hfz_NameUrdu", ""))
-                            if h.parent in people else "", h.status or "", h.updated_at,
-                            kinds[h.id])
-                for h in hits[:limit]]
+        name_query = case_search.NameQuery(query)
+        found = [CaseSummary(case_id, number, label, str(person.get("hfz_NameUrdu") or ""),
+                             status, updated_at, name_query.kind(person))
+                 for case_id, number, label, status, updated_at, person in hits]
+        found.sort(key=lambda s: s.matched != case_search.OWN_NAME)
+        return found[:limit]
 
     def notes(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's notes, oldest first (id, text, written at); reading them is audited."""
