@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseapp.domain import case_search, consent, referrals, roles, stages, text_rules
-from caseapp.domain.case_documents import require_name, split_document
+from caseapp.domain.case_documents import EVENTS_KEY, case_events, require_name, split_document
 from caseapp.errors import (
     FieldErrors,
     InvalidTransition,
@@ -28,6 +28,8 @@ from caseapp.store.lists import CaseFilter as CaseFilter  # what callers narrow 
 from caseapp.store.records import Record
 
 PERSON = "person"
+# Route events were records of this type before schema 9 (now the case's hte_Events); a
+# device not yet upgraded may still send them.
 EVENT = "trafficking_event"
 SEARCH_WINDOW = 200        # hits read before own-name matches are put first
 MAX_SEARCH_WINDOW = 2000
@@ -125,9 +127,9 @@ class CaseService(Service):
         with self.session.write() as tx:
             person = self.store.create(PERSON, person_fields, team=team)
             case_fields["hfz_CaseNumber"] = self._next_case_number()
+            if events:
+                case_fields[EVENTS_KEY] = case_events({EVENTS_KEY: events})
             case = self.store.create(CASE, case_fields, team=team, parent=person.record.id)
-            for event in events:
-                self.store.create(EVENT, event, team=team, parent=case.record.id)
             self.session.audit.append(self.session.user_id, "case_created", case.record.id,
                                       [*person_fields, *case_fields])
         return tx.changes.with_id(case.record.id)
@@ -156,9 +158,9 @@ class CaseService(Service):
         person = self._person_of(case)
         doc: dict[str, Any] = {**person.body, **case.body}
         doc = {k: v for k, v in doc.items() if self.actor.may_read_field(k)}
-        events = [e.body for e in self.store.children(case.id, EVENT)]
+        events = case_events(case.body, [e.body for e in self.store.children(case.id, EVENT)])
         if events:
-            doc["hte_Events"] = events
+            doc[EVENTS_KEY] = events
         shown = sorted(doc)
         doc["id"] = case.id
         doc["person_id"] = person.id
@@ -195,13 +197,13 @@ class CaseService(Service):
                 result = self.store.update(person.id, person_fields, seen=seen)
                 if result:
                     changed += list(result.fields)
+            if events:
+                # Added to those on record (a set field: each event once).
+                case_fields[EVENTS_KEY] = case_events(case.body, events)
             if case_fields:
                 result = self.store.update(case.id, case_fields, seen=seen)
                 if result:
                     changed += list(result.fields)
-            for event in events:
-                self.store.create(EVENT, event, team=case.team, parent=case.id)
-                changed.append("hte_Events")
             if changed:
                 self.session.audit.append(self.session.user_id, "case_edited", case.id, changed)
         return tx.changes.with_id(case.id)

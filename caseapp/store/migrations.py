@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import sqlcipher3
 
+from caseapp.domain import merge_rules
 from caseapp.errors import ProfileError
 from caseapp.i18n import N_
-from caseapp.store import packing
+from caseapp.store import changelog, merge, packing
 from caseapp.store.database import Connection, storage_error
 
 # The outbox view gives the change log's packed ids and clocks back in text (schema 8).
@@ -72,6 +73,51 @@ def _compact(conn: Connection) -> None:
     for statement in (_CASE_LIST_INDEXES_V8 + _OUTBOX_V8).split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+_EVENT = "trafficking_event"
+
+
+def _fold_events(conn: Connection) -> None:
+    """9: a case's historic trafficking events become its ``hte_Events`` set field instead
+    of records of their own (issue 12: ~700 bytes each at rest, three per case). Each event
+    is merged in as the change that created it would merge today, at that change's clock, so
+    every device folds the same events into the same bytes without syncing. The events' logged
+    changes stay: they are the history, and unpushed ones still go out for devices not yet
+    upgraded (whose events the case reads as before, ``case_documents.case_events``)."""
+    last = 0
+    while cases := conn.execute(
+            "SELECT rowid, id, body, clocks, hlc FROM records WHERE type = 'case' AND rowid > ? "
+            "ORDER BY rowid LIMIT ?", (last, _BATCH)).fetchall():
+        last = cases[-1][0]
+        events: dict[str, list[tuple[str, str, str]]] = {}
+        for event_id, parent, body, hlc in conn.execute(
+                "SELECT id, parent, body, hlc FROM records WHERE type = ? AND deleted = 0 "
+                "AND parent IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+                (_EVENT, json.dumps([c[1] for c in cases]))):
+            events.setdefault(parent, []).append((event_id, body, hlc))
+        updates = []
+        for rowid, case_id, body_text, clocks_text, case_hlc in cases:
+            if case_id not in events:
+                continue
+            body = json.loads(body_text)
+            clocks = packing.unpack_clocks(clocks_text, body, case_hlc)
+            for _id, event_text, event_hlc in events[case_id]:
+                event = json.loads(event_text)
+                key = merge_rules.event_key(event)
+                merge.merge_fields("case", body, clocks, {
+                    merge_rules.EVENTS_FIELD: {merge.ADD: [[key, event]], merge.REMOVE: []}},
+                    event_hlc)
+            updates.append((changelog.dumps(body), packing.pack_clocks(clocks, body, case_hlc),
+                            rowid))
+        conn.executemany("UPDATE records SET body = ?, clocks = ? WHERE rowid = ?", updates)
+        folded = [event_id for group in events.values() for event_id, _b, _h in group]
+        conn.execute("DELETE FROM sync_record_keys WHERE record_id IN "
+                     "(SELECT value FROM json_each(?))", (json.dumps(folded),))
+        conn.execute("DELETE FROM records WHERE id IN (SELECT value FROM json_each(?))",
+                     (json.dumps(folded),))
+    conn.execute("UPDATE counts SET live = (SELECT count(*) FROM records WHERE type = ? "
+                 "AND deleted = 0) WHERE type = ?", (_EVENT, _EVENT))
 
 
 MIGRATIONS: list[str | Callable[[Connection], None]] = [
@@ -228,6 +274,7 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
     );
     """,
     _compact,
+    _fold_events,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)
