@@ -125,6 +125,17 @@ def test_case_hits_list_live_cases_with_their_person(store: RecordStore) -> None
         (weak, "2026-A-00001", {"prs_FirstName": "Ayesha Khan Lahore Punjab Pakistan"})]
 
 
+def test_people_of_cases_fetch_the_given_cases_by_rowid(store: RecordStore) -> None:
+    """The duplicate check's few hundred hits are fetched by rowid. Joined the other way, the
+    plan walked the owner index over every case: 160 ms of a 250 ms lookup at 300,000."""
+    for name in ("Zainab", "Bilal", "Ayesha"):
+        _case(store, name)
+    plan = " | ".join(str(row[-1]) for row in store.conn.execute(
+        "EXPLAIN QUERY PLAN " + queries.PEOPLE_OF_ROWIDS_SQL, ("[1, 2, 3]",)))
+    assert "records_by" not in plan, plan
+    assert "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+
+
 def test_case_hits_read_the_hits_not_every_case(store: RecordStore) -> None:
     """The plan starts from the search hits and fetches each by rowid. Joined the other way
     round (as SQLite plans a plain JOIN for the 200 hits a search reads), it walks every
