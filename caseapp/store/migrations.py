@@ -91,10 +91,12 @@ def _fold_events(conn: Connection) -> None:
             "ORDER BY rowid LIMIT ?", (last, _BATCH)).fetchall():
         last = cases[-1][0]
         events: dict[str, list[tuple[str, str, str]]] = {}
+        # From the batch's case ids (CROSS JOIN) through the parent index: planned the other
+        # way, every batch walked all the events of the vault.
         for event_id, parent, body, hlc in conn.execute(
-                "SELECT id, parent, body, hlc FROM records WHERE type = ? AND deleted = 0 "
-                "AND parent IN (SELECT value FROM json_each(?)) ORDER BY rowid",
-                (_EVENT, json.dumps([c[1] for c in cases]))):
+                "SELECT e.id, e.parent, e.body, e.hlc FROM json_each(?) batch CROSS JOIN "
+                "records e ON e.parent = batch.value WHERE e.type = ? AND e.deleted = 0 "
+                "ORDER BY e.rowid", (json.dumps([c[1] for c in cases]), _EVENT)):
             events.setdefault(parent, []).append((event_id, body, hlc))
         updates = []
         for rowid, case_id, body_text, clocks_text, case_hlc in cases:
