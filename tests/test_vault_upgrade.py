@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -324,3 +325,32 @@ def test_a_v8_vault_folds_route_events_into_their_case(caseapp_home: Path,
     finally:
         conn.close()
     assert _case_rows(first) == _case_rows(second)
+
+
+def test_an_upgrade_reports_how_far_it_has_come(caseapp_home: Path) -> None:
+    """A v7 vault goes through both steps that rewrite every record (8: packing, 9: route
+    events): the share reported only grows and ends at the whole; a current vault reports
+    nothing."""
+    install(7, caseapp_home)
+    shares: list[float] = []
+    profiles.unlock(PROFILE, PASSPHRASE, upgrading=shares.append).close()
+    assert shares and shares == sorted(shares)
+    assert shares[0] <= 0.5 < shares[-1] == 1.0
+    assert any(share == 0.5 for share in shares)  # the first of two steps done
+    again: list[float] = []
+    profiles.unlock(PROFILE, PASSPHRASE, upgrading=again.append).close()
+    assert again == []
+
+
+def test_the_command_line_tells_how_far_the_upgrade_has_come(
+        caseapp_home: Path, tmp_path: Path, run: Callable[..., tuple[int, str, str]]) -> None:
+    install(8, caseapp_home)
+    secret = tmp_path / "secret"
+    secret.write_text(PASSPHRASE + "\n")
+    code, out, err = run("case", "list", "--profile", PROFILE, "--passphrase-file", secret)
+    assert code == 0 and "Sadia Parveen" in out
+    assert err.splitlines()[0] == "Upgrading the profile's case file for this version: 0% done."
+    assert err.splitlines()[-1] == \
+        "Upgrading the profile's case file for this version: 100% done."
+    code, out, err = run("case", "list", "--profile", PROFILE, "--passphrase-file", secret)
+    assert code == 0 and "Upgrading" not in err
