@@ -19,7 +19,7 @@ from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound
-from caseapp.store import changelog, merge, packing
+from caseapp.store import changelog, merge, packing, queries
 from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange, dumps
 from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection, HoldsConnection
@@ -149,16 +149,12 @@ class RecordStore(HoldsConnection):
     def search(self, match: str, limit: int = 50) -> builtins.list[Record]:
         """Records whose index matches an FTS5 ``match`` expression, best first.
 
-        Ranking looks at the newest 2,000 hits only, and the ranked top is joined to the
-        records table before anything else: each joined row is a page to decrypt, so a
-        common name ("Muhammad") over 100,000 cases stays inside the 50 ms budget. Deleted
-        records leave the index when they are deleted."""
+        Ranking looks at the newest 2,000 hits only (``queries.RANKED_WINDOW``), and the
+        ranked top is joined to the records table before anything else: each joined row is a
+        page to decrypt. Deleted records leave the index when they are deleted."""
         rows = self.conn.execute(
             f"SELECT {', '.join('r.' + c.strip() for c in _COLUMNS.split(','))} "  # noqa: S608
-            "FROM (SELECT rowid, rank FROM ("
-            "        SELECT rowid, rank FROM search WHERE search MATCH ? "
-            "        ORDER BY rowid DESC LIMIT 2000) "
-            "      ORDER BY rank, rowid DESC LIMIT ?) hits "
+            f"FROM ({queries.RANKED_WINDOW}) hits "
             "JOIN records r ON r.rowid = hits.rowid "
             "WHERE r.deleted = 0 ORDER BY hits.rank, r.rowid DESC",
             (match, limit))
