@@ -93,8 +93,9 @@ _EVENT = "trafficking_event"
 
 def _fold_events(conn: Connection, report: Report) -> None:
     """9: a case's historic trafficking events become its ``hte_Events`` set field instead
-    of records of their own (issue 12: ~700 bytes each at rest, three per case). Each event
-    is merged in as the change that created it would merge today, at that change's clock, so
+    of records of their own (issue 12: ~700 bytes each at rest, three per case), and the
+    bodies of screenings and assessments are deflated (``packing.DEFLATED_BODIES``). Each
+    event is merged in as the change that created it would merge today, at that change's clock, so
     every device folds the same events into the same bytes without syncing. The events' logged
     changes stay: they are the history, and unpushed ones still go out for devices not yet
     upgraded (whose events the case reads as before, ``case_documents.case_events``)."""
@@ -136,6 +137,16 @@ def _fold_events(conn: Connection, report: Report) -> None:
         report(done, total)
     conn.execute("UPDATE counts SET live = (SELECT count(*) FROM records WHERE type = ? "
                  "AND deleted = 0) WHERE type = ?", (_EVENT, _EVENT))
+    # The large write-once bodies deflated (``packing.DEFLATED_BODIES``).
+    for record_type in sorted(packing.DEFLATED_BODIES):
+        last = 0
+        while rows := conn.execute(
+                "SELECT rowid, body FROM records WHERE type = ? AND rowid > ? ORDER BY rowid "
+                "LIMIT ?", (record_type, last, _BATCH)).fetchall():
+            last = rows[-1][0]
+            conn.executemany("UPDATE records SET body = ? WHERE rowid = ?", [
+                (packing.pack_body(record_type, json.loads(body)), rowid)
+                for rowid, body in rows if isinstance(body, str)])
 
 
 MIGRATIONS: list[str | Callable[[Connection, Report], None]] = [
