@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QInputDialog,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QToolBar,
     QWidget,
@@ -28,6 +27,7 @@ from ui.shell.capture import exclude_from_capture
 from ui.shell.idle import DEFAULT_MINUTES, IdleWatcher
 from ui.unlock.unlock_view import UnlockView
 from ui.widgets.label import Label
+from ui.widgets.message import inform
 
 if TYPE_CHECKING:
     from ui.shell.workbench import Workbench
@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.idle.start()
         self._refresh_status()
         for notice in self.bridge.app.notices:
-            QMessageBox.information(self, _("Hifazat"), notice.user_message())
+            inform(self, _("Hifazat"), notice.user_message())
         self.unlocked.emit()
 
     def _refresh_status(self) -> None:
