@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from caseapp.i18n import _
 from ui.widgets.label import Label
@@ -84,5 +85,6 @@ def inform(parent: QWidget | None, title: str, text: str) -> None:
 
 def _run(dialog: MessageDialog) -> bool:
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
-    dialog.deleteLater()
+    if isValid(dialog):  # a lock meanwhile (Ctrl+L, idle) destroys it with its window
+        dialog.deleteLater()
     return accepted
