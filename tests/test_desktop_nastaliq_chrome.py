@@ -416,3 +416,77 @@ def test_closing_a_case_with_unsaved_notes_asks_in_urdu(qtbot: QtBot,
         assert len(asked) == 2 and workspace.case_id not in workbench.workspaces
         assert asked[0] == "اس کیس میں ایسی تبدیلیاں ہیں جو محفوظ نہیں ہوئیں۔ کیا اسے بند کر " \
             "کے یہ تبدیلیاں ختم کر دیں؟"
+
+
+# -- fields where Urdu is typed: Naskh, as tall as it needs ----------------------------------
+
+TYPED = ["بِسْمِ اللّٰہِ الرَّحْمٰنِ", "پُرانی قِسْم کی ژالہ باری", "ئۓؤ ڈ ژ ے ی ں ق ع گ",
+         "انسدادِ تارکینِ وطن کی اسمگلنگ ایکٹ، 2018", "آزاد جموں و کشمیر"]
+
+
+def _rows_inked(image: QImage, top: int, bottom: int) -> bool:
+    width, _height, pixels = gray_pixels(image)
+    return any(pixels[y * width + x] < 128 for y in (top, bottom) for x in range(width))
+
+
+@pytest.mark.parametrize("kind", ["line", "plain"])
+def test_urdu_typed_in_naskh_is_not_clipped(qtbot: QtBot, urdu: NastaliqStyle,
+                                            kind: str) -> None:
+    from PySide6.QtWidgets import QPlainTextEdit, QStyleOptionFrame
+
+    for text in TYPED:
+        field: QLineEdit | QPlainTextEdit
+        if kind == "line":
+            field = QLineEdit()
+            field.setMinimumWidth(700)
+        else:
+            field = QPlainTextEdit()
+            field.resize(700, 80)
+        assert field.font().families()[0] == fonts.NASKH
+        qtbot.addWidget(field)
+        field.show()
+        qtbot.waitExposed(field)
+        type_text(field, text)
+        if isinstance(field, QLineEdit):
+            option = QStyleOptionFrame()
+            field.initStyleOption(option)  # type: ignore[attr-defined]
+            area = urdu.subElementRect(QStyle.SubElement.SE_LineEditContents, option, field)
+            image = _on_white(field).copy(area)
+            height = field.height()
+        else:
+            image = _on_white(field.viewport())
+            first = field.document().firstBlock().layout().lineAt(0)
+            height = round(first.height())
+        # the text's ink clear of the first and last rows of the area it is clipped to
+        assert not _rows_inked(image, 0, image.height() - 1), text
+        # the control: the same text in Nastaliq, at the interface size, is taller than that
+        drawn = shaped(text.replace("\u0670", ""), font_for("ur"))
+        assert drawn.height + drawn.margins().top() + drawn.margins().bottom() > height
+
+
+def test_the_auto_lock_minutes_are_asked_in_nastaliq(qtbot: QtBot, urdu: NastaliqStyle) -> None:
+    from PySide6.QtWidgets import QSpinBox
+
+    from ui.widgets.message import ask_number
+
+    def answer(keys: list[Qt.Key], seen: list[MessageDialog]) -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, MessageDialog)
+        seen.append(dialog)
+        assert dialog.text.draws_nastaliq() and dialog.text.text() == \
+            _("Lock after this many minutes without use:")
+        dialog.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+        field = dialog.findChild(QSpinBox)
+        assert field is not None and field.hasFocus()
+        for key in keys:
+            qtbot.keyClick(field, key)
+
+    seen: list[MessageDialog] = []
+    QTimer.singleShot(0, lambda: answer([Qt.Key.Key_Escape], seen))
+    assert ask_number(None, _("Auto-lock"), _("Lock after this many minutes without use:"),
+                      5, 1, 120) is None
+    QTimer.singleShot(0, lambda: answer([Qt.Key.Key_1, Qt.Key.Key_5, Qt.Key.Key_Return], seen))
+    assert ask_number(None, _("Auto-lock"), _("Lock after this many minutes without use:"),
+                      5, 1, 120) == 15
+    assert len(seen) == 2

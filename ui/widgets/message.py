@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QPushButton,
+    QSpinBox,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -62,6 +63,8 @@ class MessageDialog(QDialog):
         row.addWidget(self.text, 1)
         box = QVBoxLayout(self)
         box.addLayout(row)
+        self.body = QVBoxLayout()  # what a dialog asks for (``ask_number``'s field)
+        box.addLayout(self.body)
         box.addWidget(self.buttons)
         box.setSizeConstraint(QVBoxLayout.SizeConstraint.SetFixedSize)
 
@@ -88,3 +91,19 @@ def _run(dialog: MessageDialog) -> bool:
     if isValid(dialog):  # a lock meanwhile (Ctrl+L, idle) destroys it with its window
         dialog.deleteLater()
     return accepted
+
+
+def ask_number(parent: QWidget | None, title: str, text: str, value: int, low: int,
+               high: int) -> int | None:
+    """A number from ``low`` to ``high`` (QInputDialog.getInt's job, its text in Nastaliq);
+    None when cancelled. Enter accepts, Esc cancels."""
+    dialog = MessageDialog(parent, title, text, _("OK"), _("Cancel"), default_accept=True)
+    field = QSpinBox(dialog)
+    field.setRange(low, high)
+    field.setValue(value)
+    field.setAccessibleName(strip_mnemonic(text))
+    dialog.text.setBuddy(field)
+    dialog.body.addWidget(field)
+    field.setFocus()
+    field.selectAll()
+    return field.value() if _run(dialog) else None
