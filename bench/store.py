@@ -76,12 +76,14 @@ BUDGET_RSS_MIB = 400.0
 
 # What people type into the global search (ARCHITECTURE §9): names in either script, spelt
 # as in the records or as a variant, whole or as the first letters; CNICs and case numbers
-# are added from the records themselves.
-LATIN_NAMES = ["Muhammad Khan", "Fatima", "Gul Agha", "Mohammed Ali", "Ayesha Bibi",
-               "Imran Malik", "Zainab", "Noorullah Ahmadzai", "Rahima Begum", "Khan",
+# are added from the records themselves. Every name is in the demo caseload (Khan is not: the
+# demo's Pakistani cases come from Punjab, Sindh and Balochistan), the common ones included
+# (one case in twelve is a Malik).
+LATIN_NAMES = ["Muhammad Malik", "Fatima", "Gul Agha", "Mohammed Ali", "Ayesha Bibi",
+               "Imran Malik", "Zainab", "Noorullah Ahmadzai", "Rahima Begum", "Malik",
                "Shazia Qureshi", "Tariq Butt", "Mariam Sultani", "Fat", "Muhamad Hussain"]
-URDU_NAMES = ["محمد خان", "فاطمہ", "گل آغا", "عائشہ بی بی", "عمران ملک", "زینب", "نوراللہ",
-              "رحیمہ بیگم", "خان", "طارق بٹ"]
+URDU_NAMES = ["محمد ملک", "فاطمہ", "گل آغا", "عائشہ بی بی", "عمران ملک", "زینب", "نوراللہ",
+              "رحیمہ بیگم", "ملک", "طارق بٹ"]
 QUERY_MIX = (("latin name", 0.25), ("urdu name", 0.15), ("cnic dashed", 0.20),
              ("cnic digits", 0.20), ("case number", 0.20))
 CITIES = ["Lahore", "Karachi", "Peshawar", "Quetta", "Multan", "Sialkot", "Gujranwala"]

@@ -31,6 +31,10 @@ and a conflict on the trafficking status (an edit made over a value its editor n
 Versions 4 (counts per type), 5 (the desktop's drafts, list indexes), 6 (the owner index) and
 7 (sync tables; the last with clocks and change-log ids in full text): two cases each, an edit,
 a note and an attachment; versions 5 to 7 also a draft and a list preference.
+
+Version 8 (packing; the last with historic trafficking events as records of their own): as
+version 7, and route events: two on the first case when it is created, one added to the
+second by an edit.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ COMMITS = {
     5: "d43fd3897b2da8ebf822959f5807386b78621050",  # last commit with five (drafts, list indexes)
     6: "e6200901a179ce1d90970c74ba6753190ae81e25",  # last with six (owner index), before sync
     7: "d814754af7f04ff0cb2b101d9c5bf2ab655ea52b",  # last with seven (sync), before packing
+    8: "62697b8bfd2911fe115c5c19cd82c0b0bdf02029",  # last with eight (packing), events as records
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -183,7 +188,8 @@ V4_CASES = [
 
 
 def _build_v4(extra: bool = False,
-              people: list[tuple[str, str, str, str, list[str]]] | None = None) -> None:
+              people: list[tuple[str, str, str, str, list[str]]] | None = None,
+              events: bool = False) -> None:
     """Two cases through the services of that version, a rename, a note and an attachment;
     with ``extra`` (version 5) also a draft and a list preference of the desktop."""
     from caseapp.crypto import kdf
@@ -196,10 +202,13 @@ def _build_v4(extra: bool = False,
         ids = [cases.create({
             "prs_FirstName": first, "prs_SecondName": second, "hfz_NameUrdu": urdu,
             "hfz_Aliases": aliases,
-            "hfz_IdentityDocuments": [{"type": "CNIC", "number": cnic, "country": "PK"}]}).id
-            for first, second, urdu, cnic, aliases in
-            (people or (V5_CASES if extra else V4_CASES))]
+            "hfz_IdentityDocuments": [{"type": "CNIC", "number": cnic, "country": "PK"}],
+            **({"hte_Events": V8_EVENTS[:2]} if events and i == 0 else {})}).id
+            for i, (first, second, urdu, cnic, aliases) in
+            enumerate(people or (V5_CASES if extra else V4_CASES))]
         cases.update(ids[1], {"hfz_FatherName": "Ghulam Nabi"})
+        if events:
+            cases.update(ids[1], {"hte_Events": V8_EVENTS[2:]})
         cases.add_note(ids[0], "Needs a female interpreter for Saraiki.")
         cases.add_attachment(ids[0], "scan.txt", b"not a real scan", "text/plain")
         if extra:
@@ -228,6 +237,16 @@ V7_CASES = [
     ("Asif", "Marwat", "آصف مروت", "11201-4545454-5", []),
 ]
 
+V8_CASES = [
+    ("Sadia", "Parveen", "سعدیہ پروین", "34101-6767676-8", ["Sadi"]),
+    ("Kamran", "Yousafzai", "کامران یوسفزئی", "17301-8989898-9", []),
+]
+V8_EVENTS = [
+    {"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"},
+    {"hte_Type": "Exploitation", "hte_City": "Dubai", "hte_Country": "AE"},
+    {"hte_Type": "Transit", "hte_City": "Quetta", "hte_Country": "PK"},
+]
+
 
 def _inside(version: int, checkout: Path) -> None:
     import caseapp
@@ -237,7 +256,8 @@ def _inside(version: int, checkout: Path) -> None:
     {1: _build_v1, 2: _build_v2, 3: _build_v3, 4: _build_v4,
      5: lambda: _build_v4(extra=True),
      6: lambda: _build_v4(extra=True, people=V6_CASES),
-     7: lambda: _build_v4(extra=True, people=V7_CASES)}[version]()
+     7: lambda: _build_v4(extra=True, people=V7_CASES),
+     8: lambda: _build_v4(extra=True, people=V8_CASES, events=True)}[version]()
 
 
 def _make(version: int, out: Path) -> None:

@@ -122,8 +122,9 @@ def test_create_then_show_returns_every_submitted_field(session: Session) -> Non
     # The person record holds identity, the case record the narrative: kept apart.
     assert "prs_FirstName" in person.body and "prs_FirstName" not in case.body
     assert "vic_TypeOfExploitation" in case.body and "vic_TypeOfExploitation" not in person.body
-    assert [e.body["hte_City"] for e in session.store.children(case_id, "trafficking_event")] \
-        == ["Kasur", "Sheikhupura"]
+    # Route events are a set field of the case (schema 9), not records of their own.
+    assert [e["hte_City"] for e in case.body["hte_Events"]] == ["Kasur", "Sheikhupura"]
+    assert session.store.children(case_id, "trafficking_event") == []
 
 
 def test_case_numbers_are_unique_and_sequential(session: Session) -> None:
@@ -156,9 +157,14 @@ def test_update_can_add_historic_events(session: Session) -> None:
     changed = service.update(case_id, {"hte_Events": [{"hte_Type": "Transit",
                                                        "hte_City": "Quetta",
                                                        "hte_Country": "PK"}]})
-    assert changed.touches("trafficking_event") and changed.cases == {case_id}
+    assert "hte_Events" in changed.fields and changed.cases == {case_id}
     assert [e["hte_City"] for e in service.show(case_id)["hte_Events"]] == \
         ["Kasur", "Sheikhupura", "Quetta"]
+    # The same event again adds nothing: each event is kept once.
+    again = service.update(case_id, {"hte_Events": [{"hte_Type": "Transit", "hte_City": "Quetta",
+                                                     "hte_Country": "PK"}]})
+    assert not again.fields
+    assert len(service.show(case_id)["hte_Events"]) == 3
 
 
 def test_stage_is_not_edited_directly(session: Session) -> None:
@@ -708,12 +714,10 @@ def test_create_writes_one_outbox_entry_per_record(session: Session) -> None:
     assert case is not None and case.parent is not None
     person = session.store.get(case.parent)
     assert person is not None
-    events = session.store.children(case_id, "trafficking_event")
     assert [(e["type"], e["record"]) for e in entries] == \
-        [("person", person.id), ("case", case_id)] + [("trafficking_event", e.id)
-                                                      for e in events]
+        [("person", person.id), ("case", case_id)]
     by_record = {e["record"]: e for e in entries}
-    for record in (person, case, *events):
+    for record in (person, case):
         entry = by_record[record.id]
         assert entry["kind"] == "upsert"
         # A new record: every field changed. Lists of identity documents and aliases go

@@ -187,11 +187,10 @@ def check_vault(session: Session, reported: Reported) -> list[str]:
         "NOT EXISTS (SELECT 1 FROM records c WHERE c.parent = p.id "
         "AND c.type = 'case')",
         "case without its historic event": "SELECT count(*) FROM records c WHERE c.type = "
-        "'case' AND NOT EXISTS (SELECT 1 FROM records e WHERE e.parent = c.id AND "
-        "e.type = 'trafficking_event')",
+        "'case' AND json_array_length(c.body, '$.hte_Events') IS NOT 1",
         "child record without its case": "SELECT count(*) FROM records r LEFT JOIN records c "
-        "ON c.id = r.parent AND c.type = 'case' WHERE r.type IN ('note', 'attachment', "
-        "'trafficking_event') AND c.id IS NULL",
+        "ON c.id = r.parent AND c.type = 'case' WHERE r.type IN ('note', 'attachment') "
+        "AND c.id IS NULL",
         "attachment without content": "SELECT count(*) FROM records r LEFT JOIN "
         "attachment_content a ON a.record_id = r.id WHERE r.type = 'attachment' AND "
         "a.record_id IS NULL",

@@ -186,7 +186,8 @@ def test_merge_keeps_both_records_and_histories(open_profile: OpenProfile) -> No
         assert merged_case.body["hfz_MergedInto"] == keep
         assert merged_case.body["hfz_Stage"] == stage_before
         assert session.store.get(note) is not None
-        assert session.store.children(gone, "trafficking_event")
+        assert merged_case.body["hte_Events"] == [{"hte_Type": "Recruitment",
+                                                   "hte_City": "Kasur", "hte_Country": "PK"}]
         kept = service.show(keep)
         assert kept["hfz_MergedFrom"] == [gone]
         assert "محمد علی" in kept["hfz_Aliases"] and "Ali Bhai" in kept["hfz_Aliases"]

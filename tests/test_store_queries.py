@@ -112,3 +112,38 @@ def test_every_list_sort_and_the_owner_filter_have_an_index(caseworker: Session)
         plan = " ".join(str(row[-1]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, args))
         assert "USING" in plan and "INDEX" in plan, (sql, plan)
         assert "TEMP B-TREE" not in plan, (sql, plan)
+
+
+def test_case_hits_list_live_cases_with_their_person(store: RecordStore) -> None:
+    weak = _case(store, "Ayesha Khan Lahore Punjab Pakistan", hfz_CaseNumber="2026-A-00001")
+    strong = _case(store, "Ayesha", hfz_CaseNumber="2026-A-00002")
+    gone = _case(store, "Ayesha Bibi")
+    store.delete(gone)
+    hits = queries.case_hits(store.conn, "text : ayesha", 10)
+    assert [(h[0], h[1], h[5]) for h in hits] == [
+        (strong, "2026-A-00002", {"prs_FirstName": "Ayesha"}),
+        (weak, "2026-A-00001", {"prs_FirstName": "Ayesha Khan Lahore Punjab Pakistan"})]
+
+
+def test_people_of_cases_fetch_the_given_cases_by_rowid(store: RecordStore) -> None:
+    """The duplicate check's few hundred hits are fetched by rowid. Joined the other way, the
+    plan walked the owner index over every case: 160 ms of a 250 ms lookup at 300,000."""
+    for name in ("Zainab", "Bilal", "Ayesha"):
+        _case(store, name)
+    plan = " | ".join(str(row[-1]) for row in store.conn.execute(
+        "EXPLAIN QUERY PLAN " + queries.PEOPLE_OF_ROWIDS_SQL, ("[1, 2, 3]",)))
+    assert "records_by" not in plan, plan
+    assert "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+
+
+def test_case_hits_read_the_hits_not_every_case(store: RecordStore) -> None:
+    """The plan starts from the search hits and fetches each by rowid. Joined the other way
+    round (as SQLite plans a plain JOIN for the 200 hits a search reads), it walks every
+    case in the type index to meet the hits: at 300,000 cases a search took 300 ms
+    instead of 20."""
+    for name in ("Zainab", "Bilal", "Ayesha"):
+        _case(store, name)
+    plan = " | ".join(str(row[-1]) for row in store.conn.execute(
+        "EXPLAIN QUERY PLAN " + queries.CASE_HITS_SQL, ("text : zainab", 200)))
+    assert "records_by_type" not in plan, plan
+    assert "SCAN hits" in plan and "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,11 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
     7: {
         "2026-460C8842-00001": ("Rubina Kausar", "روبینہ کوثر", "intake", "37201-2323232-3"),
         "2026-460C8842-00002": ("Asif Marwat", "آصف مروت", "intake", "11201-4545454-5"),
+    },
+    8: {
+        "2026-EDAF8F8A-00001": ("Sadia Parveen", "سعدیہ پروین", "intake", "34101-6767676-8"),
+        "2026-EDAF8F8A-00002": ("Kamran Yousafzai", "کامران یوسفزئی", "intake",
+                                "17301-8989898-9"),
     },
 }
 VERSIONS = sorted(EXPECTED)
@@ -251,3 +257,100 @@ def test_a_v7_vault_keeps_every_clock_and_change_when_packed(caseapp_home: Path)
         cases.update(rubina, {"hfz_FatherName": "Allah Ditta"}, seen=shown["clocks"])
         assert cases.show(rubina)["hfz_FatherName"] == "Allah Ditta"
         assert cases.show(rubina)["hfz_Aliases"] == ["Rubi", "Bina"]
+
+
+# The route events the v8 fixture's builder gave each case (make_vault_fixture.V8_EVENTS).
+V8_EVENTS = {
+    "2026-EDAF8F8A-00001": [
+        {"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"},
+        {"hte_Type": "Exploitation", "hte_City": "Dubai", "hte_Country": "AE"}],
+    "2026-EDAF8F8A-00002": [
+        {"hte_Type": "Transit", "hte_City": "Quetta", "hte_Country": "PK"}],
+}
+
+
+def _case_rows(folder: Path) -> list[tuple[object, ...]]:
+    _slot, [key] = KeyslotFile.load(folder / "keyslots.json").unlock(
+        PASSPHRASE_SLOT, passphrase_policy.normalise(PASSPHRASE).encode())
+    conn = database.open_database(folder / "vault.db", key)
+    try:
+        return conn.execute("SELECT id, body, clocks, hlc FROM records WHERE type = 'case' "
+                            "ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_v8_vault_folds_route_events_into_their_case(caseapp_home: Path,
+                                                       tmp_path: Path) -> None:
+    """Schema 9 keeps a case's historic trafficking events in the case (issue 12): every
+    event is still shown, in its order, none is left as a record of its own, their logged
+    changes stay as history, and two devices folding the same vault write the same bytes."""
+    folder = install(8, caseapp_home)
+    second = tmp_path / "second-device"
+    shutil.copytree(folder, second)
+    _clocks, log_before = _raw(folder)
+    event_changes = {r[0] for r in log_before if r[2] == "trafficking_event"}
+    assert len(event_changes) == 3
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        cases = CaseService(session)
+        for number, events in V8_EVENTS.items():
+            assert cases.show(cases.resolve(number))["hte_Events"] == events
+        assert session.conn.execute("SELECT count(*) FROM records WHERE type = "
+                                    "'trafficking_event'").fetchone() == (0,)
+        assert session.store.count("trafficking_event") == 0
+        assert {r[0] for r in session.conn.execute(
+            "SELECT change_id FROM changes WHERE record_type = 'trafficking_event'")} == \
+            event_changes
+        # A new event joins them; the same event again is not added twice.
+        sadia = cases.resolve("2026-EDAF8F8A-00001")
+        route = {"hte_Type": "Transit", "hte_City": "Muscat", "hte_Country": "OM"}
+        cases.update(sadia, {"hte_Events": [route]})
+        cases.update(sadia, {"hte_Events": [route]})
+        assert cases.show(sadia)["hte_Events"] == [*V8_EVENTS["2026-EDAF8F8A-00001"], route]
+    # The other device, the same migration alone (no unlock: the unlock writes audit events).
+    _slot, [key] = KeyslotFile.load(second / "keyslots.json").unlock(
+        PASSPHRASE_SLOT, passphrase_policy.normalise(PASSPHRASE).encode())
+    conn = database.open_database(second / "vault.db", key)
+    try:
+        migrations.migrate(conn)
+    finally:
+        conn.close()
+    first = tmp_path / "first-device"
+    shutil.copytree(VAULTS / "v8", first)
+    _slot, [key] = KeyslotFile.load(first / "keyslots.json").unlock(
+        PASSPHRASE_SLOT, passphrase_policy.normalise(PASSPHRASE).encode())
+    conn = database.open_database(first / "vault.db", key)
+    try:
+        migrations.migrate(conn)
+    finally:
+        conn.close()
+    assert _case_rows(first) == _case_rows(second)
+
+
+def test_an_upgrade_reports_how_far_it_has_come(caseapp_home: Path) -> None:
+    """A v7 vault goes through both steps that rewrite every record (8: packing, 9: route
+    events): the share reported only grows and ends at the whole; a current vault reports
+    nothing."""
+    install(7, caseapp_home)
+    shares: list[float] = []
+    profiles.unlock(PROFILE, PASSPHRASE, upgrading=shares.append).close()
+    assert shares and shares == sorted(shares)
+    assert shares[0] <= 0.5 < shares[-1] == 1.0
+    assert any(share == 0.5 for share in shares)  # the first of two steps done
+    again: list[float] = []
+    profiles.unlock(PROFILE, PASSPHRASE, upgrading=again.append).close()
+    assert again == []
+
+
+def test_the_command_line_tells_how_far_the_upgrade_has_come(
+        caseapp_home: Path, tmp_path: Path, run: Callable[..., tuple[int, str, str]]) -> None:
+    install(8, caseapp_home)
+    secret = tmp_path / "secret"
+    secret.write_text(PASSPHRASE + "\n")
+    code, out, err = run("case", "list", "--profile", PROFILE, "--passphrase-file", secret)
+    assert code == 0 and "Sadia Parveen" in out
+    assert err.splitlines()[0] == "Upgrading the profile's case file for this version: 0% done."
+    assert err.splitlines()[-1] == \
+        "Upgrading the profile's case file for this version: 100% done."
+    code, out, err = run("case", "list", "--profile", PROFILE, "--passphrase-file", secret)
+    assert code == 0 and "Upgrading" not in err

@@ -25,12 +25,16 @@ class Bridge(QObject):
     changed = Signal(object)
     # (callback, value): delivered on the GUI thread
     _deliver = Signal(object, object)
+    # (callback, value): a report on the way (progress), not the end of a call
+    _relay = Signal(object, object)
 
     def __init__(self, app: CaseApp) -> None:
         super().__init__()
         self.app = app
         self.busy = 0  # calls in flight (tests wait for zero)
         self._deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
+        self._relay.connect(lambda callback, value: callback(value),
+                            Qt.ConnectionType.QueuedConnection)
         self._unsubscribe = app.events.subscribe(self._publish)
         self.on_unexpected: Failed = lambda exc: None
 
@@ -50,6 +54,11 @@ class Bridge(QObject):
             self._deliver.emit(failed, exc)
         else:
             self._deliver.emit(failed or self.on_unexpected, exc)
+
+    def relay(self, callback: Callable[[T], None]) -> Callable[[T], None]:
+        """``callback`` made safe to call from any thread: it then runs on the GUI thread
+        (progress reported by work running elsewhere)."""
+        return lambda value: self._relay.emit(callback, value)
 
     def call(self, fn: Callable[[Services], T], done: Done | None = None,
              failed: Failed | None = None) -> None:

@@ -4,10 +4,11 @@ and the split of one document into the person record and the case record."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from caseapp.domain import consent, htcds, identity, legal_status, stages, text_rules
+from caseapp.domain import consent, htcds, identity, legal_status, merge_rules, stages, text_rules
 from caseapp.errors import FieldErrors
 from caseapp.i18n import N_
 
@@ -35,7 +36,7 @@ CASE_EXTENSIONS = {
     # Date, legal basis and FIR of the trafficking-status decision (legal_status).
     legal_status.DECISION_FIELD: "status_decision",
 }
-EVENTS_KEY = "hte_Events"
+EVENTS_KEY = merge_rules.EVENTS_FIELD
 TRACKS = ("TIP", "SOM")
 # Only the case-level parts of the standard are stored on the case; referral and comment
 # fields have their own records.
@@ -240,6 +241,19 @@ def _unique_docs(docs: list[dict[str, str]]) -> list[dict[str, str]]:
     for d in docs:
         seen.setdefault((d["type"], d["number"]), d)
     return list(seen.values())
+
+
+def case_events(case: dict[str, Any], legacy: Sequence[dict[str, Any]] = ()
+                ) -> list[dict[str, Any]]:
+    """The case's route events: its ``hte_Events``, then any event a device before schema 9
+    sent as a record of its own (``legacy``, oldest first), each event once."""
+    events = list(case.get(EVENTS_KEY) or [])
+    have = {merge_rules.event_key(e) for e in events}
+    for event in legacy:
+        if merge_rules.event_key(event) not in have:
+            have.add(merge_rules.event_key(event))
+            events.append(event)
+    return events
 
 
 def _check_events(checker: DocumentChecker, value: Any) -> list[dict[str, Any]]:

@@ -60,34 +60,43 @@ def match_expression(query: str) -> str | None:
 OWN_NAME, FATHERS_NAME, ALIAS, OTHER = "name", "father_name", "alias", "other"
 
 
-def match_kind(person: Mapping[str, Any], query: str) -> str:
-    """What of the person a name query matched: their own name, else their father's name,
-    else an alias; ``other`` for a match on a number. A list shows a hit on the father's
-    name as such, so Sadia d/o Muhammad is not taken for a Muhammad."""
-    if names_own_match(person, query):
-        return OWN_NAME
-    fathers = " ".join(str(person.get(k) or "") for k in ("hfz_FatherName",
-                                                          "hfz_FatherNameUrdu"))
-    if fathers.strip() and _text_matches(fathers, query):
-        return FATHERS_NAME
-    aliases = person.get("hfz_Aliases")
-    if isinstance(aliases, list) and _text_matches(" ".join(map(str, aliases)), query):
-        return ALIAS
-    return OTHER
+class NameQuery:
+    """A name query read once, to tell for each of a few hundred hits what of the person
+    it matched (``kind``) without folding the query again for every one."""
+
+    def __init__(self, query: str) -> None:
+        self.words = names.words(query)
+        self.keys = names.skeleton(query)
+
+    def kind(self, person: Mapping[str, Any]) -> str:
+        """What of the person the query matched: their own name, else their father's name,
+        else an alias; ``other`` for a match on a number. A list shows a hit on the father's
+        name as such, so Sadia d/o Muhammad is not taken for a Muhammad."""
+        if self.matches([str(person.get(k) or "") for k in OWN_NAME_FIELDS]):
+            return OWN_NAME
+        if self.matches([str(person.get(k) or "") for k in ("hfz_FatherName",
+                                                            "hfz_FatherNameUrdu")]):
+            return FATHERS_NAME
+        aliases = person.get("hfz_Aliases")
+        if isinstance(aliases, list) and self.matches([str(a) for a in aliases]):
+            return ALIAS
+        return OTHER
+
+    def matches(self, parts: list[str]) -> bool:
+        """Whether every word of the query begins a word of one of ``parts`` (names of one
+        person), or every consonant key of the query is a key of theirs (another spelling
+        of the same name). Each part is folded on its own: a Latin name is ASCII, which
+        folds at once, and only the Urdu one takes the full Unicode path."""
+        words = [w for part in parts if part for w in names.words(part)]
+        if not words:
+            return False
+        if all(any(w.startswith(t) for w in words) for t in self.words):
+            return True
+        # The keys only when the spelling differs: they cost more than the words.
+        if not self.keys:
+            return False
+        keys = {k for part in parts if part for k in names.index_keys(part)}
+        return all(k in keys for k in self.keys)
 
 
-def names_own_match(person: Mapping[str, Any], query: str) -> bool:
-    """Whether the query matches the person's own name (either script, any spelling whose
-    consonants match), not only a father's name or an alias."""
-    own = " ".join(str(person.get(k) or "") for k in ("prs_FirstName", "prs_MiddleName",
-                                                      "prs_SecondName", "hfz_NameUrdu"))
-    return _text_matches(own, query)
-
-
-def _text_matches(own: str, query: str) -> bool:
-    words = names.words(own)
-    if all(any(w.startswith(t) for w in words) for t in names.words(query)):
-        return True
-    keys = set(names.index_keys(own))
-    wanted = names.skeleton(query)
-    return bool(wanted) and all(k in keys for k in wanted)
+OWN_NAME_FIELDS = ("prs_FirstName", "prs_MiddleName", "prs_SecondName", "hfz_NameUrdu")

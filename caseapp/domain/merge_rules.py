@@ -3,15 +3,17 @@
 - **Guarded fields** (identity, legal status and who decided it, consent entries, referral
   decisions, case owner) record a conflict when an edit did not see the value it replaces;
   the newer value shows, marked, until a manager resolves it.
-- **Set fields** (aliases, identity documents, cases merged in) merge element by element,
-  keyed, so two offline merges of the same case keep every merged id: last writer wins per
-  element, never for the list as a whole.
+- **Set fields** (aliases, identity documents, cases merged in, route events) merge element
+  by element, keyed, so two offline merges of the same case keep every merged id: last
+  writer wins per element, never for the list as a whole.
 - **Append-only types** (screenings, notes, attachments, referral events, …) are written once
   and never conflict.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +34,10 @@ GUARDED: dict[str, frozenset[str]] = {
     "referral": frozenset({"hfz_Status", "cas_ReferredOrganisation"}),
 }
 
+# The case's historic trafficking events (recruitment, transit, exploitation): a set field of
+# the case since schema 9, not records of their own (they were ~700 bytes each at rest).
+EVENTS_FIELD = "hte_Events"
+
 APPEND_ONLY = frozenset({"screening", "note", "attachment", "referral_event",
                          "consent_withdrawal", "reintegration_assessment",
                          "service_delivered"})
@@ -51,9 +57,17 @@ def _plain_key(value: Any) -> str:
     return str(value)
 
 
+def event_key(value: Any) -> str:
+    """A route event (``hte_Type``, place, dates) is keyed by what it says: it is never
+    edited, only added, so two devices adding the same event add it once. A digest, not the
+    text: the key is stored again with the element's clock."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 SET_FIELDS: dict[str, dict[str, Callable[[Any], str]]] = {
     "person": {"hfz_Aliases": _alias_key, "hfz_IdentityDocuments": _document_key},
-    "case": {"hfz_MergedFrom": _plain_key},
+    "case": {"hfz_MergedFrom": _plain_key, EVENTS_FIELD: event_key},
 }
 
 

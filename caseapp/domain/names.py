@@ -32,6 +32,9 @@ _HARAKAT = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and Arabic diacritics, fold Arabic letter variants."""
+    if text.isascii():
+        # Nothing below changes ASCII but its case; most names and numbers are ASCII.
+        return text.lower()
     text = unicodedata.normalize("NFKC", text).translate(_ARABIC_FOLD)
     text = _HARAKAT.sub("", text)
     decomposed = unicodedata.normalize("NFD", text)

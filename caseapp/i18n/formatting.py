@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from caseapp.i18n import current_language
 
@@ -27,3 +27,8 @@ def date(value: datetime.date, lang: str | None = None) -> str:
 
 def number(value: int, lang: str | None = None) -> str:
     return format_decimal(value, locale=_locale(lang))
+
+
+def percent(share: float, lang: str | None = None) -> str:
+    """A share (0 to 1) as a whole percentage, with the language's digits and sign."""
+    return format_percent(share, "#,##0%", locale=_locale(lang))

@@ -166,12 +166,15 @@ class CaseApp:
     def profile(self) -> str | None:
         return None if self._session is None else self._session.paths.name
 
-    def unlock(self, profile: str, secret: str) -> None:
+    def unlock(self, profile: str, secret: str,
+               upgrading: Callable[[float], None] | None = None) -> None:
         """Open ``profile`` with its passphrase or recovery code (on the database thread: the
-        key derivation takes about a second and must not freeze a window)."""
+        key derivation takes about a second and must not freeze a window). ``upgrading``
+        hears how far the upgrade of a vault of an earlier version has come (0 to 1)."""
         from caseapp.services import profiles  # here: the unlock window opens before the vault code
 
-        self._call(lambda: self._attach(profiles.unlock(profile, secret)))
+        self._call(lambda: self._attach(profiles.unlock(profile, secret,
+                                                        upgrading=upgrading)))
 
     def _attach(self, session: Session) -> None:
         if self._session is not None:

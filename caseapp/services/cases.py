@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseapp.domain import case_search, consent, referrals, roles, stages, text_rules
-from caseapp.domain.case_documents import require_name, split_document
+from caseapp.domain.case_documents import EVENTS_KEY, case_events, require_name, split_document
 from caseapp.errors import (
     FieldErrors,
     InvalidTransition,
@@ -22,12 +22,14 @@ from caseapp.i18n import N_
 from caseapp.services.base import CASE, Service
 from caseapp.services.referrals import REFERRAL
 from caseapp.services.session import Session
-from caseapp.store import lists
+from caseapp.store import lists, queries
 from caseapp.store.changes import Changes
 from caseapp.store.lists import CaseFilter as CaseFilter  # what callers narrow lists by
 from caseapp.store.records import Record
 
 PERSON = "person"
+# Route events were records of this type before schema 9 (now the case's hte_Events); a
+# device not yet upgraded may still send them.
 EVENT = "trafficking_event"
 SEARCH_WINDOW = 200        # hits read before own-name matches are put first
 MAX_SEARCH_WINDOW = 2000
@@ -125,9 +127,9 @@ class CaseService(Service):
         with self.session.write() as tx:
             person = self.store.create(PERSON, person_fields, team=team)
             case_fields["hfz_CaseNumber"] = self._next_case_number()
+            if events:
+                case_fields[EVENTS_KEY] = case_events({EVENTS_KEY: events})
             case = self.store.create(CASE, case_fields, team=team, parent=person.record.id)
-            for event in events:
-                self.store.create(EVENT, event, team=team, parent=case.record.id)
             self.session.audit.append(self.session.user_id, "case_created", case.record.id,
                                       [*person_fields, *case_fields])
         return tx.changes.with_id(case.record.id)
@@ -156,9 +158,9 @@ class CaseService(Service):
         person = self._person_of(case)
         doc: dict[str, Any] = {**person.body, **case.body}
         doc = {k: v for k, v in doc.items() if self.actor.may_read_field(k)}
-        events = [e.body for e in self.store.children(case.id, EVENT)]
+        events = case_events(case.body, [e.body for e in self.store.children(case.id, EVENT)])
         if events:
-            doc["hte_Events"] = events
+            doc[EVENTS_KEY] = events
         shown = sorted(doc)
         doc["id"] = case.id
         doc["person_id"] = person.id
@@ -195,13 +197,13 @@ class CaseService(Service):
                 result = self.store.update(person.id, person_fields, seen=seen)
                 if result:
                     changed += list(result.fields)
+            if events:
+                # Added to those on record (a set field: each event once).
+                case_fields[EVENTS_KEY] = case_events(case.body, events)
             if case_fields:
                 result = self.store.update(case.id, case_fields, seen=seen)
                 if result:
                     changed += list(result.fields)
-            for event in events:
-                self.store.create(EVENT, event, team=case.team, parent=case.id)
-                changed.append("hte_Events")
             if changed:
                 self.session.audit.append(self.session.user_id, "case_edited", case.id, changed)
         return tx.changes.with_id(case.id)
@@ -298,19 +300,16 @@ class CaseService(Service):
         # The index also holds fathers' names and aliases, and ranks on term statistics: a
         # wider window is read and sorted, so own-name matches come first for any limit
         # ("Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad, even at 1).
-        hits = self.store.search(expression, min(max(limit * 4, SEARCH_WINDOW),
-                                                 MAX_SEARCH_WINDOW))
+        hits = queries.case_hits(self.store.conn, expression,
+                                 min(max(limit * 4, SEARCH_WINDOW), MAX_SEARCH_WINDOW))
         # The query itself is not recorded: it is usually a name.
         self._viewed("cases_searched", None, SUMMARY_FIELDS)
-        people = {r.id: r for r in (self.store.get(h.parent or "") for h in hits) if r}
-        kinds = {h.id: case_search.match_kind(
-            people[h.parent].body if h.parent in people else {}, query) for h in hits}
-        hits.sort(key=lambda h: kinds[h.id] != case_search.OWN_NAME)
-        return [CaseSummary(h.id, str(h.body.get("hfz_CaseNumber", "")), h.label or "",
-                            str(people[h.parent].body.get("hfz_NameUrdu", ""))
-                            if h.parent in people else "", h.status or "", h.updated_at,
-                            kinds[h.id])
-                for h in hits[:limit]]
+        name_query = case_search.NameQuery(query)
+        found = [CaseSummary(case_id, number, label, str(person.get("hfz_NameUrdu") or ""),
+                             status, updated_at, name_query.kind(person))
+                 for case_id, number, label, status, updated_at, person in hits]
+        found.sort(key=lambda s: s.matched != case_search.OWN_NAME)
+        return found[:limit]
 
     def notes(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's notes, oldest first (id, text, written at); reading them is audited."""

@@ -23,6 +23,7 @@ from caseapp.domain.case_documents import (
     CASE_EXTENSIONS,
     PERSON_EXTENSIONS,
     SKIP_FIELDS,
+    case_events,
     split_document,
 )
 from caseapp.errors import (
@@ -101,6 +102,7 @@ def build_rows(session: Session, columns: list[str]) -> tuple[list[list[Any]], i
             body["cas_Status"] = stages.htcds_status(stages.CLOSED, referred_on=True)
         related = {prefix: [r.body for r in groups.get(case.id, [])]
                    for prefix, groups in related_of.items()}
+        related["hte_"] = case_events(case.body, related["hte_"])
         rows.append(htcds_rows.case_row(person, body, columns, EXTENSION_KINDS, related))
     return rows, left_out
 

@@ -195,18 +195,20 @@ def _typed_secret(secret: str) -> tuple[str, bytes]:
 
 
 def unlock(name: str, secret: str, *, clocks: Clocks | None = None,
-           before_audit: Callable[[Session], None] = lambda session: None) -> Session:
+           before_audit: Callable[[Session], None] = lambda session: None,
+           upgrading: migrations.Progress | None = None) -> Session:
     """Open a profile with its passphrase or its recovery code (recognised by its form).
     What the user must be told about the profile's state is in ``session.notices``.
 
     ``before_audit`` runs on the open session before the unlock events are appended: an
-    audit check sees the chain exactly as it was found."""
+    audit check sees the chain exactly as it was found. ``upgrading`` hears how far the
+    upgrade of a vault written by an earlier version has come (``migrations.migrate``)."""
     p = existing(name)
     with unlock_guard.attempt(p, clocks or Clocks()) as attempt:
         kind, secret_bytes = _typed_secret(secret)
         slots = attempt.slots
         slot, keys, seconds = slots.unlock_timed(kind, secret_bytes)
-        session = _open_with_any(p, keys)
+        session = _open_with_any(p, keys, upgrading)
         try:
             # A slot still holding two keys means a key rotation was cut off after its first
             # step: the recovery code it would have printed was never shown, so the user
@@ -294,7 +296,8 @@ def _open_with_secret(p: ProfilePaths, passphrase: str, clocks: Clocks | None
     return attempt.slots, slot, keys, session
 
 
-def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
+def _open_with_any(p: ProfilePaths, keys: list[bytes],
+                   upgrading: migrations.Progress | None = None) -> Session:
     # During a key rotation a slot holds the old and the new key; whichever opens the
     # database is the right one (the rotation may have been cut off at any step).
     for key in keys:
@@ -305,7 +308,7 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes]) -> Session:
             if disk is not None:
                 raise disk from exc
             continue
-        migrations.migrate(conn)
+        migrations.migrate(conn, progress=upgrading)
         session = open_session(conn, p, db_key=key)
         try:
             _refresh_projections(session)

@@ -11,6 +11,7 @@ from pathlib import Path
 from caseapp.documents import statistics
 from caseapp.documents.statistics import MIN_K, ROWS, Row
 from caseapp.domain import consent
+from caseapp.domain.case_documents import case_events
 from caseapp.services.cases import EVENT
 from caseapp.services.exports import (
     check_destination,
@@ -47,7 +48,7 @@ def collect_rows(session: Session) -> tuple[list[Row], int]:
     rows: list[Row] = []
     events_of = children_by_parent(session, EVENT)
     for case, person in cases:
-        events = [e.body for e in events_of.get(case.id, [])]
+        events = case_events(case.body, [e.body for e in events_of.get(case.id, [])])
         rows.append(statistics.victim_row(person, case.body, events,
                                           statistics.registration_date(case.id)))
     return rows, without_consent

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import sqlcipher3
 
+from caseapp.domain import merge_rules
 from caseapp.errors import ProfileError
 from caseapp.i18n import N_
-from caseapp.store import packing
+from caseapp.store import changelog, merge, packing
 from caseapp.store.database import Connection, storage_error
 
 # The outbox view gives the change log's packed ids and clocks back in text (schema 8).
@@ -42,12 +43,21 @@ _CASE_LIST_INDEXES_V8 = """
         json_extract(body, '$.cas_CaseOwner'), updated_at, id) WHERE type = 'case';
 """
 _BATCH = 5000
+# How far a long step has come: (rows done, rows in all); and the whole upgrade's share done.
+Report = Callable[[int, int], None]
+Progress = Callable[[float], None]
 
 
-def _compact(conn: Connection) -> None:
+def _count(conn: Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+def _compact(conn: Connection, report: Report) -> None:
     """8: compact storage (issue 12, caseapp.store.packing): field clocks relative to one
     default, the change log's ids in 16 bytes and its clocks without the device id the row
     holds already, its JSON deflated; the case list's indexes over cases only."""
+    total = _count(conn, "records") + _count(conn, "changes")
+    done = 0
     last = 0
     while rows := conn.execute("SELECT rowid, body, clocks, hlc FROM records WHERE rowid > ? "
                                "ORDER BY rowid LIMIT ?", (last, _BATCH)).fetchall():
@@ -55,6 +65,8 @@ def _compact(conn: Connection) -> None:
             (packing.pack_clocks(json.loads(clocks), json.loads(body), hlc), rowid)
             for rowid, body, clocks, hlc in rows])
         last = rows[-1][0]
+        done += len(rows)
+        report(done, total)
     last = 0
     while rows := conn.execute("SELECT seq, change_id, record_id, parent, team, device, hlc, "
                                "fields, seen FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -67,6 +79,8 @@ def _compact(conn: Connection) -> None:
               packing.pack_json(json.loads(fields)), packing.pack_json(json.loads(seen)), seq)
              for seq, cid, rid, parent, team, device, hlc, fields, seen in rows])
         last = rows[-1][0]
+        done += len(rows)
+        report(done, total)
 
     # One statement at a time: executescript would commit the transaction first.
     for statement in (_CASE_LIST_INDEXES_V8 + _OUTBOX_V8).split(";"):
@@ -74,7 +88,68 @@ def _compact(conn: Connection) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS: list[str | Callable[[Connection], None]] = [
+_EVENT = "trafficking_event"
+
+
+def _fold_events(conn: Connection, report: Report) -> None:
+    """9: a case's historic trafficking events become its ``hte_Events`` set field instead
+    of records of their own (issue 12: ~700 bytes each at rest, three per case), and the
+    bodies of screenings and assessments are deflated (``packing.DEFLATED_BODIES``). Each
+    event is merged in as the change that created it would merge today, at that change's clock, so
+    every device folds the same events into the same bytes without syncing. The events' logged
+    changes stay: they are the history, and unpushed ones still go out for devices not yet
+    upgraded (whose events the case reads as before, ``case_documents.case_events``)."""
+    total, done = _count(conn, "records WHERE type = 'case'"), 0
+    last = 0
+    while cases := conn.execute(
+            "SELECT rowid, id, body, clocks, hlc FROM records WHERE type = 'case' AND rowid > ? "
+            "ORDER BY rowid LIMIT ?", (last, _BATCH)).fetchall():
+        last = cases[-1][0]
+        events: dict[str, list[tuple[str, str, str]]] = {}
+        # From the batch's case ids (CROSS JOIN) through the parent index: planned the other
+        # way, every batch walked all the events of the vault.
+        for event_id, parent, body, hlc in conn.execute(
+                "SELECT e.id, e.parent, e.body, e.hlc FROM json_each(?) batch CROSS JOIN "
+                "records e ON e.parent = batch.value WHERE e.type = ? AND e.deleted = 0 "
+                "ORDER BY e.rowid", (json.dumps([c[1] for c in cases]), _EVENT)):
+            events.setdefault(parent, []).append((event_id, body, hlc))
+        updates = []
+        for rowid, case_id, body_text, clocks_text, case_hlc in cases:
+            if case_id not in events:
+                continue
+            body = json.loads(body_text)
+            clocks = packing.unpack_clocks(clocks_text, body, case_hlc)
+            for _id, event_text, event_hlc in events[case_id]:
+                event = json.loads(event_text)
+                key = merge_rules.event_key(event)
+                merge.merge_fields("case", body, clocks, {
+                    merge_rules.EVENTS_FIELD: {merge.ADD: [[key, event]], merge.REMOVE: []}},
+                    event_hlc)
+            updates.append((changelog.dumps(body), packing.pack_clocks(clocks, body, case_hlc),
+                            rowid))
+        conn.executemany("UPDATE records SET body = ?, clocks = ? WHERE rowid = ?", updates)
+        folded = [event_id for group in events.values() for event_id, _b, _h in group]
+        conn.execute("DELETE FROM sync_record_keys WHERE record_id IN "
+                     "(SELECT value FROM json_each(?))", (json.dumps(folded),))
+        conn.execute("DELETE FROM records WHERE id IN (SELECT value FROM json_each(?))",
+                     (json.dumps(folded),))
+        done += len(cases)
+        report(done, total)
+    conn.execute("UPDATE counts SET live = (SELECT count(*) FROM records WHERE type = ? "
+                 "AND deleted = 0) WHERE type = ?", (_EVENT, _EVENT))
+    # The large write-once bodies deflated (``packing.DEFLATED_BODIES``).
+    for record_type in sorted(packing.DEFLATED_BODIES):
+        last = 0
+        while rows := conn.execute(
+                "SELECT rowid, body FROM records WHERE type = ? AND rowid > ? ORDER BY rowid "
+                "LIMIT ?", (record_type, last, _BATCH)).fetchall():
+            last = rows[-1][0]
+            conn.executemany("UPDATE records SET body = ? WHERE rowid = ?", [
+                (packing.pack_body(record_type, json.loads(body)), rowid)
+                for rowid, body in rows if isinstance(body, str)])
+
+
+MIGRATIONS: list[str | Callable[[Connection, Report], None]] = [
     # 1: uniform records, per-field clocks, outbox, hash-chained audit, device metadata.
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -228,6 +303,7 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
     );
     """,
     _compact,
+    _fold_events,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)
@@ -241,17 +317,31 @@ def schema_version(conn: Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: Connection, target: int = CURRENT_VERSION) -> int:
-    """Bring the schema to ``target``; returns the version found before."""
+def migrate(conn: Connection, target: int = CURRENT_VERSION,
+            progress: Progress | None = None) -> int:
+    """Bring the schema to ``target``; returns the version found before. ``progress`` hears
+    the share of the upgrade done (0 to 1) as the steps that rewrite every record go: at a
+    national caseload they take minutes, and the user must see that something happens."""
     found = schema_version(conn)
     if found > CURRENT_VERSION:
         raise SchemaTooNew()
+    long_steps = [v for v in range(found + 1, target + 1) if callable(MIGRATIONS[v - 1])]
+
+    def reporter(version: int) -> Report:
+        def report(done: int, total: int) -> None:
+            if progress is not None:
+                share = done / total if total else 1.0
+                progress((long_steps.index(version) + min(share, 1.0)) / len(long_steps))
+        return report
+
+    if progress is not None and long_steps:
+        progress(0.0)  # said at once: the first batch can take a while
     for version in range(found + 1, target + 1):
         step = MIGRATIONS[version - 1]
         try:
             if callable(step):
                 conn.execute("BEGIN IMMEDIATE")
-                step(conn)
+                step(conn, reporter(version))
                 conn.execute(f"PRAGMA user_version = {version}")
                 conn.execute("COMMIT")
             else:

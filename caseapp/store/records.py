@@ -9,7 +9,6 @@ from its body with the record type's projection (``domain.projections``)."""
 from __future__ import annotations
 
 import builtins
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +18,8 @@ from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound
-from caseapp.store import changelog, merge, packing
-from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange, dumps
+from caseapp.store import changelog, merge, packing, queries
+from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange
 from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection, HoldsConnection
 from caseapp.store.hlc import HybridClock
@@ -46,7 +45,7 @@ class Record:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Record:
-        body = json.loads(row[6])
+        body = packing.unpack_json(row[6])
         return cls(id=row[0], type=row[1], team=row[2], parent=row[3], label=row[4],
                    status=row[5], body=body, clocks=packing.unpack_clocks(row[7], body, row[8]),
                    hlc=row[8], deleted=bool(row[9]), updated_at=row[10])
@@ -149,16 +148,12 @@ class RecordStore(HoldsConnection):
     def search(self, match: str, limit: int = 50) -> builtins.list[Record]:
         """Records whose index matches an FTS5 ``match`` expression, best first.
 
-        Ranking looks at the newest 2,000 hits only, and the ranked top is joined to the
-        records table before anything else: each joined row is a page to decrypt, so a
-        common name ("Muhammad") over 100,000 cases stays inside the 50 ms budget. Deleted
-        records leave the index when they are deleted."""
+        Ranking looks at the newest 2,000 hits only (``queries.RANKED_WINDOW``), and the
+        ranked top is joined to the records table before anything else: each joined row is a
+        page to decrypt. Deleted records leave the index when they are deleted."""
         rows = self.conn.execute(
             f"SELECT {', '.join('r.' + c.strip() for c in _COLUMNS.split(','))} "  # noqa: S608
-            "FROM (SELECT rowid, rank FROM ("
-            "        SELECT rowid, rank FROM search WHERE search MATCH ? "
-            "        ORDER BY rowid DESC LIMIT 2000) "
-            "      ORDER BY rank, rowid DESC LIMIT ?) hits "
+            f"FROM ({queries.RANKED_WINDOW}) hits "
             "JOIN records r ON r.rowid = hits.rowid "
             "WHERE r.deleted = 0 ORDER BY hits.rank, r.rowid DESC",
             (match, limit))
@@ -283,7 +278,8 @@ class RecordStore(HoldsConnection):
             "clocks=excluded.clocks, hlc=excluded.hlc, deleted=excluded.deleted, "
             "updated_at=excluded.updated_at",
             (record.id, record.type, record.team, record.parent, record.label, record.status,
-             dumps(body), packing.pack_clocks(clocks, body, record.hlc), record.hlc,
+             packing.pack_body(record.type, body), packing.pack_clocks(clocks, body, record.hlc),
+             record.hlc,
              int(record.deleted), now))
         was_live = existing is not None and not existing.deleted
         if was_live != (not record.deleted):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseapp.errors import CaseAppError, FirstPassphraseRequired, UnlockBackoff, WrongPassphrase
-from caseapp.i18n import LANGUAGES, _, current_language, ngettext
+from caseapp.i18n import LANGUAGES, _, current_language, formatting, ngettext
 from ui.bridge import Bridge
 from ui.widgets.label import Label
 from ui.widgets.passphrase import PassphraseField
@@ -85,6 +85,9 @@ class UnlockView(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)  # busy: the key derivation reports no steps
         self.progress.hide()
+        self.upgrade_note = Label(self)
+        self.upgrade_note.setWordWrap(True)
+        self.upgrade_note.hide()
         self.unlock_button = QPushButton(self)
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.try_unlock)
@@ -105,7 +108,8 @@ class UnlockView(QWidget):
         box.addWidget(self.title)
         for widget in (self.profile_label, self.profile, self.passphrase_label,
                        self.passphrase, self.caps, self.message, self.progress,
-                       self.unlock_button, self.recovery_button, self.new_office_button):
+                       self.upgrade_note, self.unlock_button, self.recovery_button,
+                       self.new_office_button):
             box.addWidget(widget)
         box.addStretch(2)
         outer = QHBoxLayout(self)
@@ -142,11 +146,26 @@ class UnlockView(QWidget):
             return
         self._busy(True)
         self.message.clear()
-        self.bridge.background(lambda: self.bridge.app.unlock(name, secret),
+        upgrading = self.bridge.relay(self._upgrading)
+        self.bridge.background(lambda: self.bridge.app.unlock(name, secret, upgrading),
                                self._done, self._failed)
+
+    def _upgrading(self, share: float) -> None:
+        """A vault written by an earlier version is being upgraded: at a national caseload
+        that takes minutes, so the bar counts and the note says why the wait."""
+        self.progress.setRange(0, 100)
+        self.progress.setValue(round(share * 100))
+        self.upgrade_note.setText(_(
+            "Upgrading this profile's case file for the new version of Hifazat: %(done)s "
+            "done. Keep Hifazat open; it opens the profile when the upgrade is finished.",
+            done=formatting.percent(share)))
+        self.upgrade_note.show()
 
     def _busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
+        if not busy:
+            self.progress.setRange(0, 0)
+            self.upgrade_note.hide()
         for widget in (self.passphrase, self.profile, self.unlock_button):
             widget.setEnabled(not busy)
 
