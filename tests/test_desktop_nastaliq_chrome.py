@@ -442,10 +442,10 @@ def test_urdu_typed_in_naskh_is_not_clipped(qtbot: QtBot, urdu: NastaliqStyle,
         else:
             field = QPlainTextEdit()
             field.resize(700, 80)
-        assert field.font().families()[0] == fonts.NASKH
         qtbot.addWidget(field)
         field.show()
         qtbot.waitExposed(field)
+        assert field.font().families()[0] == fonts.NASKH
         type_text(field, text)
         if isinstance(field, QLineEdit):
             option = QStyleOptionFrame()
