@@ -1,5 +1,6 @@
 """Render the desktop's screenshots for the README (docs/screenshots/): the unlock window, the
-case list and a case, in English and in Urdu, on a demo profile of synthetic people.
+case list, a case, a text field's context menu and a question (a message dialog), in English
+and in Urdu, on a demo profile of synthetic people.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/take_screenshots.py [--scale 1.25]
 """
@@ -16,9 +17,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from caseapp.i18n import _  # noqa: E402
 from caseapp.services import demo, profiles  # noqa: E402
 from ui.app import DEMO_PASSPHRASE, Desktop, wait_until  # noqa: E402
+from ui.case.workspace import CaseWorkspace  # noqa: E402
 from ui.unlock.unlock_view import UnlockView  # noqa: E402
+from ui.widgets import edit_menu  # noqa: E402
+from ui.widgets.message import MessageDialog  # noqa: E402
 
 
 def shoot(lang: str, out: Path, suffix: str) -> None:
@@ -41,9 +46,35 @@ def shoot(lang: str, out: Path, suffix: str) -> None:
     workspace.tabs.setCurrentWidget(workspace.person)
     wait_until(lambda: bool(workspace.title) and desktop.bridge.busy == 0)
     window.grab().save(str(out / f"case-{lang}{suffix}.png"))
+    shoot_menu_and_message(workspace, out / f"menu-{lang}{suffix}.png",
+                           out / f"message-{lang}{suffix}.png")
     window.lock()
     wait_until(lambda: desktop.core.locked)
     desktop.close()
+
+
+def shoot_menu_and_message(workspace: CaseWorkspace, menu_png: Path, message_png: Path) -> None:
+    """A note field's context menu (Qt's, in the catalogs' words) and the question asked when
+    a case with unsaved changes is closed, each grabbed alone."""
+    workspace.tabs.setCurrentWidget(workspace.notes)
+    editor = workspace.notes.editor
+    editor.setPlainText(_("Write a note…"))
+    editor.selectAll()  # so that cut and copy are offered
+    menu = edit_menu.translate_menu(editor.createStandardContextMenu())
+    menu.popup(editor.mapToGlobal(editor.rect().center()))
+    wait_until(menu.isVisible)
+    menu.grab().save(str(menu_png))
+    menu.close()
+    menu.deleteLater()
+    editor.clear()
+    dialog = MessageDialog(workspace, _("Close the case"),
+                           _("This case has changes that are not saved. Close it and drop "
+                             "them?"), _("&Close and drop the changes"), _("&Keep the case open"))
+    dialog.show()
+    wait_until(dialog.isVisible)
+    dialog.grab().save(str(message_png))
+    dialog.close()
+    dialog.deleteLater()
 
 
 def main() -> int:
