@@ -1,6 +1,7 @@
 """Render the desktop's screenshots for the README (docs/screenshots/): the unlock window, the
-case list, a case and the dialog that refers it to an organisation, in English and in Urdu, on
-a demo profile of synthetic people.
+case list, a case, the dialog that refers it to an organisation, a text field's context menu
+and a question (a message dialog), in English and in Urdu, on a demo profile of synthetic
+people.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/take_screenshots.py [--scale 1.25]
 """
@@ -21,21 +22,18 @@ sys.path.insert(0, str(ROOT))
 import pyrage  # noqa: E402
 from PySide6.QtCore import QCoreApplication  # noqa: E402
 
+from caseapp.i18n import _  # noqa: E402
 from caseapp.services import demo, profiles  # noqa: E402
 from caseapp.services.directory import DirectoryService  # noqa: E402
 from ui.app import DEMO_PASSPHRASE, Desktop, wait_until  # noqa: E402
+from ui.case.workspace import CaseWorkspace  # noqa: E402
 from ui.unlock.unlock_view import UnlockView  # noqa: E402
+from ui.widgets import edit_menu  # noqa: E402
+from ui.widgets.message import MessageDialog  # noqa: E402
 
 SHELTER = "dar-ul-aman"  # caseapp/reference/service-directory.csv
 # What a caseworker would type, in the language of the screen.
 PURPOSE = {"en": "Shelter placement in Lahore tonight", "ur": "آج رات لاہور میں پناہ گاہ"}
-
-
-def settle() -> None:
-    """Let Qt lay out what just changed (a hidden problem line, a chosen organisation)."""
-    for _ in range(5):
-        QCoreApplication.processEvents()
-        time.sleep(0.02)
 
 
 def shoot(lang: str, out: Path, suffix: str) -> None:
@@ -58,6 +56,23 @@ def shoot(lang: str, out: Path, suffix: str) -> None:
     workspace.tabs.setCurrentWidget(workspace.person)
     wait_until(lambda: bool(workspace.title) and desktop.bridge.busy == 0)
     window.grab().save(str(out / f"case-{lang}{suffix}.png"))
+    shoot_referral(desktop, workspace, lang, out / f"referral-dialog-{lang}{suffix}.png")
+    shoot_menu_and_message(workspace, out / f"menu-{lang}{suffix}.png",
+                           out / f"message-{lang}{suffix}.png")
+    window.lock()
+    wait_until(lambda: desktop.core.locked)
+    desktop.close()
+
+
+def settle() -> None:
+    """Let Qt lay out what just changed (a hidden problem line, a chosen organisation)."""
+    for _round in range(5):
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+
+
+def shoot_referral(desktop: Desktop, workspace: CaseWorkspace, lang: str, png: Path) -> None:
+    """The referral dialog filled in for the shelter, as the caseworker is about to send."""
     dialog = workspace.refer()
     wait_until(lambda: dialog.recipient.count() > 0 and desktop.bridge.busy == 0)
     shelter = desktop.core.run(lambda s: s.directory.find(SHELTER))
@@ -65,11 +80,33 @@ def shoot(lang: str, out: Path, suffix: str) -> None:
     dialog.purpose.setText(PURPOSE.get(lang, PURPOSE["en"]))
     dialog.path.setText(str(Path.home() / "referral-sumaira.hfz.age"))
     settle()
-    dialog.grab().save(str(out / f"referral-dialog-{lang}{suffix}.png"))
+    dialog.grab().save(str(png))
     dialog.reject()
-    window.lock()
-    wait_until(lambda: desktop.core.locked)
-    desktop.close()
+    dialog.deleteLater()
+
+
+def shoot_menu_and_message(workspace: CaseWorkspace, menu_png: Path, message_png: Path) -> None:
+    """A note field's context menu (Qt's, in the catalogs' words) and the question asked when
+    a case with unsaved changes is closed, each grabbed alone."""
+    workspace.tabs.setCurrentWidget(workspace.notes)
+    editor = workspace.notes.editor
+    editor.setPlainText(_("Write a note…"))
+    editor.selectAll()  # so that cut and copy are offered
+    menu = edit_menu.translate_menu(editor.createStandardContextMenu())
+    menu.popup(editor.mapToGlobal(editor.rect().center()))
+    wait_until(menu.isVisible)
+    menu.grab().save(str(menu_png))
+    menu.close()
+    menu.deleteLater()
+    editor.clear()
+    dialog = MessageDialog(workspace, _("Close the case"),
+                           _("This case has changes that are not saved. Close it and drop "
+                             "them?"), _("&Close and drop the changes"), _("&Keep the case open"))
+    dialog.show()
+    wait_until(dialog.isVisible)
+    dialog.grab().save(str(message_png))
+    dialog.close()
+    dialog.deleteLater()
 
 
 def main() -> int:

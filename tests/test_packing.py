@@ -82,3 +82,54 @@ def test_change_json_is_deflated_and_reads_back() -> None:
     # Short JSON gains nothing and stays text; text written before schema 8 still reads.
     assert packing.pack_json({}) == "{}" and packing.unpack_json("{}") == {}
     assert packing.unpack_json(text) == fields
+
+
+def _screening_body() -> dict[str, object]:
+    # The shape of a submitted screening: an answer per indicator and the computed result.
+    answers = {f"indicator_{i:02d}": {"answer": ("yes", "no", "unknown")[i % 3], "note": None}
+               for i in range(60)}
+    return {"instrument_id": "ilo-ec-adult-labour", "instrument_version": "1.0.0",
+            "answers": answers, "result": {"dimensions": {f"d{i}": "positive" for i in range(8)}}}
+
+
+def test_a_screening_is_stored_deflated_and_a_case_as_json_text() -> None:
+    import sqlcipher3
+
+    from caseapp.store import migrations
+    from caseapp.store.database import Connection
+    from caseapp.store.hlc import HybridClock
+    from caseapp.store.records import RecordStore
+
+    device = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+    conn = sqlcipher3.connect(":memory:", isolation_level=None, factory=Connection)
+    migrations.migrate(conn)
+    store = RecordStore(conn, HybridClock(device), device)
+    body = _screening_body()
+    screening = store.create("screening", body).record.id
+    case = store.create("case", {"hfz_Stage": "intake"}).record.id
+    stored = dict(conn.execute("SELECT id, body FROM records"))
+    assert isinstance(stored[screening], bytes)
+    assert len(stored[screening]) < len(json.dumps(body)) / 3
+    assert json.loads(stored[case]) == {"hfz_Stage": "intake"}  # lists read it in SQL
+    assert store.get(screening).body == body  # type: ignore[union-attr]
+
+
+def test_the_upgrade_deflates_the_screenings_a_vault_holds() -> None:
+    import sqlcipher3
+
+    from caseapp.store import migrations
+    from caseapp.store.database import Connection
+
+    conn = sqlcipher3.connect(":memory:", isolation_level=None, factory=Connection)
+    migrations.migrate(conn, 8)
+    body = json.dumps(_screening_body(), separators=(",", ":"))
+    conn.execute("INSERT INTO records (id, type, body, clocks, hlc, updated_at) "
+                 "VALUES ('s', 'screening', ?, '{}', '1796172914964.00000.d', 0)", (body,))
+    conn.execute("INSERT INTO records (id, type, body, clocks, hlc, updated_at) "
+                 "VALUES ('n', 'note', '{\"cco_CaseComment\":\"text\"}', '{}', "
+                 "'1796172914964.00001.d', 0)")
+    migrations.migrate(conn)
+    stored = dict(conn.execute("SELECT id, body FROM records"))
+    assert isinstance(stored["s"], bytes) and packing.unpack_json(stored["s"]) == \
+        json.loads(body)
+    assert stored["n"] == '{"cco_CaseComment":"text"}'

@@ -21,10 +21,11 @@ _POINT_SIZE = {"ur": 11, "ps": 11, "fa_AF": 11, "en": 10}
 # past the style: they keep Naskh in Urdu, correct letters in a plainer hand. Drawing
 # Nastaliq in an editor would mean a text engine of our own — its cursor, selection and
 # input method over HarfBuzz's clusters — for what the user sees only while typing; the
-# same text is shown in Nastaliq everywhere it is read. Message boxes size their text with
-# Qt's (wrong) Nastaliq widths, menus draw it without the style.
-_EDITING = ("QLineEdit", "QTextEdit", "QPlainTextEdit", "QAbstractSpinBox", "QMenu",
-            "QMessageBox", "QTipLabel", "QCalendarWidget")
+# same text is shown in Nastaliq everywhere it is read. Qt's QMessageBox sizes its text with
+# Qt's (wrong) Nastaliq widths (the desktop's own message boxes are ``ui.widgets.message``);
+# tooltips draw it without the style. Menus are Nastaliq (``ui.widgets.nastaliq_menu``).
+_EDITING = ("QLineEdit", "QTextEdit", "QPlainTextEdit", "QAbstractSpinBox", "QMessageBox",
+            "QTipLabel", "QCalendarWidget")
 _style: QStyle | None = None
 _QT_LOCALE = {"en": "en_GB", "ur": "ur_PK", "ps": "ps_AF", "fa_AF": "fa_AF"}
 

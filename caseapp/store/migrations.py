@@ -4,7 +4,8 @@ appending a new one. Each runs in one transaction together with its ``user_versi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlcipher3
 
@@ -91,19 +92,35 @@ def _compact(conn: Connection, report: Report) -> None:
 _EVENT = "trafficking_event"
 
 
+def _rowids(conn: Connection, record_type: str) -> list[int]:
+    """The rowids of every record of a type, in order, from the type index alone."""
+    return [r[0] for r in conn.execute("SELECT rowid FROM records WHERE type = ? ORDER BY rowid",
+                                       (record_type,))]
+
+
+def _batches(conn: Connection, rowids: list[int], columns: str) -> Iterator[list[Any]]:
+    """(rowid, *columns) of those records, _BATCH at a time, each fetched by its rowid. (A
+    batch asked for as "of this type, after rowid N" made SQLite read the whole type index
+    and sort it for every batch: quadratic, twenty minutes at a million cases.)"""
+    wanted = ", ".join(f"r.{c.strip()}" for c in columns.split(","))
+    for start in range(0, len(rowids), _BATCH):
+        yield conn.execute(
+            f"SELECT r.rowid, {wanted} FROM json_each(?) batch CROSS JOIN records r "  # noqa: S608
+            "ON r.rowid = batch.value ORDER BY r.rowid",
+            (json.dumps(rowids[start:start + _BATCH]),)).fetchall()
+
+
 def _fold_events(conn: Connection, report: Report) -> None:
     """9: a case's historic trafficking events become its ``hte_Events`` set field instead
-    of records of their own (issue 12: ~700 bytes each at rest, three per case). Each event
-    is merged in as the change that created it would merge today, at that change's clock, so
+    of records of their own (issue 12: ~700 bytes each at rest, three per case), and the
+    bodies of screenings and assessments are deflated (``packing.DEFLATED_BODIES``). Each
+    event is merged in as the change that created it would merge today, at that change's clock, so
     every device folds the same events into the same bytes without syncing. The events' logged
     changes stay: they are the history, and unpushed ones still go out for devices not yet
     upgraded (whose events the case reads as before, ``case_documents.case_events``)."""
-    total, done = _count(conn, "records WHERE type = 'case'"), 0
-    last = 0
-    while cases := conn.execute(
-            "SELECT rowid, id, body, clocks, hlc FROM records WHERE type = 'case' AND rowid > ? "
-            "ORDER BY rowid LIMIT ?", (last, _BATCH)).fetchall():
-        last = cases[-1][0]
+    case_rows = _rowids(conn, "case")
+    total, done = len(case_rows), 0
+    for cases in _batches(conn, case_rows, "id, body, clocks, hlc"):
         events: dict[str, list[tuple[str, str, str]]] = {}
         # From the batch's case ids (CROSS JOIN) through the parent index: planned the other
         # way, every batch walked all the events of the vault.
@@ -136,6 +153,12 @@ def _fold_events(conn: Connection, report: Report) -> None:
         report(done, total)
     conn.execute("UPDATE counts SET live = (SELECT count(*) FROM records WHERE type = ? "
                  "AND deleted = 0) WHERE type = ?", (_EVENT, _EVENT))
+    # The large write-once bodies deflated (``packing.DEFLATED_BODIES``).
+    for record_type in sorted(packing.DEFLATED_BODIES):
+        for rows in _batches(conn, _rowids(conn, record_type), "body"):
+            conn.executemany("UPDATE records SET body = ? WHERE rowid = ?", [
+                (packing.pack_body(record_type, json.loads(body)), rowid)
+                for rowid, body in rows if isinstance(body, str)])
 
 
 MIGRATIONS: list[str | Callable[[Connection, Report], None]] = [

@@ -112,3 +112,15 @@ def unpack_json(stored: bytes | str) -> Any:
         return json.loads(stored)
     unpacker = zlib.decompressobj(-15, _WORDS[stored[0]])
     return json.loads(unpacker.decompress(stored[1:]) + unpacker.flush())
+
+
+# Write-once records whose bodies are large (a screening's answers and computed result are
+# ~6.6 KB of JSON, an assessment's ~2.3 KB) and that no SQL query reads: stored deflated. Every
+# other body stays JSON text, which the lists, exports and checks read in SQL.
+DEFLATED_BODIES = frozenset({"screening", "reintegration_assessment"})
+
+
+def pack_body(record_type: str, body: dict[str, Any]) -> bytes | str:
+    if record_type in DEFLATED_BODIES:
+        return pack_json(body)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -9,7 +9,6 @@ from its body with the record type's projection (``domain.projections``)."""
 from __future__ import annotations
 
 import builtins
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound
 from caseapp.store import changelog, merge, packing, queries
-from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange, dumps
+from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange
 from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection, HoldsConnection
 from caseapp.store.hlc import HybridClock
@@ -46,7 +45,7 @@ class Record:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Record:
-        body = json.loads(row[6])
+        body = packing.unpack_json(row[6])
         return cls(id=row[0], type=row[1], team=row[2], parent=row[3], label=row[4],
                    status=row[5], body=body, clocks=packing.unpack_clocks(row[7], body, row[8]),
                    hlc=row[8], deleted=bool(row[9]), updated_at=row[10])
@@ -279,7 +278,8 @@ class RecordStore(HoldsConnection):
             "clocks=excluded.clocks, hlc=excluded.hlc, deleted=excluded.deleted, "
             "updated_at=excluded.updated_at",
             (record.id, record.type, record.team, record.parent, record.label, record.status,
-             dumps(body), packing.pack_clocks(clocks, body, record.hlc), record.hlc,
+             packing.pack_body(record.type, body), packing.pack_clocks(clocks, body, record.hlc),
+             record.hlc,
              int(record.deleted), now))
         was_live = existing is not None and not existing.deleted
         if was_live != (not record.deleted):

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QMessageBox,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from caseapp.i18n import _
 from ui.bridge import Bridge
 from ui.case.person_form import PersonForm
 from ui.widgets.form import ErrorLabel
+from ui.widgets.message import confirm
 
 DRAFT_KEY = "new-case"
 
@@ -96,10 +96,9 @@ class NewCaseDialog(QDialog):
         return bool(self.form.values())
 
     def reject(self) -> None:
-        if self.has_unsaved() and QMessageBox.question(
+        if self.has_unsaved() and not confirm(
                 self, _("New case"), _("Drop what you typed for this new case?"),
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No) != QMessageBox.StandardButton.Yes:
+                _("&Drop what I typed"), _("&Keep typing")):
             return
         super().reject()
 

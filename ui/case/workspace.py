@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError
@@ -42,6 +43,7 @@ class CaseWorkspace(QWidget):
         self.attachments = AttachmentsTab(bridge, case_id, self)
         self.history = HistoryTab(bridge, case_id, self)
         self.tabs = QTabWidget(self)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)  # a narrow window: "…", not cut
         for widget, label in ((self.overview, _("&Overview")), (self.person, _("&Person")),
                               (self.stage, _("&Stage")), (self.consent, _("&Consent")),
                               (self.notes, _("&Notes")), (self.attachments, _("A&ttachments")),

@@ -11,9 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QInputDialog,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QToolBar,
     QWidget,
@@ -28,6 +26,7 @@ from ui.shell.capture import exclude_from_capture
 from ui.shell.idle import DEFAULT_MINUTES, IdleWatcher
 from ui.unlock.unlock_view import UnlockView
 from ui.widgets.label import Label
+from ui.widgets.message import ask_number, inform
 
 if TYPE_CHECKING:
     from ui.shell.workbench import Workbench
@@ -194,7 +193,7 @@ class MainWindow(QMainWindow):
         self.idle.start()
         self._refresh_status()
         for notice in self.bridge.app.notices:
-            QMessageBox.information(self, _("Hifazat"), notice.user_message())
+            inform(self, _("Hifazat"), notice.user_message())
         self.unlocked.emit()
 
     def _refresh_status(self) -> None:
@@ -216,10 +215,10 @@ class MainWindow(QMainWindow):
             self.workbench.search.selectAll()
 
     def choose_idle_minutes(self) -> None:
-        minutes, ok = QInputDialog.getInt(self, _("Auto-lock"),
-                                          _("Lock after this many minutes without use:"),
-                                          self.idle.minutes, 1, 120)
-        if ok:
+        minutes = ask_number(self, _("Auto-lock"),
+                             _("Lock after this many minutes without use:"),
+                             self.idle.minutes, 1, 120)
+        if minutes is not None:
             self.idle.set_minutes(minutes)
             self.idle.start()
             self.bridge.call(lambda s: s.drafts.set_preference(IDLE_PREFERENCE, str(minutes)),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from caseapp.i18n import _
 from ui.bridge import Bridge
@@ -17,6 +17,7 @@ from ui.cases.list_view import CaseListView
 from ui.language import isolate_ltr
 from ui.search.search_box import SearchBox
 from ui.shell.navigation import Navigation
+from ui.widgets.message import confirm
 
 
 class Workbench(QWidget):
@@ -38,6 +39,7 @@ class Workbench(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.setTabsClosable(True)
         self.tabs.setDocumentMode(True)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tabs.addTab(self.cases, _("Cases"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.LeftSide, None)
@@ -94,11 +96,10 @@ class Workbench(QWidget):
         workspace = self.tabs.widget(index)
         if not isinstance(workspace, CaseWorkspace):
             return
-        if workspace.has_unsaved() and QMessageBox.question(
+        if workspace.has_unsaved() and not confirm(
                 self, _("Close the case"), _("This case has changes that are not saved. "
                                              "Close it and drop them?"),
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No) != QMessageBox.StandardButton.Yes:
+                _("&Close and drop the changes"), _("&Keep the case open")):
             return
         self.tabs.removeTab(index)
         workspace.close_down()

@@ -16,7 +16,7 @@ from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QStyle
 
-from ui.widgets.script import base_rtl, strip_mnemonic, wants_nastaliq
+from ui.widgets.script import base_rtl, mnemonic, strip_mnemonic, wants_nastaliq
 
 if TYPE_CHECKING:
     from ui.widgets.nastaliq_text import ShapedText
@@ -122,5 +122,14 @@ class Label(QLabel):
         painter = QPainter(self)
         self.drawFrame(painter)
         text, box, alignment = self._layout()
-        text.draw(painter, box, alignment, self.palette().color(self.foregroundRole()))
+        text.draw(painter, box, alignment, self.palette().color(self.foregroundRole()),
+                  self.mnemonic_index())
         painter.end()
+
+    def mnemonic_index(self) -> int:
+        """The index in ``shown_text`` of the letter underlined as the buddy's Alt+letter
+        shortcut, where the style shows mnemonics (as QLabel does); -1: none."""
+        if self.buddy() is None or not self.style().styleHint(
+                QStyle.StyleHint.SH_UnderlineShortcut, None, self):
+            return -1
+        return mnemonic(self.text())[1]

@@ -3,16 +3,18 @@ Nastaliq font is drawn by ``ui.widgets.nastaliq_text`` (HarfBuzz) and the widget
 are sized by HarfBuzz's widths, with room for Nastaliq's ink.
 
 Qt's widgets draw their captions through the style: buttons, tool buttons (the toolbar), tabs,
-check and radio boxes, table headers and a combo box's current choice through
-``drawItemText``; the rows of lists and tables through ``CE_ItemViewItem``. Their size hints
+check and radio boxes, table headers, menu bar items and a combo box's current choice through
+``drawItemText`` — one line elided with "…" by HarfBuzz's widths when it does not fit, the
+mnemonic letter underlined, never an "&"; the rows of lists and tables through
+``CE_ItemViewItem``; menu items through ``CE_MenuItem`` (``nastaliq_menu``). Their size hints
 are measured with Qt's own widths, which are wrong for Nastaliq (see nastaliq_text), and come
 to the style in ``sizeFromContents``, which corrects them by the difference.
 
 What this does not reach (Qt draws it without the style): the text of line edits and text
-edits, which keep Naskh while the user types (see ``ui.language``); menus; plain QLabels
-(``ui.widgets.label.Label`` is the one to use). A style sheet on a widget puts Qt's style
-sheet style in front of this one, which draws captions itself: Urdu widgets get no style
-sheet but a label's colour or size.
+edits, which keep Naskh while the user types (see ``ui.language``); tooltips; plain QLabels
+(``ui.widgets.label.Label`` is the one to use; ``ui.widgets.message`` for message boxes). A
+style sheet on a widget puts Qt's style sheet style in front of this one, which draws
+captions itself: Urdu widgets get no style sheet but a label's colour or size.
 """
 
 from __future__ import annotations
@@ -28,18 +30,23 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOption,
+    QStyleOptionMenuItem,
+    QStyleOptionTab,
     QStyleOptionViewItem,
+    QTabBar,
     QWidget,
 )
 
+from ui.widgets.nastaliq_menu import draw_menu_item, draws_label, menu_label
 from ui.widgets.nastaliq_rows import draw_item_text
-from ui.widgets.nastaliq_text import shaped
-from ui.widgets.script import base_rtl, strip_mnemonic, wants_nastaliq
+from ui.widgets.nastaliq_text import ShapedText, fitted, shaped
+from ui.widgets.script import base_rtl, mnemonic, strip_mnemonic, wants_nastaliq
 
 _CT = QStyle.ContentsType
 # The contents whose option carries the caption as ``text``.
 _CAPTIONED = (_CT.CT_PushButton, _CT.CT_ToolButton, _CT.CT_TabBarTab, _CT.CT_CheckBox,
-              _CT.CT_RadioButton, _CT.CT_HeaderSection, _CT.CT_ItemViewItem)
+              _CT.CT_RadioButton, _CT.CT_HeaderSection, _CT.CT_ItemViewItem,
+              _CT.CT_MenuBarItem)
 _MNEMONIC_FLAGS = Qt.TextFlag.TextShowMnemonic | Qt.TextFlag.TextHideMnemonic
 
 
@@ -72,6 +79,26 @@ def _extra_size(font: QFont, texts: list[str], rtl: bool) -> tuple[int, int]:
 
 class NastaliqStyle(QProxyStyle):
     # -- captions -----------------------------------------------------------------------
+    def caption(self, painter: QPainter, rect: QRect, flags: int,
+                text: str) -> tuple[ShapedText, QRectF, Qt.AlignmentFlag, int]:
+        """What ``drawItemText`` draws: the text as shaped (one line elided with "…" when it
+        is wider than ``rect``, rather than cut off), the box it goes in, the visual
+        alignment there, and the index of the underlined mnemonic letter (-1: none)."""
+        index = -1
+        shown = text
+        if int(flags) & _MNEMONIC_FLAGS.value:
+            shown, index = mnemonic(text)
+            if int(flags) & Qt.TextFlag.TextHideMnemonic.value:
+                index = -1
+        rtl = base_rtl(shown, painter.layoutDirection() == Qt.LayoutDirection.RightToLeft)
+        alignment = QStyle.visualAlignment(painter.layoutDirection(),
+                                           Qt.AlignmentFlag(int(flags) & 0xFFFF))
+        if int(flags) & Qt.TextFlag.TextWordWrap.value:
+            drawn = shaped(shown, painter.font(), rtl, rect.width())
+            return drawn, drawn.inside(QRectF(rect), alignment), alignment, index
+        drawn, box = fitted(shown, painter.font(), QRectF(rect), rtl, alignment)
+        return drawn, box, alignment, index if drawn.text == shown else -1
+
     def drawItemText(self, painter: QPainter, rect: QRect, flags: int,  # noqa: N802
                      palette: QPalette | Qt.GlobalColor | QColor, enabled: bool, text: str,
                      role: QPalette.ColorRole = QPalette.ColorRole.NoRole) -> None:
@@ -79,19 +106,28 @@ class NastaliqStyle(QProxyStyle):
             super().drawItemText(painter, rect, flags, palette, enabled, text, role)
             return
         palette = QPalette(palette)
-        shown = strip_mnemonic(text) if int(flags) & _MNEMONIC_FLAGS.value else text
-        rtl = base_rtl(shown, painter.layoutDirection() == Qt.LayoutDirection.RightToLeft)
-        wrap = bool(int(flags) & Qt.TextFlag.TextWordWrap.value)
-        drawn = shaped(shown, painter.font(), rtl, rect.width() if wrap else None)
+        drawn, box, alignment, index = self.caption(painter, rect, flags, text)
         color = palette.color(role) if role != QPalette.ColorRole.NoRole \
             else painter.pen().color()
-        alignment = QStyle.visualAlignment(painter.layoutDirection(),
-                                           Qt.AlignmentFlag(int(flags) & 0xFFFF))
-        drawn.draw(painter, drawn.inside(QRectF(rect), alignment), alignment, color)
+        drawn.draw(painter, box, alignment, color, index)
 
-    # -- rows of lists and tables -------------------------------------------------------
+    # -- rows of lists and tables, menu items, tabs --------------------------------------
     def drawControl(self, element: QStyle.ControlElement, option: QStyleOption,  # noqa: N802
                     painter: QPainter, widget: QWidget | None = None) -> None:
+        if element == QStyle.ControlElement.CE_MenuItem and \
+                isinstance(option, QStyleOptionMenuItem) and draws_label(option):
+            draw_menu_item(self, option, painter, widget)
+            return
+        if element == QStyle.ControlElement.CE_TabBarTabLabel and \
+                isinstance(option, QStyleOptionTab) and isinstance(widget, QTabBar) and \
+                0 <= option.tabIndex < widget.count() and \
+                wants_nastaliq(widget.font(), widget.tabText(option.tabIndex)):
+            # The tab bar elided the title by Qt's (wrong) widths: the whole title, to be
+            # elided by HarfBuzz's in ``caption``.
+            whole = QStyleOptionTab(option)
+            whole.text = widget.tabText(option.tabIndex)
+            super().drawControl(element, whole, painter, widget)
+            return
         if element != QStyle.ControlElement.CE_ItemViewItem or \
                 not isinstance(option, QStyleOptionViewItem) or \
                 not wants_nastaliq(option.font, option.text):
@@ -111,6 +147,8 @@ class NastaliqStyle(QProxyStyle):
         rtl = option.direction == Qt.LayoutDirection.RightToLeft
         if kind == _CT.CT_ComboBox and isinstance(widget, QComboBox):
             font, texts = widget.font(), [widget.itemText(i) for i in range(widget.count())]
+        elif kind == _CT.CT_MenuItem and isinstance(option, QStyleOptionMenuItem):
+            font, texts = option.font, [menu_label(option)[0]]
         elif kind in _CAPTIONED:
             font = option.font if isinstance(option, QStyleOptionViewItem) \
                 else _font_of(widget)

@@ -53,6 +53,34 @@ class ShapedLine:
     top: float
     height: float
 
+    def letter_ink(self, text: str, index: int) -> QRectF:
+        """The ink of the glyphs of the character at UTF-16 ``index`` of ``text`` (the
+        line's paragraph), as ``ink`` places it: in a stretch shaped here, the glyphs of its
+        HarfBuzz cluster (a ligature's, when the letter is part of one); elsewhere the
+        glyphs Qt gives for it."""
+        ink = QRectF()
+        for item in self.runs:
+            if not item.start <= index < item.end:
+                continue
+            for run in item.runs:
+                raw, ids, points = run.rawFont(), run.glyphIndexes(), run.positions()
+                if run.stringIndexes():
+                    chosen = [i for i, at in enumerate(run.stringIndexes()) if at == index]
+                else:  # shaped by HarfBuzz: its clusters are indexes in the stretch
+                    piece = text.encode("utf-16-le")[2 * item.start:2 * item.end]
+                    local = len(piece[:2 * (index - item.start)].decode("utf-16-le"))
+                    clusters = [g[4] for g in nastaliq.shape(piece.decode("utf-16-le"),
+                                                             item.rtl)]
+                    target = max((c for c in clusters if c <= local), default=-1)
+                    chosen = [i for i, c in enumerate(clusters) if c == target]
+                for i in chosen:
+                    if i < len(ids):
+                        box = raw.boundingRect(ids[i])
+                        if not box.isEmpty():
+                            ink = ink.united(box.translated(
+                                self.shift + item.dx + points[i].x(), points[i].y()))
+        return ink
+
     def ink(self) -> QRectF:
         """The glyphs' bounding box, the line's left edge at x = 0 and the text's top at 0."""
         ink = QRectF()
@@ -109,9 +137,10 @@ class ShapedText:
         return box.translated(dx, dy)
 
     def draw(self, painter: QPainter, box: QRectF, alignment: Qt.AlignmentFlag,
-             color: QColor) -> None:
+             color: QColor, underline: int = -1) -> None:
         """Draw in ``box`` aligned by ``alignment`` — visual: resolve Qt.AlignLeading and
-        friends with ``QStyle.visualAlignment`` first."""
+        friends with ``QStyle.visualAlignment`` first — with the letter at ``underline`` (an
+        index in ``text``: a mnemonic) underlined."""
         painter.save()
         painter.setPen(color)
         top = box.y() + self._top(box.height(), alignment)
@@ -120,7 +149,31 @@ class ShapedText:
             for item in line.runs:
                 for run in item.runs:
                     painter.drawGlyphRun(QPointF(left + item.dx, top), run)
+        mark = self.underline(underline)
+        if not mark.isEmpty():
+            line = self.lines[0]
+            painter.fillRect(mark.translated(box.x() + self.line_left(line, box.width(),
+                                                                      alignment), top), color)
         painter.restore()
+
+    def underline(self, index: int) -> QRectF:
+        """The bar under the letter at ``index`` of a one-line text (the text's box at (0, 0),
+        its line from the left; empty if there is no such letter): under that letter's own
+        ink, dots included, as wide as it — not at the font's underline position, which in
+        Nastaliq runs through the descenders of the letters around it, below a word's raised
+        first letters — and never below the room ``margins`` gives the ink."""
+        if index < 0 or len(self.lines) != 1 or index >= len(self.text) or \
+                self.text[index].isspace():
+            return QRectF()
+        line = self.lines[0]
+        ink = line.letter_ink(self.text, len(self.text[:index].encode("utf-16-le")) // 2)
+        if ink.isEmpty():
+            return QRectF()
+        size = max((run.rawFont().pixelSize() for item in line.runs for run in item.runs),
+                   default=10.0)
+        thick = max(1.0, round(size / 16))
+        y = min(ink.bottom() + thick, self.height + self.margins().bottom() - 2 * thick)
+        return QRectF(ink.left(), y, ink.width(), thick)
 
     def glyphs(self) -> list[tuple[str, int, float, float]]:
         """(font family, glyph, x, y) of every glyph drawn, the text's box at (0, 0) with its

@@ -39,6 +39,20 @@ def base_rtl(text: str, layout_rtl: bool) -> bool:
 
 def strip_mnemonic(text: str) -> str:
     """The text as shown: "&Save" → "Save", "&&" → "&". The shortcut still works (Qt reads it
-    from the widget's real text); an underline would run into Nastaliq's descenders, so none
-    is drawn."""
+    from the widget's real text); ``mnemonic`` says which letter to underline."""
     return _MNEMONIC.sub(lambda m: m.group(1), text)
+
+
+def mnemonic(text: str) -> tuple[str, int]:
+    """The text as shown (as ``strip_mnemonic``) and the index in it of the mnemonic letter,
+    -1 if none: the letter after the first single "&", whose Alt+letter is the shortcut."""
+    shown: list[str] = []
+    index, pos = -1, 0
+    while pos < len(text):
+        if text[pos] == "&" and pos + 1 < len(text):
+            if text[pos + 1] != "&" and index < 0:
+                index = len(shown)
+            pos += 1
+        shown.append(text[pos])
+        pos += 1
+    return "".join(shown), index
