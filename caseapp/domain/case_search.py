@@ -82,6 +82,16 @@ class NameQuery:
             return ALIAS
         return OTHER
 
+    def order(self, person: Mapping[str, Any], kind: str) -> tuple[int, int, int]:
+        """Where the person goes in a hit list, best first: their own name before a father's
+        name or an alias; then more of the query's words written out whole in their own names
+        ("Ali" before "Alina"); then fewer words to their name (a shorter name matches more
+        closely). Ties keep the order they came in (the newest case first). ``kind`` is
+        what ``kind(person)`` said."""
+        own = [w for k in OWN_NAME_FIELDS for w in names.words(str(person.get(k) or ""))]
+        whole = sum(1 for t in self.words if t in own)
+        return (kind != OWN_NAME, -whole, len(own))
+
     def matches(self, parts: list[str]) -> bool:
         """Whether every word of the query begins a word of one of ``parts`` (names of one
         person), or every consonant key of the query is a key of theirs (another spelling

@@ -297,9 +297,9 @@ class CaseService(Service):
         expression = case_search.match_expression(query)
         if expression is None:
             return []
-        # The index also holds fathers' names and aliases, and ranks on term statistics: a
-        # wider window is read and sorted, so own-name matches come first for any limit
-        # ("Muhammad" lists Muhammad Shah before Sadia, daughter of Muhammad, even at 1).
+        # The index also holds fathers' names and aliases: a wider window of the newest hits
+        # is read and ordered, so own-name matches come first for any limit ("Muhammad"
+        # lists Muhammad Shah before Sadia, daughter of Muhammad, even at 1).
         hits = queries.case_hits(self.store.conn, expression,
                                  min(max(limit * 4, SEARCH_WINDOW), MAX_SEARCH_WINDOW))
         # The query itself is not recorded: it is usually a name.
@@ -308,7 +308,8 @@ class CaseService(Service):
         found = [CaseSummary(case_id, number, label, str(person.get("hfz_NameUrdu") or ""),
                              status, updated_at, name_query.kind(person))
                  for case_id, number, label, status, updated_at, person in hits]
-        found.sort(key=lambda s: s.matched != case_search.OWN_NAME)
+        people = {hit[0]: hit[5] for hit in hits}
+        found.sort(key=lambda s: name_query.order(people[s.id], s.matched or ""))
         return found[:limit]
 
     def notes(self, case_id: str) -> builtins.list[dict[str, Any]]:

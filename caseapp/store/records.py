@@ -148,7 +148,7 @@ class RecordStore(HoldsConnection):
     def search(self, match: str, limit: int = 50) -> builtins.list[Record]:
         """Records whose index matches an FTS5 ``match`` expression, best first.
 
-        Ranking looks at the newest 2,000 hits only (``queries.RANKED_WINDOW``), and the
+        Ranking looks at the newest 500 hits only (``queries.RANKED_WINDOW``), and the
         ranked top is joined to the records table before anything else: each joined row is a
         page to decrypt. Deleted records leave the index when they are deleted."""
         rows = self.conn.execute(
