@@ -269,10 +269,15 @@ V8_EVENTS = {
 }
 
 
-def _case_rows(folder: Path) -> list[tuple[object, ...]]:
+def _raw_connection(folder: Path) -> database.Connection:
+    """The fixture's database opened with its key, below every service (nothing migrated)."""
     _slot, [key] = KeyslotFile.load(folder / "keyslots.json").unlock(
         PASSPHRASE_SLOT, passphrase_policy.normalise(PASSPHRASE).encode())
-    conn = database.open_database(folder / "vault.db", key)
+    return database.open_database(folder / "vault.db", key)
+
+
+def _case_rows(folder: Path) -> list[tuple[object, ...]]:
+    conn = _raw_connection(folder)
     try:
         return conn.execute("SELECT id, body, clocks, hlc FROM records WHERE type = 'case' "
                             "ORDER BY id").fetchall()
@@ -307,23 +312,15 @@ def test_a_v8_vault_folds_route_events_into_their_case(caseapp_home: Path,
         cases.update(sadia, {"hte_Events": [route]})
         cases.update(sadia, {"hte_Events": [route]})
         assert cases.show(sadia)["hte_Events"] == [*V8_EVENTS["2026-EDAF8F8A-00001"], route]
-    # The other device, the same migration alone (no unlock: the unlock writes audit events).
-    _slot, [key] = KeyslotFile.load(second / "keyslots.json").unlock(
-        PASSPHRASE_SLOT, passphrase_policy.normalise(PASSPHRASE).encode())
-    conn = database.open_database(second / "vault.db", key)
-    try:
-        migrations.migrate(conn)
-    finally:
-        conn.close()
+    # Two devices, the same migration alone (no unlock: the unlock writes audit events).
     first = tmp_path / "first-device"
     shutil.copytree(VAULTS / "v8", first)
-    _slot, [key] = KeyslotFile.load(first / "keyslots.json").unlock(
-        PASSPHRASE_SLOT, passphrase_policy.normalise(PASSPHRASE).encode())
-    conn = database.open_database(first / "vault.db", key)
-    try:
-        migrations.migrate(conn)
-    finally:
-        conn.close()
+    for folder in (first, second):
+        conn = _raw_connection(folder)
+        try:
+            migrations.migrate(conn)
+        finally:
+            conn.close()
     assert _case_rows(first) == _case_rows(second)
 
 
