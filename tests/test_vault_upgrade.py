@@ -212,9 +212,7 @@ def test_a_v5_vault_keeps_the_desktops_draft_and_preference(caseapp_home: Path) 
 def _raw(folder: Path) -> tuple[dict[str, dict[str, str]], list[tuple[object, ...]]]:
     """The field clocks of every record and the change log, read with SQL straight from the
     vault file: before schema 8 both are plain JSON and text."""
-    _slot, [key] = KeyslotFile.load(folder / "keyslots.json").unlock(
-        PASSPHRASE_SLOT, passphrase_policy.normalise(PASSPHRASE).encode())
-    conn = database.open_database(folder / "vault.db", key)
+    conn = _raw_connection(folder)
     try:
         clocks = {r[0]: json.loads(r[1]) for r in conn.execute("SELECT id, clocks FROM records")}
         log = conn.execute("SELECT change_id, record_id, record_type, parent, team, kind, "
