@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, NewProfile
-from desktop_driver import register, running, settle, type_text, unlock
+from desktop_driver import register, running, settle, type_text, unlock, visible_texts
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from ui.case.attachments_tab import decode_image
@@ -172,6 +173,16 @@ def test_a_manager_exports_the_summary_encrypted_and_sees_the_passphrase_once(
             pikepdf.open(out)
         with pikepdf.open(out, password=dialog.passphrase_shown) as pdf:
             assert len(pdf.pages) >= 1
+        # Shown in the application's own message dialog (Nastaliq in Urdu), with a Copy
+        # button that puts it on the self-clearing clipboard.
+        from ui.widgets.message import MessageDialog
+
+        box = dialog._passphrase_box
+        assert isinstance(box, MessageDialog) and box.isVisible()
+        assert dialog.passphrase_shown in visible_texts(box)
+        [copy] = [b for b in box.buttons.buttons() if b.text() == "Copy"]
+        copy.click()
+        assert QApplication.clipboard().text() == dialog.passphrase_shown
 
 
 def test_a_caseworker_has_no_export_button(qtbot: QtBot, new_profile: NewProfile) -> None:

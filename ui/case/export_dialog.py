@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QMessageBox, QRadioButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QRadioButton, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError
 from caseapp.i18n import _
@@ -16,6 +17,8 @@ from caseapp.services.app import Services
 from ui.bridge import Bridge
 from ui.case.dialog_buttons import RecipientDialog
 from ui.widgets.clipboard import copy_sensitive
+from ui.widgets.label import Label
+from ui.widgets.message import MessageDialog
 
 
 class ExportSummaryDialog(RecipientDialog):
@@ -77,13 +80,16 @@ class ExportSummaryDialog(RecipientDialog):
 
     def _show_passphrase(self, passphrase: str) -> None:
         # beside the workspace, not this dialog, which closes now
-        box = QMessageBox(self.parentWidget() or self)
-        box.setWindowTitle(_("The one-time passphrase"))
-        box.setText(_("Give this passphrase to the recipient by phone, not with the file. It "
-                      "is shown only now."))
-        box.setInformativeText(passphrase)
-        copy = box.addButton(_("Copy"), QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Close)
+        box = MessageDialog(self.parentWidget() or self, _("The one-time passphrase"),
+                            _("Give this passphrase to the recipient by phone, not with the "
+                              "file. It is shown only now."), _("&Close"),
+                            default_accept=True)
+        words = Label(passphrase, box)
+        words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        words.setAccessibleName(_("The one-time passphrase"))
+        box.body.addWidget(words)
+        copy = QPushButton(_("Copy"), box)
+        box.buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(lambda: copy_sensitive(passphrase))
         box.open()  # not exec(): a lock must be able to close it
         self._passphrase_box = box

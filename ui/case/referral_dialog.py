@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QWidget,
 )
@@ -33,6 +32,7 @@ from caseapp.services.consent import ConsentRequired
 from ui.bridge import Bridge
 from ui.case.dialog_buttons import CANCEL, OK, RecipientDialog
 from ui.widgets.label import Label
+from ui.widgets.message import MessageDialog
 
 PACKAGE_FILTER = "Hifazat referral package (*.hfz.age)"
 # The steps, in order; the progress bar counts the ones done.
@@ -182,13 +182,11 @@ class ReferralPackageDialog(RecipientDialog):
         self.step = 0
         self.progress.setValue(DONE - 1)
         org = self.org()
-        box = QMessageBox(self.parentWidget() or self)
-        box.setWindowTitle(_("Referral sent"))
-        box.setText(_("The referral to %(org)s is recorded as sent. Its package, sealed to "
-                      "the organisation's key, is in %(path)s: give it to them by e-mail or "
-                      "on a USB stick.", org=str(org.get("org_Name") if org else ""),
-                      path=str(exported.path)))
-        box.addButton(QMessageBox.StandardButton.Close)
+        box = MessageDialog(self.parentWidget() or self, _("Referral sent"), _(
+            "The referral to %(org)s is recorded as sent. Its package, sealed to the "
+            "organisation's key, is in %(path)s: give it to them by e-mail or on a USB stick.",
+            org=str(org.get("org_Name") if org else ""), path=str(exported.path)),
+            _("&Close"), default_accept=True)
         box.open()  # not exec(): a lock must be able to close it
         self._done_box = box
         self.accept()
