@@ -25,15 +25,14 @@ import pytest
 from conftest import PASSPHRASE, NewProfile
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from forkserver import Zygote
+from unlock_clock import HourlyClock, opens
 
 from caseapp import fsutil
 from caseapp.crypto import kdf, keyslots
 from caseapp.crypto.kdf import FLOOR, Argon2Params
 from caseapp.crypto.keyslots import PASSPHRASE as PASSPHRASE_SLOT
 from caseapp.crypto.keyslots import RECOVERY, KeyslotFile
-from caseapp.errors import WrongPassphrase
 from caseapp.services import profiles
-from caseapp.services.unlock_guard import Clocks
 from caseapp.store import audit
 
 REAL_DERIVE = kdf.derive  # before any fixture answers Argon2 from a cache
@@ -64,33 +63,6 @@ class SteadyClock:
         return self.now
 
 
-class Clock:
-    """An hour passes between attempts, so no check runs into the back-off."""
-
-    def __init__(self) -> None:
-        self.now = time.time_ns() // 1_000_000
-
-    def __call__(self) -> int:
-        self.now += 3_600_000
-        return self.now
-
-    def uptime(self) -> tuple[str, int]:
-        return "test-boot", self()
-
-    @property
-    def clocks(self) -> Clocks:
-        return Clocks(wall_ms=self, uptime=self.uptime)
-
-
-def opens(name: str, secret: str, clock: Clock) -> bool:
-    try:
-        session = profiles.unlock(name, secret, clocks=clock.clocks)
-    except WrongPassphrase:
-        return False
-    session.close()
-    return True
-
-
 def slots_of(created: profiles.CreatedProfile) -> dict[str, Any]:
     loaded = KeyslotFile.load(created.folder / "keyslots.json")  # a whole, valid file
     return {s.kind: s for s in loaded.slots}
@@ -115,7 +87,7 @@ def floor_profile(new_profile: NewProfile, monkeypatch: pytest.MonkeyPatch
 
 def test_a_floor_slot_gets_stronger_parameters_at_unlock_and_still_opens(
         floor_profile: profiles.CreatedProfile, monkeypatch: pytest.MonkeyPatch) -> None:
-    created, clock = floor_profile, Clock()
+    created, clock = floor_profile, HourlyClock()
     floor_time = argon2_seconds(64 * 1024, 3)
     # A target three times what the floor takes here: the slot is clearly too cheap. The
     # unlock's own measurement is pinned at a tenth of the floor's time (a busy moment on a
@@ -161,7 +133,7 @@ def test_a_floor_slot_gets_stronger_parameters_at_unlock_and_still_opens(
 
 def test_a_slot_that_costs_enough_here_is_left_alone(
         floor_profile: profiles.CreatedProfile, monkeypatch: pytest.MonkeyPatch) -> None:
-    created, clock = floor_profile, Clock()
+    created, clock = floor_profile, HourlyClock()
     floor_time = argon2_seconds(64 * 1024, 3)
     # The floor takes longer than the target's lower bound here: nothing to gain.
     monkeypatch.setattr(kdf, "TARGET_SECONDS", (floor_time / 2, floor_time * 2))
@@ -193,7 +165,7 @@ def test_stronger_never_weakens(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_failing_rewrap_keeps_the_old_slot_and_the_unlock_succeeds(
         floor_profile: profiles.CreatedProfile, monkeypatch: pytest.MonkeyPatch) -> None:
-    created, clock = floor_profile, Clock()
+    created, clock = floor_profile, HourlyClock()
     always_rewrap(monkeypatch)
     stored = (created.folder / "keyslots.json").read_bytes()
 
@@ -343,7 +315,7 @@ CRASH_STEPS: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], bool]] = {
 def test_a_crash_at_any_step_of_the_rewrap_leaves_a_working_keyslot(
         floor_profile: profiles.CreatedProfile, monkeypatch: pytest.MonkeyPatch,
         step: str) -> None:
-    created, clock = floor_profile, Clock()
+    created, clock = floor_profile, HourlyClock()
     crash, replaced = CRASH_STEPS[step]
     always_rewrap(monkeypatch)
     with monkeypatch.context() as patch:
@@ -487,7 +459,7 @@ def zygote() -> Iterator[Zygote]:
 def test_a_kill_during_the_rewrap_leaves_a_working_keyslot(
         floor_profile: profiles.CreatedProfile, zygote: Zygote, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, kill_at: str) -> None:
-    created, clock = floor_profile, Clock()
+    created, clock = floor_profile, HourlyClock()
     stderr = (tmp_path / "child.stderr").open("w+b")
     strong = [STRONG.memory_kib, STRONG.iterations, STRONG.lanes]
     child = zygote.spawn(CHILD, [json.dumps({"kill_at": kill_at, "name": created.name,

@@ -22,11 +22,11 @@ from typing import BinaryIO
 import pytest
 from conftest import PASSPHRASE, NewProfile
 from forkserver import Forked, Zygote
+from unlock_clock import HourlyClock
 
 from caseapp.crypto.kdf import FLOOR
 from caseapp.errors import WrongPassphrase
 from caseapp.services import profiles
-from caseapp.services.unlock_guard import Clocks
 from caseapp.store import database
 
 NEW_PASSPHRASE = "copper kettle winter meadow"
@@ -225,26 +225,7 @@ def run_child(spawn: Spawn, args: dict[str, str]) -> ChildResult:
     return result
 
 
-class Clock:
-    """``now_ms`` for the parent's checks: an hour passes between attempts, so the failures
-    the checks provoke on purpose never trigger the back-off."""
-
-    def __init__(self) -> None:
-        self.now = time.time_ns() // 1_000_000
-
-    def __call__(self) -> int:
-        self.now += 3_600_000
-        return self.now
-
-    def uptime(self) -> tuple[str, int]:
-        return "test-boot", self()
-
-    @property
-    def clocks(self) -> Clocks:
-        return Clocks(wall_ms=self, uptime=self.uptime)
-
-
-def opens(name: str, secret: str, clock: Clock) -> bool:
+def opens(name: str, secret: str, clock: HourlyClock) -> bool:
     try:
         session = profiles.unlock(name, secret, clocks=clock.clocks)
     except WrongPassphrase:
@@ -298,7 +279,7 @@ def test_crash_during_passphrase_change(profile_with_case: tuple[profiles.Create
     created, old = profile_with_case
     run_child(spawn, {"op": "change", "kill_at": kill_at, "name": created.name, "old": old,
                "new": NEW_PASSPHRASE})
-    clock = Clock()
+    clock = HourlyClock()
     old_opens = opens(created.name, old, clock)
     new_opens = opens(created.name, NEW_PASSPHRASE, clock)
     assert old_opens or new_opens, "the vault opens with neither passphrase"
@@ -342,7 +323,7 @@ def test_crash_during_key_rotation(profile_with_case: tuple[profiles.CreatedProf
     created, passphrase = profile_with_case
     result = run_child(spawn, {"op": "rotate", "kill_at": kill_at, "name": created.name,
                         "passphrase": passphrase})
-    clock = Clock()
+    clock = HourlyClock()
     if kill_at in ("replace1:after", "replace2:after"):
         # Killed while the attempt was being counted, before a new code existed.
         assert result.codes == []
@@ -394,7 +375,7 @@ def test_rotation_killed_at_random_moments(
                               team=session.team_id)
     seed = random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)  # noqa: S311 (kill timing, not a secret)
-    clock = Clock()
+    clock = HourlyClock()
 
     # One uncut rotation measures how long each phase takes here: the stretches between
     # reported steps, except those spent inside Argon2 (nothing reaches the disk there, and

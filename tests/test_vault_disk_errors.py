@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import time
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import PASSPHRASE as SECRET
 from conftest import NewProfile
+from unlock_clock import HourlyClock
 
 from caseapp import fsutil
 from caseapp.crypto import kdf
@@ -26,7 +26,6 @@ from caseapp.crypto.keyslots import PASSPHRASE, KeyslotFile
 from caseapp.errors import StorageError, WrongPassphrase
 from caseapp.services import profiles
 from caseapp.services.session import Session
-from caseapp.services.unlock_guard import Clocks
 from caseapp.store import database
 
 CANARY = "CANARY-diskfull-ظفر-5b9d"
@@ -37,23 +36,7 @@ def enospc(*_args: object, **_kwargs: object) -> None:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time_ns() // 1_000_000
-
-    def __call__(self) -> int:
-        self.now += 3_600_000
-        return self.now
-
-    def uptime(self) -> tuple[str, int]:
-        return "test-boot", self()
-
-    @property
-    def clocks(self) -> Clocks:
-        return Clocks(wall_ms=self, uptime=self.uptime)
-
-
-CLOCK = Clock()
+CLOCK = HourlyClock()
 
 
 def opens(name: str, secret: str) -> bool:
