@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import sys
 
 PR_SET_DUMPABLE = 4
@@ -20,7 +19,9 @@ PR_GET_DUMPABLE = 3
 
 
 def _prctl(option: int, value: int = 0) -> int:
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    # The process's own symbols, libc's among them (Linux only): ctypes.util.find_library
+    # would run ldconfig in a child process at every start of the desktop.
+    libc = ctypes.CDLL(None, use_errno=True)
     return int(libc.prctl(option, value, 0, 0, 0))
 
 

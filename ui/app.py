@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +70,8 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
 def smoke(out: Path, lang: str, profile: str | None, passphrase: str | None) -> int:
     """Offscreen: unlock (a demo profile in a temporary folder when none is given), open the
     first case, save a screenshot of the window to ``out``."""
+    import tempfile  # only here: not on the way to the unlock window
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="hifazat-smoke-") as home:
         if profile is None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseapp.errors import CaseAppError, FirstPassphraseRequired, UnlockBackoff, WrongPassphrase
-from caseapp.i18n import LANGUAGES, _, current_language, formatting, ngettext
+from caseapp.i18n import LANGUAGES, _, current_language, ngettext
 from ui.bridge import Bridge
 from ui.widgets.label import Label
 from ui.widgets.passphrase import PassphraseField
@@ -44,6 +44,7 @@ class LanguagePicker(QComboBox):
 
 class UnlockView(QWidget):
     unlocked = Signal()
+    unlocking = Signal()  # the key derivation has started (on a worker thread)
     wants_recovery = Signal(str)  # profile
     wants_new_office = Signal()
     wants_own_passphrase = Signal(str)  # profile: its first passphrase must be replaced
@@ -149,10 +150,13 @@ class UnlockView(QWidget):
         upgrading = self.bridge.relay(self._upgrading)
         self.bridge.background(lambda: self.bridge.app.unlock(name, secret, upgrading),
                                self._done, self._failed)
+        self.unlocking.emit()
 
     def _upgrading(self, share: float) -> None:
         """A vault written by an earlier version is being upgraded: at a national caseload
         that takes minutes, so the bar counts and the note says why the wait."""
+        from caseapp.i18n import formatting  # Babel: not on the way to the unlock window
+
         self.progress.setRange(0, 100)
         self.progress.setValue(round(share * 100))
         self.upgrade_note.setText(_(
