@@ -17,7 +17,7 @@ from caseapp.services.app import CaseApp
 from ui.bridge import Bridge
 from ui.language import apply_language
 from ui.shell.main_window import MainWindow
-from ui.widgets import edit_menu
+from ui.widgets import edit_menu, tooltip
 
 DEMO_PASSPHRASE = "demo mango river lantern"  # noqa: S105 (the demo holds no real person)
 
@@ -29,6 +29,7 @@ def make_application(lang: str) -> QApplication:
     app.setOrganizationName("Hifazat")
     apply_language(lang)
     edit_menu.install(app)
+    tooltip.install(app)
     return app
 
 

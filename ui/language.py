@@ -23,7 +23,9 @@ _POINT_SIZE = {"ur": 11, "ps": 11, "fa_AF": 11, "en": 10}
 # input method over HarfBuzz's clusters — for what the user sees only while typing; the
 # same text is shown in Nastaliq everywhere it is read. Qt's QMessageBox sizes its text with
 # Qt's (wrong) Nastaliq widths (the desktop's own message boxes are ``ui.widgets.message``);
-# tooltips draw it without the style. Menus are Nastaliq (``ui.widgets.nastaliq_menu``).
+# Qt's tooltip label draws it without the style: the Urdu interface's tooltips are shown in
+# a Nastaliq popup of our own (``ui.widgets.tooltip``), and QTipLabel's Naskh is left only
+# for a tooltip that holds no Arabic letters. Menus are Nastaliq (``ui.widgets.nastaliq_menu``).
 _EDITING = ("QLineEdit", "QTextEdit", "QPlainTextEdit", "QAbstractSpinBox", "QMessageBox",
             "QTipLabel", "QCalendarWidget")
 _style: QStyle | None = None
