@@ -93,6 +93,7 @@ class ConsentTab(QWidget):
         # case window taller than a 768-pixel laptop screen.
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setAccessibleName(_("Record a consent decision"))
         scroll.setWidget(self.form)
         box = QVBoxLayout(self)
         box.addWidget(self.state, 1)

@@ -37,6 +37,7 @@ class NewCaseDialog(QDialog):
         self.form = PersonForm(self)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setAccessibleName(_("The person's details"))
         scroll.setWidget(self.form)
         tracks = QWidget(self)
         row = QHBoxLayout(tracks)

@@ -25,6 +25,7 @@ class PersonTab(QWidget):
         self.form = PersonForm(self)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setAccessibleName(_("The person's details"))
         scroll.setWidget(self.form)
         self.problem = ErrorLabel(self)
         self.saved = Label(self)
