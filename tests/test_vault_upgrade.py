@@ -20,7 +20,7 @@ from caseapp.crypto import passphrase_policy
 from caseapp.crypto.keyslots import PASSPHRASE as PASSPHRASE_SLOT
 from caseapp.crypto.keyslots import KeyslotFile
 from caseapp.domain import consent
-from caseapp.services import profile_paths, profiles
+from caseapp.services import duplicates, profile_paths, profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
 from caseapp.services.referrals import ReferralService
@@ -72,6 +72,10 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-EDAF8F8A-00001": ("Sadia Parveen", "سعدیہ پروین", "intake", "34101-6767676-8"),
         "2026-EDAF8F8A-00002": ("Kamran Yousafzai", "کامران یوسفزئی", "intake",
                                 "17301-8989898-9"),
+    },
+    9: {
+        "2026-80C87761-00001": ("Tahira Bibi", "طاہرہ بی بی", "intake", "36302-1111111-2"),
+        "2026-80C87761-00002": ("Zubair Khattak", "زبیر خٹک", "intake", "14301-2222222-3"),
     },
 }
 VERSIONS = sorted(EXPECTED)
@@ -140,6 +144,22 @@ def test_an_earlier_vault_upgrades_on_unlock(version: int, caseapp_home: Path) -
         assert migrations.schema_version(session.conn) == migrations.CURRENT_VERSION
         assert session.verify_audit().ok
         assert database.check_integrity(session.conn) == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_upgraded_vault_finds_its_people_as_duplicates(version: int,
+                                                          caseapp_home: Path) -> None:
+    """Every case of an older vault is filed for the duplicate lookup (migration 10): the
+    same person registered again, by the Urdu name alone or by the CNIC alone, finds it."""
+    install(version, caseapp_home)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        for number, (_name, urdu, _stage, cnic) in EXPECTED[version].items():
+            again = duplicates.find_candidates(session, person={"hfz_NameUrdu": urdu})
+            assert number in [c.candidate_number for c in again], (number, urdu)
+            document = {"type": "CNIC", "number": cnic, "country": "PK"}
+            again = duplicates.find_candidates(session, person={
+                "prs_FirstName": "Someone", "hfz_IdentityDocuments": [document]})
+            assert number in [c.candidate_number for c in again], (number, cnic)
 
 
 def test_a_v2_vault_keeps_search_consent_and_referrals(caseapp_home: Path) -> None:
@@ -323,15 +343,16 @@ def test_a_v8_vault_folds_route_events_into_their_case(caseapp_home: Path,
 
 
 def test_an_upgrade_reports_how_far_it_has_come(caseapp_home: Path) -> None:
-    """A v7 vault goes through both steps that rewrite every record (8: packing, 9: route
-    events): the share reported only grows and ends at the whole; a current vault reports
-    nothing."""
+    """A v7 vault goes through the three steps that rewrite or read every record (8:
+    packing, 9: route events, 10: filing people for the duplicate lookup): the share
+    reported only grows and ends at the whole; a current vault reports nothing."""
     install(7, caseapp_home)
     shares: list[float] = []
     profiles.unlock(PROFILE, PASSPHRASE, upgrading=shares.append).close()
     assert shares and shares == sorted(shares)
-    assert shares[0] <= 0.5 < shares[-1] == 1.0
-    assert any(share == 0.5 for share in shares)  # the first of two steps done
+    assert shares[0] <= 1 / 3 < shares[-1] == 1.0
+    for done in (1 / 3, 2 / 3):  # the first and the second of three steps done
+        assert any(share == pytest.approx(done) for share in shares), (done, shares)
     again: list[float] = []
     profiles.unlock(PROFILE, PASSPHRASE, upgrading=again.append).close()
     assert again == []

@@ -18,7 +18,7 @@ from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound
-from caseapp.store import changelog, merge, packing, queries
+from caseapp.store import changelog, identities, merge, packing, queries
 from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange
 from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection, HoldsConnection
@@ -67,9 +67,9 @@ def _now_ms() -> int:
 
 
 def _reads_parent(record_type: str) -> bool:
-    """Whether a record's label, status or search entry reads its parent's body."""
+    """Whether a record's label, status, search entry or filing reads its parent's body."""
     proj = projection(record_type)
-    return proj.reads_parent or proj.search is not None
+    return proj.reads_parent or proj.search is not None or proj.identity is not None
 
 
 class RecordStore(HoldsConnection):
@@ -345,16 +345,10 @@ class RecordStore(HoldsConnection):
                                   "WHERE id = ?", (label, status, now, record.id))
         else:
             parent_body = written[2]
-        if proj.search is not None:
-            if record.deleted:
-                self._unindex(record.id)
-            elif written is not None:
-                self._index_row(written[0], not written[1],
-                                *proj.search(record.body, parent_body))
-            else:
-                rowid = self.rowid(record.id)
-                if rowid is not None:
-                    self._index_row(rowid, True, *proj.search(record.body, parent_body))
+        if proj.search is not None or proj.identity is not None:
+            rowid, new = written[:2] if written is not None else (self.rowid(record.id), False)
+            if rowid is not None:
+                self._derive_rows(record, rowid, new, parent_body)
         if self.collector is not None:
             self.collector.touched(record.type, record.id, self._cases_of(record))
         for child_type in proj.children if follow else ():
@@ -371,17 +365,21 @@ class RecordStore(HoldsConnection):
                 return [record.parent]
         return []
 
-    # Search index rows share the record's rowid; the projection decides what text it has.
-    def _index_row(self, rowid: int, replace: bool, text: str, sound: str) -> None:
-        if replace:
-            self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
-        self.conn.execute("INSERT INTO search (rowid, text, sound) VALUES (?, ?, ?)",
-                          (rowid, text, sound))
-
-    def _unindex(self, record_id: str) -> None:
-        rowid = self.rowid(record_id)
-        if rowid is not None:
-            self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
+    def _derive_rows(self, record: Record, rowid: int, new: bool,
+                     parent_body: dict[str, Any] | None) -> None:
+        """The record's search entry (rows share the record's rowid) and its filing for the
+        duplicate lookup: replaced, unless the record is new, and dropped once it is deleted."""
+        proj = projection(record.type)
+        if proj.search is not None:
+            if not new:
+                self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
+            if not record.deleted:
+                text, sound = proj.search(record.body, parent_body)
+                self.conn.execute("INSERT INTO search (rowid, text, sound) VALUES (?, ?, ?)",
+                                  (rowid, text, sound))
+        if proj.identity is not None:
+            filing = None if record.deleted else proj.identity(record.body, parent_body)
+            identities.file(self.conn, rowid, filing, replace=not new)
 
     # -- meta and attachment content ----------------------------------------------------
     def meta(self, key: str) -> str | None:
