@@ -66,9 +66,25 @@ def _drawn_width(font: QFont, text: str, rtl: bool) -> tuple[float, float]:
             room.top() + room.bottom())
 
 
+_EXTRA_SIZES: dict[tuple[str, tuple[str, ...], bool], tuple[int, int]] = {}
+_EXTRA_SIZES_KEPT = 4096
+
+
 def _extra_size(font: QFont, texts: list[str], rtl: bool) -> tuple[int, int]:
     """How much wider and taller the widest of ``texts`` is when drawn here than Qt measured
-    the widest of them (a combo box is as wide as its widest item)."""
+    the widest of them (a combo box is as wide as its widest item). Remembered: Qt asks for
+    the same widget's size many times while a screen is laid out (a hundred times as the
+    Urdu workbench is built at unlock, on the GUI thread)."""
+    key = (font.key(), tuple(texts), rtl)
+    found = _EXTRA_SIZES.get(key)
+    if found is None:
+        if len(_EXTRA_SIZES) >= _EXTRA_SIZES_KEPT:
+            _EXTRA_SIZES.clear()
+        found = _EXTRA_SIZES[key] = _measure_extra(font, texts, rtl)
+    return found
+
+
+def _measure_extra(font: QFont, texts: list[str], rtl: bool) -> tuple[int, int]:
     qt_widest = max((QFontMetricsF(font).horizontalAdvance(strip_mnemonic(t)) for t in texts),
                     default=0.0)
     ours = [(QFontMetricsF(font).horizontalAdvance(strip_mnemonic(t)) + extra[0], extra[1])
