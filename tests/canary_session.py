@@ -129,6 +129,12 @@ def desktop_session(c: dict[str, str], scratch: Path) -> dict[str, Any]:
         settle(bot, desktop,  # type: ignore[arg-type]
                lambda: workbench.cases.model.total == 2)
         cases_shown = workbench.cases.model.total
+        # the global search, typed as a user types it: the search text is never logged
+        for query in (c["desktop cnic"], c["desktop urdu"]):
+            workbench.search.clear()
+            type_text(workbench.search, query)
+            settle(bot, desktop,  # type: ignore[arg-type]
+                   lambda: workbench.search.results.count() == 1)
         press(bot, desktop.window, Qt.Key.Key_L,  # type: ignore[arg-type]
               Qt.KeyboardModifier.ControlModifier)
         settle(bot, desktop, lambda: desktop.core.locked)  # type: ignore[arg-type]

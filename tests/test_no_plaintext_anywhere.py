@@ -1,9 +1,10 @@
-"""SECURITY.md item 10, wider (issue 7): after a scripted session through the services and the
-real desktop — a person, a case, edits, a note, an attachment, a search; a second person
-registered in the desktop, a note typed and saved there, a picture added and previewed, then
-Ctrl+L — no canary is anywhere the session could write: the profile folder (WAL and SHM
-included), the private temporary folder, Qt's cache, config and data folders, the home folder,
-the log file (Python's logging at DEBUG and Qt's messages), and the process's output.
+"""SECURITY.md item 10, wider (issue 7): after a scripted session through the services and the real
+desktop — a person, a case, edits, a note, an attachment, a search; a second person registered
+in the desktop, a note typed and saved there, a picture added and previewed, its CNIC and Urdu
+name typed into the global search, then Ctrl+L — no canary is anywhere the session could write:
+the profile folder (WAL and SHM included), the private temporary folder, Qt's cache, config and
+data folders, the home folder, the log file (Python's logging at DEBUG and Qt's messages), and
+the process's output.
 
 The session runs in a process of its own (tests/canary_session.py) whose HOME, XDG folders,
 TMPDIR and CASEAPP_HOME all lie under this test's tmp_path, so everything it writes is under
