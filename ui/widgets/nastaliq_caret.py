@@ -8,7 +8,8 @@ Every character gets a span of the line: the advance of its HarfBuzz cluster whe
 was shaped here (a cluster of several characters — a letter and its vowel mark, a ligature —
 is split between them in proportion, in reading order), the advance of its glyph where Qt
 set the stretch (Latin, digits in the fallback font), or a share of the stretch when Qt's
-glyphs do not match its characters one to one. A position sits at the end of the character
+glyphs do not match its characters one to one; a bidi control (an isolate around a CNIC)
+gets none, its position is the one before it. A position sits at the end of the character
 before it (its left edge in right-to-left text), the first at the start of the first
 character; Qt's bidi order of the stretches is kept, so Latin words and CNICs inside Urdu read
 left to right and the cursor steps through them left to right.
@@ -16,6 +17,7 @@ left to right and the cursor steps through them left to right.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -102,6 +104,9 @@ def _line_spans(line: ShapedLine, text: str) -> list[Span | None]:
         ordered = boxes[::-1] if item.rtl else boxes
         for unit, (left, right) in enumerate(ordered):
             found[item.start + unit] = Span(left, right, item.rtl)
+    for char, unit in zip(text, _utf16_offsets(text), strict=False):
+        if unicodedata.category(char) == "Cf":  # a bidi mark or isolate: no place of its own
+            found[unit] = None
     return found
 
 
