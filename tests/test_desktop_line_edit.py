@@ -151,6 +151,23 @@ def test_the_cursor_follows_the_text_right_to_left(qtbot: QtBot, urdu: None) -> 
         "each position a step further left"
 
 
+def test_a_cluster_of_a_letter_and_its_marks_is_split_in_reading_order(
+        qtbot: QtBot, urdu: None) -> None:
+    """HarfBuzz puts a vowel mark in its letter's cluster: the cursor still steps through
+    the marks one by one, right to left, and tells the input method where it is."""
+    text = "مُحَمَّد"
+    edit = field(qtbot, text=text)
+    clusters = [glyph[4] for glyph in nastaliq_text.nastaliq.shape(text, True)]
+    assert len(set(clusters)) < len(text), "the marks share their letters' clusters"
+    xs = []
+    for position in range(len(text) + 1):
+        edit.setCursorPosition(position)
+        xs.append(edit.cursor_x())
+        box = edit.inputMethodQuery(Qt.InputMethodQuery.ImCursorRectangle)
+        assert abs(box.center().x() - edit.cursor_x()) <= 1.5
+    assert xs == sorted(xs, reverse=True) and len(set(xs)) == len(xs)
+
+
 def test_a_click_puts_the_cursor_where_it_lands(qtbot: QtBot, urdu: None) -> None:
     edit = field(qtbot)
     type_text(edit, NAME)
@@ -225,6 +242,13 @@ def test_latin_and_numbers_inside_urdu_keep_their_order(qtbot: QtBot, urdu: None
     latin = [name for name in names_of(shaped.glyphs()) if name in
              ("three", "five", "two", "zero", "one", "four", "six", "seven", "hyphen")]
     assert len(latin) == len(cnic)
+    # Latin letters (in the fallback font, set by Qt): left to right too, right of nothing Urdu
+    text = "نام Ali Khan"
+    edit.setText(text)
+    shaped = edit.shaped()
+    xs = [nastaliq_caret.caret_x(shaped, p) for p in range(5, len(text) + 1)]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs), "left to right through Ali Khan"
+    assert nastaliq_caret.caret_x(shaped, 1) > max(xs)
 
 
 def test_a_passphrase_and_an_english_field_stay_qts(qtbot: QtBot, urdu: None) -> None:

@@ -228,7 +228,7 @@ class LineEdit(QLineEdit):
             return 0
         height, above, below = _room(self.font().key(), self.font())
         needed = math.ceil(height + above + below)
-        return max(0, needed - math.floor(QFontMetricsF(self.font()).height()))
+        return max(0, needed - math.ceil(QFontMetricsF(self.font()).height()))
 
     def sizeHint(self) -> Any:  # noqa: N802
         hint = super().sizeHint()
