@@ -189,6 +189,13 @@ def test_a_click_puts_the_cursor_where_it_lands(qtbot: QtBot, urdu: None) -> Non
     qtbot.mouseRelease(edit, Qt.MouseButton.LeftButton, pos=QPoint(round(origin + space.right)
                                                                     - 1, y))
     assert edit.selectedText() == "علی"
+    # a double click on the second word selects it; a shift-click stretches a selection
+    qtbot.mouseDClick(edit, Qt.MouseButton.LeftButton, pos=QPoint(int(left) + 4, y))
+    assert edit.selectedText() == "ملک"
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton, pos=QPoint(int(right) - 1, y))
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
+                     QPoint(int(left) + 1, y))
+    assert edit.selectedText() == NAME
 
 
 def test_a_selection_lights_up_its_own_glyphs(qtbot: QtBot, urdu: None) -> None:
