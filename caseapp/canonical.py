@@ -7,15 +7,20 @@ from typing import Any
 
 
 def reject_floats(value: Any) -> None:
-    """TypeError for a float anywhere in ``value``."""
-    if isinstance(value, float):
-        raise TypeError("floats are not allowed in canonical JSON")
-    if isinstance(value, dict):
-        for item in value.values():
-            reject_floats(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            reject_floats(item)
+    """TypeError for a float anywhere in ``value``. A loop, not recursion: every change and
+    audit event passes here, and most of what it holds is text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if isinstance(item, float):
+            raise TypeError("floats are not allowed in canonical JSON")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -35,6 +35,10 @@ a note and an attachment; versions 5 to 7 also a draft and a list preference.
 Version 8 (packing; the last with historic trafficking events as records of their own): as
 version 7, and route events: two on the first case when it is created, one added to the
 second by an edit.
+
+Version 9 (route events in the case, deflated bodies; the last without the duplicate lookup's
+filing of people) and 10 (the last with audit events in hex and JSON): as version 8, with
+other people.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ COMMITS = {
     6: "e6200901a179ce1d90970c74ba6753190ae81e25",  # last with six (owner index), before sync
     7: "d814754af7f04ff0cb2b101d9c5bf2ab655ea52b",  # last with seven (sync), before packing
     8: "62697b8bfd2911fe115c5c19cd82c0b0bdf02029",  # last with eight (packing), events as records
+    9: "972578885713b2e4af4b1ea501e9a9998ad31db5",  # last with nine: no filing for the lookup
+    10: "208643ef626fed1bd9d3a6dc097d3f4a676c5792",  # last with ten: audit events in hex and JSON
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -241,6 +247,14 @@ V8_CASES = [
     ("Sadia", "Parveen", "سعدیہ پروین", "34101-6767676-8", ["Sadi"]),
     ("Kamran", "Yousafzai", "کامران یوسفزئی", "17301-8989898-9", []),
 ]
+V9_CASES = [
+    ("Tahira", "Bibi", "طاہرہ بی بی", "36302-1111111-2", ["Tahiri"]),
+    ("Zubair", "Khattak", "زبیر خٹک", "14301-2222222-3", []),
+]
+V10_CASES = [
+    ("Mehwish", "Hayat", "مہوش حیات", "35102-3131313-4", ["Mehwi"]),
+    ("Sher", "Zaman", "شیر زمان", "15302-4141414-5", []),
+]
 V8_EVENTS = [
     {"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"},
     {"hte_Type": "Exploitation", "hte_City": "Dubai", "hte_Country": "AE"},
@@ -257,7 +271,9 @@ def _inside(version: int, checkout: Path) -> None:
      5: lambda: _build_v4(extra=True),
      6: lambda: _build_v4(extra=True, people=V6_CASES),
      7: lambda: _build_v4(extra=True, people=V7_CASES),
-     8: lambda: _build_v4(extra=True, people=V8_CASES, events=True)}[version]()
+     8: lambda: _build_v4(extra=True, people=V8_CASES, events=True),
+     9: lambda: _build_v4(extra=True, people=V9_CASES, events=True),
+     10: lambda: _build_v4(extra=True, people=V10_CASES, events=True)}[version]()
 
 
 def _make(version: int, out: Path) -> None:

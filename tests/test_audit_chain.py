@@ -166,6 +166,8 @@ def test_deleted_event_is_found(profile: Profile, capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize("column, value", [
     ("action", "case_created"),
     ("fields", '["prs_Gender"]'),
+    ("fields", b"\x01not deflate"),
+    ("fields", b"\x07"),
     ("record_id", "01900000-0000-7000-8000-000000000000"),
     ("at", 0),
     ("actor", "someone-else"),
@@ -193,8 +195,8 @@ def test_edit_with_a_recomputed_hash_fails_the_signature(
             "WHERE seq = ?", (MIDDLE,)).fetchone()
     seq, at, actor, device, _action, record_id, fields, prev = row
     entry = {"seq": seq, "at": at, "actor": actor, "device": device, "action": "case_created",
-             "record": record_id, "fields": json.loads(fields)}
-    digest = hashlib.sha256(bytes.fromhex(prev) + canonical_json(entry)).hexdigest()
+             "record": record_id, "fields": audit.stored_fields(fields)}
+    digest = hashlib.sha256(prev + canonical_json(entry)).digest()
     profile.sql("UPDATE audit SET action = 'case_created', hash = ? WHERE seq = ?",
                 (digest, MIDDLE))
     profile.sql("UPDATE audit SET prev = ? WHERE seq = ?", (digest, MIDDLE + 1))

@@ -28,6 +28,7 @@ from caseapp.services.consent import ConsentRequired
 from caseapp.services.directory import DirectoryService
 from caseapp.services.protection import Protection
 from caseapp.services.session import Session
+from caseapp.store.audit import stored_fields
 
 
 def decrypt_pdf(path: Path, passphrase: str, out: Path) -> Path:
@@ -38,7 +39,7 @@ def decrypt_pdf(path: Path, passphrase: str, out: Path) -> Path:
 
 def audit_events(session: Session) -> list[tuple[str, list[str]]]:
     rows = session.conn.execute("SELECT action, fields FROM audit ORDER BY seq").fetchall()
-    return [(str(a), json.loads(f) if f else []) for a, f in rows]
+    return [(str(a), stored_fields(f) if f else []) for a, f in rows]
 
 
 def test_passphrase_pdf_is_aes256_r6_and_opens_only_with_it(manager: Session,

@@ -5,7 +5,6 @@ passphrase; a plain file only when ``--unencrypted`` is asked for, which the aud
 from __future__ import annotations
 
 import io
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -22,6 +21,7 @@ from caseapp.errors import ValidationError
 from caseapp.services import exchange, profiles
 from caseapp.services.protection import Protection
 from caseapp.services.session import Session
+from caseapp.store.audit import stored_fields
 
 
 def test_xlsx_is_agile_aes256_and_opens_only_with_its_passphrase(manager: Session,
@@ -87,7 +87,7 @@ def test_the_command_needs_a_choice_and_audits_a_plain_file(run: Run, cli_profil
     assert code == 0 and "not encrypted" in err
     with profiles.unlock("maryam", PASSPHRASE) as session:
         rows = session.conn.execute("SELECT action, fields FROM audit ORDER BY seq").fetchall()
-    started = [json.loads(f) for a, f in rows if a == "htcds_export_started"]
+    started = [stored_fields(f) for a, f in rows if a == "htcds_export_started"]
     assert started and "protection:plain" in started[-1]
     xlsx = tmp_path / "cases.xlsx"
     code, stdout, err = run("export", "htcds", *me, "--format", "xlsx", "--password",

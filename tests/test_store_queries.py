@@ -49,19 +49,8 @@ def test_merged_and_deleted_cases_are_left_out(store: RecordStore) -> None:
     people = dict(queries.people_of_cases(store.conn))
     assert list(people) == [kept, later]
     assert people[kept] == {"prs_FirstName": "Ayesha"}
-    rowids = [store.rowid(i) for i in (merged, later)]
-    assert dict(queries.people_of_cases(store.conn, [r for r in rowids if r])) == {
-        later: {"prs_FirstName": "Zainab"}}
-
-
-def test_ranked_rowids_best_match_first(store: RecordStore) -> None:
-    # The case's search entry is its person's names (a projection): fewer other words rank
-    # a match higher.
-    weak = _case(store, "Ayesha Khan Lahore Punjab Pakistan")
-    strong = _case(store, "Ayesha")
-    ranked = queries.ranked_rowids(store.conn, "text : ayesha", 10)
-    assert ranked == [store.rowid(strong), store.rowid(weak)]
-    assert queries.ranked_rowids(store.conn, "text : ayesha", 1) == [store.rowid(strong)]
+    rowids = [store.rowid(i) for i in (merged, gone, later)]
+    assert queries.case_ids(store.conn, [r for r in rowids if r]) == {store.rowid(later): later}
 
 
 def test_savepoint_undoes_only_its_block(store: RecordStore) -> None:
@@ -125,13 +114,13 @@ def test_case_hits_list_live_cases_with_their_person(store: RecordStore) -> None
         (weak, "2026-A-00001", {"prs_FirstName": "Ayesha Khan Lahore Punjab Pakistan"})]
 
 
-def test_people_of_cases_fetch_the_given_cases_by_rowid(store: RecordStore) -> None:
-    """The duplicate check's few hundred hits are fetched by rowid. Joined the other way, the
+def test_case_ids_fetch_the_given_cases_by_rowid(store: RecordStore) -> None:
+    """The duplicate check's candidates are fetched by rowid. Joined the other way, the
     plan walked the owner index over every case: 160 ms of a 250 ms lookup at 300,000."""
     for name in ("Zainab", "Bilal", "Ayesha"):
         _case(store, name)
     plan = " | ".join(str(row[-1]) for row in store.conn.execute(
-        "EXPLAIN QUERY PLAN " + queries.PEOPLE_OF_ROWIDS_SQL, ("[1, 2, 3]",)))
+        "EXPLAIN QUERY PLAN " + queries.CASE_IDS_SQL, ("[1, 2, 3]",)))
     assert "records_by" not in plan, plan
     assert "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
 

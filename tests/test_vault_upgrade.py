@@ -20,7 +20,7 @@ from caseapp.crypto import passphrase_policy
 from caseapp.crypto.keyslots import PASSPHRASE as PASSPHRASE_SLOT
 from caseapp.crypto.keyslots import KeyslotFile
 from caseapp.domain import consent
-from caseapp.services import profile_paths, profiles
+from caseapp.services import duplicates, profile_paths, profiles
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
 from caseapp.services.referrals import ReferralService
@@ -72,6 +72,14 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-EDAF8F8A-00001": ("Sadia Parveen", "سعدیہ پروین", "intake", "34101-6767676-8"),
         "2026-EDAF8F8A-00002": ("Kamran Yousafzai", "کامران یوسفزئی", "intake",
                                 "17301-8989898-9"),
+    },
+    9: {
+        "2026-80C87761-00001": ("Tahira Bibi", "طاہرہ بی بی", "intake", "36302-1111111-2"),
+        "2026-80C87761-00002": ("Zubair Khattak", "زبیر خٹک", "intake", "14301-2222222-3"),
+    },
+    10: {
+        "2026-791AE55E-00001": ("Mehwish Hayat", "مہوش حیات", "intake", "35102-3131313-4"),
+        "2026-791AE55E-00002": ("Sher Zaman", "شیر زمان", "intake", "15302-4141414-5"),
     },
 }
 VERSIONS = sorted(EXPECTED)
@@ -140,6 +148,22 @@ def test_an_earlier_vault_upgrades_on_unlock(version: int, caseapp_home: Path) -
         assert migrations.schema_version(session.conn) == migrations.CURRENT_VERSION
         assert session.verify_audit().ok
         assert database.check_integrity(session.conn) == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_upgraded_vault_finds_its_people_as_duplicates(version: int,
+                                                          caseapp_home: Path) -> None:
+    """Every case of an older vault is filed for the duplicate lookup (migration 10): the
+    same person registered again, by the Urdu name alone or by the CNIC alone, finds it."""
+    install(version, caseapp_home)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        for number, (_name, urdu, _stage, cnic) in EXPECTED[version].items():
+            again = duplicates.find_candidates(session, person={"hfz_NameUrdu": urdu})
+            assert number in [c.candidate_number for c in again], (number, urdu)
+            document = {"type": "CNIC", "number": cnic, "country": "PK"}
+            again = duplicates.find_candidates(session, person={
+                "prs_FirstName": "Someone", "hfz_IdentityDocuments": [document]})
+            assert number in [c.candidate_number for c in again], (number, cnic)
 
 
 def test_a_v2_vault_keeps_search_consent_and_referrals(caseapp_home: Path) -> None:
@@ -323,15 +347,19 @@ def test_a_v8_vault_folds_route_events_into_their_case(caseapp_home: Path,
 
 
 def test_an_upgrade_reports_how_far_it_has_come(caseapp_home: Path) -> None:
-    """A v7 vault goes through both steps that rewrite every record (8: packing, 9: route
-    events): the share reported only grows and ends at the whole; a current vault reports
-    nothing."""
+    """A v7 vault goes through the steps that rewrite or read every record (8: packing,
+    9: route events, 10: filing people for the duplicate lookup, 11: packing the audit): the
+    share reported only grows and ends at the whole; a current vault reports nothing."""
     install(7, caseapp_home)
     shares: list[float] = []
     profiles.unlock(PROFILE, PASSPHRASE, upgrading=shares.append).close()
     assert shares and shares == sorted(shares)
-    assert shares[0] <= 0.5 < shares[-1] == 1.0
-    assert any(share == 0.5 for share in shares)  # the first of two steps done
+    steps = [v for v in range(8, migrations.CURRENT_VERSION + 1)
+             if callable(migrations.MIGRATIONS[v - 1])]
+    assert len(steps) >= 3
+    assert shares[0] <= 1 / len(steps) < shares[-1] == 1.0
+    for done in range(1, len(steps)):  # each step but the last done
+        assert any(share == pytest.approx(done / len(steps)) for share in shares), shares
     again: list[float] = []
     profiles.unlock(PROFILE, PASSPHRASE, upgrading=again.append).close()
     assert again == []
@@ -349,3 +377,30 @@ def test_the_command_line_tells_how_far_the_upgrade_has_come(
         "Upgrading the profile's case file for this version: 100% done."
     code, out, err = run("case", "list", "--profile", PROFILE, "--passphrase-file", secret)
     assert code == 0 and "Upgrading" not in err
+
+
+def test_a_v10_vault_keeps_its_audit_events_when_packed(caseapp_home: Path) -> None:
+    """Migration 11 stores the audit's hashes and signatures as bytes and its field names
+    deflated: every event reads back as the v10 file held it in hex and JSON, the chain
+    and its signatures still verify, and the vault takes less room for them."""
+    folder = install(10, caseapp_home)
+    conn = _raw_connection(folder)
+    try:
+        before = conn.execute("SELECT seq, at, actor, action, record_id, fields, hash "
+                              "FROM audit ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+    assert len(before) > 10 and all(isinstance(r[6], str) and len(r[6]) == 64 for r in before)
+    with profiles.unlock(PROFILE, PASSPHRASE) as session:
+        assert session.verify_audit().ok
+        events = {e["seq"]: e for e in session.audit.events(limit=10_000)}
+        for seq, at, actor, action, record_id, fields, _hash in before:
+            assert events[seq] == {"seq": seq, "at": at, "actor": actor, "action": action,
+                                   "record": record_id, "fields": json.loads(fields)}
+        packed = session.conn.execute(
+            "SELECT hash, sig, fields FROM audit WHERE seq <= ?", (before[-1][0],)).fetchall()
+        assert [bytes(r[0]).hex() for r in packed] == [r[6] for r in before]
+        assert all(isinstance(r[1], bytes) and len(r[1]) == 64 for r in packed)
+        case_created = [r[2] for r, b in zip(packed, before, strict=True)
+                        if b[3] == "case_created"]
+        assert case_created and all(isinstance(f, bytes) for f in case_created)

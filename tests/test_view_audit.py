@@ -14,6 +14,7 @@ from caseapp.services.consent import ConsentService
 from caseapp.services.plans import PlanService
 from caseapp.services.referrals import ReferralService
 from caseapp.services.session import Session
+from caseapp.store.audit import stored_fields
 
 CANARY = "Qandeelxq"
 
@@ -24,7 +25,9 @@ def _actions(session: Session) -> list[str]:
 
 def _no_canary(session: Session) -> None:
     assert session.conn is not None
-    for row in session.conn.execute("SELECT actor, action, record_id, fields FROM audit"):
+    for actor, action, record_id, fields in session.conn.execute(
+            "SELECT actor, action, record_id, fields FROM audit"):
+        row = [actor, action, record_id, stored_fields(fields)]  # the names deflated
         assert CANARY.lower() not in json.dumps(row).lower()
 
 

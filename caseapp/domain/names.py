@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Arabic-keyboard and Persian letter forms folded to the Urdu letters users expect.
 _ARABIC_FOLD = str.maketrans({
@@ -116,7 +117,10 @@ _ABD = "bd"
 _ABD_ALONE = "bdl"
 
 
+@lru_cache(maxsize=32768)
 def _word_key(word: str) -> str:
+    # Cached: names repeat (a caseload has a few thousand distinct words), and every case
+    # written or searched keys each of its words.
     return _urdu_word(word) if is_arabic_script(word) else _latin_word(word)
 
 

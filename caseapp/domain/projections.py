@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from caseapp.domain import identity, names
+from caseapp.domain import identity, lookup_blocks, names
 from caseapp.domain import referrals as plan_rules
 
 Body = Mapping[str, Any]
+Filing = tuple[list[str], int, dict[str, Any]]
 # Raise when a projection below changes what it derives: vaults written with another version
 # rebuild their labels, statuses and search entries when next unlocked.
 # 2: aspiration (ھ and Latin bh/ph/th/dh...) folded, "Abd al-" compounds one key (issue 8).
@@ -70,7 +72,10 @@ class Projection:
     status: Callable[[Body, Body | None], str | None] = _none
     # (text, sound) for the search index, or None when the type is not searched.
     search: Callable[[Body, Body | None], tuple[str, str]] | None = None
-    # Whether label, status or search read the parent record's body.
+    # (blocks, birth year, compared fields) under which the duplicate lookup files the
+    # record (``lookup_blocks``), or None: not filed (a merged case, a case without a person).
+    identity: Callable[[Body, Body | None], Filing | None] | None = None
+    # Whether label, status, search or identity read the parent record's body.
     reads_parent: bool = False
     # Types whose projection reads this type's body as their parent's: re-projected when
     # a record of this type changes (a renamed person relabels and re-indexes their case).
@@ -81,6 +86,15 @@ def _case_search(body: Body, parent: Body | None) -> tuple[str, str]:
     return search_fields(parent or {}, str(body.get("hfz_CaseNumber") or ""))
 
 
+def _case_identity(body: Body, parent: Body | None) -> Filing | None:
+    if parent is None or body.get("hfz_MergedInto"):
+        return None  # a merged case is found through the case it was merged into
+    person = dict(parent)
+    return (lookup_blocks.blocks(person),
+            lookup_blocks.filed_year(person, datetime.now(UTC).year),
+            lookup_blocks.compared(person))
+
+
 def _open_or_done(body: Body, parent: Body | None) -> str:
     return OPEN if plan_rules.is_open(body) else DONE
 
@@ -88,7 +102,7 @@ def _open_or_done(body: Body, parent: Body | None) -> str:
 PROJECTIONS: dict[str, Projection] = {
     "person": Projection(label=lambda b, p: display_name(b), children=("case",)),
     "case": Projection(label=lambda b, p: display_name(p or {}), status=_field("hfz_Stage"),
-                       search=_case_search, reads_parent=True),
+                       search=_case_search, identity=_case_identity, reads_parent=True),
     "team": Projection(label=_field("name")),
     "user": Projection(label=_field("name")),
     "organisation": Projection(label=_field("org_Name"), status=_field("org_Type")),

@@ -14,18 +14,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from caseapp.domain import matching, names, roles
+from caseapp.domain import lookup_blocks, matching, names, roles
 from caseapp.domain.projections import display_name
 from caseapp.errors import NotFound, PermissionDenied, ValidationError
 from caseapp.i18n import N_
 from caseapp.services.base import CASE, actor_of
 from caseapp.services.session import Session
-from caseapp.store import queries
+from caseapp.store import identities, queries
 from caseapp.store.changes import Changes
 from caseapp.store.records import Record
 
-NAME_HITS = 300      # scored per lookup: keeps one lookup well inside 200 ms at 100,000 cases
+# People compared per name block, those born nearest the new person: a common name fills a
+# block with thousands at a national caseload, and those born decades apart cannot score.
+PER_BLOCK = 120
 DOCUMENT_HITS = 50   # every case sharing a number is shown, and there are never many
+TYPICAL_AGE = 25     # the year a lookup reads outward from when the birth year is unknown
 # A whole-caseload review skips name blocks larger than this (one very common name in one
 # birth-year bucket); identity-number blocks are always compared.
 BLOCK_LIMIT = 300
@@ -90,41 +93,18 @@ def _case_and_person(session: Session, case_id: str) -> tuple[Record, Record]:
     return case, person
 
 
-def _name_expression(person: dict[str, Any]) -> str | None:
-    """``sound`` alternatives: every key of each written form of the name (AND), and for
-    names of three words or more each form with one word left out, so "Muhammad Ali Khan"
-    also finds "Muhammad Ali". One-word names fall back to that word alone."""
-    groups: set[tuple[str, ...]] = set()
-    for variant in matching.name_variants(person):
-        keys = tuple(sorted(set(variant.keys)))
-        groups.add(keys)
-        if len(keys) >= 3:
-            groups.update(tuple(k for k in keys if k != left_out) for left_out in keys)
-    if not groups:
-        return None
-    # Keys are [a-z] only (names.skeleton), so quoting them is enough to be safe in FTS5.
-    parts = ["(" + " AND ".join(f'"{k}"' for k in group) + ")" for group in sorted(groups)]
-    return "sound : (" + " OR ".join(parts) + ")"
-
-
-def _document_expression(person: dict[str, Any]) -> str | None:
-    numbers = [n for n in matching.document_numbers(person) if n.isalnum()]
-    if not numbers:
-        return None
-    return "text : (" + " OR ".join(f'"{n.lower()}"' for n in numbers) + ")"
-
-
-def _hits(session: Session, person: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """case id → person body of the cases the index suggests (merged-away cases left out)."""
+def _hits(session: Session, person: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """Case rowid → compared person fields of the cases filed under the person's blocks
+    (``lookup_blocks``), those born nearest first (merged-away cases are not filed)."""
     conn = _conn(session)
-    rowids: list[int] = []
-    for expression, limit in ((_document_expression(person), DOCUMENT_HITS),
-                              (_name_expression(person), NAME_HITS)):
-        if expression is not None:
-            rowids += queries.ranked_rowids(conn, expression, limit)
-    if not rowids:
-        return {}
-    return dict(queries.people_of_cases(conn, rowids))
+    this_year = datetime.now(UTC).year
+    year = lookup_blocks.filed_year(person, this_year) or this_year - TYPICAL_AGE
+    found: dict[int, dict[str, Any]] = {}
+    for block in lookup_blocks.blocks(person):
+        limit = DOCUMENT_HITS if block.startswith("#") else PER_BLOCK
+        for rowid, _year, other in identities.nearest(conn, block, year, limit):
+            found.setdefault(rowid, other)
+    return found
 
 
 def _viewed(session: Session, action: str, case_id: str | None) -> None:
@@ -156,15 +136,19 @@ def _scored(session: Session, person: dict[str, Any], case_id: str | None,
             threshold: float) -> list[Candidate]:
     """The index's suggestions for ``person`` (the case ``case_id`` itself left out) that
     score at least ``threshold``, best first."""
-    found: list[Candidate] = []
-    for other_id, other in _hits(session, person).items():
-        if other_id == case_id:
+    own = session.store.rowid(case_id) if case_id is not None else None
+    scored: list[tuple[int, matching.Match]] = []
+    for rowid, other in _hits(session, person).items():
+        if rowid == own:
             continue
         match = matching.score(person, other)
         # A shared identity number is always shown: the same person, or a document that
         # was borrowed or forged, and a person has to look either way.
         if match.score >= threshold or match.shares_document:
-            found.append(Candidate(case_id or "", other_id, match.score, match.reasons))
+            scored.append((rowid, match))
+    ids = queries.case_ids(_conn(session), [rowid for rowid, _m in scored])
+    found = [Candidate(case_id or "", ids[rowid], match.score, match.reasons)
+             for rowid, match in scored if rowid in ids]
     return sorted(found, key=lambda c: (-c.score, c.candidate_id))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +26,12 @@ from caseapp.errors import ProfileLocked
 from caseapp.fsutil import atomic_write
 from caseapp.i18n import N_, _
 from caseapp.store.database import Connection, HoldsConnection
+from caseapp.store.packing import pack_json, unpack_json
 
 GENESIS = "0" * 64
+# Stored (schema 11, issue 12): the field names deflated (``packing``), the hashes and the
+# signature as raw bytes — an event took 823 bytes at rest, two thirds of them hex and JSON.
+# What is hashed and signed is unchanged: the canonical entry and the raw digest.
 MSG_MISSING = N_("event %(seq)s is missing or out of order (found %(found)s)")
 MSG_NOT_FOLLOWING = N_("event %(seq)s does not follow event %(previous)s")
 MSG_ALTERED = N_("event %(seq)s was altered")
@@ -39,8 +44,27 @@ MSG_HEAD_MISSING = N_("the recorded audit head is missing: events may have been 
                       "older copy restored")
 
 
-def _entry_hash(prev: str, entry: dict[str, object]) -> str:
-    return hashlib.sha256(bytes.fromhex(prev) + canonical_json(entry)).hexdigest()
+def _entry_hash(prev: bytes, entry: dict[str, object]) -> bytes:
+    return hashlib.sha256(prev + canonical_json(entry)).digest()
+
+
+def _raw(stored: object) -> bytes | None:
+    """A stored hash or signature as bytes (hex text from before schema 11, or written by
+    hand), None when it is neither."""
+    if isinstance(stored, bytes):
+        return stored
+    if isinstance(stored, str):
+        try:
+            return bytes.fromhex(stored)
+        except ValueError:
+            return None
+    return None
+
+
+def stored_fields(stored: bytes | str) -> list[str]:
+    """The field names of an event as stored."""
+    names = unpack_json(stored)
+    return [str(n) for n in names] if isinstance(names, list) else []
 
 
 def _entry(seq: int, at: int, actor: str, device: str, action: str, record_id: str | None,
@@ -62,7 +86,10 @@ class AuditLog(HoldsConnection):
 
     def head(self) -> tuple[int, str]:
         row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+        if row is None:
+            return 0, GENESIS
+        digest = _raw(row[1])
+        return int(row[0]), digest.hex() if digest is not None else str(row[1])
 
     def append(self, actor: str, action: str, record_id: str | None = None,
                fields: list[str] | tuple[str, ...] = (), at: int | None = None) -> int:
@@ -72,15 +99,16 @@ class AuditLog(HoldsConnection):
         when = time.time_ns() // 1_000_000 if at is None else at
         names = sorted(set(fields))
         entry = _entry(seq, when, actor, self.device, action, record_id, names)
-        digest = _entry_hash(prev, entry)
+        previous = bytes.fromhex(prev)
+        digest = _entry_hash(previous, entry)
         if self.key is None:
             raise ProfileLocked()
-        sig = self.key.sign(bytes.fromhex(digest)).hex()
+        sig = self.key.sign(digest)
         self.conn.execute(
             "INSERT INTO audit (seq, at, actor, device, action, record_id, fields, prev, hash, "
             "sig) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (seq, when, actor, self.device, action, record_id, json.dumps(names), prev, digest,
-             sig))
+            (seq, when, actor, self.device, action, record_id, pack_json(names), previous,
+             digest, sig))
         return seq
 
     def events(self, record_id: str | None = None, limit: int = 200) -> list[dict[str, object]]:
@@ -91,7 +119,7 @@ class AuditLog(HoldsConnection):
             args = (record_id,)
         rows = self.conn.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit))
         return [{"seq": r[0], "at": r[1], "actor": r[2], "action": r[3], "record": r[4],
-                 "fields": json.loads(r[5])} for r in rows]
+                 "fields": stored_fields(r[5])} for r in rows]
 
 
 @dataclass(frozen=True)
@@ -118,29 +146,34 @@ def verify(conn: Connection, public_key: Ed25519PublicKey,
     ``since_anchor`` checks only the events after the recorded head (and that the head is
     still there): what a session close needs, at a cost independent of the chain's length.
     """
-    expected_seq, prev = 1, GENESIS
+    expected_seq, prev = 1, bytes.fromhex(GENESIS)
     if since_anchor and anchor is not None and anchor[0] > 0:
         anchor_seq, anchor_hash = anchor
         row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (anchor_seq,)).fetchone()
-        if row is None or row[0] != anchor_hash:
+        if row is None or _raw(row[0]) != _raw(anchor_hash):
             return _broken(0, anchor_seq, MSG_HEAD_DIFFERS, seq=anchor_seq)
-        expected_seq, prev = anchor_seq + 1, anchor_hash
+        expected_seq, prev = anchor_seq + 1, bytes.fromhex(anchor_hash)
     count = expected_seq - 1
     rows = conn.execute("SELECT seq, at, actor, device, action, record_id, fields, prev, hash, "
                         "sig FROM audit WHERE seq >= ? ORDER BY rowid", (expected_seq,))
     for seq, at, actor, device, action, record_id, fields, stored_prev, digest, sig in rows:
         if seq != expected_seq:
             return _broken(count, expected_seq, MSG_MISSING, seq=expected_seq, found=seq)
-        if stored_prev != prev:
+        if _raw(stored_prev) != prev:
             return _broken(count, seq, MSG_NOT_FOLLOWING, seq=seq, previous=seq - 1)
-        entry = _entry(seq, at, actor, device, action, record_id, json.loads(fields))
-        if _entry_hash(prev, entry) != digest:
+        try:
+            names = stored_fields(fields)
+        except (ValueError, TypeError, KeyError, IndexError, zlib.error):
+            return _broken(count, seq, MSG_ALTERED, seq=seq)
+        entry = _entry(seq, at, actor, device, action, record_id, names)
+        stored_digest = _raw(digest)
+        if _entry_hash(prev, entry) != stored_digest:
             return _broken(count, seq, MSG_ALTERED, seq=seq)
         try:
-            public_key.verify(bytes.fromhex(sig), bytes.fromhex(digest))
+            public_key.verify(_raw(sig) or b"", stored_digest or b"")
         except (InvalidSignature, ValueError):
             return _broken(count, seq, MSG_BAD_SIGNATURE, seq=seq)
-        prev = digest
+        prev = stored_digest
         expected_seq += 1
         count += 1
     if anchor is not None:
@@ -148,7 +181,7 @@ def verify(conn: Connection, public_key: Ed25519PublicKey,
         if count < anchor_seq:
             return _broken(count, count + 1, MSG_ROLLED_BACK, count=count, head=anchor_seq)
         row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (anchor_seq,)).fetchone()
-        if anchor_seq and (row is None or row[0] != anchor_hash):
+        if anchor_seq and (row is None or _raw(row[0]) != _raw(anchor_hash)):
             return _broken(count, anchor_seq, MSG_HEAD_DIFFERS, seq=anchor_seq)
     return VerifyReport(True, count)
 

@@ -54,32 +54,28 @@ def case_hits(conn: Connection, match: str, limit: int
             for case_id, number, label, status, updated_at, body in rows]
 
 
-def ranked_rowids(conn: Connection, match: str, limit: int) -> list[int]:
-    """Rowids of the search rows matching an FTS5 expression, best ranked first."""
-    return [r[0] for r in conn.execute(
-        "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?", (match, limit))]
-
-
-def people_of_cases(conn: Connection, rowids: Sequence[int] | None = None
-                    ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(case id, person body) of the live, unmerged cases: all of them by case id, or only
-    those with the given record rowids."""
-    where = f"WHERE c.type = 'case' AND c.deleted = 0 AND {_UNMERGED}"
-    if rowids is None:
-        rows = conn.execute("SELECT c.id, p.body FROM records c "  # noqa: S608
-                            f"JOIN records p ON p.id = c.parent {where} ORDER BY c.id")
-    else:
-        # The rowids the outer loop (CROSS JOIN), each case fetched by its rowid: joined any
-        # other way SQLite walks a case-list index over every case to meet a few hundred.
-        rows = conn.execute(PEOPLE_OF_ROWIDS_SQL, (json.dumps(list(rowids)),))
+def people_of_cases(conn: Connection) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(case id, person body) of every live, unmerged case, by case id."""
+    rows = conn.execute("SELECT c.id, p.body FROM records c "  # noqa: S608
+                        "JOIN records p ON p.id = c.parent "
+                        f"WHERE c.type = 'case' AND c.deleted = 0 AND {_UNMERGED} ORDER BY c.id")
     for case_id, person_body in rows:
         yield case_id, json.loads(person_body)
 
 
-PEOPLE_OF_ROWIDS_SQL = (
-    "SELECT c.id, p.body FROM json_each(?) hits "  # noqa: S608
-    "CROSS JOIN records c ON c.rowid = hits.value JOIN records p ON p.id = c.parent "
+CASE_IDS_SQL = (
+    "SELECT c.rowid, c.id FROM json_each(?) hits "  # noqa: S608
+    "CROSS JOIN records c ON c.rowid = hits.value "
     f"WHERE c.type = 'case' AND c.deleted = 0 AND {_UNMERGED}")
+
+
+def case_ids(conn: Connection, rowids: Sequence[int]) -> dict[int, str]:
+    """Record rowid → id of those of ``rowids`` that are live, unmerged cases; each fetched
+    by its rowid (the rowids the outer loop, CROSS JOIN: joined any other way SQLite walks a
+    case-list index over every case to meet a few)."""
+    if not rowids:
+        return {}
+    return dict(conn.execute(CASE_IDS_SQL, (json.dumps(list(rowids)),)).fetchall())
 
 
 def unfinished_export_ids(conn: Connection, device: str) -> list[str]:

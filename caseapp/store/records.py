@@ -18,7 +18,7 @@ from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound
-from caseapp.store import changelog, merge, packing, queries
+from caseapp.store import changelog, identities, merge, packing, queries
 from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange
 from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection, HoldsConnection
@@ -64,6 +64,12 @@ class Change:
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def _reads_parent(record_type: str) -> bool:
+    """Whether a record's label, status, search entry or filing reads its parent's body."""
+    proj = projection(record_type)
+    return proj.reads_parent or proj.search is not None or proj.identity is not None
 
 
 class RecordStore(HoldsConnection):
@@ -162,11 +168,14 @@ class RecordStore(HoldsConnection):
     # -- local writes -----------------------------------------------------------------
     def create(self, record_type: str, fields: dict[str, Any], *, team: str | None = None,
                parent: str | None = None, record_id: str | None = None) -> Change:
+        # An id minted here names no record yet (nor any child): nothing to read for it.
+        fresh = record_id is None
         record_id = record_id or uuid7()
-        if self.get(record_id, include_deleted=True) is not None:
+        if not fresh and self.get(record_id, include_deleted=True) is not None:
             raise ValueError("a record with that id exists")
         logged = {k: self._as_logged(record_type, k, None, v) for k, v in fields.items()}
-        return self._local(record_type, record_id, UPSERT, logged, {}, team, parent)
+        return self._local(record_type, record_id, UPSERT, logged, {}, team, parent,
+                           fresh=fresh)
 
     def update(self, record_id: str, fields: dict[str, Any], *,
                seen: dict[str, str | None] | None = None,
@@ -222,7 +231,8 @@ class RecordStore(HoldsConnection):
         return merge.set_delta(key, old, new)
 
     def _local(self, record_type: str, record_id: str, kind: str, fields: dict[str, Any],
-               seen: dict[str, str | None], team: str | None, parent: str | None) -> Change:
+               seen: dict[str, str | None], team: str | None, parent: str | None, *,
+               fresh: bool = False) -> Change:
         self.edit_guard()
         fields = {k: v for k, v in fields.items() if v is not None or
                   merge_rules.set_key(record_type, k) is None}
@@ -234,7 +244,7 @@ class RecordStore(HoldsConnection):
             fields=fields, hlc=self.clock.tick(), device=self.device,
             device_seq=changelog.next_device_seq(self.conn, self.device), parent=parent,
             team=team, seen=seen)
-        record, changed = self._write(entry, LOCAL)
+        record, changed = self._write(entry, LOCAL, fresh=fresh)
         return Change(record, {k: record.body.get(k) for k in changed}, kind, entry)
 
     # -- changes from other devices ---------------------------------------------------
@@ -250,9 +260,10 @@ class RecordStore(HoldsConnection):
         return True
 
     # -- the one write path -------------------------------------------------------------
-    def _write(self, entry: LoggedChange, origin: str) -> tuple[Record, builtins.list[str]]:
+    def _write(self, entry: LoggedChange, origin: str, *,
+               fresh: bool = False) -> tuple[Record, builtins.list[str]]:
         conn = self.conn
-        existing = self.get(entry.record_id, include_deleted=True)
+        existing = None if fresh else self.get(entry.record_id, include_deleted=True)
         if existing is not None and existing.type != entry.record_type:
             raise ValueError("record type cannot change")
         body = dict(existing.body) if existing else {}
@@ -270,17 +281,18 @@ class RecordStore(HoldsConnection):
             clocks=clocks, hlc=max(existing.hlc, entry.hlc) if existing else entry.hlc,
             deleted=(existing.deleted if existing else False) or entry.kind == DELETE,
             updated_at=now)
-        record.label, record.status = self._derived(record)
-        conn.execute(
+        parent_body = self._parent_body(record) if _reads_parent(record.type) else None
+        record.label, record.status = self._derived(record, parent_body)
+        rowid = conn.execute(
             "INSERT INTO records (id, type, team, parent, label, status, body, clocks, hlc, "
             "deleted, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
             "label=excluded.label, status=excluded.status, body=excluded.body, "
             "clocks=excluded.clocks, hlc=excluded.hlc, deleted=excluded.deleted, "
-            "updated_at=excluded.updated_at",
+            "updated_at=excluded.updated_at RETURNING rowid",
             (record.id, record.type, record.team, record.parent, record.label, record.status,
              packing.pack_body(record.type, body), packing.pack_clocks(clocks, body, record.hlc),
              record.hlc,
-             int(record.deleted), now))
+             int(record.deleted), now)).fetchone()[0]
         was_live = existing is not None and not existing.deleted
         if was_live != (not record.deleted):
             conn.execute("INSERT INTO counts (type, live) VALUES (?, ?) ON CONFLICT (type) "
@@ -289,12 +301,14 @@ class RecordStore(HoldsConnection):
         changelog.append(conn, entry, origin, now)
         conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) "
                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (self.clock.last,))
-        self._reproject(record, now, written=True)
+        self._reproject(record, now, written=(rowid, existing is None, parent_body),
+                        follow=not fresh)
         return record, changed
 
-    def _derived(self, record: Record) -> tuple[str | None, str | None]:
+    def _derived(self, record: Record,
+                 parent_body: dict[str, Any] | None) -> tuple[str | None, str | None]:
         proj = projection(record.type)
-        parent = self._parent_body(record) if proj.reads_parent else None
+        parent = parent_body if proj.reads_parent else None
         return proj.label(record.body, parent), proj.status(record.body, parent)
 
     def _parent_body(self, record: Record) -> dict[str, Any] | None:
@@ -315,22 +329,26 @@ class RecordStore(HoldsConnection):
             count += 1
         return count
 
-    def _reproject(self, record: Record, now: int, *, written: bool = False,
+    def _reproject(self, record: Record, now: int, *,
+                   written: tuple[int, bool, dict[str, Any] | None] | None = None,
                    follow: bool = True) -> None:
-        """Rebuild what is derived from ``record`` — its own columns (unless just written),
-        its search entry, and (``follow``) the records whose projection reads it."""
+        """Rebuild what is derived from ``record`` — its own columns (unless ``written``:
+        just written, with its rowid, whether it is new and its parent's body), its search
+        entry, and (``follow``) the records whose projection reads it."""
         proj = projection(record.type)
-        if not written:
-            label, status = self._derived(record)
+        if written is None:
+            parent_body = self._parent_body(record) if _reads_parent(record.type) else None
+            label, status = self._derived(record, parent_body)
             if (label, status) != (record.label, record.status):
                 record.label, record.status = label, status
                 self.conn.execute("UPDATE records SET label = ?, status = ?, updated_at = ? "
                                   "WHERE id = ?", (label, status, now, record.id))
-        if proj.search is not None:
-            if record.deleted:
-                self._unindex(record.id)
-            else:
-                self._index(record.id, *proj.search(record.body, self._parent_body(record)))
+        else:
+            parent_body = written[2]
+        if proj.search is not None or proj.identity is not None:
+            rowid, new = written[:2] if written is not None else (self.rowid(record.id), False)
+            if rowid is not None:
+                self._derive_rows(record, rowid, new, parent_body)
         if self.collector is not None:
             self.collector.touched(record.type, record.id, self._cases_of(record))
         for child_type in proj.children if follow else ():
@@ -347,19 +365,21 @@ class RecordStore(HoldsConnection):
                 return [record.parent]
         return []
 
-    # Search index rows share the record's rowid; the projection decides what text it has.
-    def _index(self, record_id: str, text: str, sound: str) -> None:
-        rowid = self.rowid(record_id)
-        if rowid is None:
-            return
-        self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
-        self.conn.execute("INSERT INTO search (rowid, text, sound) VALUES (?, ?, ?)",
-                          (rowid, text, sound))
-
-    def _unindex(self, record_id: str) -> None:
-        rowid = self.rowid(record_id)
-        if rowid is not None:
-            self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
+    def _derive_rows(self, record: Record, rowid: int, new: bool,
+                     parent_body: dict[str, Any] | None) -> None:
+        """The record's search entry (rows share the record's rowid) and its filing for the
+        duplicate lookup: replaced, unless the record is new, and dropped once it is deleted."""
+        proj = projection(record.type)
+        if proj.search is not None:
+            if not new:
+                self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
+            if not record.deleted:
+                text, sound = proj.search(record.body, parent_body)
+                self.conn.execute("INSERT INTO search (rowid, text, sound) VALUES (?, ?, ?)",
+                                  (rowid, text, sound))
+        if proj.identity is not None:
+            filing = None if record.deleted else proj.identity(record.body, parent_body)
+            identities.file(self.conn, rowid, filing, replace=not new)
 
     # -- meta and attachment content ----------------------------------------------------
     def meta(self, key: str) -> str | None:
