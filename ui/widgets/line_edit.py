@@ -371,9 +371,9 @@ class LineEdit(QLineEdit):
         super().inputMethodEvent(event)
         self.update()
 
-    def inputMethodQuery(self, query: Qt.InputMethodQuery) -> Any:  # noqa: N802
+    def inputMethodQuery(self, query: Qt.InputMethodQuery, *args: Any) -> Any:  # noqa: N802
         if self.draws_nastaliq() and query in (Qt.InputMethodQuery.ImCursorRectangle,
                                                Qt.InputMethodQuery.ImAnchorRectangle):
             return self._caret_rect().toAlignedRect()
-        return super().inputMethodQuery(query)
+        return super().inputMethodQuery(query, *args)
 
