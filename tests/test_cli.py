@@ -228,6 +228,45 @@ def test_search(run: Run, alice: list[str | Path],
 
 
 
+def test_demo_cases_only_writes_cases_without_their_stage_records(
+        run: Run, alice: list[str | Path]) -> None:
+    code, out, _err = run("demo", *alice, "--cases", "12", "--cases-only")
+    assert code == 0 and "12 synthetic cases added." in out
+    with profiles.unlock("alice", PASSPHRASE) as session:
+        assert session.store.count("case") == 12
+        assert session.store.count("person") == 12
+        assert session.store.count("consent") == 0  # nothing of the stage's casework
+    code, _out, _err = run("demo", *alice, "--cases", "12")
+    with profiles.unlock("alice", PASSPHRASE) as session:
+        assert session.store.count("case") == 24
+        assert session.store.count("consent") > 0
+
+
+@pytest.mark.parametrize("count", ["0", "-5"])
+def test_demo_refuses_a_count_below_one(run: Run, alice: list[str | Path], count: str) -> None:
+    code, out, err = run("demo", *alice, "--cases", count)
+    assert code != 0 and out == ""
+    assert "--cases must be a whole number of at least 1." in err
+    assert "Traceback" not in err
+
+
+def test_demo_progress_is_said_at_most_every_percent_with_the_time_left(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from caseapp.cli.demo import FillReport
+
+    now = [0.0]
+    report = FillReport(clock=lambda: now[0])
+    for done in range(500, 1_000_001, 500):  # a batch of 500 every 0.6 s: 20 minutes in all
+        now[0] += 0.6
+        report(done, 1_000_000)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 101  # the first batch, then 1 % … 100 %: not 2,000 lines
+    assert lines[0] == "500 of 1,000,000 cases written; about 20 minutes left."
+    # After the first percent, 12 s spent: 99 times as long left, about 20 minutes.
+    assert lines[1] == "10,000 of 1,000,000 cases written; about 20 minutes left."
+    assert lines[-1] == "1,000,000 of 1,000,000 cases written."
+
+
 def test_search_query_from_standard_input(run: Run, alice: list[str | Path],
                                           files: Callable[[str, str | bytes], Path],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,7 +283,7 @@ def test_demo(run: Run, alice: list[str | Path], secret: Path) -> None:
     code, out, err = run("demo", *alice, "--cases", "30")
     assert code == 0
     assert "30 synthetic cases added." in out
-    assert "30 of 30 cases written" in err  # progress goes to stderr
+    assert "30 of 30 cases written." in err  # progress goes to stderr
     code, out, _err = run("case", "list", *alice, "--json", "--limit", "100")
     listed = json.loads(out)["cases"]
     assert len(listed) == 30
