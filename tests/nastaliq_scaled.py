@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 from ui.cases.urdu_delegate import UrduNameDelegate, row_height  # noqa: E402
 from ui.language import apply_language, urdu_font  # noqa: E402
 from ui.widgets.label import Label  # noqa: E402
+from ui.widgets.line_edit import LineEdit  # noqa: E402
 from ui.widgets.nastaliq_text import ShapedText  # noqa: E402
 
 # Interface strings whose Nastaliq reaches furthest above the line, below it, and past its
@@ -58,6 +59,22 @@ class _NoRoom(Label):
 
     def _fit(self, inner: float | None) -> tuple[ShapedText, QMarginsF]:
         return super()._fit(inner)[0], QMarginsF()
+
+
+class _Short(LineEdit):
+    """The control: a field as tall as Qt makes it for its font, less a line's top."""
+
+    def _extra_height(self) -> int:
+        return -10
+
+
+def _field_clipped(edit: LineEdit, app: QApplication) -> bool:
+    """A field's glyph outlines outside its text area, or its ink on the area's edge."""
+    edit.resize(round(edit.shaped().width) + 60, edit.sizeHint().height())
+    _shown(edit, app)
+    area = edit.text_area()
+    outside = not area.contains(edit.ink_rect())
+    return outside or _cut(edit.grab(), area.toAlignedRect())
 
 
 def _label_clipped(label: Label) -> bool:
@@ -101,7 +118,10 @@ def main(out: Path) -> None:
         _shown(listing, app)
         record("list row", text, _cut(listing.viewport().grab(),
                                       listing.visualItemRect(listing.item(0))))
-        keep += [label, wrapped, button, tabs, listing]
+        edit = LineEdit()
+        edit.setText(text)
+        record("line edit", text, _field_clipped(edit, app))
+        keep += [label, wrapped, button, tabs, listing, edit]
 
     model = QStandardItemModel(len(TEXTS), 1)
     for row, text in enumerate(TEXTS):
@@ -123,8 +143,11 @@ def main(out: Path) -> None:
 
     control = _NoRoom("کیا ہوا")
     _shown(control, app)
+    short = _Short()
+    short.setText("کبھی نہیں")
     report = {"ratio": round(table.devicePixelRatioF(), 2), "checked": checked,
-              "clipped": clipped, "control_clipped": _label_clipped(control)}
+              "clipped": clipped, "control_clipped": _label_clipped(control),
+              "control_field_clipped": _field_clipped(short, app)}
     out.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
 
 

@@ -20,7 +20,7 @@ from desktop_driver import running, settle, unlock
 from ink_tools import gray_pixels, ink_grid, ink_size, overlap, reference_image
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QAccessible, QColor, QFont, QImage, QPainter, QTextLayout, QTextOption
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from caseapp.i18n import fonts
@@ -29,6 +29,7 @@ from ui.cases.list_view import URDU_COLUMN
 from ui.language import apply_language, font_for, isolate_ltr, urdu_font
 from ui.widgets import nastaliq_text
 from ui.widgets.label import Label
+from ui.widgets.line_edit import LineEdit
 
 HERE = Path(__file__).resolve().parent
 PAKISTAN = "پاکستان"
@@ -212,19 +213,20 @@ def test_urdu_runs_right_to_left_and_latin_and_numbers_keep_their_order(qtbot: Q
 
 @pytest.mark.parametrize("scale", ["1", "1.25", "1.5"])
 def test_no_letter_is_clipped_at_any_scale(tmp_path: Path, scale: str) -> None:
-    """Labels (one line and wrapped), a button, a tab, a list row and a case-list row, with
-    the interface strings whose Nastaliq reaches furthest above, below and to each side, in
-    a process of their own (QT_SCALE_FACTOR is read when Qt starts)."""
+    """Labels (one line and wrapped), a button, a tab, a list row, a case-list row and a
+    one-line field, with the interface strings whose Nastaliq reaches furthest above, below
+    and to each side, in a process of their own (QT_SCALE_FACTOR is read when Qt starts)."""
     out = tmp_path / "report.json"
     subprocess.run([sys.executable, str(HERE / "nastaliq_scaled.py"), str(out)], check=True,
                    env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
                         "QT_SCALE_FACTOR": scale}, timeout=120)
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["ratio"] == float(scale)
-    assert report["checked"] >= 30
+    assert report["checked"] >= 40
     assert report["clipped"] == []
     # the same checks on a label that leaves no room for the ink: they catch it
     assert report["control_clipped"], "the control label's clipped letter went unnoticed"
+    assert report["control_field_clipped"], "the control field's clipped letter went unnoticed"
 
 
 # -- the case list's Urdu names ----------------------------------------------------------
@@ -268,18 +270,19 @@ def test_a_case_list_row_shows_its_urdu_name_through_the_delegate(
 
 # -- which font where ----------------------------------------------------------------------
 
-def test_urdu_reads_in_nastaliq_types_in_naskh_and_pashto_and_dari_stay_naskh(
+def test_urdu_reads_and_types_in_nastaliq_edits_notes_in_naskh_pashto_and_dari_naskh(
         qtbot: QtBot, urdu: None) -> None:
     assert font_for("ur").families()[0] == fonts.NASTALIQ
     assert font_for("ur", editing=True).families()[0] == fonts.NASKH
     assert font_for("ps").families()[0] == fonts.NASKH
     assert font_for("fa_AF").families()[0] == fonts.NASKH
-    label, edit = Label("نام"), QLineEdit()
-    for widget in (label, edit):
+    label, edit, notes = Label("نام"), LineEdit("نام"), QPlainTextEdit()
+    for widget in (label, edit, notes):
         qtbot.addWidget(widget)
         widget.show()
     assert label.font().families()[0] == fonts.NASTALIQ and label.draws_nastaliq()
-    assert edit.font().families()[0] == fonts.NASKH
+    assert edit.font().families()[0] == fonts.NASTALIQ and edit.draws_nastaliq()
+    assert notes.font().families()[0] == fonts.NASKH
     apply_language("ps")
     assert not Label("نوم").draws_nastaliq()
 

@@ -418,7 +418,7 @@ def test_closing_a_case_with_unsaved_notes_asks_in_urdu(qtbot: QtBot,
             "کے یہ تبدیلیاں ختم کر دیں؟"
 
 
-# -- fields where Urdu is typed: Naskh, as tall as it needs ----------------------------------
+# -- fields where Urdu is typed: one-line ones in Nastaliq, editors in Naskh, never clipped ----
 
 TYPED = ["بِسْمِ اللّٰہِ الرَّحْمٰنِ", "پُرانی قِسْم کی ژالہ باری", "ئۓؤ ڈ ژ ے ی ں ق ع گ",
          "انسدادِ تارکینِ وطن کی اسمگلنگ ایکٹ، 2018", "آزاد جموں و کشمیر"]
@@ -429,34 +429,45 @@ def _rows_inked(image: QImage, top: int, bottom: int) -> bool:
     return any(pixels[y * width + x] < 128 for y in (top, bottom) for x in range(width))
 
 
-@pytest.mark.parametrize("kind", ["line", "plain"])
-def test_urdu_typed_in_naskh_is_not_clipped(qtbot: QtBot, urdu: NastaliqStyle,
-                                            kind: str) -> None:
-    from PySide6.QtWidgets import QPlainTextEdit, QStyleOptionFrame
+def test_urdu_typed_in_a_line_edit_is_nastaliq_and_not_clipped(qtbot: QtBot,
+                                                              urdu: NastaliqStyle) -> None:
+    from ui.widgets.line_edit import LineEdit
 
     for text in TYPED:
-        field: QLineEdit | QPlainTextEdit
-        if kind == "line":
-            field = QLineEdit()
-            field.setMinimumWidth(700)
-        else:
-            field = QPlainTextEdit()
-            field.resize(700, 80)
+        field = LineEdit()
+        field.setMinimumWidth(700)
+        qtbot.addWidget(field)
+        field.show()
+        qtbot.waitExposed(field)
+        assert field.font().families()[0] == fonts.NASTALIQ
+        type_text(field, text)
+        assert field.draws_nastaliq()
+        area = field.text_area()
+        assert area.contains(field.ink_rect()), text
+        image = _on_white(field).copy(area.toAlignedRect())
+        assert not _rows_inked(image, 0, image.height() - 1), text
+        # the control: in a field cut shorter the same check finds ink on the edge
+        field.setMinimumHeight(0)
+        field.setFixedHeight(28)
+        image = _on_white(field).copy(field.text_area().toAlignedRect())
+        assert _rows_inked(image, 0, image.height() - 1) or \
+            not field.text_area().contains(field.ink_rect()), text
+
+
+def test_urdu_typed_in_naskh_is_not_clipped(qtbot: QtBot, urdu: NastaliqStyle) -> None:
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    for text in TYPED:
+        field = QPlainTextEdit()
+        field.resize(700, 80)
         qtbot.addWidget(field)
         field.show()
         qtbot.waitExposed(field)
         assert field.font().families()[0] == fonts.NASKH
         type_text(field, text)
-        if isinstance(field, QLineEdit):
-            option = QStyleOptionFrame()
-            field.initStyleOption(option)  # type: ignore[attr-defined]
-            area = urdu.subElementRect(QStyle.SubElement.SE_LineEditContents, option, field)
-            image = _on_white(field).copy(area)
-            height = field.height()
-        else:
-            image = _on_white(field.viewport())
-            first = field.document().firstBlock().layout().lineAt(0)
-            height = round(first.height())
+        image = _on_white(field.viewport())
+        first = field.document().firstBlock().layout().lineAt(0)
+        height = round(first.height())
         # the text's ink clear of the first and last rows of the area it is clipped to
         assert not _rows_inked(image, 0, image.height() - 1), text
         # the control: the same text in Nastaliq, at the interface size, is taller than that

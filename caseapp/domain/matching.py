@@ -19,6 +19,7 @@ import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from caseapp.domain import identity, names
@@ -137,6 +138,9 @@ def levenshtein(a: str, b: str) -> int:
     return previous[-1]
 
 
+# Cached, like ``_name`` below: a lookup scores a hundred or more people with the same few
+# names, and a caseload review the same names again and again (pure functions of text).
+@lru_cache(maxsize=65536)
 def _key_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
@@ -146,6 +150,7 @@ def _key_similarity(a: str, b: str) -> float:
     return 0.0
 
 
+@lru_cache(maxsize=65536)
 def _token_similarity(a: str, b: str) -> float:
     sim = 1.0 - levenshtein(a, b) / max(len(a), len(b), 1)
     return sim if sim >= SPELLING_FLOOR else 0.0
@@ -191,6 +196,7 @@ class _Name:
     arabic: bool
 
 
+@lru_cache(maxsize=32768)
 def _name(kind: str, text: str) -> _Name | None:
     keys = tuple(names.skeleton(text))
     if not keys:

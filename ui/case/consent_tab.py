@@ -29,6 +29,7 @@ from caseapp.services.app import Services
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
 from ui.widgets.label import Label
+from ui.widgets.line_edit import LineEdit
 
 # ISO 639-2/3 codes of the languages consent is explained in
 SHEET_LANGUAGES = (("ur", "اردو"), ("ps", "پښتو"), ("fa_AF", "دری"), ("en", "English"))
@@ -63,19 +64,19 @@ class ConsentTab(QWidget):
         for code, name in LANGUAGES:
             self.language.addItem(name, code)
         self.version = self.form.add("explanation_version", _("Explanation &version"),
-                                     QLineEdit("v1", self))
+                                     LineEdit("v1", self))
         self.interpreter = self.form.add("interpreter", _("&Interpreter (if any)"),
-                                         QLineEdit(self))
+                                         LineEdit(self))
         self.providers = self.form.add("providers", _("Referral to (organisation ids, commas)"),
-                                       QLineEdit(self))
+                                       LineEdit(self))
         self.assent = self.form.add("assent", _("The child assents"), QCheckBox(self))
-        self.guardian = self.form.add("guardian_name", _("&Guardian's name"), QLineEdit(self))
+        self.guardian = self.form.add("guardian_name", _("&Guardian's name"), LineEdit(self))
         self.relationship = self.form.add("guardian_relationship", _("Guardian's &relationship"),
-                                          QLineEdit(self))
+                                          LineEdit(self))
         self.best_interests_by = self.form.add("best_interests_by",
-                                               _("Best-interests decision &by"), QLineEdit(self))
+                                               _("Best-interests decision &by"), LineEdit(self))
         self.best_interests_reason = self.form.add("best_interests_reason",
-                                                   _("Best-interests &reason"), QLineEdit(self))
+                                                   _("Best-interests &reason"), LineEdit(self))
         self.problem = ErrorLabel(self)
         self.record_button = QPushButton(_("&Record the decision"), self)
         self.record_button.clicked.connect(self.record)

@@ -24,6 +24,7 @@ from caseapp.errors import FieldErrors
 from caseapp.i18n import _
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
+from ui.widgets.line_edit import LineEdit
 
 OK = QDialogButtonBox.StandardButton.Ok
 CANCEL = QDialogButtonBox.StandardButton.Cancel
@@ -47,7 +48,7 @@ def save_as_row(form: Form, file_filter: str, field: str = "path") -> QLineEdit:
     where = QWidget(form)
     row = QHBoxLayout(where)
     row.setContentsMargins(0, 0, 0, 0)
-    path = QLineEdit(where)
+    path = LineEdit(where)
     path.setMinimumWidth(path.fontMetrics().horizontalAdvance("x" * 36))  # a path in full
     choose = QPushButton(_("&Choose…"), where)
 
@@ -84,7 +85,7 @@ class RecipientDialog(QDialog):
         self.recipient.currentIndexChanged.connect(self.recipient_changed)
 
     def purpose_row(self) -> QLineEdit:
-        return self.form.add("purpose", _("&Purpose (kept in the audit)"), QLineEdit(self))
+        return self.form.add("purpose", _("&Purpose (kept in the audit)"), LineEdit(self))
 
     def finish(self, file_filter: str, action: str, on_action: Callable[[], None],
                *below_form: QWidget) -> None:

@@ -14,6 +14,7 @@ from caseapp.services import forms
 from ui.language import urdu_edit_font
 from ui.widgets.clipboard import copy_sensitive
 from ui.widgets.form import Form
+from ui.widgets.line_edit import LineEdit
 
 TEXT_FIELDS = ("prs_FirstName", "prs_SecondName", "hfz_NameUrdu", "hfz_FatherName",
                "prs_Birthdate")
@@ -36,13 +37,13 @@ class PersonForm(Form):
                   "hfz_FatherName": _("&Father's name"),
                   "prs_Birthdate": _("&Birth date (YYYY-MM-DD)")}
         for field in TEXT_FIELDS[:4]:
-            self.inputs[field] = self.add(field, labels[field], QLineEdit(self))
+            self.inputs[field] = self.add(field, labels[field], LineEdit(self))
         self.inputs["hfz_NameUrdu"].setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         self.inputs["hfz_NameUrdu"].setFont(urdu_edit_font())
         self.aliases = self.add("hfz_Aliases", _("&Aliases (separated by commas)"),
-                                QLineEdit(self))
+                                LineEdit(self))
         self.inputs["prs_Birthdate"] = self.add("prs_Birthdate", labels["prs_Birthdate"],
-                                                QLineEdit(self))
+                                                LineEdit(self))
         self.age = self.add("hfz_EstimatedAge", _("&Estimated age, if no birth date"),
                             QSpinBox(self))
         self.age.setRange(0, 120)
@@ -53,7 +54,7 @@ class PersonForm(Form):
             self.gender.addItem(label, code)
         self.citizenship = self.add("prs_Citizenship",
                                     _("&Citizenship (country codes such as PK, AF)"),
-                                    QLineEdit(self))
+                                    LineEdit(self))
         self.doc_type = self.add("doc_type", _("Identity &document"), QComboBox(self))
         self.doc_type.addItem(_("None"), None)
         for code in DOCUMENT_TYPES:
@@ -61,7 +62,7 @@ class PersonForm(Form):
         number_row = QWidget(self)
         row = QHBoxLayout(number_row)
         row.setContentsMargins(0, 0, 0, 0)
-        self.doc_number = QLineEdit(number_row)
+        self.doc_number = LineEdit(number_row)
         self.doc_number.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.copy_number = QPushButton(_("Cop&y"), number_row)
         self.copy_number.setToolTip(_("Copies the number; it leaves the clipboard after "

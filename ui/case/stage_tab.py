@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QPushButton, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError
 from caseapp.i18n import _
@@ -12,6 +12,7 @@ from caseapp.services import forms
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
 from ui.widgets.label import Label
+from ui.widgets.line_edit import LineEdit
 
 
 class StageTab(QWidget):
@@ -26,7 +27,7 @@ class StageTab(QWidget):
         self.form = Form(self)
         self.target = self.form.add("target", _("&Move to"), QComboBox(self))
         self.reason = self.form.add("cas_ReasonForCaseClosure", _("&Reason for closing"),
-                                    QLineEdit(self))
+                                    LineEdit(self))
         self.target.currentIndexChanged.connect(self._target_changed)
         self.problem = ErrorLabel(self)
         self.move_button = QPushButton(_("&Move the case"), self)

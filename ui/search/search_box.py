@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from caseapp.i18n import _
 from caseapp.services import forms
 from caseapp.services.cases import CaseSummary
 from ui.bridge import Bridge
 from ui.language import isolate_ltr
+from ui.widgets.line_edit import LineEdit
 
 DEBOUNCE_MS = 40  # one pause between keystrokes; the budget is 100 ms to results
 LIMIT = 20
 
 
-class SearchBox(QLineEdit):
+class SearchBox(LineEdit):
     open_case = Signal(str)
     shown = Signal(int)  # results shown for the latest text (tests and the benchmark wait on it)
 

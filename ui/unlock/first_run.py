@@ -9,7 +9,6 @@ import secrets
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -23,6 +22,7 @@ from caseapp.services import forms, profiles
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
 from ui.widgets.label import Label
+from ui.widgets.line_edit import LineEdit
 from ui.widgets.passphrase import PassphraseField
 
 GROUPS = 8  # a recovery code is 40 digits in 8 groups of 5
@@ -55,9 +55,9 @@ class FirstRunView(QWidget):
         intro.setWordWrap(True)
         box.addWidget(intro)
         self.form = Form(page)
-        self.profile_name = self.form.add("profile", _("&Profile name"), QLineEdit(page))
+        self.profile_name = self.form.add("profile", _("&Profile name"), LineEdit(page))
         self.profile_name.setText("office")
-        self.user_name = self.form.add("user", _("&Your name"), QLineEdit(page))
+        self.user_name = self.form.add("user", _("&Your name"), LineEdit(page))
         self.new_passphrase = self.form.add("passphrase", _("P&assphrase"),
                                             PassphraseField(page))
         self.repeat = self.form.add("repeat", _("&Repeat the passphrase"), PassphraseField(page))
@@ -157,7 +157,7 @@ class FirstRunView(QWidget):
         ask.setWordWrap(True)
         box.addWidget(ask)
         self.form_code = Form(page)
-        self.group_fields = [QLineEdit(page), QLineEdit(page)]
+        self.group_fields = [LineEdit(page), LineEdit(page)]
         for i, field in enumerate(self.group_fields):
             field.setMaxLength(5)
             self.form_code.add(f"group{i}", _("Group"), field)

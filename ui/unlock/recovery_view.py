@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError, WrongPassphrase
 from caseapp.i18n import _
@@ -11,6 +11,7 @@ from caseapp.services import forms, profiles
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel, Form
 from ui.widgets.label import Label
+from ui.widgets.line_edit import LineEdit
 from ui.widgets.passphrase import PassphraseField
 
 
@@ -27,7 +28,7 @@ class RecoveryView(QWidget):
         heading.setStyleSheet("font-size: 16pt;")
         box.addWidget(heading)
         self.form = Form(self)
-        self.code = self.form.add("code", _("&Recovery code"), QLineEdit(self))
+        self.code = self.form.add("code", _("&Recovery code"), LineEdit(self))
         self.code.setPlaceholderText("12345-67890-…")
         self.new_passphrase = self.form.add("passphrase", _("&New passphrase"),
                                             PassphraseField(self))
