@@ -1,7 +1,8 @@
 """Bullets of issue 9 that no other test proved, each through what the user sees: a copied
 identity number leaves the clipboard after 30 seconds, ``--smoke`` fails loudly, the list's
 exploitation and date filters, its columns and sort order remembered per user, the status bar,
-dropping a file on the attachments, refusing one that is too large, re-opening a closed case."""
+dropping a file on the attachments, refusing one that is too large, re-opening a closed case,
+the navigation's counts."""
 
 from __future__ import annotations
 
@@ -240,3 +241,31 @@ def test_a_manager_reopens_a_closed_case(qtbot: QtBot, new_profile: NewProfile) 
         settle(qtbot, desktop, lambda: "Intake" in workspace.overview.stage.text())
         assert stage.target.findData("closed") >= 0, "open again: it can be closed again"
 
+
+
+# -- the navigation -----------------------------------------------------------------------
+
+def test_each_navigation_entry_lists_as_many_cases_as_its_count_says(
+        qtbot: QtBot, new_profile: NewProfile) -> None:
+    import re
+
+    new_profile("caseworker")
+    bodies = _fill("caseworker", 80)
+    with running() as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        navigation, view = workbench.navigation, workbench.cases
+        settle(qtbot, desktop, lambda: "(" in navigation.item(0).text())
+        shown = {}
+        for row in range(navigation.count()):
+            match = re.fullmatch(r"(.+) \((\d+)\)", navigation.item(row).text())
+            assert match, navigation.item(row).text()
+            navigation.setCurrentRow(row)
+            settle(qtbot, desktop, lambda: not view.model.loading)
+            count = int(match.group(2))
+            settle(qtbot, desktop, lambda count=count: view.model.total == count)
+            assert view.count.text() == f"{count} case" + ("" if count == 1 else "s")
+            shown[match.group(1)] = count
+        assert list(shown) == ["My cases", "All cases", "Screening queue", "Referrals",
+                               "Follow-ups due"]
+        assert shown["All cases"] == len(bodies)
+        assert 0 < shown["Screening queue"] < len(bodies)
