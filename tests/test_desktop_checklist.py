@@ -2,7 +2,7 @@
 identity number leaves the clipboard after 30 seconds, ``--smoke`` fails loudly, the list's
 exploitation and date filters, its columns and sort order remembered per user, the status bar,
 dropping a file on the attachments, refusing one that is too large, re-opening a closed case,
-the navigation's counts."""
+the navigation's counts, the window answering while the key is derived."""
 
 from __future__ import annotations
 
@@ -269,3 +269,36 @@ def test_each_navigation_entry_lists_as_many_cases_as_its_count_says(
                                "Follow-ups due"]
         assert shown["All cases"] == len(bodies)
         assert 0 < shown["Screening queue"] < len(bodies)
+
+
+# -- the unlock ---------------------------------------------------------------------------
+
+def test_the_window_answers_while_the_key_is_derived(
+        qtbot: QtBot, new_profile: NewProfile, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    new_profile("caseworker")
+    release, derived = threading.Event(), threading.Event()
+    with running() as desktop:
+        real = desktop.core.unlock
+
+        def slow(*args: object, **kwargs: object) -> object:
+            release.wait(10)  # the key derivation, as long as the test needs
+            try:
+                return real(*args, **kwargs)  # type: ignore[arg-type]
+            finally:
+                derived.set()
+        monkeypatch.setattr(desktop.core, "unlock", slow)
+        view = desktop.window.lock_view
+        assert isinstance(view, UnlockView)
+        qtbot.keyClicks(view.passphrase, PASSPHRASE)
+        qtbot.keyClick(view.passphrase, Qt.Key.Key_Return)
+        answered: list[bool] = []
+        QTimer.singleShot(0, lambda: answered.append(derived.is_set()))
+        qtbot.waitUntil(lambda: bool(answered), timeout=5000)
+        assert answered == [False], "the window ran its events before the key was derived"
+        assert view.progress.isVisible() and desktop.window.workbench is None
+        release.set()
+        settle(qtbot, desktop, lambda: desktop.window.workbench is not None)
