@@ -17,7 +17,7 @@ import pytest
 
 from caseapp.server import setup
 from caseapp.sync import protocol, tls
-from caseapp.sync.client import ServerRefused, ServerUnreachable, SyncClient
+from caseapp.sync.client import ServerRefused, ServerUnreachable, SyncClient, UpdateRequired
 from caseapp.sync.keys import ProtocolError
 from tests.sync_api import ApiOrg, pull_all
 from tests.sync_helpers import Server, running_server
@@ -117,14 +117,47 @@ def test_signed_requests_replay_and_tampering(org: ApiOrg, server: Server) -> No
                                     b"", protocol_now() - 6 * 60 * 1000)
         late = http.get("/v1/pull?after=0", headers=old)
         assert late.json()["error"] == "request_time_off"
-        unknown = http.get("/v1/pull", headers={protocol.H_DEVICE: "nobody"})
+        unknown = http.get("/v1/pull", headers={protocol.H_DEVICE: "nobody",
+                                                **protocol.format_header()})
         assert unknown.json()["error"] == "unknown_device"
         big = http.post("/v1/push", content=b"{" + b" " * (5 * 1024 * 1024) + b"}",
-                        headers={"content-type": "application/json"})
+                        headers={"content-type": "application/json",
+                                 **protocol.format_header()})
         assert big.status_code == 413
         deep = http.post("/v1/org", content=b"[" * 100_000 + b"]" * 100_000,
-                         headers={"content-type": "application/json"})
+                         headers={"content-type": "application/json",
+                                  **protocol.format_header()})
         assert deep.status_code in (400, 422)
+
+
+def test_a_device_of_an_earlier_version_is_told_to_update_and_nothing_moves(
+        org: ApiOrg, server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device whose version would store route-event changes (a set field since schema 9)
+    as plain values is refused before anything is read or stored, whether it does not say
+    which format it reads (every version before this check) or says an older one; it may
+    still ask whether the server is there."""
+    alice = org.enrol("caseworker", org.admin.team if org.admin else "")
+    body = json.dumps({"changes": [org.change(alice)]}, separators=(",", ":"),
+                      sort_keys=True, ensure_ascii=False).encode()
+    with httpx.Client(base_url=server.url, verify=tls.pinned_context(org.cert_pem)) as http:
+        for stated in (None, str(protocol.MIN_FORMAT - 1), "nine"):
+            headers = protocol.sign_request(alice.sign, alice.device_id, "POST", "/v1/push",
+                                            body, protocol_now())
+            headers.pop(protocol.H_FORMAT)
+            if stated is not None:
+                headers[protocol.H_FORMAT] = stated
+            refused = http.post("/v1/push", content=body,
+                                headers={**headers, "content-type": "application/json"})
+            assert (refused.status_code, refused.json()) == (426, {"error": "update_required"})
+        assert http.get("/v1/health").status_code == 200
+    with org.client(alice) as client:
+        assert pull_all(client) == []  # nothing of alice's was stored
+    # The client says it in the user's words, and keeps what it had to send.
+    monkeypatch.setattr(protocol, "READS_FORMAT", protocol.MIN_FORMAT - 1)
+    with SyncClient(server.url, org.cert_pem, device_id=alice.device_id,
+                    sign_key=alice.sign) as client, pytest.raises(UpdateRequired) as caught:
+        client.pull(0)
+    assert "newer version of Hifazat" in str(caught.value)
 
 
 def test_pending_devices_are_held_and_admin_endpoints_need_an_administrator(

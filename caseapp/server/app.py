@@ -93,6 +93,10 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# What a device of any version may still ask: whether the server is there, and its API.
+_OPEN_TO_EVERY_VERSION = frozenset({f"{protocol.API}/health", f"{protocol.API}/openapi.json"})
+
+
 def create_app(data: Path | None = None, database: str | None = None) -> FastAPI:
     """The app for ``data`` (default $CASEAPP_SERVER_DATA) and ``database`` (default
     $CASEAPP_SERVER_DATABASE, else SQLite in the data folder)."""
@@ -115,6 +119,16 @@ def create_app(data: Path | None = None, database: str | None = None) -> FastAPI
         # Field locations only: never the values sent, which could be anything.
         where = sorted({".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()})[:10]
         return JSONResponse({"error": "invalid_request", "fields": where}, status_code=422)
+
+    @app.middleware("http")
+    async def _format(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+        # Before anything is read or stored: a device that would misread today's changes
+        # gets none, and sends none, until it is updated (protocol.MIN_FORMAT).
+        if (request.url.path.startswith(protocol.API) and
+                request.url.path not in _OPEN_TO_EVERY_VERSION and
+                not protocol.reads_enough(request.headers)):
+            return JSONResponse({"error": "update_required"}, status_code=426)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _log(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:

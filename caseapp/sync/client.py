@@ -27,6 +27,11 @@ class ServerUnreachable(SyncFailure):
                "nothing was lost.")
 
 
+class UpdateRequired(SyncFailure):
+    msgid = N_("The sync server needs a newer version of Hifazat on this computer. Update "
+               "Hifazat, then sync again; nothing was lost.")
+
+
 class ServerRefused(SyncFailure):
     """The server answered with an error code (``code``)."""
 
@@ -61,6 +66,7 @@ class SyncClient:
         path = protocol.API + path
         content = b"" if body is None else canonical_json(body)
         headers = {"content-type": "application/json"} if body is not None else {}
+        headers.update(protocol.format_header())
         if signed:
             if self.sign_key is None:
                 raise ValueError("no device key")
@@ -70,6 +76,8 @@ class SyncClient:
             response = self.http.request(method, path, content=content or None, headers=headers)
         except httpx.HTTPError as exc:
             raise ServerUnreachable() from exc
+        if response.status_code == 426:
+            raise UpdateRequired()
         if response.status_code >= 400:
             try:
                 code = str(response.json().get("error", response.status_code))

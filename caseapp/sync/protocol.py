@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -28,6 +29,16 @@ H_DEVICE = "X-Hifazat-Device"
 H_TIME = "X-Hifazat-Time"
 H_NONCE = "X-Hifazat-Nonce"
 H_SIG = "X-Hifazat-Signature"
+H_FORMAT = "X-Hifazat-Format"
+
+# The format of changes a device reads, sent with every request. Raised when a change can
+# mean something an older device would get wrong: from 9 on, a case's route events are a set
+# field whose changes add and remove elements, which a device of an earlier version would
+# store as a plain value (issue 12). The server refuses a device that reads less than
+# MIN_FORMAT, or does not say (every earlier version), until it is updated; nothing is lost:
+# its changes wait in its outbox.
+READS_FORMAT = 9
+MIN_FORMAT = 9
 
 _REQUEST = b"hifazat-request-v1\0"
 _RECEIPT = b"hifazat-audit-receipt-v1\0"
@@ -39,10 +50,20 @@ def request_message(method: str, path_query: str, at_ms: int, nonce: str, body: 
                                  hashlib.sha256(body).hexdigest()]).encode()
 
 
+def format_header() -> dict[str, str]:
+    return {H_FORMAT: str(READS_FORMAT)}
+
+
+def reads_enough(headers: Mapping[str, str]) -> bool:
+    """Whether the device behind a request reads the changes of this server's format."""
+    stated = headers.get(H_FORMAT.lower(), headers.get(H_FORMAT, ""))
+    return stated.isdigit() and int(stated) >= MIN_FORMAT
+
+
 def sign_request(key: Ed25519PrivateKey, device_id: str, method: str, path_query: str,
                  body: bytes, at_ms: int) -> dict[str, str]:
     nonce = b64e(os.urandom(16))
-    return {H_DEVICE: device_id, H_TIME: str(at_ms), H_NONCE: nonce,
+    return {H_DEVICE: device_id, H_TIME: str(at_ms), H_NONCE: nonce, **format_header(),
             H_SIG: keys.sign(key, request_message(method, path_query, at_ms, nonce, body))}
 
 
