@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QFormLayout, QListWidget, QVBoxLayout, QWidget
 
-from caseapp.i18n import _, formatting, ngettext
+from caseapp.i18n import _, formatting
 from caseapp.services import forms
 from ui.bridge import Bridge
 from ui.case.history_tab import record_label
@@ -22,9 +22,10 @@ def timeline_text(entry: dict[str, Any], first: bool) -> str:
         return _("%(when)s: %(what)s added", when=when, what=what)
     if entry["kind"] != "upsert":
         return _("%(when)s: %(what)s removed", when=when, what=what)
-    return ngettext("%(when)s: %(what)s changed (%(n)s field)",
-                    "%(when)s: %(what)s changed (%(n)s fields)", len(entry["fields"]),
-                    when=when, what=what)
+    if not entry["fields"]:  # fields the user's role may not read are not named
+        return _("%(when)s: %(what)s changed", when=when, what=what)
+    return _("%(when)s: %(what)s changed: %(fields)s", when=when, what=what,
+             fields=", ".join(forms.field_label(f) for f in entry["fields"]))
 
 
 class OverviewTab(QWidget):
