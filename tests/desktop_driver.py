@@ -105,13 +105,13 @@ def press(qtbot: QtBot, window: QWidget, key: Qt.Key, modifiers: Qt.KeyboardModi
 
 
 def register(qtbot: QtBot, desktop: Desktop, workbench: Workbench, first: str, second: str,
-             urdu: str, cnic: str = "") -> CaseWorkspace:
+             urdu: str, cnic: str = "", birthdate: str = "1994-03-01") -> CaseWorkspace:
     dialog = workbench.show_new_case()
     form = dialog.form
     qtbot.keyClicks(form.inputs["prs_FirstName"], first)
     qtbot.keyClicks(form.inputs["prs_SecondName"], second)
     type_text(form.inputs["hfz_NameUrdu"], urdu)
-    qtbot.keyClicks(form.inputs["prs_Birthdate"], "1994-03-01")
+    qtbot.keyClicks(form.inputs["prs_Birthdate"], birthdate)
     if cnic:
         form.doc_type.setCurrentIndex(form.doc_type.findData("CNIC"))
         qtbot.keyClicks(form.doc_number, cnic)

@@ -65,6 +65,12 @@ class ConsentService(Service):
         return _entries(self.store.children(case.id, CONSENT),
                         self.store.children(case.id, WITHDRAWAL))
 
+    def is_child(self, case_id: str, at: int | None = None) -> bool:
+        """Whether the case's person counts as a child (or is presumed one) at ``at`` (now):
+        the rule ``record`` applies, for forms that ask for assent only where it belongs."""
+        self._require(roles.CASE_VIEW)
+        return self._is_child(self._case(case_id), _now_ms() if at is None else at)
+
     def cases_permitting(self, purpose: str, at: int | None = None) -> set[str]:
         """Ids of the cases whose consent for ``purpose`` is in force at ``at`` (now): the
         same decision as ``check``, for the whole caseload in two reads, so an export of

@@ -36,6 +36,10 @@ SHEET_LANGUAGES = (("ur", "اردو"), ("ps", "پښتو"), ("fa_AF", "دری"), 
 LANGUAGES = (("urd", "اردو"), ("eng", "English"), ("pus", "پښتو"), ("prs", "دری"),
              ("pnb", "پنجابی"), ("snd", "سنڌي"), ("bal", "بلوچی"))
 
+# The rows a child's consent needs (caseapp.domain.consent.validate)
+CHILD_FIELDS = ("assent", "guardian_name", "guardian_relationship", "best_interests_by",
+                "best_interests_reason")
+
 
 class ConsentTab(QWidget):
     def __init__(self, bridge: Bridge, case_id: str, parent: QWidget | None = None) -> None:
@@ -77,6 +81,13 @@ class ConsentTab(QWidget):
                                                _("Best-interests decision &by"), LineEdit(self))
         self.best_interests_reason = self.form.add("best_interests_reason",
                                                    _("Best-interests &reason"), LineEdit(self))
+        # Shown only for a child (or a person presumed one): for an adult, assent is refused.
+        self.child_note = Label(_("This person counts as a child, or is presumed to be one: "
+                                  "a consent needs the child's own assent and either a "
+                                  "guardian's consent or a best-interests decision."), self)
+        self.child_note.setWordWrap(True)
+        self.child = False
+        self._show_child_rows(False)
         self.problem = ErrorLabel(self)
         self.record_button = QPushButton(_("&Record the decision"), self)
         self.record_button.clicked.connect(self.record)
@@ -98,6 +109,7 @@ class ConsentTab(QWidget):
         scroll.setWidget(self.form)
         box = QVBoxLayout(self)
         box.addWidget(self.state, 1)
+        box.addWidget(self.child_note)
         box.addWidget(scroll, 2)
         box.addWidget(self.problem)
         buttons = QHBoxLayout()
@@ -110,9 +122,18 @@ class ConsentTab(QWidget):
         box.addWidget(self.sheet_saved)
 
     def refresh(self) -> None:
-        self.bridge.call(lambda s: s.consent.current(self.case_id), self._show, lambda e: None)
+        self.bridge.call(lambda s: (s.consent.current(self.case_id),
+                                    s.consent.is_child(self.case_id)),
+                         lambda found: self._show(*found), lambda e: None)
 
-    def _show(self, state: dict[str, dict[str, Any]]) -> None:
+    def _show_child_rows(self, child: bool) -> None:
+        self.child = child
+        self.child_note.setVisible(child)
+        for field in CHILD_FIELDS:
+            self.form.set_row_visible(field, child)
+
+    def _show(self, state: dict[str, dict[str, Any]], child: bool) -> None:
+        self._show_child_rows(child)
         self.state.setRowCount(len(state))
         for row, (purpose, now) in enumerate(state.items()):
             self.state.setItem(row, 0, QTableWidgetItem(forms.purpose_label(purpose)))
@@ -150,11 +171,13 @@ class ConsentTab(QWidget):
             "language": self.language.currentData(),
             "explanation_version": self.version.text().strip(),
             "interpreter": self._text(self.interpreter), "providers": providers,
-            "assent": self.assent.isChecked() if self.assent.isChecked() else None,
-            "guardian_name": self._text(self.guardian),
-            "guardian_relationship": self._text(self.relationship),
-            "best_interests_by": self._text(self.best_interests_by),
-            "best_interests_reason": self._text(self.best_interests_reason)}
+            "assent": True if self.child and self.assent.isChecked() else None}
+        if self.child:
+            kwargs.update({
+                "guardian_name": self._text(self.guardian),
+                "guardian_relationship": self._text(self.relationship),
+                "best_interests_by": self._text(self.best_interests_by),
+                "best_interests_reason": self._text(self.best_interests_reason)})
         granted = self.granted.isChecked()
         self.record_button.setEnabled(False)
         self.bridge.call(lambda s: s.consent.record(self.case_id, purpose, granted, **kwargs),
@@ -172,12 +195,16 @@ class ConsentTab(QWidget):
         for line in (self.interpreter, self.providers, self.guardian, self.relationship,
                      self.best_interests_by, self.best_interests_reason):
             line.clear()
+        self.assent.setChecked(False)
         self.refresh()
 
     def _failed(self, exc: BaseException) -> None:
         self.record_button.setEnabled(True)
         if isinstance(exc, FieldErrors):
-            self.form.show_problems({name: _(problem, **params)
-                                     for name, problem, params in exc.problems})
+            problems = {name: _(problem, **params) for name, problem, params in exc.problems}
+            self.form.show_problems(problems)
+            if set(problems) <= set(self.form.errors):  # each is shown next to its field
+                self.problem.show_problem(_("Not saved: correct the fields marked above."))
+                return
         self.problem.show_problem(exc.user_message() if isinstance(exc, CaseAppError)
                                   else _("Not saved."))

@@ -50,6 +50,10 @@ class Form(QWidget):
         self.titles[field] = title
         return editor
 
+    def set_row_visible(self, field: str, visible: bool) -> None:
+        """Show or hide a field's whole row: its title, editor and problem."""
+        self.layout_.setRowVisible(self.titles[field], visible)
+
     def title_of(self, field: str) -> QLabel:
         return self.titles[field]
 
