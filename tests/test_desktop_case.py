@@ -210,3 +210,25 @@ def test_the_rights_sheet_is_saved_in_the_persons_language(
                           check=True).stdout
     assert any("\u0600" <= ch <= "\u06ff" for ch in text), "the sheet is in Pashto"
     assert "Gulalai" not in text, "no personal data on the sheet"
+
+
+def test_a_click_on_a_search_result_opens_that_case(qtbot: QtBot,
+                                                    new_profile: NewProfile) -> None:
+    new_profile("caseworker")
+    with running() as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        first = register(qtbot, desktop, workbench, "Rehana", "Bibi", "ریحانہ بی بی")
+        second = register(qtbot, desktop, workbench, "Rehana", "Khatoon", "ریحانہ خاتون")
+        workbench.tabs.setCurrentWidget(first)
+        search = workbench.search
+        with qtbot.waitSignal(search.shown, timeout=5000):
+            type_text(search, "ریحانہ")
+        results = search.results
+        assert results.isVisible() and results.count() == 2
+        [row] = [r for r in range(2) if "Rehana Khatoon" in results.item(r).text()]
+        # the second case's row, clicked where the user sees it (not the first row, not Enter)
+        target = results.visualItemRect(results.item(row)).center()
+        qtbot.mouseClick(results.viewport(), Qt.MouseButton.LeftButton, pos=target)
+        settle(qtbot, desktop)
+        assert workbench.tabs.currentWidget() is second
+        assert not results.isVisible(), "the results close once a case is opened"
