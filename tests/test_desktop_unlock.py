@@ -130,6 +130,46 @@ def test_without_pyside_the_command_says_how_to_install(
     assert err.count("\n") == 1 and "pip install 'hifazat[desktop]'" in err
 
 
+@pytest.mark.parametrize("profile", [None, "caseworker"])
+def test_caseapp_without_a_sub_command_opens_the_desktop(
+        qtbot: QtBot, new_profile: NewProfile, monkeypatch: pytest.MonkeyPatch,
+        profile: str | None) -> None:
+    """``caseapp`` as typed (no arguments): the launcher builds the desktop and runs its event
+    loop; a timer looks at what is on screen, then ends the loop."""
+    import sys
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui import launcher
+    from ui.shell.main_window import MainWindow
+
+    if profile is not None:
+        new_profile(profile)
+    monkeypatch.setattr(sys, "argv", ["caseapp"])
+    seen: list[tuple[str, type, bool, str]] = []
+
+    def look() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        for window in windows:
+            view = window.lock_view
+            seen.append((window.windowTitle(), type(view), window.workbench is None,
+                         view.profile.currentText() if isinstance(view, UnlockView) else ""))
+        QApplication.quit()
+    QTimer.singleShot(300, look)
+    assert launcher.main() == 0
+    assert len(seen) == 1, "one main window, shown"
+    title, view, locked, chosen = seen[0]
+    assert title and locked, "it starts locked"
+    if profile is None:
+        assert view is FirstRunView, "no profile yet: the first run"
+    else:
+        assert view is UnlockView and chosen == "caseworker"
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)
+                and w.isVisible()], "the window is closed when the loop ends"
+
+
 def test_smoke_run_saves_a_screenshot(tmp_path: Path) -> None:
     import os
     import subprocess
