@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
@@ -121,3 +122,74 @@ def register(qtbot: QtBot, desktop: Desktop, workbench: Workbench, first: str, s
     assert isinstance(workspace, CaseWorkspace)
     settle(qtbot, desktop, lambda: bool(workspace.title))
     return workspace
+
+
+def start_office(qtbot: QtBot, desktop: Desktop, user_name: str, passphrase: str) -> str:
+    """The first run's happy path: "start a standalone office" with this name and passphrase,
+    the recovery code read and two of its groups typed back; returns the code shown."""
+    from ui.unlock.first_run import FirstRunView
+    view = desktop.window.lock_view
+    assert isinstance(view, FirstRunView), "no profile yet: the first run comes first"
+    type_text(view.user_name, user_name)
+    type_text(view.new_passphrase, passphrase)
+    type_text(view.repeat, passphrase)
+    view.create_button.click()
+    settle(qtbot, desktop, lambda: view.pages.currentIndex() == 1)
+    code = view.code_label.text()
+    groups = code.split("-")
+    for field, asked in zip(view.group_fields, view.asked, strict=True):
+        qtbot.keyClicks(field, groups[asked])
+    assert view.continue_button.isEnabled()
+    view.continue_button.click()
+    settle(qtbot, desktop, lambda: desktop.window.workbench is not None)
+    return code
+
+
+def add_note(qtbot: QtBot, desktop: Desktop, workspace: CaseWorkspace, text: str) -> None:
+    """Write a note in the notes tab and add it; waits until the list shows it."""
+    notes = workspace.notes
+    workspace.tabs.setCurrentWidget(notes)
+    before = notes.notes.count()
+    type_text(notes.editor, text)
+    notes.add_button.click()
+    settle(qtbot, desktop, lambda: notes.notes.count() == before + 1)
+
+
+def record_consent(qtbot: QtBot, desktop: Desktop, workspace: CaseWorkspace,
+                   purpose: str) -> str:
+    """Record consent given for ``purpose``; returns what the "Now" column shows for it once
+    the table has it in force."""
+    from caseapp.i18n import _
+    consent = workspace.consent
+    workspace.tabs.setCurrentWidget(consent)
+    consent.purpose.setCurrentIndex(consent.purpose.findData(purpose))
+    label = consent.purpose.currentText()
+    consent.record_button.click()
+
+    def now() -> str:
+        for row in range(consent.state.rowCount()):
+            title, state = consent.state.item(row, 0), consent.state.item(row, 1)
+            if title is not None and state is not None and title.text() == label:
+                return state.text()
+        return ""
+    settle(qtbot, desktop, lambda: now() == _("permitted"))
+    return now()
+
+
+def attach_picture(qtbot: QtBot, desktop: Desktop, workspace: CaseWorkspace,
+                   path: Path) -> None:
+    """Save a small picture at ``path``, add it as an attachment and wait until the list
+    names it and its preview (from memory) is shown."""
+    from PySide6.QtGui import QImage
+    image = QImage(60, 40, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.darkGreen)
+    image.save(str(path))
+    files = workspace.attachments
+    workspace.tabs.setCurrentWidget(files)
+    before = files.files.count()
+    files.add_file(path)
+    settle(qtbot, desktop, lambda: files.files.count() == before + 1)
+    assert path.name in files.files.item(before).text()
+    files.files.setCurrentRow(before)
+    settle(qtbot, desktop, lambda: files.preview.pixmap() is not None and
+           not files.preview.pixmap().isNull())

@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, NewProfile
-from desktop_driver import register, running, settle, type_text, unlock, visible_texts
+from desktop_driver import (
+    add_note,
+    attach_picture,
+    record_consent,
+    register,
+    running,
+    settle,
+    type_text,
+    unlock,
+    visible_texts,
+)
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -57,31 +66,13 @@ def test_note_consent_and_attachment_on_a_new_case(
         workbench = unlock(qtbot, desktop, PASSPHRASE)
         workspace = register(qtbot, desktop, workbench, "Muhammad", "Ali", "محمد علی")
         assert workspace.overview.name_urdu.text() == "محمد علی"
-        # a note
-        workspace.tabs.setCurrentWidget(workspace.notes)
-        qtbot.keyClicks(workspace.notes.editor, "Met at Lahore airport; needs shelter.")
-        workspace.notes.add_button.click()
-        settle(qtbot, desktop, lambda: workspace.notes.notes.count() == 1)
+        add_note(qtbot, desktop, workspace, "Met at Lahore airport; needs shelter.")
         assert "needs shelter" in workspace.notes.notes.item(0).text()
         assert workspace.notes.editor.toPlainText() == ""
         # consent to the interview: recorded and shown in force
-        consent = workspace.consent
-        consent.purpose.setCurrentIndex(consent.purpose.findData("interview"))
-        consent.record_button.click()
-        settle(qtbot, desktop, lambda: consent.state.rowCount() > 0 and
-               consent.state.item(0, 1) is not None and
-               consent.state.item(0, 1).text() == "permitted")
+        assert record_consent(qtbot, desktop, workspace, "interview") == "permitted"
         # a scan, stored and shown from memory
-        scan = tmp_path / "tazkira-scan.png"
-        image = QImage(60, 40, QImage.Format.Format_RGB32)
-        image.fill(Qt.GlobalColor.darkGreen)
-        image.save(str(scan))
-        workspace.attachments.add_file(scan)
-        settle(qtbot, desktop, lambda: workspace.attachments.files.count() == 1)
-        assert "tazkira-scan.png" in workspace.attachments.files.item(0).text()
-        workspace.attachments.files.setCurrentRow(0)
-        settle(qtbot, desktop, lambda: workspace.attachments.preview.pixmap() is not None and
-               not workspace.attachments.preview.pixmap().isNull())
+        attach_picture(qtbot, desktop, workspace, tmp_path / "tazkira-scan.png")
         # the history names what changed
         settle(qtbot, desktop, lambda: workspace.history.table.rowCount() >= 4)
 
