@@ -156,7 +156,9 @@ def test_caseapp_without_a_sub_command_opens_the_desktop(
             view = window.lock_view
             seen.append((window.windowTitle(), type(view), window.workbench is None,
                          view.profile.currentText() if isinstance(view, UnlockView) else ""))
-        QApplication.quit()
+        # exit(), not quit(): quit() leaves the application refusing to run any event
+        # loop afterwards, and the next tests' waits would never see their events
+        QApplication.exit(0)
     QTimer.singleShot(300, look)
     assert launcher.main() == 0
     assert len(seen) == 1, "one main window, shown"
