@@ -34,6 +34,7 @@ CACHE = ROOT / "bench" / "results" / "cache-dup"
 RESULT = ROOT / "bench" / "results" / "duplicates.json"
 PASSPHRASE = "river lamp seven orchard"
 BUDGET_MS = 200.0
+LIMIT = 20  # candidates shown, as the desktop and the command line show them
 STORE_CACHE = ROOT / "bench" / "results" / "cache"
 STORE_PASSPHRASE = "bench-synthetic-data-only: kite harbour lantern 2026"  # bench/store.py's
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
@@ -107,27 +108,30 @@ def _variant(person: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return copy
 
 
-def probes(session: Any, count: int) -> list[tuple[dict[str, Any], str | None]]:
-    """(person, the case it is a copy of) to look up: three in four new synthetic persons
-    (another seed: no case expected), one in four a person of the vault as another office
-    would record them (``_variant``), whose own case should be among the candidates."""
+def probes(session: Any, count: int
+           ) -> list[tuple[dict[str, Any], str | None, dict[str, Any] | None]]:
+    """(person, the case it is a copy of, that case's person) to look up: three in four new
+    synthetic persons (another seed: no case expected), one in four a person of the vault as
+    another office would record them (``_variant``), whose own case should be among the
+    candidates."""
     from caseapp.domain.case_documents import split_document
 
     rng = random.Random(7)  # noqa: S311 (synthetic data)
     fresh = random.Random(99)  # noqa: S311
     top = session.conn.execute("SELECT max(rowid) FROM records").fetchone()[0]
-    people: list[tuple[dict[str, Any], str | None]] = []
+    people: list[tuple[dict[str, Any], str | None, dict[str, Any] | None]] = []
     while len(people) < count:
         if len(people) % 4 == 3:
             row = session.conn.execute(
                 "SELECT c.id, p.body FROM records c JOIN records p ON p.id = c.parent "
                 "WHERE c.rowid = ? AND c.type = 'case'", (rng.randint(1, top),)).fetchone()
             if row is not None:
-                people.append((_variant(json.loads(row[1]), rng), row[0]))
+                original = json.loads(row[1])
+                people.append((_variant(original, rng), row[0], original))
             continue
         doc = demo.synthetic_case(fresh)
         doc.pop("_scenario")  # how the demo walks the case, not a field
-        people.append((split_document(doc)[0], None))
+        people.append((split_document(doc)[0], None, None))
     return people
 
 
@@ -136,27 +140,37 @@ def run(cases: int, count: int, cold: bool = False) -> dict[str, Any]:
 
     name = _profile_name(cases)
     timings: list[float] = []
-    found = copies = recalled = 0
+    from caseapp.domain import matching
+
+    found = copies = recalled = outranked = 0
     with profiles.unlock(name, STORE_PASSPHRASE if USE_STORE else PASSPHRASE) as session:
         people = probes(session, count)
         find_candidates(session, person=people[0][0])  # warm the page cache
-        for person, original in people:
+        for person, original, original_person in people:
             if cold:
                 _drop_caches(session)
             start = time.perf_counter()
-            result = find_candidates(session, person=person)
+            result = find_candidates(session, person=person, limit=LIMIT)
             timings.append((time.perf_counter() - start) * 1000)
             found += bool(result)
-            if original is not None:
+            if original is not None and original_person is not None:
                 copies += 1
-                recalled += original in [c.candidate_id for c in result]
+                if original in [c.candidate_id for c in result]:
+                    recalled += 1
+                elif len(result) == LIMIT and min(c.score for c in result) >= \
+                        matching.score(person, original_person).score:
+                    # Every candidate shown matches the copy at least as well as its own case
+                    # does: at a million synthetic cases many people share every compared
+                    # field (name, father's name, gender, citizenship, birth year).
+                    outranked += 1
     timings.sort()
     p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
     report = {"cases": cases, "queries": len(timings), "cold": cold, "profile": name,
               "p50_ms": round(statistics.median(timings), 2), "p95_ms": round(p95, 2),
               "max_ms": round(timings[-1], 2), "budget_ms": BUDGET_MS,
               "within_budget": p95 <= BUDGET_MS, "queries_with_candidates": found,
-              "copies_looked_up": copies, "copies_finding_their_case": recalled}
+              "copies_looked_up": copies, "copies_finding_their_case": recalled,
+              "copies_outranked_by_as_good_matches": outranked}
     return report
 
 
@@ -186,7 +200,9 @@ def main() -> int:
     print(f"{report['cases']:>8} {report['queries']:>8} {report['p50_ms']:>8} "
           f"{report['p95_ms']:>8} {report['max_ms']:>8} {report['budget_ms']:>8}")
     print(f"copies of people in the vault found their own case: "
-          f"{report['copies_finding_their_case']} of {report['copies_looked_up']}")
+          f"{report['copies_finding_their_case']} of {report['copies_looked_up']}; "
+          f"{report['copies_outranked_by_as_good_matches']} more missed it only because "
+          f"the {LIMIT} shown all match at least as well")
     print("within budget" if report["within_budget"] else "OVER BUDGET")
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     result = RESULT.with_name(f"duplicates-{args.cases}{'-cold' if args.cold else ''}.json")

@@ -37,8 +37,8 @@ version 7, and route events: two on the first case when it is created, one added
 second by an edit.
 
 Version 9 (route events in the case, deflated bodies; the last without the duplicate lookup's
-filing of people) and 10 (the last with audit events in hex and JSON): as version 8, with
-other people.
+filing of people), 10 (the last with audit events in hex and JSON) and 11 (the last whose
+filing has no father's key): as version 8, with other people.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ COMMITS = {
     8: "62697b8bfd2911fe115c5c19cd82c0b0bdf02029",  # last with eight (packing), events as records
     9: "972578885713b2e4af4b1ea501e9a9998ad31db5",  # last with nine: no filing for the lookup
     10: "208643ef626fed1bd9d3a6dc097d3f4a676c5792",  # last with ten: audit events in hex and JSON
+    11: "c7c7e616038bc78c68647ca0811dcb1d4ad91114",  # last with eleven: filing without fathers
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -255,6 +256,10 @@ V10_CASES = [
     ("Mehwish", "Hayat", "مہوش حیات", "35102-3131313-4", ["Mehwi"]),
     ("Sher", "Zaman", "شیر زمان", "15302-4141414-5", []),
 ]
+V11_CASES = [
+    ("Parveen", "Akhtar", "پروین اختر", "33202-5151515-6", ["Pino"]),
+    ("Ghulam", "Rasool", "غلام رسول", "54401-6161616-7", []),
+]
 V8_EVENTS = [
     {"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"},
     {"hte_Type": "Exploitation", "hte_City": "Dubai", "hte_Country": "AE"},
@@ -273,7 +278,8 @@ def _inside(version: int, checkout: Path) -> None:
      7: lambda: _build_v4(extra=True, people=V7_CASES),
      8: lambda: _build_v4(extra=True, people=V8_CASES, events=True),
      9: lambda: _build_v4(extra=True, people=V9_CASES, events=True),
-     10: lambda: _build_v4(extra=True, people=V10_CASES, events=True)}[version]()
+     10: lambda: _build_v4(extra=True, people=V10_CASES, events=True),
+     11: lambda: _build_v4(extra=True, people=V11_CASES, events=True)}[version]()
 
 
 def _make(version: int, out: Path) -> None:

@@ -32,9 +32,9 @@ def _case(store: RecordStore, **person: object) -> tuple[str, str]:
     return made.record.id, case.record.id
 
 
-def _filed(store: RecordStore, case_id: str) -> list[tuple[str, int]]:
-    return sorted(store.conn.execute(
-        "SELECT block, year FROM identities WHERE case_rowid = ?", (store.rowid(case_id),)))
+def _filed(store: RecordStore, case_id: str) -> list[tuple[str, int, str]]:
+    return sorted(store.conn.execute("SELECT block, year, father FROM identities "
+                                     "WHERE case_rowid = ?", (store.rowid(case_id),)))
 
 
 def test_a_name_in_either_script_is_filed_by_its_first_and_last_word() -> None:
@@ -65,12 +65,13 @@ def test_only_compared_fields_are_filed() -> None:
 def test_the_filing_follows_a_rename_a_merge_and_a_delete(store: RecordStore) -> None:
     person, case = _case(store, prs_FirstName="Sana", prs_SecondName="Malik",
                          prs_Birthdate="1999-05-01")
-    assert _filed(store, case) == [("sn|mlk", 1999)]
+    assert _filed(store, case) == [("sn|mlk", 1999, "")]
     store.update(person, {"prs_SecondName": "Bibi", "hfz_EstimatedAge": 30,
-                          "prs_Birthdate": "2001-01-01"})
-    assert _filed(store, case) == [("sn|b", 2001)]  # Bibi: b, b run together
+                          "prs_Birthdate": "2001-01-01", "hfz_FatherNameUrdu": "غلام نبی"})
+    # Bibi: b, b run together; Ghulam (غلام) the father's first key, in either script.
+    assert _filed(store, case) == [("sn|b", 2001, "glm")]
     _other_person, other = _case(store, prs_FirstName="Sana", prs_SecondName="Bibi")
-    assert _filed(store, other) == [("sn|b", lookup_blocks.UNKNOWN_YEAR)]
+    assert _filed(store, other) == [("sn|b", lookup_blocks.UNKNOWN_YEAR, "")]
     store.update(other, {"hfz_MergedInto": case})
     assert _filed(store, other) == []  # found through the case it was merged into
     store.delete(case)
@@ -90,13 +91,39 @@ def test_a_lookup_reads_the_people_born_nearest(store: RecordStore) -> None:
 
 def test_a_lookup_reads_ranges_of_the_key_not_the_block(store: RecordStore) -> None:
     _case(store, prs_FirstName="Sana", prs_SecondName="Malik", prs_Birthdate="1990-01-01")
-    plans = []
-    for sql in ("SELECT case_rowid, year, person FROM identities WHERE block = ? "
-                "AND year >= ? ORDER BY year, case_rowid LIMIT ?",
-                "SELECT case_rowid, year, person FROM identities WHERE block = ? "
-                "AND year > 0 AND year < ? ORDER BY year DESC, case_rowid DESC LIMIT ?"):
-        plans.append(" | ".join(str(r[-1]) for r in store.conn.execute(
-            "EXPLAIN QUERY PLAN " + sql, ("sn|mlk", 1990, 10))))
-    for plan in plans:
+    reads = [(identities.BORN_LATER_SQL, ("sn|mlk", 1990, 10)),
+             (identities.BORN_EARLIER_SQL, ("sn|mlk", 1990, 10)),
+             (identities.YEAR_UNKNOWN_SQL, ("sn|mlk", 10)),
+             (identities.same_father_sql(3), ("sn|mlk", 0, 1989, 1990, "glm", 10))]
+    for sql, args in reads:
+        plan = " | ".join(str(r[-1]) for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql,
+                                                                   args))
         assert "SEARCH identities USING PRIMARY KEY (block=? AND year" in plan, plan
-        assert "TEMP B-TREE" not in plan, plan
+        assert "TEMP B-TREE" not in plan, plan  # read in the key's order, never sorted
+    plan = " | ".join(str(r[-1]) for r in store.conn.execute(
+        "EXPLAIN QUERY PLAN " + identities.same_father_sql(3), reads[3][1]))
+    assert "father=?" in plan, plan  # one seek per year, the father's key inside it
+
+
+def test_in_a_large_block_the_same_father_is_read_across_the_years(
+        store: RecordStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A common name: more people than a block is read whole, most born in the new
+    person's year. The one with the same father's name born five years off is still read;
+    another of that year with another father is not, beyond the nearest."""
+    monkeypatch.setattr(identities, "SMALL_BLOCK", 4)
+    for _ in range(6):
+        _case(store, prs_FirstName="Sana", prs_SecondName="Malik", prs_Birthdate="1990-01-01",
+              hfz_FatherName="Bashir Ahmed")
+    _p, same_father = _case(store, prs_FirstName="Sana", prs_SecondName="Malik",
+                            prs_Birthdate="1995-06-01", hfz_FatherName="Ghulam Nabi")
+    _p, other_father = _case(store, prs_FirstName="Sana", prs_SecondName="Malik",
+                             prs_Birthdate="1995-06-01", hfz_FatherName="Bashir Ahmed")
+    found = identities.candidates(store.conn, "sn|mlk", 1990, "glm", nearest_limit=3,
+                                  father_years=6, father_limit=50)
+    assert store.rowid(same_father) in found
+    assert store.rowid(other_father) not in found
+    assert len(found) == 4  # three nearest (1990) and the one with the same father
+    # A small block is read whole, whoever the father.
+    monkeypatch.setattr(identities, "SMALL_BLOCK", 300)
+    assert len(identities.candidates(store.conn, "sn|mlk", 1990, "", nearest_limit=3,
+                                     father_years=6, father_limit=50)) == 8

@@ -81,6 +81,10 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-791AE55E-00001": ("Mehwish Hayat", "مہوش حیات", "intake", "35102-3131313-4"),
         "2026-791AE55E-00002": ("Sher Zaman", "شیر زمان", "intake", "15302-4141414-5"),
     },
+    11: {
+        "2026-FB740315-00001": ("Parveen Akhtar", "پروین اختر", "intake", "33202-5151515-6"),
+        "2026-FB740315-00002": ("Ghulam Rasool", "غلام رسول", "intake", "54401-6161616-7"),
+    },
 }
 VERSIONS = sorted(EXPECTED)
 
@@ -153,8 +157,9 @@ def test_an_earlier_vault_upgrades_on_unlock(version: int, caseapp_home: Path) -
 @pytest.mark.parametrize("version", VERSIONS)
 def test_an_upgraded_vault_finds_its_people_as_duplicates(version: int,
                                                           caseapp_home: Path) -> None:
-    """Every case of an older vault is filed for the duplicate lookup (migration 10): the
-    same person registered again, by the Urdu name alone or by the CNIC alone, finds it."""
+    """Every case of an older vault is filed for the duplicate lookup (migration 12, which
+    refiles what 10 filed without the father's key): the same person registered again, by
+    the Urdu name alone or by the CNIC alone, finds it."""
     install(version, caseapp_home)
     with profiles.unlock(PROFILE, PASSPHRASE) as session:
         for number, (_name, urdu, _stage, cnic) in EXPECTED[version].items():
@@ -348,7 +353,7 @@ def test_a_v8_vault_folds_route_events_into_their_case(caseapp_home: Path,
 
 def test_an_upgrade_reports_how_far_it_has_come(caseapp_home: Path) -> None:
     """A v7 vault goes through the steps that rewrite or read every record (8: packing,
-    9: route events, 10: filing people for the duplicate lookup, 11: packing the audit): the
+    9: route events, 11: packing the audit, 12: filing people for the duplicate lookup): the
     share reported only grows and ends at the whole; a current vault reports nothing."""
     install(7, caseapp_home)
     shares: list[float] = []

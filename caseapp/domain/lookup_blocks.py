@@ -10,6 +10,11 @@ birth year, and a lookup reads outward from the new person's year: when a common
 block with thousands, the ones compared are those born nearest, who are the ones that can
 score (a year five off is still read; a block is cut only far beyond that).
 
+Inside a block people are also kept by the first consonant key of their father's name: a name
+as common as Muhammad Malik fills a block with tens of thousands at a national caseload, and
+those born near the new person number in the thousands, too many to compare. The ones with
+the same father's name are read over a wider span of years, whatever their number.
+
 Only what a comparison reads is filed (``matching.COMPARED_FIELDS``, identity documents as
 type and number): the scorer works on the filed copy without opening a record.
 """
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseapp.domain import matching
+from caseapp.domain import matching, names
 
 UNKNOWN_YEAR = 0  # filed before every known year; a lookup reads these too
 
@@ -40,6 +45,17 @@ def filed_year(person: dict[str, Any], this_year: int) -> int:
     now), or ``UNKNOWN_YEAR``."""
     year, _estimated = matching.birth_year(person, this_year)
     return UNKNOWN_YEAR if year is None or year <= UNKNOWN_YEAR else year
+
+
+def father_key(person: dict[str, Any]) -> str:
+    """The consonant key of the first word of the father's name (either script; "" when
+    none is recorded)."""
+    for name in ("hfz_FatherName", "hfz_FatherNameUrdu"):
+        value = person.get(name)
+        keys = names.skeleton(value) if isinstance(value, str) else []
+        if keys:
+            return keys[0]
+    return ""
 
 
 def compared(person: dict[str, Any]) -> dict[str, Any]:

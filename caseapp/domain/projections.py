@@ -18,7 +18,7 @@ from caseapp.domain import identity, lookup_blocks, names
 from caseapp.domain import referrals as plan_rules
 
 Body = Mapping[str, Any]
-Filing = tuple[list[str], int, dict[str, Any]]
+Filing = tuple[list[str], int, str, dict[str, Any]]
 # Raise when a projection below changes what it derives: vaults written with another version
 # rebuild their labels, statuses and search entries when next unlocked.
 # 2: aspiration (ھ and Latin bh/ph/th/dh...) folded, "Abd al-" compounds one key (issue 8).
@@ -72,7 +72,7 @@ class Projection:
     status: Callable[[Body, Body | None], str | None] = _none
     # (text, sound) for the search index, or None when the type is not searched.
     search: Callable[[Body, Body | None], tuple[str, str]] | None = None
-    # (blocks, birth year, compared fields) under which the duplicate lookup files the
+    # (blocks, birth year, father's key, compared fields) under which the duplicate lookup files the
     # record (``lookup_blocks``), or None: not filed (a merged case, a case without a person).
     identity: Callable[[Body, Body | None], Filing | None] | None = None
     # Whether label, status, search or identity read the parent record's body.
@@ -92,7 +92,7 @@ def _case_identity(body: Body, parent: Body | None) -> Filing | None:
     person = dict(parent)
     return (lookup_blocks.blocks(person),
             lookup_blocks.filed_year(person, datetime.now(UTC).year),
-            lookup_blocks.compared(person))
+            lookup_blocks.father_key(person), lookup_blocks.compared(person))
 
 
 def _open_or_done(body: Body, parent: Body | None) -> str:

@@ -27,7 +27,10 @@ from caseapp.store.records import Record
 # People compared per name block, those born nearest the new person: a common name fills a
 # block with thousands at a national caseload, and those born decades apart cannot score.
 PER_BLOCK = 120
-DOCUMENT_HITS = 50   # every case sharing a number is shown, and there are never many
+# And in such a block, those whose father's name starts as the new person's: read over a span
+# of years as wide as the scorer still rewards or barely punishes (BIRTH_TOLERANCE and beyond).
+FATHER_YEARS = 6
+FATHER_HITS = 400
 TYPICAL_AGE = 25     # the year a lookup reads outward from when the birth year is unknown
 # A whole-caseload review skips name blocks larger than this (one very common name in one
 # birth-year bucket); identity-number blocks are always compared.
@@ -99,10 +102,12 @@ def _hits(session: Session, person: dict[str, Any]) -> dict[int, dict[str, Any]]
     conn = _conn(session)
     this_year = datetime.now(UTC).year
     year = lookup_blocks.filed_year(person, this_year) or this_year - TYPICAL_AGE
+    father = lookup_blocks.father_key(person)
     found: dict[int, dict[str, Any]] = {}
     for block in lookup_blocks.blocks(person):
-        limit = DOCUMENT_HITS if block.startswith("#") else PER_BLOCK
-        for rowid, _year, other in identities.nearest(conn, block, year, limit):
+        for rowid, other in identities.candidates(
+                conn, block, year, father, nearest_limit=PER_BLOCK,
+                father_years=FATHER_YEARS, father_limit=FATHER_HITS).items():
             found.setdefault(rowid, other)
     return found
 

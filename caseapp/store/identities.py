@@ -1,6 +1,6 @@
 """The duplicate lookup's filing of people (``caseapp.domain.lookup_blocks``): one row per
-block a case is filed under, clustered by (block, birth year), each holding the compared
-fields packed, so a lookup reads a few neighbouring pages and no record (issue 12: the
+block a case is filed under, clustered by (block, birth year, father's key), each holding
+the compared fields packed, so a lookup reads a few neighbouring pages and no record (issue 12: the
 lookup read one person record per name hit — a few hundred scattered pages, 1.7 s p95 on a
 cold page cache at a million cases). Derived data, like the search index: written by the
 record store with the case's search entry, never synced."""
@@ -17,26 +17,67 @@ SCHEMA = """
 CREATE TABLE identities (
     block      TEXT NOT NULL,
     year       INTEGER NOT NULL,
+    father     TEXT NOT NULL,
     case_rowid INTEGER NOT NULL,
     person     BLOB NOT NULL,
-    PRIMARY KEY (block, year, case_rowid)
+    PRIMARY KEY (block, year, father, case_rowid)
 ) WITHOUT ROWID;
 CREATE INDEX identities_by_case ON identities (case_rowid);
 """
+SMALL_BLOCK = 300  # a block of at most this many people is read whole
+Filing = tuple[list[str], int, str, dict[str, Any]]
+Found = dict[int, dict[str, Any]]
 
 
-def file(conn: Connection, case_rowid: int,
-         filing: tuple[list[str], int, dict[str, Any]] | None, *, replace: bool) -> None:
+def file(conn: Connection, case_rowid: int, filing: Filing | None, *, replace: bool) -> None:
     """File a case under its blocks (``filing`` None: not filed), replacing its old rows
     unless it is new."""
     if replace:
         conn.execute("DELETE FROM identities WHERE case_rowid = ?", (case_rowid,))
     if filing is None:
         return
-    blocks, year, person = filing
+    blocks, year, father, person = filing
     packed = pack_json(person)
-    conn.executemany("INSERT INTO identities (block, year, case_rowid, person) "
-                     "VALUES (?, ?, ?, ?)", [(b, year, case_rowid, packed) for b in blocks])
+    conn.executemany("INSERT INTO identities (block, year, father, case_rowid, person) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     [(b, year, father, case_rowid, packed) for b in blocks])
+
+
+def candidates(conn: Connection, block: str, year: int, father: str, *, nearest_limit: int,
+               father_years: int, father_limit: int) -> Found:
+    """Case rowid → compared fields of the people of ``block`` worth comparing with one born
+    in ``year`` whose father's key is ``father``: all of them when the block is small;
+    else the ``nearest_limit`` born nearest, and those with the same father's key born up to
+    ``father_years`` from ``year`` (or in an unknown year), up to ``father_limit``."""
+    first = conn.execute("SELECT case_rowid, person FROM identities WHERE block = ? LIMIT ?",
+                         (block, SMALL_BLOCK + 1)).fetchall()
+    if len(first) <= SMALL_BLOCK:
+        return {rowid: unpack_json(person) for rowid, person in first}
+    found = {rowid: person for rowid, _year, person in nearest(conn, block, year, nearest_limit)}
+    if father:
+        years = [0, *range(max(year - father_years, 1), year + father_years + 1)]
+        for rowid, person in conn.execute(same_father_sql(len(years)),
+                                          (block, *years, father, father_limit)):
+            if rowid not in found:
+                found[rowid] = unpack_json(person)
+    return found
+
+
+# The reads of a lookup, each a range of the primary key (their plans are tested).
+BORN_LATER_SQL = ("SELECT case_rowid, year, person FROM identities WHERE block = ? "
+                  "AND year >= ? ORDER BY year, father, case_rowid LIMIT ?")
+BORN_EARLIER_SQL = ("SELECT case_rowid, year, person FROM identities WHERE block = ? "
+                    "AND year > 0 AND year < ? ORDER BY year DESC, father DESC, "
+                    "case_rowid DESC LIMIT ?")
+YEAR_UNKNOWN_SQL = ("SELECT case_rowid, year, person FROM identities WHERE block = ? "
+                    "AND year = 0 ORDER BY father DESC, case_rowid DESC LIMIT ?")
+
+
+def same_father_sql(years: int) -> str:
+    """People of a block with a father's key, born in one of ``years`` years."""
+    marks = ", ".join("?" * years)
+    return ("SELECT case_rowid, person FROM identities WHERE block = ? "  # noqa: S608
+            f"AND year IN ({marks}) AND father = ? LIMIT ?")
 
 
 def nearest(conn: Connection, block: str, year: int, limit: int
@@ -44,15 +85,9 @@ def nearest(conn: Connection, block: str, year: int, limit: int
     """(case rowid, year, compared fields) of up to ``limit`` people of ``block`` born
     nearest ``year`` (ties to the later year), and besides them up to ``limit`` whose year is
     unknown. Three range reads of the primary key, none a scan of the block."""
-    later = conn.execute("SELECT case_rowid, year, person FROM identities WHERE block = ? "
-                         "AND year >= ? ORDER BY year, case_rowid LIMIT ?",
-                         (block, max(year, 1), limit)).fetchall()
-    earlier = conn.execute("SELECT case_rowid, year, person FROM identities WHERE block = ? "
-                           "AND year > 0 AND year < ? ORDER BY year DESC, case_rowid DESC "
-                           "LIMIT ?", (block, max(year, 1), limit)).fetchall()
+    later = conn.execute(BORN_LATER_SQL, (block, max(year, 1), limit)).fetchall()
+    earlier = conn.execute(BORN_EARLIER_SQL, (block, max(year, 1), limit)).fetchall()
     merged = sorted(later + earlier, key=lambda row: (abs(row[1] - year), -row[1]))[:limit]
-    unknown = conn.execute("SELECT case_rowid, year, person FROM identities WHERE block = ? "
-                           "AND year = 0 ORDER BY case_rowid DESC LIMIT ?",
-                           (block, limit)).fetchall()
+    unknown = conn.execute(YEAR_UNKNOWN_SQL, (block, limit)).fetchall()
     for case_rowid, filed, person in merged + unknown:
         yield case_rowid, filed, unpack_json(person)

@@ -163,8 +163,10 @@ def _fold_events(conn: Connection, report: Report) -> None:
 
 
 def _file_identities(conn: Connection, report: Report) -> None:
-    """10: the duplicate lookup's filing of people (``identities``): every live case filed
-    under its blocks, as the record store files each case it writes from now on."""
+    """12: the duplicate lookup's filing of people (``identities``; 10 was its first layout,
+    without the father's key): every live case filed under its blocks, as the record store
+    files each case it writes from now on."""
+    conn.execute("DROP TABLE IF EXISTS identities")
     for statement in identities.SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
@@ -358,8 +360,19 @@ MIGRATIONS: list[str | Callable[[Connection, Report], None]] = [
     """,
     _compact,
     _fold_events,
-    _file_identities,
+    # 10: the first layout of the duplicate lookup's filing (refiled by 12).
+    """
+    CREATE TABLE identities (
+        block      TEXT NOT NULL,
+        year       INTEGER NOT NULL,
+        case_rowid INTEGER NOT NULL,
+        person     BLOB NOT NULL,
+        PRIMARY KEY (block, year, case_rowid)
+    ) WITHOUT ROWID;
+    CREATE INDEX identities_by_case ON identities (case_rowid);
+    """,
     _pack_audit,
+    _file_identities,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)
