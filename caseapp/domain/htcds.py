@@ -71,6 +71,12 @@ def fields() -> dict[str, FieldSpec]:
     return specs
 
 
+@cache
+def _code_set(field: FieldSpec) -> frozenset[str]:
+    # Every field of every case written is checked: a set, not the tuple of 250 countries.
+    return frozenset(field.codes)
+
+
 def spec(name: str) -> FieldSpec | None:
     return fields().get(name)
 
@@ -87,7 +93,7 @@ def check_value(name: str, value: object) -> str | None:
         if field.multiple and not isinstance(value, list):
             return "list"
         values = value if field.multiple and isinstance(value, list) else [value]
-        bad = [v for v in values if v not in field.codes]
+        bad = [v for v in values if v not in _code_set(field)]
         return "code" if bad else None
     if kind == "Date":
         if not isinstance(value, str):

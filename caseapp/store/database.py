@@ -88,8 +88,24 @@ def open_database(path: Path, key: bytes) -> Connection:
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA cache_size = -32000")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return conn
+
+
+CACHE_KIB = 32000
+
+
+@contextlib.contextmanager
+def page_cache(conn: Connection, kib: int) -> Iterator[None]:
+    """A larger page cache for a bulk write, then the usual one again (and its memory
+    given back): filling a million cases, every insert lands on a random page of an index
+    several times larger than the usual 32 MB, read and decrypted again on each miss."""
+    conn.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute("PRAGMA shrink_memory")
 
 
 def rekey(conn: Connection, new_key: bytes) -> None:

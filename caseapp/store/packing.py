@@ -94,15 +94,20 @@ def unpack_hlc(stored: str, device: str) -> str:
 
 
 _WORDS = {1: WORDS_V1}
+# Raw deflate (no header or checksum: SQLCipher authenticates every page already). An 8 KiB
+# window holds the dictionary and a row; level 9 with the largest window and memory packs
+# these rows no smaller and costs ten times as long (200 µs a row). Each row's compressor is a
+# copy of this one, the dictionary already loaded: half the cost of setting it up every time.
+_PACKER = zlib.compressobj(6, zlib.DEFLATED, -13, 5, zlib.Z_DEFAULT_STRATEGY, WORDS_V1)
+_TINY = 16  # bytes of JSON no deflate stream beats ("{}", "[]", a short list)
 
 
 def pack_json(value: object) -> bytes | str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     raw = text.encode()
-    # Raw deflate (no header or checksum: SQLCipher authenticates every page already). An
-    # 8 KiB window holds the dictionary and a row; level 9 with the largest window and memory
-    # packs these rows no smaller and costs ten times as long (200 µs a row).
-    packer = zlib.compressobj(6, zlib.DEFLATED, -13, 5, zlib.Z_DEFAULT_STRATEGY, WORDS_V1)
+    if len(raw) <= _TINY:
+        return text
+    packer = _PACKER.copy()
     packed = b"\x01" + packer.compress(raw) + packer.flush()
     return packed if len(packed) < len(raw) else text
 
