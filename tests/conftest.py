@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -240,3 +241,22 @@ def agree(session: Session, case_ids: str | list[str], *purposes: str) -> None:
         for purpose in purposes:
             consents.record(case_id, purpose, True, language="urd",
                             explanation_version="consent-text-1.0", **backing)  # type: ignore[arg-type]
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After the summary is printed, leave without tearing the interpreter down: PySide6 can
+    crash destroying Qt objects in arbitrary order at interpreter exit (a CI run whose 1,881
+    tests had all finished died there with a segmentation fault), which would turn a
+    finished run's result into exit 139. The desktop's own exit path (ui.launcher) closes
+    its windows and the application in order and is not affected."""
+    if _exit_status and "PySide6.QtWidgets" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[0])

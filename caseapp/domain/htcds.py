@@ -93,7 +93,7 @@ def check_value(name: str, value: object) -> str | None:
         if field.multiple and not isinstance(value, list):
             return "list"
         values = value if field.multiple and isinstance(value, list) else [value]
-        bad = [v for v in values if v not in _code_set(field)]
+        bad = [v for v in values if not (isinstance(v, str) and v in _code_set(field))]
         return "code" if bad else None
     if kind == "Date":
         if not isinstance(value, str):

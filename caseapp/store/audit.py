@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from caseapp.canonical import canonical_json
+from caseapp.crypto import compare
 from caseapp.errors import ProfileLocked
 from caseapp.fsutil import atomic_write
 from caseapp.i18n import N_, _
@@ -150,7 +151,7 @@ def verify(conn: Connection, public_key: Ed25519PublicKey,
     if since_anchor and anchor is not None and anchor[0] > 0:
         anchor_seq, anchor_hash = anchor
         row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (anchor_seq,)).fetchone()
-        if row is None or _raw(row[0]) != _raw(anchor_hash):
+        if row is None or not compare.same(_raw(row[0]), _raw(anchor_hash)):
             return _broken(0, anchor_seq, MSG_HEAD_DIFFERS, seq=anchor_seq)
         expected_seq, prev = anchor_seq + 1, bytes.fromhex(anchor_hash)
     count = expected_seq - 1
@@ -167,13 +168,13 @@ def verify(conn: Connection, public_key: Ed25519PublicKey,
             return _broken(count, seq, MSG_ALTERED, seq=seq)
         entry = _entry(seq, at, actor, device, action, record_id, names)
         stored_digest = _raw(digest)
-        if _entry_hash(prev, entry) != stored_digest:
+        if not compare.same(_entry_hash(prev, entry), stored_digest):
             return _broken(count, seq, MSG_ALTERED, seq=seq)
         try:
             public_key.verify(_raw(sig) or b"", stored_digest or b"")
         except (InvalidSignature, ValueError):
             return _broken(count, seq, MSG_BAD_SIGNATURE, seq=seq)
-        prev = stored_digest
+        prev = stored_digest or b""
         expected_seq += 1
         count += 1
     if anchor is not None:
@@ -181,7 +182,7 @@ def verify(conn: Connection, public_key: Ed25519PublicKey,
         if count < anchor_seq:
             return _broken(count, count + 1, MSG_ROLLED_BACK, count=count, head=anchor_seq)
         row = conn.execute("SELECT hash FROM audit WHERE seq = ?", (anchor_seq,)).fetchone()
-        if anchor_seq and (row is None or _raw(row[0]) != _raw(anchor_hash)):
+        if anchor_seq and (row is None or not compare.same(_raw(row[0]), _raw(anchor_hash))):
             return _broken(count, anchor_seq, MSG_HEAD_DIFFERS, seq=anchor_seq)
     return VerifyReport(True, count)
 

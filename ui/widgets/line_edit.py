@@ -329,12 +329,13 @@ class LineEdit(QLineEdit):
         if event.button() == Qt.MouseButton.MiddleButton:
             self.setCursorPosition(at)  # the release pastes the X11 selection here
         elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            anchor = self.cursorPosition()
+            # The selection's fixed end: the end away from the cursor.
+            fixed = self.cursorPosition()
             if self.hasSelectedText():
                 start = self.selectionStart()
-                anchor = start + self.selectionLength() if anchor == start else start
-            self._anchor = anchor
-            self.setSelection(anchor, at - anchor)
+                fixed = start + self.selectionLength() if fixed == start else start
+            self._anchor = fixed
+            self.setSelection(fixed, at - fixed)
         else:
             self.setCursorPosition(at)
             self._anchor = at
