@@ -112,13 +112,18 @@ class ConsentTab(QWidget):
         box.addWidget(self.child_note)
         box.addWidget(scroll, 2)
         box.addWidget(self.problem)
+        # Two rows: on one, in Nastaliq, the four would hold the case window wider than a
+        # narrow screen (584 px at least).
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)
         buttons.addWidget(self.withdraw_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.sheet_language)
-        buttons.addWidget(self.sheet_button)
         box.addLayout(buttons)
+        sheet = QHBoxLayout()
+        sheet.addWidget(self.sheet_language)
+        sheet.addWidget(self.sheet_button)
+        sheet.addStretch(1)
+        box.addLayout(sheet)
         box.addWidget(self.sheet_saved)
 
     def refresh(self) -> None:
