@@ -57,6 +57,11 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, tmp: Path | None = 
     fsync_dir(path.parent)
 
 
+def storage_error(exc: OSError) -> StorageError:
+    """An OSError of a file operation as the StorageError the user is shown."""
+    return _storage_error(exc)
+
+
 def _storage_error(exc: OSError) -> StorageError:
     """The cause in the user's words; never the system's text, which may hold a path."""
     if exc.errno == errno.ENOSPC:

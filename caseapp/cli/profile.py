@@ -1,16 +1,17 @@
 """``caseapp profile …``: create, list, change passphrase, rotate the database key, replace
-the recovery code, set the erase policy."""
+the recovery code, set the erase policy, compact the case file."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from caseapp.cli.argparse_i18n import valid_values
 from caseapp.cli.common import add_profile_args, open_profile, read_secret, unlock_secret
 from caseapp.domain import legal_status
-from caseapp.i18n import N_, _
-from caseapp.services import profile_paths, profiles
+from caseapp.i18n import N_, _, formatting
+from caseapp.services import compaction, profile_paths, profiles
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -77,6 +78,32 @@ def _office_type(args: argparse.Namespace) -> int:
     return 0
 
 
+class CompactReport:
+    """Tells on stderr about how far the copy has come, at most every ten percent."""
+
+    def __init__(self) -> None:
+        self.shown = 0
+
+    def __call__(self, share: float) -> None:
+        step = int(share * 10)
+        if step > self.shown and share < 1:
+            self.shown = step
+            print(_("Compacting: about %(done)s done.", done=formatting.percent(step / 10)),
+                  file=sys.stderr)
+
+
+def _compact(args: argparse.Namespace) -> int:
+    with open_profile(args) as session:
+        print(_("Compacting the case file (this can take a few minutes for a large "
+                "caseload)…"), file=sys.stderr)
+        report = compaction.compact(session, progress=CompactReport())
+    print(_("The case file went from %(before)s MiB to %(after)s MiB (%(seconds)s s).",
+            before=formatting.mebibytes(report.before),
+            after=formatting.mebibytes(report.after),
+            seconds=formatting.number(round(report.seconds))))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("profile", help=N_("create and manage encrypted profiles"))
     psub = parser.add_subparsers(dest="profile_command", required=True)
@@ -136,3 +163,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                              "%(valid)s")),
                  legal_status.DECIDING_ORG_OF_TYPE)
     office.set_defaults(handler=_office_type)
+
+    compact = psub.add_parser(
+        "compact", help=N_("rewrite the case file without its empty space (it stays "
+                           "encrypted; needs free disk space for a whole copy)"))
+    add_profile_args(compact)
+    compact.set_defaults(handler=_compact)

@@ -32,3 +32,9 @@ def number(value: int, lang: str | None = None) -> str:
 def percent(share: float, lang: str | None = None) -> str:
     """A share (0 to 1) as a whole percentage, with the language's digits and sign."""
     return format_percent(share, "#,##0%", locale=_locale(lang))
+
+
+def mebibytes(size: int, lang: str | None = None) -> str:
+    """A size in bytes as MiB with one decimal, in the language's digits (the unit is the
+    caller's text)."""
+    return format_decimal(size / 2**20, "#,##0.0", locale=_locale(lang))

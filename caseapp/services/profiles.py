@@ -36,7 +36,7 @@ from caseapp.errors import (
 )
 from caseapp.fsutil import fsync_dir
 from caseapp.i18n import N_
-from caseapp.services import directory, exports, role_grants, unlock_guard
+from caseapp.services import compaction, directory, exports, role_grants, unlock_guard
 from caseapp.services.base import actor_of
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
@@ -208,6 +208,7 @@ def unlock(name: str, secret: str, *, clocks: Clocks | None = None,
         kind, secret_bytes = _typed_secret(secret)
         slots = attempt.slots
         slot, keys, seconds = slots.unlock_timed(kind, secret_bytes)
+        compaction.clear_leftovers(p)  # a cut compaction's temp file (under this lock)
         session = _open_with_any(p, keys, upgrading)
         try:
             # A slot still holding two keys means a key rotation was cut off after its first

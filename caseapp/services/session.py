@@ -204,6 +204,14 @@ class Session:
             return audit.VerifyReport(False, 0, 1, audit.MSG_HEAD_MISSING)
         return audit.verify(conn, public, anchor, since_anchor=since_anchor)
 
+    def reconnect(self, conn: database.Connection) -> None:
+        """Go on with ``conn``, a new connection to this vault, in place of the current one,
+        closed by the caller (``services.compaction`` replaces the vault's file). Every
+        service holding this session goes on working; the keys stay."""
+        self.conn = conn
+        self.store.rebind(conn)
+        self.audit.rebind(conn)
+
     def close(self) -> None:
         """Lock: record the audit head, close the database, forget the keys."""
         if self.conn is None:

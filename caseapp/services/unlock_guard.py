@@ -239,6 +239,14 @@ def load(p: ProfilePaths, slots: KeyslotFile) -> GuardState:
 
 
 @contextlib.contextmanager
+def profile_lock(p: ProfilePaths) -> Iterator[None]:
+    """The lock every unlock attempt holds: also held by work that no unlock of the profile
+    may meet halfway (``compaction`` replacing the vault's file). Not re-entrant."""
+    with _locked(p):
+        yield
+
+
+@contextlib.contextmanager
 def _locked(p: ProfilePaths) -> Iterator[None]:
     lock = p.folder / "unlock.lock"
     try:

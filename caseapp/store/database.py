@@ -6,7 +6,7 @@ import contextlib
 import errno
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlcipher3
@@ -54,6 +54,11 @@ class HoldsConnection:
 
     def close(self) -> None:
         self._conn = None
+
+    def rebind(self, conn: Connection) -> None:
+        """Go on with a new connection to the same vault (its file was replaced by a
+        compacted copy, ``services.compaction``)."""
+        self._conn = conn
 
 
 def _key_pragma(key: bytes) -> str:
@@ -113,9 +118,94 @@ def rekey(conn: Connection, new_key: bytes) -> None:
     # In WAL mode the re-encrypted pages sit in the -wal file; the main file still holds
     # pages under the old key (cipher_integrity_check fails, and vault.db alone would open
     # with no key we keep). Copy them in before the caller drops the old key.
+    checkpoint(conn)
+
+
+IN_USE = N_("the case file is in use by another program")
+
+
+def checkpoint(conn: Connection) -> None:
+    """Copy every page of the -wal file into the main file and empty the -wal file: the
+    main file alone then holds the whole database."""
     busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
     if busy:
-        raise StorageError(reason=N_("the case file is in use by another program"))
+        raise StorageError(reason=IN_USE)
+
+
+def hold_exclusive(conn: Connection) -> None:
+    """Keep every other connection — of this process or another — off the database until
+    ``release_exclusive`` or the close: none may open, read or write it meanwhile. Refused
+    (StorageError) while another connection has it open."""
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    try:
+        # The lock is taken by the first write and then kept (SQLite's EXCLUSIVE mode).
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("COMMIT")
+    except sqlcipher3.Error as exc:
+        release_exclusive(conn)
+        if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            raise StorageError(reason=IN_USE) from exc
+        raise storage_error(exc) from exc
+
+
+def release_exclusive(conn: Connection) -> None:
+    conn.execute("PRAGMA locking_mode = NORMAL")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # released at this access
+
+
+def vacuum_into(conn: Connection, target: Path,
+                tick: Callable[[], None] | None = None) -> None:
+    """Write a compact copy of the database to ``target`` (a new or empty file): every page
+    full, in order, encrypted with the same key as ``conn``'s database. ``tick`` is called
+    now and then while it runs (SQLite cannot say how far it has come)."""
+    if tick is not None:
+        conn.set_progress_handler(lambda: _ticked(tick), 50_000)
+    try:
+        conn.execute("VACUUM INTO ?", (str(target),))
+    except sqlcipher3.Error as exc:
+        raise storage_error(exc) from exc
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _ticked(tick: Callable[[], None]) -> int:
+    with contextlib.suppress(Exception):  # a failing report must not stop the copy
+        tick()
+    return 0  # non-zero would interrupt the statement
+
+
+def fingerprint(conn: Connection) -> dict[str, int]:
+    """The schema version and the number of rows of every table: what a copy must share
+    with its original."""
+    counts = {"user_version": int(conn.execute("PRAGMA user_version").fetchone()[0])}
+    tables = [row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
+    for name in tables:
+        quoted = '"' + name.replace('"', '""') + '"'
+        counts[name] = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
+    return counts
+
+
+def check_copy(path: Path, key: bytes, expected: dict[str, int]) -> list[str]:
+    """Problems of a copy of the database (empty when sound): opened read-only with
+    ``key``, it must pass SQLite's quick check and SQLCipher's page check and hold what
+    ``expected`` (``fingerprint`` of the original) says."""
+    conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                              isolation_level=None)
+    try:
+        conn.execute("PRAGMA cipher_memory_security = OFF")
+        conn.execute(f"PRAGMA key = {_key_pragma(key)}")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check") if r[0] != "ok"]
+        problems += [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
+        if not problems and fingerprint(conn) != expected:
+            problems.append("the copy does not hold the same rows as the original")
+        return problems
+    except sqlcipher3.Error as exc:
+        return [f"the copy cannot be read: {exc}"]
+    finally:
+        conn.close()
 
 
 def check_integrity(conn: Connection) -> list[str]:
