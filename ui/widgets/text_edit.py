@@ -293,14 +293,19 @@ class TextEdit(QPlainTextEdit):
             self._arranging = False
 
     def _ensure_visible(self) -> None:
+        """Scroll so that the cursor's line shows whole (the first and last lines with the
+        document's margin)."""
         if not self.bar.isVisible():
             return
         _x, line = self.caret_point()
-        top = self.offset()
-        if line.band_top < top:
-            self.bar.setValue(int(line.band_top))
-        elif line.band_bottom > top + self.viewport().height():
-            self.bar.setValue(int(line.band_bottom - self.viewport().height() + 0.999))
+        lines = self.text_layout().lines
+        margin = self.document().documentMargin()
+        top = line.band_top - (margin if line is lines[0] else 0.0)
+        bottom = line.band_bottom + (margin if line is lines[-1] else 0.0)
+        if top < self.offset():
+            self.bar.setValue(int(top))
+        elif bottom > self.offset() + self.viewport().height():
+            self.bar.setValue(int(bottom - self.viewport().height() + 0.999))
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
         super().scrollContentsBy(dx, dy)  # Qt's own (hidden) scrolling keeps its state
