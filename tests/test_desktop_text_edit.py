@@ -14,14 +14,14 @@ from conftest import PASSPHRASE, NewProfile
 from desktop_driver import register, running, settle, type_text, unlock
 from ink_tools import gray_pixels, ink_grid, overlap
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QPainter, QPalette, QWheelEvent
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 from test_desktop_nastaliq import _ink_columns, names_of, qt_own_drawing
 
 from caseapp.i18n import fonts
 from ui.language import apply_language
-from ui.widgets import nastaliq_caret, nastaliq_text
+from ui.widgets import edit_menu, nastaliq_caret, nastaliq_text
 from ui.widgets.text_edit import Line, TextEdit
 
 SENTENCE = "علی ملک نے پناہ مانگی"
@@ -259,6 +259,29 @@ def test_undo_and_redo(qtbot: QtBot, urdu: None) -> None:
         qtbot.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
                        | Qt.KeyboardModifier.ShiftModifier)
     assert edit.toPlainText() == "پہلا لفظ\nدوسری سطر"
+
+
+def test_the_context_menu_is_qts_in_urdu_and_select_all_lights_up_the_text(
+        qtbot: QtBot, urdu: None) -> None:
+    edit_menu.install(QApplication.instance())  # type: ignore[arg-type]
+    edit = editor(qtbot, text=SENTENCE)
+    at = QPoint(20, 20)
+    QApplication.sendEvent(edit.viewport(), QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, at, edit.viewport().mapToGlobal(at)))
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    texts = {action.objectName(): action.text() for action in menu.actions()}
+    assert texts["select-all"] == "سب منتخب کریں\tCtrl+A"
+    next(a for a in menu.actions() if a.objectName() == "select-all").trigger()
+    menu.close()
+    assert edit.textCursor().selectedText() == SENTENCE
+    lit = blue_columns(still(edit))
+    [line] = edit.text_layout().lines
+    assert min(lit) <= line.x + 2 and max(lit) >= line.x + line.wrapped.shaped.width - 2
+    # a right click on the editor's own scroll bar is not taken for one on the text
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, at)
+    assert not edit_menu._installed[0].eventFilter(edit.bar, event)
 
 
 # -- a long note ---------------------------------------------------------------------------

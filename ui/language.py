@@ -1,8 +1,8 @@
 """The interface language applied to Qt: the catalogs' language, the layout direction (the
 whole layout mirrors for Urdu, Pashto and Dari) and the bundled font of the script: Urdu in
-Nastaliq, drawn by HarfBuzz through ``ui.widgets.nastaliq_style``, ``Label``, ``LineEdit`` and
-``TextEdit`` (Qt's own drawing of Nastaliq is broken, see ``ui.widgets.nastaliq_text``); Pashto and Dari
-in Naskh."""
+Nastaliq, drawn by HarfBuzz through ``ui.widgets.nastaliq_style``, ``Label``, ``LineEdit``
+and ``TextEdit`` (Qt's own drawing of Nastaliq is broken, see ``ui.widgets.nastaliq_text``);
+Pashto and Dari in Naskh."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ click or a drag puts the cursor, or the selection's end, at the position nearest
 Up and Down move to the line drawn above or below, nearest the same x; Page Up and Down by
 as many lines as the viewport holds. The text scrolls by pixels with a scroll bar of the
 editor's own (Qt's counts Qt's lines, which are not these), kept so that the cursor stays in
-view. The editor always wraps at its width while it draws Nastaliq.
+view. The editor always wraps at its width while it draws Nastaliq. In the Nastaliq font it
+asks for the height of four lines and needs that of two.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QScrollBar, QStyle
 
+from ui.widgets.line_edit import is_nastaliq
 from ui.widgets.script import wants_nastaliq
 
 if TYPE_CHECKING:
@@ -109,7 +111,7 @@ class TextEdit(QPlainTextEdit):
         self._ours = False  # the mode applied: Nastaliq drawn here
         self._qt_policy = self.verticalScrollBarPolicy()
         self._arranging = False
-        self._cache: tuple[tuple[object, ...], Layout] | None = None
+        self._cache: dict[tuple[object, ...], Layout] = {}  # the text at one or two widths
         self.painted = 0  # paints in Nastaliq (tests)
         self.bar = QScrollBar(Qt.Orientation.Vertical, self)
         self.bar.hide()
@@ -147,8 +149,8 @@ class TextEdit(QPlainTextEdit):
         key = (self.toPlainText(), self._preedit,
                self.textCursor().position() if self._preedit else -1, width,
                font.key(), self._layout_rtl(), self.placeholderText())
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
+        if key in self._cache:
+            return self._cache[key]
         space = nastaliq_wrap.room(font)
         margin = self.document().documentMargin()
         cursor = self.textCursor()
@@ -184,7 +186,9 @@ class TextEdit(QPlainTextEdit):
                 y = place(number, 0, paragraph, y, placeholder)
         layout = Layout(tuple(lines), lines[-1].band_bottom + margin if lines else 0.0,
                         tuple(placeholder))
-        self._cache = (key, layout)
+        if len(self._cache) >= 4:
+            self._cache.clear()
+        self._cache[key] = layout
         return layout
 
     def text_layout(self) -> Layout:
@@ -249,6 +253,28 @@ class TextEdit(QPlainTextEdit):
             ink = ink.united(line.wrapped.shaped.outline(line.box(-self.offset()))
                              .boundingRect())
         return ink
+
+    # -- sizes --------------------------------------------------------------------------
+    def _lines_height(self, count: int) -> int:
+        """The height that shows ``count`` lines of Nastaliq whole."""
+        from ui.widgets.nastaliq_wrap import room
+
+        space = room(self.font())
+        pitch = space.height + space.above + space.below
+        return round(count * pitch + 2 * self.document().documentMargin()
+                     + 2 * self.frameWidth())
+
+    def sizeHint(self) -> Any:  # noqa: N802
+        hint = super().sizeHint()
+        if is_nastaliq(self.font()):
+            hint.setHeight(max(hint.height(), self._lines_height(4)))
+        return hint
+
+    def minimumSizeHint(self) -> Any:  # noqa: N802
+        hint = super().minimumSizeHint()
+        if is_nastaliq(self.font()):
+            hint.setHeight(max(hint.height(), self._lines_height(2)))
+        return hint
 
     # -- scrolling ------------------------------------------------------------------------
     def _arrange(self) -> None:
@@ -328,7 +354,7 @@ class TextEdit(QPlainTextEdit):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.LayoutDirectionChange,
                             QEvent.Type.StyleChange):
-            self._cache = None
+            self._cache.clear()
             self._arrange()
 
     def setPlaceholderText(self, text: str) -> None:  # noqa: N802
