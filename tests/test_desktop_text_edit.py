@@ -232,6 +232,9 @@ def test_the_cursor_steps_right_to_left_and_up_and_down_between_lines(
     assert edit.textCursor().position() in range(4, 9)
     qtbot.keyClick(edit, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
     assert edit.textCursor().hasSelection()
+    # the input method is told where the cursor is
+    box = edit.inputMethodQuery(Qt.InputMethodQuery.ImCursorRectangle)
+    assert abs(box.center().x() - edit.viewport().x() - edit.caret_rect().center().x()) <= 1.5
     # the caret is drawn where caret_point says
     edit._caret_on = True
     edit.viewport().repaint()
@@ -341,8 +344,15 @@ def test_latin_text_in_urdu_and_any_text_in_english_are_drawn_by_qt(
         before = edit.painted
         edit.viewport().repaint()
         assert edit.painted == before
+        type_text(edit, " پناہ")
+        assert edit.draws_nastaliq()
     finally:
         apply_language("en")
+    # the interface switched to English: the same editor, its Urdu now in Naskh, is Qt's
+    qtbot.waitUntil(lambda: edit.font().families()[0] != fonts.NASTALIQ, timeout=2000)
+    assert not edit.draws_nastaliq()
+    assert edit.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+    assert edit.viewportMargins().left() == 0 and not edit.bar.isVisible()
     english = editor(qtbot, text=SENTENCE)
     assert english.font().families()[0] != fonts.NASTALIQ
     before = english.painted
