@@ -1,7 +1,7 @@
 """Render the desktop's screenshots for the README (docs/screenshots/): the unlock window, the
-case list, a case, the dialog that refers it to an organisation, a text field's context menu
-and a question (a message dialog), in English and in Urdu, on a demo profile of synthetic
-people.
+case list, a case, its consent tab, its notes tab with a note being written, the dialog that
+refers it to an organisation, a text field's context menu and a question (a message dialog),
+in English and in Urdu, on a demo profile of synthetic people.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/take_screenshots.py [--scale 1.25]
 """
@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import pyrage  # noqa: E402
 from PySide6.QtCore import QCoreApplication  # noqa: E402
+from PySide6.QtGui import QTextCursor  # noqa: E402
 
 from caseapp.i18n import _  # noqa: E402
 from caseapp.services import demo, profiles  # noqa: E402
@@ -34,6 +35,10 @@ from ui.widgets.message import MessageDialog  # noqa: E402
 SHELTER = "dar-ul-aman"  # caseapp/reference/service-directory.csv
 # What a caseworker would type, in the language of the screen.
 PURPOSE = {"en": "Shelter placement in Lahore tonight", "ur": "آج رات لاہور میں پناہ گاہ"}
+NOTE = {"en": "Came from Dera Ghazi Khan with her brother; asked for shelter in Lahore. Her "
+              "papers are with the agent.\nNext hearing on 12 May.",
+        "ur": "بھائی کے ساتھ ڈیرہ غازی خان سے آئیں اور لاہور میں پناہ مانگی؛ ان کے کاغذات "
+              "ایجنٹ کے پاس ہیں۔\nاگلی پیشی ۱۲ مئی کو ہے۔"}
 
 
 def shoot(lang: str, out: Path, suffix: str) -> None:
@@ -56,6 +61,11 @@ def shoot(lang: str, out: Path, suffix: str) -> None:
     workspace.tabs.setCurrentWidget(workspace.person)
     wait_until(lambda: bool(workspace.title) and desktop.bridge.busy == 0)
     window.grab().save(str(out / f"case-{lang}{suffix}.png"))
+    workspace.tabs.setCurrentWidget(workspace.consent)
+    wait_until(lambda: desktop.bridge.busy == 0)
+    settle()
+    window.grab().save(str(out / f"consent-{lang}{suffix}.png"))
+    shoot_notes(workspace, lang, out / f"notes-{lang}{suffix}.png")
     shoot_referral(desktop, workspace, lang, out / f"referral-dialog-{lang}{suffix}.png")
     shoot_menu_and_message(workspace, out / f"menu-{lang}{suffix}.png",
                            out / f"message-{lang}{suffix}.png")
@@ -83,6 +93,18 @@ def shoot_referral(desktop: Desktop, workspace: CaseWorkspace, lang: str, png: P
     dialog.grab().save(str(png))
     dialog.reject()
     dialog.deleteLater()
+
+
+def shoot_notes(workspace: CaseWorkspace, lang: str, png: Path) -> None:
+    """The notes tab with a note of two paragraphs being written, the cursor at its end."""
+    workspace.tabs.setCurrentWidget(workspace.notes)
+    editor = workspace.notes.editor
+    editor.setPlainText(NOTE.get(lang, NOTE["en"]))
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    editor.setFocus()
+    settle()
+    workspace.window().grab().save(str(png))
+    editor.clear()
 
 
 def shoot_menu_and_message(workspace: CaseWorkspace, menu_png: Path, message_png: Path) -> None:

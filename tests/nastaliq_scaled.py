@@ -1,8 +1,9 @@
 """Run by test_desktop_nastaliq in a process of its own, at the QT_SCALE_FACTOR it is given:
-Urdu in labels (one line and wrapped), buttons, tabs, list rows and case-list rows, each
-checked for a clipped letter — a label's glyph outlines outside it, or ink on the outermost
-device pixels of any widget or row (where the widget cuts it off). Writes a JSON report to
-the path given as the only argument."""
+Urdu in labels (one line and wrapped), buttons, tabs, list rows, case-list rows, one-line
+fields and multi-line editors (one line and wrapped), each checked for a clipped letter — a
+label's glyph outlines outside it, or ink on the outermost device pixels of any widget or
+row (where the widget cuts it off). Writes a JSON report to the path given as the only
+argument."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from ui.language import apply_language, urdu_font  # noqa: E402
 from ui.widgets.label import Label  # noqa: E402
 from ui.widgets.line_edit import LineEdit  # noqa: E402
 from ui.widgets.nastaliq_text import ShapedText  # noqa: E402
+from ui.widgets.text_edit import TextEdit  # noqa: E402
 
 # Interface strings whose Nastaliq reaches furthest above the line, below it, and past its
 # left and right ends (measured over the whole Urdu catalogue), and two everyday words.
@@ -77,6 +79,14 @@ def _field_clipped(edit: LineEdit, app: QApplication) -> bool:
     return outside or _cut(edit.grab(), area.toAlignedRect())
 
 
+def _editor_clipped(edit: TextEdit, width: int, app: QApplication) -> bool:
+    """An editor's glyph outlines outside its viewport, or its ink on the viewport's edge."""
+    edit.resize(width, 400)
+    _shown(edit, app)
+    outside = not QRect(edit.viewport().rect()).toRectF().contains(edit.ink_rect())
+    return outside or not edit.draws_nastaliq() or _cut(edit.viewport().grab())
+
+
 def _label_clipped(label: Label) -> bool:
     outside = not QRect(label.rect()).toRectF().contains(label.ink_rect())
     return outside or _cut(label.grab())
@@ -121,7 +131,11 @@ def main(out: Path) -> None:
         edit = LineEdit()
         edit.setText(text)
         record("line edit", text, _field_clipped(edit, app))
-        keep += [label, wrapped, button, tabs, listing, edit]
+        editor = TextEdit(text)
+        record("text edit", text, _editor_clipped(editor, 620, app))
+        narrow = TextEdit(text)
+        record("wrapped text edit", text, _editor_clipped(narrow, 170, app))
+        keep += [label, wrapped, button, tabs, listing, edit, editor, narrow]
 
     model = QStandardItemModel(len(TEXTS), 1)
     for row, text in enumerate(TEXTS):

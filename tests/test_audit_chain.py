@@ -359,3 +359,63 @@ def test_a_session_killed_after_an_edit_still_exposes_a_rollback(profile: Profil
         Path(f"{profile.paths.database}{suffix}").unlink(missing_ok=True)
     report = verify_quietly(profile)
     assert not report.ok and "older copy" in report.reason
+
+
+# -- the head after a commit: the session's own events, and someone else's ------------------
+
+def test_events_slipped_in_between_two_commits_stop_the_head(profile: Profile) -> None:
+    """A session trusts, without checking them again, only the events it hashed and signed
+    itself in the transaction it just committed. An event another writer holding the key
+    slips in between two commits (here a copy of the newest with a forged signature) is
+    under the next commit's own events: the head must not move past it."""
+    with profile.unlock() as session:
+        service = CaseService(session)
+        service.create({"prs_FirstName": "Before", "prs_Gender": "Feminine"})
+        public = session.sign_key.public_key()
+        anchored = audit.read_anchor(profile.paths.audit_head, public)
+        assert anchored == session.audit.head()
+        seq, digest = anchored
+        forged_hash = hashlib.sha256(b"forged" + bytes.fromhex(digest)).digest()
+        other = database.open_database(profile.paths.database, profile.key)
+        try:
+            with database.transaction(other):
+                other.execute(
+                    "INSERT INTO audit (seq, at, actor, device, action, record_id, fields, "
+                    "prev, hash, sig) SELECT seq + 1, at, actor, device, action, record_id, "
+                    "fields, ?, ?, ? FROM audit WHERE seq = ?",
+                    (bytes.fromhex(digest), forged_hash, bytes(64), seq))
+        finally:
+            other.close()
+        service.create({"prs_FirstName": "After", "prs_Gender": "Feminine"})
+        assert session.audit.head()[0] > seq + 1  # the commit chained onto the forged event
+        assert audit.read_anchor(profile.paths.audit_head, public) == anchored
+        assert not session.verify_audit().ok
+
+
+def test_a_batch_of_the_sessions_own_edits_moves_the_head_to_its_last_event(
+        profile: Profile) -> None:
+    with profile.unlock() as session:
+        service = CaseService(session)
+        with session.write():
+            for i in range(20):
+                service.create({"prs_FirstName": f"Batch{i}", "prs_Gender": "Masculine"})
+        public = session.sign_key.public_key()
+        assert audit.read_anchor(profile.paths.audit_head, public) == session.audit.head()
+        assert session.verify_audit().ok
+
+
+def test_a_rolled_back_part_of_a_batch_is_not_taken_for_the_sessions_own_events(
+        profile: Profile) -> None:
+    """A savepoint undone inside a batch takes its events with it; the events after it
+    follow the head it left, and the head beside the vault still ends at the batch's last."""
+    with profile.unlock() as session:
+        service = CaseService(session)
+        with session.write():
+            service.create({"prs_FirstName": "Kept", "prs_Gender": "Feminine"})
+            with pytest.raises(RuntimeError), session.savepoint("undone"):
+                service.create({"prs_FirstName": "Undone", "prs_Gender": "Feminine"})
+                raise RuntimeError("cut")
+            service.create({"prs_FirstName": "Also kept", "prs_Gender": "Feminine"})
+        public = session.sign_key.public_key()
+        assert audit.read_anchor(profile.paths.audit_head, public) == session.audit.head()
+        assert session.verify_audit().ok

@@ -16,7 +16,7 @@ from desktop_driver import type_text
 from ink_tools import gray_pixels, ink_grid, overlap
 from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 from test_desktop_nastaliq import _ink_columns, names_of, qt_own_drawing
 
@@ -24,6 +24,7 @@ from caseapp.i18n import fonts
 from ui.language import apply_language, font_for, isolate_ltr, urdu_edit_font
 from ui.widgets import nastaliq_caret, nastaliq_text
 from ui.widgets.line_edit import LineEdit
+from ui.widgets.text_edit import TextEdit
 
 HERE = Path(__file__).resolve().parent
 NAME = "علی ملک"
@@ -290,23 +291,27 @@ def test_the_urdu_name_field_is_nastaliq_in_english_too(qtbot: QtBot, qapp: QApp
     assert font_for("en").families()[0] != fonts.NASTALIQ
 
 
-def test_multi_line_editors_stay_naskh_and_every_field_is_a_line_edit(
+def test_every_field_is_a_line_edit_and_every_editor_a_text_edit(
         qtbot: QtBot, urdu: None) -> None:
-    notes = QPlainTextEdit()
+    """A plain QLineEdit or QPlainTextEdit would get the Nastaliq interface font and draw it
+    with Qt's broken engine: every screen makes its fields with ``LineEdit`` and its
+    multi-line editors with ``ui.widgets.text_edit.TextEdit``."""
+    notes = TextEdit()
     qtbot.addWidget(notes)
     notes.show()  # Qt gives a class its font when it polishes the widget
-    assert notes.font().families()[0] == fonts.NASKH
+    assert notes.font().families()[0] == fonts.NASTALIQ
     assert LineEdit().font().families()[0] == fonts.NASTALIQ
     plain = []
     for path in sorted((HERE.parent / "ui").rglob("*.py")):
-        if path.name == "line_edit.py":
+        if path.name in ("line_edit.py", "text_edit.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "QLineEdit":
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
+                    "QLineEdit", "QPlainTextEdit", "QTextEdit"):
                 plain.append(f"{path.name}:{node.lineno}")
             if isinstance(node, ast.ClassDef) and any(
-                    getattr(base, "id", None) == "QLineEdit" for base in node.bases) and \
-                    node.name != "PassphraseField":
+                    getattr(base, "id", None) in ("QLineEdit", "QPlainTextEdit", "QTextEdit")
+                    for base in node.bases) and node.name != "PassphraseField":
                 plain.append(f"{path.name}:{node.name}")
     assert plain == []
 

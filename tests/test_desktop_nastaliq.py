@@ -20,7 +20,7 @@ from desktop_driver import running, settle, unlock
 from ink_tools import gray_pixels, ink_grid, ink_size, overlap, reference_image
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QAccessible, QColor, QFont, QImage, QPainter, QTextLayout, QTextOption
-from PySide6.QtWidgets import QApplication, QPlainTextEdit
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from caseapp.i18n import fonts
@@ -30,6 +30,7 @@ from ui.language import apply_language, font_for, isolate_ltr, urdu_font
 from ui.widgets import nastaliq_text
 from ui.widgets.label import Label
 from ui.widgets.line_edit import LineEdit
+from ui.widgets.text_edit import TextEdit
 
 HERE = Path(__file__).resolve().parent
 PAKISTAN = "پاکستان"
@@ -270,19 +271,19 @@ def test_a_case_list_row_shows_its_urdu_name_through_the_delegate(
 
 # -- which font where ----------------------------------------------------------------------
 
-def test_urdu_reads_and_types_in_nastaliq_edits_notes_in_naskh_pashto_and_dari_naskh(
+def test_urdu_reads_types_and_edits_notes_in_nastaliq_pashto_and_dari_naskh(
         qtbot: QtBot, urdu: None) -> None:
     assert font_for("ur").families()[0] == fonts.NASTALIQ
     assert font_for("ur", editing=True).families()[0] == fonts.NASKH
     assert font_for("ps").families()[0] == fonts.NASKH
     assert font_for("fa_AF").families()[0] == fonts.NASKH
-    label, edit, notes = Label("نام"), LineEdit("نام"), QPlainTextEdit()
+    label, edit, notes = Label("نام"), LineEdit("نام"), TextEdit("نوٹ")
     for widget in (label, edit, notes):
         qtbot.addWidget(widget)
         widget.show()
     assert label.font().families()[0] == fonts.NASTALIQ and label.draws_nastaliq()
     assert edit.font().families()[0] == fonts.NASTALIQ and edit.draws_nastaliq()
-    assert notes.font().families()[0] == fonts.NASKH
+    assert notes.font().families()[0] == fonts.NASTALIQ and notes.draws_nastaliq()
     apply_language("ps")
     assert not Label("نوم").draws_nastaliq()
 

@@ -418,7 +418,7 @@ def test_closing_a_case_with_unsaved_notes_asks_in_urdu(qtbot: QtBot,
             "کے یہ تبدیلیاں ختم کر دیں؟"
 
 
-# -- fields where Urdu is typed: one-line ones in Nastaliq, editors in Naskh, never clipped ----
+# -- fields where Urdu is typed: one-line ones and editors in Nastaliq, never clipped ----
 
 TYPED = ["بِسْمِ اللّٰہِ الرَّحْمٰنِ", "پُرانی قِسْم کی ژالہ باری", "ئۓؤ ڈ ژ ے ی ں ق ع گ",
          "انسدادِ تارکینِ وطن کی اسمگلنگ ایکٹ، 2018", "آزاد جموں و کشمیر"]
@@ -454,25 +454,31 @@ def test_urdu_typed_in_a_line_edit_is_nastaliq_and_not_clipped(qtbot: QtBot,
             not field.text_area().contains(field.ink_rect()), text
 
 
-def test_urdu_typed_in_naskh_is_not_clipped(qtbot: QtBot, urdu: NastaliqStyle) -> None:
-    from PySide6.QtWidgets import QPlainTextEdit
+def test_urdu_typed_in_a_text_edit_is_nastaliq_and_not_clipped(qtbot: QtBot,
+                                                               urdu: NastaliqStyle) -> None:
+    from ui.widgets.text_edit import TextEdit
 
-    for text in TYPED:
-        field = QPlainTextEdit()
-        field.resize(700, 80)
-        qtbot.addWidget(field)
-        field.show()
-        qtbot.waitExposed(field)
-        assert field.font().families()[0] == fonts.NASKH
+    field = TextEdit()
+    field.resize(700, 500)
+    qtbot.addWidget(field)
+    field.show()
+    qtbot.waitExposed(field)
+    assert field.font().families()[0] == fonts.NASTALIQ
+    for n, text in enumerate(TYPED):
+        if n:
+            qtbot.keyClick(field, Qt.Key.Key_Return)
         type_text(field, text)
-        image = _on_white(field.viewport())
-        first = field.document().firstBlock().layout().lineAt(0)
-        height = round(first.height())
-        # the text's ink clear of the first and last rows of the area it is clipped to
-        assert not _rows_inked(image, 0, image.height() - 1), text
-        # the control: the same text in Nastaliq, at the interface size, is taller than that
-        drawn = shaped(text.replace("\u0670", ""), font_for("ur"))
-        assert drawn.height + drawn.margins().top() + drawn.margins().bottom() > height
+    assert field.toPlainText() == "\n".join(TYPED) and field.draws_nastaliq()
+    assert QRectF(field.viewport().rect()).contains(field.ink_rect())
+    image = _on_white(field.viewport())
+    assert not _rows_inked(image, 0, image.height() - 1)
+    lines = field.text_layout().lines
+    assert len(lines) == len(TYPED)
+    for line in lines:  # each line's ink inside its band: clear of the lines around it
+        ink = line.wrapped.shaped.outline(line.box()).boundingRect()
+        assert line.band_top <= ink.top() and ink.bottom() <= line.band_bottom
+    # the control: the ink does reach beyond the shaped lines' own boxes
+    assert any(line.wrapped.shaped.margins().top() > 0 for line in lines)
 
 
 def test_the_auto_lock_minutes_are_asked_in_nastaliq(qtbot: QtBot, urdu: NastaliqStyle) -> None:

@@ -1,8 +1,8 @@
 """The interface language applied to Qt: the catalogs' language, the layout direction (the
 whole layout mirrors for Urdu, Pashto and Dari) and the bundled font of the script: Urdu in
-Nastaliq, drawn by HarfBuzz through ``ui.widgets.nastaliq_style``, ``Label`` and ``LineEdit``
-(Qt's own drawing of Nastaliq is broken, see ``ui.widgets.nastaliq_text``); Pashto and Dari
-in Naskh."""
+Nastaliq, drawn by HarfBuzz through ``ui.widgets.nastaliq_style``, ``Label``, ``LineEdit``
+and ``TextEdit`` (Qt's own drawing of Nastaliq is broken, see ``ui.widgets.nastaliq_text``);
+Pashto and Dari in Naskh."""
 
 from __future__ import annotations
 
@@ -20,16 +20,19 @@ _registered = False
 _POINT_SIZE = {"ur": 11, "ps": 11, "fa_AF": 11, "en": 10}
 # Widgets that draw their text with Qt's own text engine, where the user types or Qt draws
 # past the style: they keep Naskh in Urdu, correct letters in a plainer hand. One-line fields
-# are ``ui.widgets.line_edit.LineEdit``, which draws the Nastaliq it is typed in itself
-# (cursor, selection and clicks over HarfBuzz's clusters); the multi-line editors and the
-# spin boxes would need the same text engine and do not have it yet — their text is shown
-# in Nastaliq everywhere it is read. Qt's QMessageBox sizes its text with Qt's (wrong)
-# Nastaliq widths (the desktop's own message boxes are ``ui.widgets.message``). Qt's tooltip
-# label draws it without the style: the Urdu interface's tooltips are shown in a Nastaliq
-# popup of our own (``ui.widgets.tooltip``), and QTipLabel's Naskh is left only for a
-# tooltip that holds no Arabic letters. Qt's own file dialog has plain QLineEdits. Menus are
-# Nastaliq (``ui.widgets.nastaliq_menu``).
-_EDITING = ("QTextEdit", "QPlainTextEdit", "QAbstractSpinBox", "QMessageBox", "QTipLabel",
+# are ``ui.widgets.line_edit.LineEdit`` and multi-line editors (the case's notes)
+# ``ui.widgets.text_edit.TextEdit``, a QPlainTextEdit: both draw the Nastaliq they are typed
+# in themselves (cursor, selection and clicks over HarfBuzz's clusters), so neither class is
+# here. QTextEdit (rich text, which TextEdit does not draw) stays: no screen has one, and one
+# added would show correct Naskh rather than broken Nastaliq. The spin boxes would need the
+# same text engine and do not have it yet (they hold numbers and dates; their labels are
+# Nastaliq). Qt's QMessageBox sizes its text with Qt's (wrong) Nastaliq widths (the
+# desktop's own message boxes are ``ui.widgets.message``). Qt's tooltip label draws it
+# without the style: the Urdu interface's tooltips are shown in a Nastaliq popup of our own
+# (``ui.widgets.tooltip``), and QTipLabel's Naskh is left only for a tooltip that holds no
+# Arabic letters. Qt's own file dialog has plain QLineEdits. Menus are Nastaliq
+# (``ui.widgets.nastaliq_menu``).
+_EDITING = ("QTextEdit", "QAbstractSpinBox", "QMessageBox", "QTipLabel",
             "QCalendarWidget", "QFileDialog")
 _style: QStyle | None = None
 _QT_LOCALE = {"en": "en_GB", "ur": "ur_PK", "ps": "ps_AF", "fa_AF": "fa_AF"}
@@ -96,9 +99,8 @@ def urdu_font() -> QFont:
 
 @cache
 def urdu_edit_font() -> QFont:
-    """For a one-line field where Urdu is typed whatever the interface language: Nastaliq,
-    drawn by ``ui.widgets.line_edit.LineEdit`` (a multi-line editor keeps Naskh: ``font_for(
-    "ur", editing=True)``)."""
+    """For a field where Urdu is typed whatever the interface language: Nastaliq, drawn by
+    ``ui.widgets.line_edit.LineEdit`` or ``ui.widgets.text_edit.TextEdit``."""
     return font_for("ur")
 
 

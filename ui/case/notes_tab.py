@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QListWidget, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from caseapp.errors import CaseAppError
 from caseapp.i18n import _, formatting
 from ui.bridge import Bridge
 from ui.widgets.form import ErrorLabel
 from ui.widgets.label import Label
+from ui.widgets.text_edit import TextEdit
 
 
 class NotesTab(QWidget):
@@ -21,7 +22,7 @@ class NotesTab(QWidget):
         self.notes = QListWidget(self)
         self.notes.setAccessibleName(_("Notes"))
         self.notes.setWordWrap(True)
-        self.editor = QPlainTextEdit(self)
+        self.editor = TextEdit(self)
         self.editor.setAccessibleName(_("New note"))
         self.editor.setPlaceholderText(_("Write a note…"))
         self.problem = ErrorLabel(self)

@@ -34,8 +34,9 @@ class EditMenus(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() != QEvent.Type.ContextMenu or not isinstance(event, QContextMenuEvent):
             return False
-        field = watched.parent() if isinstance(watched.parent(), QPlainTextEdit | QTextEdit) \
-            else watched  # a text edit's events come to its viewport
+        parent = watched.parent()
+        field = parent if isinstance(parent, QPlainTextEdit | QTextEdit) and \
+            watched is parent.viewport() else watched  # a text edit's come to its viewport
         if not isinstance(field, QLineEdit | QPlainTextEdit | QTextEdit) or \
                 field.contextMenuPolicy() != Qt.ContextMenuPolicy.DefaultContextMenu:
             return False
