@@ -145,7 +145,9 @@ def test_compaction_shrinks_a_fragmented_vault_and_keeps_every_case(
 
 def test_the_session_goes_on_after_compaction_and_the_event_is_audited(
         vault: Fragmented, unlocked: Session) -> None:
-    compaction.compact(unlocked)
+    shares: list[float] = []
+    compaction.compact(unlocked, progress=shares.append)
+    assert shares[-1] == 1.0 and shares == sorted(shares)
     service = CaseService(unlocked)
     assert vault.canary_id in [hit.id for hit in service.search(CANARIES["cnic"])]
     service.update(vault.canary_id, {"prs_MiddleName": "Saved"})
