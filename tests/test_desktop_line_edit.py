@@ -20,10 +20,11 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 from test_desktop_nastaliq import _ink_columns, names_of, qt_own_drawing
 
-from caseapp.i18n import fonts
+from caseapp.i18n import _, fonts
 from ui.language import apply_language, font_for, isolate_ltr, urdu_edit_font
 from ui.widgets import nastaliq_caret, nastaliq_text
 from ui.widgets.line_edit import LineEdit
+from ui.widgets.spin_box import SpinBox
 from ui.widgets.text_edit import TextEdit
 
 HERE = Path(__file__).resolve().parent
@@ -294,8 +295,9 @@ def test_the_urdu_name_field_is_nastaliq_in_english_too(qtbot: QtBot, qapp: QApp
 def test_every_field_is_a_line_edit_and_every_editor_a_text_edit(
         qtbot: QtBot, urdu: None) -> None:
     """A plain QLineEdit or QPlainTextEdit would get the Nastaliq interface font and draw it
-    with Qt's broken engine: every screen makes its fields with ``LineEdit`` and its
-    multi-line editors with ``ui.widgets.text_edit.TextEdit``."""
+    with Qt's broken engine: every screen makes its fields with ``LineEdit``, its
+    multi-line editors with ``ui.widgets.text_edit.TextEdit`` and its spin boxes and date
+    edits with ``ui.widgets.spin_box`` (whose text is a LineEdit)."""
     notes = TextEdit()
     qtbot.addWidget(notes)
     notes.show()  # Qt gives a class its font when it polishes the widget
@@ -303,11 +305,12 @@ def test_every_field_is_a_line_edit_and_every_editor_a_text_edit(
     assert LineEdit().font().families()[0] == fonts.NASTALIQ
     plain = []
     for path in sorted((HERE.parent / "ui").rglob("*.py")):
-        if path.name in ("line_edit.py", "text_edit.py"):
+        if path.name in ("line_edit.py", "text_edit.py", "spin_box.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
-                    "QLineEdit", "QPlainTextEdit", "QTextEdit"):
+                    "QLineEdit", "QPlainTextEdit", "QTextEdit", "QSpinBox", "QDoubleSpinBox",
+                    "QDateEdit", "QTimeEdit", "QDateTimeEdit"):
                 plain.append(f"{path.name}:{node.lineno}")
             if isinstance(node, ast.ClassDef) and any(
                     getattr(base, "id", None) in ("QLineEdit", "QPlainTextEdit", "QTextEdit")
@@ -334,3 +337,54 @@ def test_painting_a_forty_letter_field_is_cheap(qtbot: QtBot, urdu: None) -> Non
     print(f"\nLineEdit paint, 40 letters: first {first:.2f} ms, again {again:.2f} ms")
     assert again < 8.0
     assert again <= first
+
+
+# -- spin boxes and date edits: their text is a LineEdit -------------------------------------
+
+def test_a_date_filter_at_any_date_says_so_in_nastaliq(qtbot: QtBot, urdu: None) -> None:
+    """The case list's date filters show "any" until a date is chosen: in Urdu that word is
+    drawn as HarfBuzz shapes it, not by Qt's Nastaliq (the control)."""
+    from ui.cases.list_view import _date_edit
+
+    edit = _date_edit(None, "from")  # type: ignore[arg-type]
+    qtbot.addWidget(edit)
+    edit.show()
+    qtbot.waitExposed(edit)
+    inner = edit.lineEdit()
+    assert isinstance(inner, LineEdit)
+    word = _("any")
+    assert word != "any" and inner.text() == word
+    assert inner.font().families()[0] == fonts.NASTALIQ and inner.draws_nastaliq()
+    before = inner.painted
+    ours = gray_pixels(text_only(inner))
+    assert inner.painted > before, "the date edit's field drew the word itself"
+    expected = nastaliq_text.shaped(word, inner.font(), True)
+    image = QImage(int(expected.width) + 40, int(expected.height) + 40,
+                   QImage.Format.Format_Grayscale8)
+    image.fill(QColor(255, 255, 255))
+    painter = QPainter(image)
+    expected.draw(painter, QRectF(20, 20, expected.width, expected.height),
+                  Qt.AlignmentFlag.AlignLeft, QColor(0, 0, 0))
+    painter.end()
+    assert overlap(ink_grid(*ours), ink_grid(*gray_pixels(image))) > 0.9
+    qt_own = gray_pixels(qt_own_drawing(word, inner.font()))
+    assert overlap(ink_grid(*ours), ink_grid(*qt_own)) < 0.9, "the control: Qt's drawing"
+
+
+def test_a_spin_box_keeps_qts_keys_and_value(qtbot: QtBot, urdu: None) -> None:
+    box = SpinBox()
+    box.setRange(0, 120)
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    box.activateWindow()
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus, timeout=2000)
+    box.selectAll()
+    for key in (Qt.Key.Key_3, Qt.Key.Key_4):
+        qtbot.keyClick(box, key)
+    assert box.value() == 34
+    qtbot.keyClick(box, Qt.Key.Key_Up)
+    assert box.value() == 35
+    assert box.lineEdit().text() == "35"
+    assert not box.lineEdit().draws_nastaliq()  # digits only: Qt draws them

@@ -24,16 +24,15 @@ _POINT_SIZE = {"ur": 11, "ps": 11, "fa_AF": 11, "en": 10}
 # ``ui.widgets.text_edit.TextEdit``, a QPlainTextEdit: both draw the Nastaliq they are typed
 # in themselves (cursor, selection and clicks over HarfBuzz's clusters), so neither class is
 # here. QTextEdit (rich text, which TextEdit does not draw) stays: no screen has one, and one
-# added would show correct Naskh rather than broken Nastaliq. The spin boxes would need the
-# same text engine and do not have it yet (they hold numbers and dates; their labels are
-# Nastaliq). Qt's QMessageBox sizes its text with Qt's (wrong) Nastaliq widths (the
+# added would show correct Naskh rather than broken Nastaliq. Spin boxes and date edits are
+# ``ui.widgets.spin_box``'s, whose text is a LineEdit; the calendar a date edit pops up is
+# Qt's and stays. Qt's QMessageBox sizes its text with Qt's (wrong) Nastaliq widths (the
 # desktop's own message boxes are ``ui.widgets.message``). Qt's tooltip label draws it
 # without the style: the Urdu interface's tooltips are shown in a Nastaliq popup of our own
 # (``ui.widgets.tooltip``), and QTipLabel's Naskh is left only for a tooltip that holds no
 # Arabic letters. Qt's own file dialog has plain QLineEdits. Menus are Nastaliq
 # (``ui.widgets.nastaliq_menu``).
-_EDITING = ("QTextEdit", "QAbstractSpinBox", "QMessageBox", "QTipLabel",
-            "QCalendarWidget", "QFileDialog")
+_EDITING = ("QTextEdit", "QMessageBox", "QTipLabel", "QCalendarWidget", "QFileDialog")
 _style: QStyle | None = None
 _QT_LOCALE = {"en": "en_GB", "ur": "ur_PK", "ps": "ps_AF", "fa_AF": "fa_AF"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from caseapp.i18n import _
 from caseapp.services import forms
@@ -15,6 +15,7 @@ from ui.language import urdu_edit_font
 from ui.widgets.clipboard import copy_sensitive
 from ui.widgets.form import Form
 from ui.widgets.line_edit import LineEdit
+from ui.widgets.spin_box import SpinBox
 
 TEXT_FIELDS = ("prs_FirstName", "prs_SecondName", "hfz_NameUrdu", "hfz_FatherName",
                "prs_Birthdate")
@@ -45,7 +46,7 @@ class PersonForm(Form):
         self.inputs["prs_Birthdate"] = self.add("prs_Birthdate", labels["prs_Birthdate"],
                                                 LineEdit(self))
         self.age = self.add("hfz_EstimatedAge", _("&Estimated age, if no birth date"),
-                            QSpinBox(self))
+                            SpinBox(self))
         self.age.setRange(0, 120)
         self.age.setSpecialValueText(_("unknown"))
         self.gender = self.add("prs_Gender", _("&Gender"), QComboBox(self))

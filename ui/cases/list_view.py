@@ -11,7 +11,6 @@ from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QTableView,
@@ -27,6 +26,7 @@ from ui.cases.list_model import COLUMNS, CaseListModel
 from ui.cases.urdu_delegate import UrduNameDelegate, row_height
 from ui.language import urdu_font
 from ui.widgets.label import Label
+from ui.widgets.spin_box import DateEdit
 
 PREFERENCE = "case-list"
 URDU_COLUMN = [key for key, _sort in COLUMNS].index("urdu")
@@ -46,8 +46,8 @@ def _combo(parent: QWidget, name: str, items: list[tuple[str, str]]) -> QComboBo
     return combo
 
 
-def _date_edit(parent: QWidget, name: str) -> QDateEdit:
-    edit = QDateEdit(parent)
+def _date_edit(parent: QWidget, name: str) -> DateEdit:
+    edit = DateEdit(parent)
     edit.setAccessibleName(name)
     edit.setCalendarPopup(True)
     edit.setMinimumDate(_NO_DATE)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QPushButton,
-    QSpinBox,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -24,6 +23,7 @@ from shiboken6 import isValid
 from caseapp.i18n import _
 from ui.widgets.label import Label
 from ui.widgets.script import strip_mnemonic
+from ui.widgets.spin_box import SpinBox
 
 _WIDTH = 380  # the text's width before it wraps, as a message box's
 
@@ -98,7 +98,7 @@ def ask_number(parent: QWidget | None, title: str, text: str, value: int, low: i
     """A number from ``low`` to ``high`` (QInputDialog.getInt's job, its text in Nastaliq);
     None when cancelled. Enter accepts, Esc cancels."""
     dialog = MessageDialog(parent, title, text, _("OK"), _("Cancel"), default_accept=True)
-    field = QSpinBox(dialog)
+    field = SpinBox(dialog)
     field.setRange(low, high)
     field.setValue(value)
     field.setAccessibleName(strip_mnemonic(text))
