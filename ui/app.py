@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from caseapp.services.app import CaseApp
 from ui.bridge import Bridge
 from ui.language import apply_language
+from ui.shell import capture
 from ui.shell.main_window import MainWindow
 from ui.widgets import edit_menu, tooltip
 
@@ -30,6 +31,7 @@ def make_application(lang: str) -> QApplication:
     apply_language(lang)
     edit_menu.install(app)
     tooltip.install(app)
+    capture.install(app)
     return app
 
 

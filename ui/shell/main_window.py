@@ -22,7 +22,6 @@ from caseapp.services import machine_settings
 from caseapp.services.profile_paths import list_profiles
 from ui.bridge import Bridge
 from ui.language import apply_language
-from ui.shell.capture import exclude_from_capture
 from ui.shell.idle import DEFAULT_MINUTES, IdleWatcher
 from ui.unlock.unlock_view import UnlockView
 from ui.widgets.label import Label
@@ -59,7 +58,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_profile)
         self.statusBar().addPermanentWidget(self.status_sync)
         self._actions()
-        exclude_from_capture(self)
         bridge.changed.connect(lambda _c: self._refresh_status())
         self.show_lock_screen()
 
