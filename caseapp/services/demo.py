@@ -263,7 +263,7 @@ _STAGE_WEIGHTS = [(stages.INTAKE, 20), (stages.SCREENING, 20), (stages.IDENTIFIC
 
 
 # 256 MiB of page cache while filling (``database.page_cache``): 1.3 → 1.1 ms a case
-# from 100,000 cases on, where the filing and the indexes outgrow the usual 32 MB.
+# from 100,000 cases on, where the filing and the indexes outgrow the usual page cache.
 BULK_CACHE_KIB = 262_144
 
 
