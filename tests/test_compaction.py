@@ -167,8 +167,8 @@ def test_the_copy_is_encrypted_with_the_vaults_key(vault: Fragmented, unlocked: 
     database.vacuum_into(unlocked.conn, copy)
     data = copy.read_bytes()
     assert not data.startswith(b"SQLite format 3\0")
-    assert database.check_copy(copy, vault.key, database.fingerprint(unlocked.conn)) == []
-    assert database.check_copy(copy, bytes(32), database.fingerprint(unlocked.conn)) != []
+    assert database.check_copy(copy, vault.key, database.row_counts(unlocked.conn)) == []
+    assert database.check_copy(copy, bytes(32), database.row_counts(unlocked.conn)) != []
     plain = sqlite3.connect(copy)
     with pytest.raises(sqlite3.DatabaseError):
         plain.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -499,12 +499,12 @@ def test_a_copy_that_fails_its_check_is_dropped(vault: Fragmented, unlocked: Ses
     assert every_case(unlocked) == vault.cases
 
 
-def test_a_fingerprint_that_differs_is_a_problem(vault: Fragmented, unlocked: Session,
-                                                 tmp_path: Path) -> None:
+def test_row_counts_that_differ_are_a_problem(vault: Fragmented, unlocked: Session,
+                                              tmp_path: Path) -> None:
     assert unlocked.conn is not None
     copy = tmp_path / "copy.db"
     database.vacuum_into(unlocked.conn, copy)
-    expected = database.fingerprint(unlocked.conn)
+    expected = database.row_counts(unlocked.conn)
     assert expected["records"] > CASES
     assert database.check_copy(copy, vault.key, {**expected, "records": 1}) != []
 

@@ -150,7 +150,7 @@ def compact(session: Session, *, progress: Progress | None = None,
             after_step("copied")
             _fsync(tmp)
             after_step("synced")
-            if database.check_copy(tmp, key, database.fingerprint(conn)):
+            if database.check_copy(tmp, key, database.row_counts(conn)):
                 raise StorageError(reason=MSG_COPY_FAILED)
             after_step("verified")
             closed = True

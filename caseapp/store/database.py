@@ -178,7 +178,7 @@ def _ticked(tick: Callable[[], None]) -> int:
     return 0  # non-zero would interrupt the statement
 
 
-def fingerprint(conn: Connection) -> dict[str, int]:
+def row_counts(conn: Connection) -> dict[str, int]:
     """The schema version and the number of rows of every table: what a copy must share
     with its original."""
     counts = {"user_version": int(conn.execute("PRAGMA user_version").fetchone()[0])}
@@ -194,7 +194,7 @@ def fingerprint(conn: Connection) -> dict[str, int]:
 def check_copy(path: Path, key: bytes, expected: dict[str, int]) -> list[str]:
     """Problems of a copy of the database (empty when sound): opened read-only with
     ``key``, it must pass SQLite's quick check and SQLCipher's page check and hold what
-    ``expected`` (``fingerprint`` of the original) says."""
+    ``expected`` (``row_counts`` of the original) says."""
     conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                               isolation_level=None)
     try:
@@ -203,7 +203,7 @@ def check_copy(path: Path, key: bytes, expected: dict[str, int]) -> list[str]:
         conn.execute("PRAGMA temp_store = MEMORY")
         problems = [r[0] for r in conn.execute("PRAGMA quick_check") if r[0] != "ok"]
         problems += [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
-        if not problems and fingerprint(conn) != expected:
+        if not problems and row_counts(conn) != expected:
             problems.append("the copy does not hold the same rows as the original")
         return problems
     except sqlcipher3.Error as exc:
