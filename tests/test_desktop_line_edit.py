@@ -24,7 +24,7 @@ from caseapp.i18n import _, fonts
 from ui.language import apply_language, font_for, isolate_ltr, urdu_edit_font
 from ui.widgets import nastaliq_caret, nastaliq_text
 from ui.widgets.line_edit import LineEdit
-from ui.widgets.spin_box import SpinBox
+from ui.widgets.spin_box import DateEdit, SpinBox
 from ui.widgets.text_edit import TextEdit
 
 HERE = Path(__file__).resolve().parent
@@ -388,3 +388,20 @@ def test_a_spin_box_keeps_qts_keys_and_value(qtbot: QtBot, urdu: None) -> None:
     assert box.value() == 35
     assert box.lineEdit().text() == "35"
     assert not box.lineEdit().draws_nastaliq()  # digits only: Qt draws them
+
+
+@pytest.mark.parametrize("lang", ["ur", "ps", "fa_AF", "en"])
+def test_a_date_edit_shows_the_year_in_four_digits(qtbot: QtBot, lang: str) -> None:
+    """12 May 2026: Urdu's short date (d/M/yy) would show "26/5/12" right to left."""
+    from PySide6.QtCore import QDate
+
+    apply_language(lang)
+    try:
+        edit = DateEdit()
+        qtbot.addWidget(edit)
+        edit.setDate(QDate(2026, 5, 12))
+        western = edit.lineEdit().text().translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
+        parts = [int(p) for p in western.replace("-", "/").split("/")]
+        assert 2026 in parts and 12 in parts and 5 in parts, western
+    finally:
+        apply_language("en")
