@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from desktop_driver import type_text
 from ink_tools import gray_pixels, ink_grid, overlap
-from PySide6.QtCore import QPoint, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
-from test_desktop_nastaliq import _ink_columns, names_of, qt_own_drawing
+from test_desktop_nastaliq import _ink_columns, harfbuzz_drawing, names_of, qt_own_drawing
 
 from caseapp.i18n import _, fonts
 from ui.language import apply_language, font_for, isolate_ltr, urdu_edit_font
@@ -96,13 +96,7 @@ def test_the_field_draws_the_glyphs_harfbuzz_gives(qtbot: QtBot, urdu: None) -> 
     edit.clearFocus()
     ours = gray_pixels(text_only(edit))
     assert edit.painted > before, "the field drew the text itself"
-    image = QImage(int(expected.width) + 40, int(expected.height) + 40,
-                   QImage.Format.Format_Grayscale8)
-    image.fill(QColor(255, 255, 255))
-    painter = QPainter(image)
-    expected.draw(painter, QRectF(20, 20, expected.width, expected.height),
-                  Qt.AlignmentFlag.AlignLeft, QColor(0, 0, 0))
-    painter.end()
+    image = harfbuzz_drawing(expected)
     assert overlap(ink_grid(*ours), ink_grid(*gray_pixels(image))) > 0.95
     qt_own = gray_pixels(qt_own_drawing(NAME, edit.font()))
     assert overlap(ink_grid(*ours), ink_grid(*qt_own)) < 0.9, "the control: Qt's drawing"
@@ -359,13 +353,7 @@ def test_a_date_filter_at_any_date_says_so_in_nastaliq(qtbot: QtBot, urdu: None)
     ours = gray_pixels(text_only(inner))
     assert inner.painted > before, "the date edit's field drew the word itself"
     expected = nastaliq_text.shaped(word, inner.font(), True)
-    image = QImage(int(expected.width) + 40, int(expected.height) + 40,
-                   QImage.Format.Format_Grayscale8)
-    image.fill(QColor(255, 255, 255))
-    painter = QPainter(image)
-    expected.draw(painter, QRectF(20, 20, expected.width, expected.height),
-                  Qt.AlignmentFlag.AlignLeft, QColor(0, 0, 0))
-    painter.end()
+    image = harfbuzz_drawing(expected)
     assert overlap(ink_grid(*ours), ink_grid(*gray_pixels(image))) > 0.9
     qt_own = gray_pixels(qt_own_drawing(word, inner.font()))
     assert overlap(ink_grid(*ours), ink_grid(*qt_own)) < 0.9, "the control: Qt's drawing"

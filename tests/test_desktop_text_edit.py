@@ -14,10 +14,10 @@ from conftest import PASSPHRASE, NewProfile
 from desktop_driver import register, running, settle, type_text, unlock
 from ink_tools import gray_pixels, ink_grid, overlap
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QPainter, QPalette, QWheelEvent
+from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
-from test_desktop_nastaliq import _ink_columns, names_of, qt_own_drawing
+from test_desktop_nastaliq import _ink_columns, harfbuzz_drawing, names_of, qt_own_drawing
 
 from caseapp.i18n import fonts
 from ui.language import apply_language
@@ -93,13 +93,7 @@ def test_typed_urdu_is_kept_and_drawn_as_harfbuzz_shapes_it(qtbot: QtBot, urdu: 
     before = edit.painted
     ours = gray_pixels(still(edit))
     assert edit.painted > before, "the editor drew the text itself"
-    image = QImage(int(expected.width) + 40, int(expected.height) + 40,
-                   QImage.Format.Format_Grayscale8)
-    image.fill(QColor(255, 255, 255))
-    painter = QPainter(image)
-    expected.draw(painter, QRectF(20, 20, expected.width, expected.height),
-                  Qt.AlignmentFlag.AlignLeft, QColor(0, 0, 0))
-    painter.end()
+    image = harfbuzz_drawing(expected)
     assert overlap(ink_grid(*ours), ink_grid(*gray_pixels(image))) > 0.95
     qt_own = gray_pixels(qt_own_drawing(SENTENCE, edit.font()))
     assert overlap(ink_grid(*ours), ink_grid(*qt_own)) < 0.9, "the control: Qt's drawing"

@@ -26,15 +26,18 @@ def base_rtl(text: str, layout_rtl: bool) -> bool:
     """The direction a text is set in: right to left in a right-to-left layout (as Qt sets a
     label's text), and elsewhere when its first strong letter is (an Urdu name in the English
     interface)."""
-    if layout_rtl:
-        return True
+    return layout_rtl or first_strong_rtl(text) is True
+
+
+def first_strong_rtl(text: str) -> bool | None:
+    """Whether the first strong letter of ``text`` is right to left; None without one."""
     for char in text:
         kind = unicodedata.bidirectional(char)
         if kind == "L":
             return False
         if kind in ("R", "AL"):
             return True
-    return False
+    return None
 
 
 def strip_mnemonic(text: str) -> str:

@@ -41,7 +41,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QScrollBar, QStyle
 
 from ui.widgets.line_edit import is_nastaliq
-from ui.widgets.script import wants_nastaliq
+from ui.widgets.script import first_strong_rtl, wants_nastaliq
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QFocusEvent, QResizeEvent
@@ -55,15 +55,8 @@ def _utf16(text: str) -> int:
 
 def paragraph_rtl(text: str, layout_rtl: bool) -> bool:
     """A paragraph's direction: that of its first strong letter, else the layout's."""
-    import unicodedata
-
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind == "L":
-            return False
-        if kind in ("R", "AL"):
-            return True
-    return layout_rtl
+    found = first_strong_rtl(text)
+    return layout_rtl if found is None else found
 
 
 @dataclass(frozen=True, eq=False)
