@@ -37,8 +37,9 @@ version 7, and route events: two on the first case when it is created, one added
 second by an edit.
 
 Version 9 (route events in the case, deflated bodies; the last without the duplicate lookup's
-filing of people), 10 (the last with audit events in hex and JSON) and 11 (the last whose
-filing has no father's key): as version 8, with other people.
+filing of people), 10 (the last with audit events in hex and JSON), 11 (the last whose
+filing has no father's key) and 12 (the last with a descending list index, its pages
+signed with HMAC-SHA512): as version 8, with other people.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ COMMITS = {
     9: "972578885713b2e4af4b1ea501e9a9998ad31db5",  # last with nine: no filing for the lookup
     10: "208643ef626fed1bd9d3a6dc097d3f4a676c5792",  # last with ten: audit events in hex and JSON
     11: "c7c7e616038bc78c68647ca0811dcb1d4ad91114",  # last with eleven: filing without fathers
+    12: "467701402490f700234434c9f8e56c1567077dd1",  # last with twelve: pages HMAC-SHA512
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -260,6 +262,10 @@ V11_CASES = [
     ("Parveen", "Akhtar", "پروین اختر", "33202-5151515-6", ["Pino"]),
     ("Ghulam", "Rasool", "غلام رسول", "54401-6161616-7", []),
 ]
+V12_CASES = [
+    ("Rukhsana", "Kausar", "رخسانہ کوثر", "37405-7171717-8", ["Rukhi"]),
+    ("Nadeem", "Abbas", "ندیم عباس", "42101-8181818-9", []),
+]
 V8_EVENTS = [
     {"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"},
     {"hte_Type": "Exploitation", "hte_City": "Dubai", "hte_Country": "AE"},
@@ -279,7 +285,8 @@ def _inside(version: int, checkout: Path) -> None:
      8: lambda: _build_v4(extra=True, people=V8_CASES, events=True),
      9: lambda: _build_v4(extra=True, people=V9_CASES, events=True),
      10: lambda: _build_v4(extra=True, people=V10_CASES, events=True),
-     11: lambda: _build_v4(extra=True, people=V11_CASES, events=True)}[version]()
+     11: lambda: _build_v4(extra=True, people=V11_CASES, events=True),
+     12: lambda: _build_v4(extra=True, people=V12_CASES, events=True)}[version]()
 
 
 def _make(version: int, out: Path) -> None:

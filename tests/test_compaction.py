@@ -1,6 +1,6 @@
 """Compaction (issue 12): ``caseapp profile compact`` rewrites the vault with every page full.
 
-A vault fragmented by edits is copied with ``VACUUM INTO`` into a temp file of the profile
+A vault fragmented by edits is copied with ``sqlcipher_export`` into a temp file of the profile
 folder, encrypted with the vault's own key, checked, and renamed over ``vault.db``. These
 tests: the file shrinks and every case reads back the same; the copy is encrypted and no
 canary reaches the profile folder or the temporary folder, at any step; the session goes
@@ -164,7 +164,7 @@ def test_the_copy_is_encrypted_with_the_vaults_key(vault: Fragmented, unlocked: 
                                                    tmp_path: Path) -> None:
     assert unlocked.conn is not None
     copy = tmp_path / "copy.db"
-    database.vacuum_into(unlocked.conn, copy)
+    database.export_into(unlocked.conn, copy, vault.key)
     data = copy.read_bytes()
     assert not data.startswith(b"SQLite format 3\0")
     assert database.check_copy(copy, vault.key, database.row_counts(unlocked.conn)) == []
@@ -273,8 +273,9 @@ def die():
     sys.stdout.flush()
     os.kill(os.getpid(), signal.SIGKILL)
 
-if kill_at == "mid-copy":  # halfway through VACUUM INTO
-    def vacuum_into(conn, target, tick=None):
+if kill_at == "mid-copy":  # halfway through the export
+    export_into = database.export_into
+    def killed_export(conn, target, key, tick=None):
         calls = [0]
         def handler():
             calls[0] += 1
@@ -282,8 +283,8 @@ if kill_at == "mid-copy":  # halfway through VACUUM INTO
                 die()
             return 0
         conn.set_progress_handler(handler, 100)
-        conn.execute("VACUUM INTO ?", (str(target),))
-    database.vacuum_into = vacuum_into
+        export_into(conn, target, key)
+    database.export_into = killed_export
 
 def after_step(step):
     print(step, flush=True)
@@ -432,7 +433,7 @@ def test_a_stale_wal_beside_the_new_file_would_break_it(vault: Fragmented,
     database.checkpoint(unlocked.conn)
     unlocked.conn.execute("PRAGMA wal_autocheckpoint = 0")
     copy = tmp_path / "copy.db"
-    database.vacuum_into(unlocked.conn, copy)
+    database.export_into(unlocked.conn, copy, vault.key)
     service = CaseService(unlocked)
     for case_id in list(vault.cases)[:30]:
         service.update(case_id, {"hfz_Summary": "a late edit " * 200})
@@ -503,7 +504,7 @@ def test_row_counts_that_differ_are_a_problem(vault: Fragmented, unlocked: Sessi
                                               tmp_path: Path) -> None:
     assert unlocked.conn is not None
     copy = tmp_path / "copy.db"
-    database.vacuum_into(unlocked.conn, copy)
+    database.export_into(unlocked.conn, copy, vault.key)
     expected = database.row_counts(unlocked.conn)
     assert expected["records"] > CASES
     assert database.check_copy(copy, vault.key, {**expected, "records": 1}) != []

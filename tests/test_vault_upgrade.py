@@ -85,6 +85,10 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-FB740315-00001": ("Parveen Akhtar", "پروین اختر", "intake", "33202-5151515-6"),
         "2026-FB740315-00002": ("Ghulam Rasool", "غلام رسول", "intake", "54401-6161616-7"),
     },
+    12: {
+        "2026-88BFFD62-00001": ("Rukhsana Kausar", "رخسانہ کوثر", "intake", "37405-7171717-8"),
+        "2026-88BFFD62-00002": ("Nadeem Abbas", "ندیم عباس", "intake", "42101-8181818-9"),
+    },
 }
 VERSIONS = sorted(EXPECTED)
 
@@ -353,8 +357,10 @@ def test_a_v8_vault_folds_route_events_into_their_case(caseapp_home: Path,
 
 def test_an_upgrade_reports_how_far_it_has_come(caseapp_home: Path) -> None:
     """A v7 vault goes through the steps that rewrite or read every record (8: packing,
-    9: route events, 11: packing the audit, 12: filing people for the duplicate lookup): the
-    share reported only grows and ends at the whole; a current vault reports nothing."""
+    9: route events, 11: packing the audit, 12: filing people for the duplicate lookup),
+    the first half of the upgrade, then its file is rewritten in the current page format,
+    the second half: the share reported only grows and ends at the whole; a current vault
+    reports nothing."""
     install(7, caseapp_home)
     shares: list[float] = []
     profiles.unlock(PROFILE, PASSPHRASE, upgrading=shares.append).close()
@@ -362,9 +368,9 @@ def test_an_upgrade_reports_how_far_it_has_come(caseapp_home: Path) -> None:
     steps = [v for v in range(8, migrations.CURRENT_VERSION + 1)
              if callable(migrations.MIGRATIONS[v - 1])]
     assert len(steps) >= 3
-    assert shares[0] <= 1 / len(steps) < shares[-1] == 1.0
-    for done in range(1, len(steps)):  # each step but the last done
-        assert any(share == pytest.approx(done / len(steps)) for share in shares), shares
+    assert shares[0] <= 1 / len(steps) / 2 < shares[-1] == 1.0
+    for done in range(1, len(steps) + 1):  # each step done, the last at half the whole
+        assert any(share == pytest.approx(done / len(steps) / 2) for share in shares), shares
     again: list[float] = []
     profiles.unlock(PROFILE, PASSPHRASE, upgrading=again.append).close()
     assert again == []

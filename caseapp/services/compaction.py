@@ -10,10 +10,11 @@ in order, each after the last has reached the disk:
    lock is held throughout).
 2. The -wal file is copied into the main file (checkpoint), so the main file is the whole
    database.
-3. ``VACUUM INTO`` writes the compact copy to a hidden temp file *in the profile folder*
-   (the same file system, so the final rename is atomic), encrypted with the vault's own
-   key; SQLite's temporary data stays in memory (``temp_store = MEMORY``), so no plaintext
-   is written anywhere.
+3. ``sqlcipher_export`` writes the compact copy to a hidden temp file *in the profile
+   folder* (the same file system, so the final rename is atomic), encrypted with the vault's
+   own key in the current format (``database.HMAC``: ``upgrade_cipher`` uses this to carry
+   a vault of the earlier format over to it); SQLite's temporary data stays in memory
+   (``temp_store = MEMORY``), so no plaintext is written anywhere.
 4. The copy is fsynced, then opened read-only with the key and checked: SQLite's quick
    check, SQLCipher's page check, the same rows in every table.
 5. The session's connection is closed: SQLite copies the (empty) -wal file in and removes
@@ -132,45 +133,11 @@ def compact(session: Session, *, progress: Progress | None = None,
     conn.check_thread()
     if session.in_transaction:
         raise RuntimeError("compact() runs outside any transaction")
-    p = session.paths
-    key = session.db_key
     started = time.monotonic()
-    with unlock_guard.profile_lock(p):
-        clear_leftovers(p)
-        check_space(p)
-        tmp = p.database.with_name(f".{p.database.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
-        closed = False
-        try:
-            database.hold_exclusive(conn)
-            database.checkpoint(conn)
-            before = _file_size(p.database)
-            after_step("checkpointed")
-            _create_private(tmp)
-            database.vacuum_into(conn, tmp, _ticker(progress, tmp, before))
-            after_step("copied")
-            _fsync(tmp)
-            after_step("synced")
-            if database.check_copy(tmp, key, database.row_counts(conn)):
-                raise StorageError(reason=MSG_COPY_FAILED)
-            after_step("verified")
-            closed = True
-            conn.close()
-            after_step("closed")
-            _no_other_wal(p)
-            _replace(tmp, p.database)
-            after_step("replaced")
-        except BaseException:
-            for leftover in temp_files(p):
-                leftover.unlink(missing_ok=True)
-            if not closed:
-                with contextlib.suppress(database.DatabaseError):
-                    database.release_exclusive(conn)
-            raise
-        finally:
-            if closed:  # old file or new, whichever is in place: the session goes on
-                session.reconnect(database.open_database(p.database, key))
-        after = _file_size(p.database)
-        after_step("reopened")
+    with unlock_guard.profile_lock(session.paths):
+        before, after = rewrite(conn, session.paths, session.db_key,
+                                reconnect=session.reconnect, progress=progress,
+                                after_step=after_step)
         with session.write():
             session.audit.append(session.user_id, "database_compacted")
         after_step("audited")
@@ -179,8 +146,77 @@ def compact(session: Session, *, progress: Progress | None = None,
     return CompactReport(before, after, time.monotonic() - started)
 
 
+def rewrite(conn: database.Connection, p: ProfilePaths, key: bytes, *,
+            reconnect: Callable[[database.Connection], None], progress: Progress | None = None,
+            after_step: Callable[[str], None] = lambda step: None) -> tuple[int, int]:
+    """Steps 1 to 6 of the module docstring, the profile's lock held by the caller; returns
+    the file's size before and after. Once ``conn`` is closed, ``reconnect`` is given the
+    connection to whichever file is in place (the new one, or the old one after an error)."""
+    clear_leftovers(p)
+    check_space(p)
+    tmp = p.database.with_name(f".{p.database.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    closed = False
+    try:
+        database.hold_exclusive(conn)
+        database.checkpoint(conn)
+        before = _file_size(p.database)
+        after_step("checkpointed")
+        _create_private(tmp)
+        database.export_into(conn, tmp, key, _ticker(progress, tmp, before))
+        after_step("copied")
+        _fsync(tmp)
+        after_step("synced")
+        if database.check_copy(tmp, key, database.row_counts(conn)):
+            raise StorageError(reason=MSG_COPY_FAILED)
+        after_step("verified")
+        closed = True
+        conn.close()
+        after_step("closed")
+        _no_other_wal(p)
+        _replace(tmp, p.database)
+        after_step("replaced")
+    except BaseException:
+        for leftover in temp_files(p):
+            leftover.unlink(missing_ok=True)
+        if not closed:
+            with contextlib.suppress(database.DatabaseError):
+                database.release_exclusive(conn)
+        raise
+    finally:
+        if closed:  # old file or new, whichever is in place: the caller goes on with it
+            reconnect(database.open_database(p.database, key))
+    after_step("reopened")
+    return before, _file_size(p.database)
+
+
+def upgrade_cipher(conn: database.Connection, p: ProfilePaths, key: bytes,
+                   progress: Progress | None = None) -> database.Connection:
+    """At an unlock, the profile's lock held: a vault of the earlier format (page HMAC
+    SHA-512, ``database.LEGACY_HMAC``) is rewritten in the current one (``database.HMAC``),
+    compacted on the way; returns the connection to go on with. Skipped, the vault opened as
+    it is, while the disk lacks the space for the copy or another program has the vault
+    open: the next unlock tries again."""
+    if database.hmac_of(conn) == database.HMAC:
+        return conn
+    current = [conn]
+
+    def reconnect(new: database.Connection) -> None:
+        current[0] = new
+
+    try:
+        rewrite(conn, p, key, reconnect=reconnect, progress=progress)
+    except StorageError:
+        pass  # the old file is in place, whole; ``current`` holds a connection to it
+    except BaseException:
+        current[0].close()
+        raise
+    if progress is not None:
+        progress(1.0)
+    return current[0]
+
+
 def _create_private(path: Path) -> None:
-    """The empty temp file, readable by its owner only (VACUUM INTO fills an empty file; one
+    """The empty temp file, readable by its owner only (the export fills an empty file; one
     it made itself would take the default mode)."""
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -218,7 +254,7 @@ def _replace(tmp: Path, target: Path) -> None:
 
 
 def _ticker(progress: Progress | None, tmp: Path, before: int) -> Callable[[], None] | None:
-    """A progress estimate for ``VACUUM INTO``: how much of the old size the copy has
+    """A progress estimate for the export: how much of the old size the copy has
     reached (the copy ends smaller, so this runs a little behind)."""
     if progress is None:
         return None

@@ -309,7 +309,13 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes],
             if disk is not None:
                 raise disk from exc
             continue
-        migrations.migrate(conn, progress=upgrading)
+        # A vault of the earlier page format is rewritten after its schema is upgraded (the
+        # copy is then compact too), each taking half of the upgrade's progress.
+        rewrite = database.hmac_of(conn) != database.HMAC
+        share = (0.5 if migrations.long_steps_pending(conn) else 0.0) if rewrite else 1.0
+        migrations.migrate(conn, progress=_part(upgrading, 0.0, share))
+        if rewrite:
+            conn = compaction.upgrade_cipher(conn, p, key, progress=_part(upgrading, share, 1.0))
         session = open_session(conn, p, db_key=key)
         try:
             _refresh_projections(session)
@@ -319,6 +325,15 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes],
             raise
         return session
     raise ProfileError(N_("The key file does not match the case file of this profile."))
+
+
+def _part(progress: migrations.Progress | None, start: float, end: float
+          ) -> migrations.Progress | None:
+    """``progress`` for one part of a longer task, from ``start`` to ``end`` of the whole."""
+    if progress is None:
+        return None
+    whole = progress
+    return lambda share: whole(start + (end - start) * share)
 
 
 # What SQLite says when the drive, not the key, stopped the case file from opening: the

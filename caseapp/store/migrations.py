@@ -373,6 +373,14 @@ MIGRATIONS: list[str | Callable[[Connection, Report], None]] = [
     """,
     _pack_audit,
     _file_identities,
+    # 13: the list of a type in ascending order, read backwards for "newest first": a new
+    # record goes to the end of its type's range, where descending order put it at the front
+    # and left every page of the index half full (a fresh fill of 1,000,000 cases: 240 bytes
+    # a case against 118 once compacted).
+    """
+    DROP INDEX records_by_type;
+    CREATE INDEX records_by_type ON records (type, deleted, updated_at, id);
+    """,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)
@@ -386,6 +394,16 @@ def schema_version(conn: Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def _long_steps(found: int, target: int) -> list[int]:
+    """The versions up to ``target`` whose migration rewrites or reads every record."""
+    return [v for v in range(found + 1, target + 1) if callable(MIGRATIONS[v - 1])]
+
+
+def long_steps_pending(conn: Connection) -> bool:
+    """Whether ``migrate`` has steps ahead that report their progress."""
+    return bool(_long_steps(schema_version(conn), CURRENT_VERSION))
+
+
 def migrate(conn: Connection, target: int = CURRENT_VERSION,
             progress: Progress | None = None) -> int:
     """Bring the schema to ``target``; returns the version found before. ``progress`` hears
@@ -394,7 +412,7 @@ def migrate(conn: Connection, target: int = CURRENT_VERSION,
     found = schema_version(conn)
     if found > CURRENT_VERSION:
         raise SchemaTooNew()
-    long_steps = [v for v in range(found + 1, target + 1) if callable(MIGRATIONS[v - 1])]
+    long_steps = _long_steps(found, target)
 
     def reporter(version: int) -> Report:
         def report(done: int, total: int) -> None:
