@@ -58,7 +58,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # 
 
 from caseapp.crypto import kdf, passphrase_policy  # noqa: E402
 from caseapp.crypto.keyslots import PASSPHRASE, KeyslotFile  # noqa: E402
-from caseapp.services import demo, profile_paths, profiles  # noqa: E402
+from caseapp.services import compaction, demo, profile_paths, profiles  # noqa: E402
 from caseapp.services.cases import CaseService  # noqa: E402
 from caseapp.services.session import Session  # noqa: E402
 from caseapp.store import database, migrations  # noqa: E402
@@ -73,6 +73,7 @@ BUDGET_SEARCH_P95_MS = 50.0
 BUDGET_EDIT_P95_MS = 20.0
 BUDGET_RATIO = 1.5
 BUDGET_RSS_MIB = 400.0
+MIB = 1 << 20
 
 # What people type into the global search (ARCHITECTURE §9): names in either script, spelt
 # as in the records or as a variant, whole or as the first letters; CNICs and case numbers
@@ -178,6 +179,12 @@ def build_profile(cases: int) -> dict[str, Any]:
             # Cases only, as the published numbers were measured; not the stage records.
             demo.fill(session, missing, seed=SEED + have, batch=BUILD_BATCH, progress=progress,
                       records=False)
+            fill_seconds = time.perf_counter() - fill_started
+            # As ``caseapp demo`` does when it is done: the size at rest is the compact one.
+            log("compacting the vault ...")
+            compacted = compaction.compact(session)
+            log(f"  {compacted.before / MIB:.0f} -> {compacted.after / MIB:.0f} MiB in "
+                f"{compacted.seconds:.0f} s")
     finally:
         log("locking the built profile (verifies the whole audit chain) ...")
         session.close()
@@ -185,6 +192,10 @@ def build_profile(cases: int) -> dict[str, Any]:
     info = {"cases": cases, "build_seconds": round(time.perf_counter() - started, 1),
             "kdf_params": slot.params.to_json(), "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "schema": migrations.CURRENT_VERSION}
+    if missing > 0:
+        info.update(fill_seconds=round(fill_seconds, 1),
+                    compact_seconds=round(compacted.seconds, 1),
+                    fresh_bytes=compacted.before, compact_bytes=compacted.after)
     marker(cases).write_text(json.dumps(info, indent=1))
     log(f"profile built in {info['build_seconds']} s")
     return info
@@ -256,13 +267,24 @@ def export_plain(session: Session, plain: Path) -> None:
 
 # -- size at rest -----------------------------------------------------------------------------
 
-# SQLCipher 4 defaults (cipher_page_size, cipher_hmac_algorithm): each 4096-byte page ends with
-# a 16-byte IV and a 64-byte HMAC; page 1 starts with the 16-byte salt in place of the header
-# magic. Encrypted: the page minus that reserve (minus the salt on page 1), AES-256-CBC.
+# SQLCipher 4's page (cipher_page_size 4096): it ends with a 16-byte IV and the HMAC, 64 bytes
+# with HMAC-SHA512 (vaults of the earlier format) or 32 with HMAC-SHA256 (database.HMAC); the
+# header reserves 80 bytes a page either way. Page 1 starts with the 16-byte salt in place of
+# the header magic. Encrypted: the page up to the IV (minus the salt on page 1), AES-256-CBC.
 CIPHER_PAGE = 4096
-CIPHER_RESERVE = 16 + 64
+IV_AND_MAC = {"HMAC_SHA512": 16 + 64, "HMAC_SHA256": 16 + 32}
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SIZE_GROUPS = ("records", "changes", "audit", "search")
+
+
+def _decrypt_page(page: bytes, number: int, key: bytes, tail: int) -> bytes:
+    start = len(SQLITE_MAGIC) if number == 1 else 0
+    iv = page[CIPHER_PAGE - tail:CIPHER_PAGE - tail + 16]
+    # CBC because that is SQLCipher's page format (read-only, on a synthetic vault).
+    dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    body = dec.update(page[start:CIPHER_PAGE - tail]) + dec.finalize()
+    # The reserve stays: the header says 80 reserved bytes a page, as SQLCipher set it.
+    return (SQLITE_MAGIC if number == 1 else b"") + body + bytes(tail)
 
 
 def decrypted_image(vault: Path, key: bytes, target: Path) -> None:
@@ -270,16 +292,16 @@ def decrypted_image(vault: Path, key: bytes, target: Path) -> None:
     pages, so SQLite's dbstat can measure the vault as it lies on disk. (This SQLCipher build
     has no dbstat; a sqlcipher_export copy would be compacted, so it would measure less.)"""
     with vault.open("rb") as src, target.open("wb") as dst:
-        number = 0
+        first = src.read(CIPHER_PAGE)
+        # The format is the one whose IV decrypts a header of this page size (bytes 16-17).
+        tail = next(t for t in IV_AND_MAC.values()
+                    if int.from_bytes(_decrypt_page(first, 1, key, t)[16:18], "big")
+                    == CIPHER_PAGE)
+        dst.write(_decrypt_page(first, 1, key, tail))
+        number = 1
         while page := src.read(CIPHER_PAGE):
             number += 1
-            start = len(SQLITE_MAGIC) if number == 1 else 0
-            iv = page[CIPHER_PAGE - CIPHER_RESERVE:CIPHER_PAGE - CIPHER_RESERVE + 16]
-            # CBC because that is SQLCipher's page format (read-only, on a synthetic vault).
-            dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-            body = dec.update(page[start:CIPHER_PAGE - CIPHER_RESERVE]) + dec.finalize()
-            # The reserve stays: the header says 80 reserved bytes a page, as SQLCipher set it.
-            dst.write((SQLITE_MAGIC if number == 1 else b"") + body + bytes(CIPHER_RESERVE))
+            dst.write(_decrypt_page(page, number, key, tail))
 
 
 def table_sizes(db: Path) -> dict[str, Any]:
@@ -750,6 +772,11 @@ def report(args: argparse.Namespace, enc: Store, plain: Store, info: dict[str, A
           f"{load['end'][0]:.2f} at end; Argon2id {info['kdf_params']}; vault "
           f"{info['vault_bytes'] / 2**20:.0f} MiB, plain copy {info['plain_bytes'] / 2**20:.0f} "
           f"MiB, {info['audit_events']} audit events")
+    if "fill_seconds" in info:
+        print(f"built in {info['build_seconds']:.0f} s: filled in {info['fill_seconds']:.0f} s "
+              f"({info['fresh_bytes'] / info['cases']:.0f} B/case), compacted in "
+              f"{info['compact_seconds']:.0f} s ({info['compact_bytes'] / info['cases']:.0f} "
+              "B/case)")
     if failed:
         print(f"FAIL: {len(failed)} of {len(checks)} checks missed: " + "; ".join(failed))
     else:

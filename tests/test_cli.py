@@ -242,6 +242,23 @@ def test_demo_cases_only_writes_cases_without_their_stage_records(
         assert session.store.count("consent") > 0
 
 
+def test_demo_leaves_its_case_file_compact(run: Run, alice: list[str | Path]) -> None:
+    """Issue 12's budget: at most 4 KB a case at rest, the change log and audit included.
+    Written case by case the indexes' pages are part empty (4.1 KB a case); the command
+    compacts the file when it is done."""
+    vault = profile_paths.existing("alice").database
+    code, _out, _err = run("demo", *alice, "--cases", "1", "--cases-only")
+    empty = vault.stat().st_size
+    code, out, err = run("demo", *alice, "--cases", "2000", "--cases-only")
+    assert code == 0 and "2,000 synthetic cases added." in out
+    assert "Compacting the case file" in err and "The case file went from" in err
+    assert (vault.stat().st_size - empty) / 2000 <= 4000
+    with profiles.unlock("alice", PASSPHRASE) as session:
+        assert session.store.count("case") == 2001
+        actions = [row[0] for row in session.conn.execute("SELECT action FROM audit")]
+        assert actions.count("database_compacted") == 2
+
+
 @pytest.mark.parametrize("count", ["0", "-5"])
 def test_demo_refuses_a_count_below_one(run: Run, alice: list[str | Path], count: str) -> None:
     code, out, err = run("demo", *alice, "--cases", count)
