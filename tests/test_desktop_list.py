@@ -8,7 +8,7 @@ import threading
 
 from conftest import PASSPHRASE, NewProfile
 from desktop_driver import running, settle, unlock
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from pytestqt.qtbot import QtBot
 
 from caseapp.errors import NotFound
@@ -129,3 +129,34 @@ def test_the_bridge_answers_on_the_gui_thread(qtbot: QtBot, new_profile: NewProf
                                                      threading.current_thread() is gui)))
         settle(qtbot, desktop, lambda: len(seen) == 2)
         assert seen == [("done", True), (NotFound.__name__, True)]
+
+
+def test_the_filters_wrap_in_a_narrow_window_and_mirror_in_urdu(qtbot: QtBot,
+                                                                  new_profile: NewProfile) -> None:
+    """Before: the five filters stood in one row of 1,030 pixels in Urdu, and the window
+    could not be narrower than 1,243 pixels — wider than a 1,024-pixel laptop screen."""
+    new_profile("caseworker")
+    with running("ur") as desktop:
+        workbench = unlock(qtbot, desktop, PASSPHRASE)
+        view = workbench.cases
+        filters = [view.stage, view.track, view.exploitation, view.changed_from, view.changed_to]
+
+        def rows() -> int:
+            middles = sorted(f.mapTo(view, f.rect().center()).y() for f in filters)
+            return 1 + sum(1 for a, b in zip(middles, middles[1:], strict=False) if b - a > 10)
+
+        desktop.window.resize(1800, 900)  # a wide screen: one row
+        qtbot.waitUntil(lambda: rows() == 1)
+        desktop.window.resize(200, 700)  # as narrow as it goes
+        qtbot.waitUntil(lambda: desktop.window.width() == desktop.window.minimumSizeHint().width())
+        qtbot.waitUntil(lambda: rows() > 1)
+        assert desktop.window.width() <= 700
+        boxes = [QRect(f.mapTo(view, QPoint(0, 0)), f.size()) for f in filters]
+        for box in boxes:
+            assert view.rect().contains(box)  # each filter whole, none cut off at the side
+        for one, other in zip(boxes, boxes[1:], strict=False):
+            assert not one.intersects(other)
+        # right to left: the first filter of each row is the rightmost
+        first_row = [b for b in boxes if b.top() == boxes[0].top()]
+        assert boxes[0].right() == max(b.right() for b in first_row)
+        assert view.table.geometry().top() > max(b.bottom() for b in boxes)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMenuBar,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QStyleOptionMenuItem,
     QTabBar,
@@ -346,10 +347,17 @@ def test_the_case_workspace_tabs_elide_in_a_narrow_window(qtbot: QtBot,
         assert isinstance(style, NastaliqStyle)
         assert workspace.tabs.elideMode() == Qt.TextElideMode.ElideRight
         assert workbench.tabs.elideMode() == Qt.TextElideMode.ElideRight
-        desktop.window.setMinimumSize(0, 0)
-        workbench.navigation.setMaximumWidth(60)
-        desktop.window.resize(520, 700)
-        qtbot.waitUntil(lambda: workspace.tabs.width() < 450)
+        # as narrow as the window goes (with a narrower navigation than the app allows): the
+        # tab bar then has less room than its titles
+        workbench.navigation.setMinimumWidth(40)
+        workbench.navigation.setMaximumWidth(40)
+        workbench.cases.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for index in range(workspace.tabs.count()):  # and pages that may be cut off
+            workspace.tabs.widget(index).setSizePolicy(QSizePolicy.Policy.Ignored,
+                                                       QSizePolicy.Policy.Preferred)
+        desktop.window.resize(200, 700)
+        qtbot.waitUntil(lambda: desktop.window.width() == desktop.window.minimumSizeHint().width())
+        qtbot.waitUntil(lambda: workspace.tabs.width() < 320)
         assert check_tabs_elide(style, workspace.tabs.tabBar()) >= 1
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -250,8 +251,11 @@ def test_the_list_is_newest_first_from_the_index(tmp_path: Path) -> None:
     conn = sqlcipher3.connect(":memory:", isolation_level=None, factory=database.Connection)
     migrations.migrate(conn)
     store = RecordStore(conn, HybridClock(DEVICE), DEVICE)
-    made = [store.create("case", {"hfz_CaseNumber": f"C-{n}"}).record.id  # type: ignore[union-attr]
-            for n in range(5)]
+    made = []
+    for n in range(5):
+        time.sleep(0.002)  # one case a millisecond: within one, the order is the ids'
+        change = store.create("case", {"hfz_CaseNumber": f"C-{n}"})
+        made.append(change.record.id)  # type: ignore[union-attr]
     assert [r.id for r in store.list("case", limit=10)] == made[::-1]
     first = store.list("case", limit=2)
     after = (first[-1].updated_at, first[-1].id)

@@ -127,6 +127,10 @@ def open_database(path: Path, key: bytes) -> Connection:
         except sqlcipher3.DatabaseError as exc:
             conn.close()
             failed = exc
+            # Only "not a database" says the format (or the key) is wrong; an I/O error is
+            # the drive's, and trying the next format would hide it behind that one's answer.
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
+                raise WrongPassphrase() from exc
     else:
         raise WrongPassphrase() from failed
     # Only the owner may read the file, even encrypted (its WAL and SHM files take the same

@@ -25,6 +25,7 @@ from ui.bridge import Bridge
 from ui.cases.list_model import COLUMNS, CaseListModel
 from ui.cases.urdu_delegate import UrduNameDelegate, row_height
 from ui.language import urdu_font
+from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.label import Label
 from ui.widgets.spin_box import DateEdit
 
@@ -80,16 +81,21 @@ class CaseListView(QWidget):
         self.changed_to = _date_edit(self, _("Changed before"))
         self.count = Label(self)
         self.count.setAccessibleName(_("Matching cases"))
-        bar = QHBoxLayout()
+        # each filter beside its caption; the filters wrap onto more rows in a narrow window
+        bar = FlowLayout()
         for label, widget in ((_("Stage"), self.stage), (_("Track"), self.track),
                               (_("Exploitation"), self.exploitation),
                               (_("Changed from"), self.changed_from),
                               (_("before"), self.changed_to)):
-            caption = Label(label, self)
+            pair = QWidget(self)
+            row = QHBoxLayout(pair)
+            row.setContentsMargins(0, 0, 0, 0)
+            caption = Label(label, pair)
             caption.setBuddy(widget)
-            bar.addWidget(caption)
-            bar.addWidget(widget)
-        bar.addStretch(1)
+            widget.setParent(pair)
+            row.addWidget(caption)
+            row.addWidget(widget)
+            bar.addWidget(pair)
         for combo in (self.stage, self.track, self.exploitation):
             combo.currentIndexChanged.connect(self.apply_filter)
         for edit in (self.changed_from, self.changed_to):
