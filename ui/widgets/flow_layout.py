@@ -42,18 +42,16 @@ class FlowLayout(QLayout):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         # one row of everything, as wide as it likes to be
-        left, top, right, bottom = self.getContentsMargins()
         hints = [item.sizeHint() for item in self._items]
         width = sum(h.width() for h in hints) + self._gap() * max(len(hints) - 1, 0)
         height = max((h.height() for h in hints), default=0)
-        return QSize(width + left + right, height + top + bottom)
+        return QSize(width, height).grownBy(self.contentsMargins())
 
     def minimumSize(self) -> QSize:  # noqa: N802
         size = QSize()
         for item in self._items:
             size = size.expandedTo(item.minimumSize())
-        left, top, right, bottom = self.getContentsMargins()
-        return size + QSize(left + right, top + bottom)
+        return size.grownBy(self.contentsMargins())
 
     def setGeometry(self, rect: QRect) -> None:  # noqa: N802
         super().setGeometry(rect)
@@ -74,8 +72,8 @@ class FlowLayout(QLayout):
 
         A row takes items while their minimum widths fit; the room left is shared among them
         up to their preferred widths (a row a few pixels short of its hints stays one row)."""
-        left, top, right, bottom = self.getContentsMargins()
-        area = rect.adjusted(left, top, -right, -bottom)
+        margins = self.contentsMargins()
+        area = rect.marginsRemoved(margins)
         gap = self._gap()
         items = [item for item in self._items if not item.isEmpty()]
         y = area.y()
@@ -100,7 +98,7 @@ class FlowLayout(QLayout):
                     item.setGeometry(QStyle.visualRect(self._direction(), area, box))
                 x += width + gap
             y += height + gap
-        return max(y - gap, area.y()) - rect.y() + bottom
+        return max(y - gap, area.y()) - rect.y() + margins.bottom()
 
     def _direction(self) -> Qt.LayoutDirection:
         parent = self.parentWidget()
