@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -834,7 +835,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     load_start = os.getloadavg()
-    info = build_profile(args.cases)
+    # Built in a child process: the fill's 256 MiB page cache, given back to the allocator but
+    # not to the system, would count in this process's resident memory (430 against 244 MiB
+    # at a million cases).
+    with multiprocessing.get_context("fork").Pool(1) as builder:
+        info = builder.apply(build_profile, (args.cases,))
     work = fresh_copy(args.cases)
     plain_folder = CACHE / f"plain-{args.cases}"
     shutil.rmtree(plain_folder, ignore_errors=True)
