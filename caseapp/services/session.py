@@ -159,10 +159,14 @@ class Session:
         part would have reported in ``Changes``."""
         collector = self.store.collector
         mark = collector.mark() if collector is not None else None
+        # Search entries held from before the savepoint go in first: a rollback to it then
+        # drops just the entries of the records it undoes.
+        self.store.flush_search()
         try:
             with savepoints.savepoint(self._conn(), name):
                 yield
         except BaseException:
+            self.store.drop_held_search()
             if collector is not None and mark is not None:
                 collector.reset(mark)
             raise
