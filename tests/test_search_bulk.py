@@ -1,4 +1,4 @@
-"""Search entries held during a bulk write (``RecordStore.deferred_search``, issue 12).
+"""Search entries held during a bulk write (``RecordStore.bulk_write``, issue 12).
 
 FTS5 writes its pending entries to disk at every statement that opens a statement journal,
 so a batch of cases written one by one made one index segment per case, and merging them
@@ -57,7 +57,7 @@ def test_a_batch_of_cases_writes_the_index_once_not_once_a_case(session: Session
 
 def test_a_case_written_in_a_bulk_block_is_found_in_it_and_after_it(session: Session) -> None:
     cases = CaseService(session)
-    with session.write(), session.store.deferred_search():
+    with session.write(), session.store.bulk_write():
         case_id = create(cases, ZARGHUNA)
         assert indexed(session, "zarghuna") == 0  # held, not yet in the index
         assert [hit.id for hit in cases.search("Zarghuna")] == [case_id]
@@ -67,7 +67,7 @@ def test_a_case_written_in_a_bulk_block_is_found_in_it_and_after_it(session: Ses
 
 def test_an_edit_in_the_block_replaces_the_held_entry(session: Session) -> None:
     cases = CaseService(session)
-    with session.write(), session.store.deferred_search():
+    with session.write(), session.store.bulk_write():
         case_id = create(cases, ZARGHUNA)
         cases.update(case_id, {"prs_FirstName": "Palwasha", "hfz_NameUrdu": "پلوشہ وردک"})
     assert [hit.id for hit in cases.search("Palwasha")] == [case_id]
@@ -78,7 +78,7 @@ def test_an_edit_in_the_block_replaces_the_held_entry(session: Session) -> None:
 
 def test_a_case_deleted_in_the_block_leaves_no_entry(session: Session) -> None:
     cases = CaseService(session)
-    with session.write(), session.store.deferred_search():
+    with session.write(), session.store.bulk_write():
         case_id = create(cases, ZARGHUNA)
         session.store.delete(case_id)
     assert indexed(session, "zarghuna") == 0
@@ -86,7 +86,7 @@ def test_a_case_deleted_in_the_block_leaves_no_entry(session: Session) -> None:
 
 def test_a_savepoint_rolled_back_leaves_no_entry_for_what_it_undid(session: Session) -> None:
     cases = CaseService(session)
-    with session.write(), session.store.deferred_search():
+    with session.write(), session.store.bulk_write():
         kept = create(cases, ZARGHUNA)
         with pytest.raises(RuntimeError), session.savepoint("one_row"):
             create(cases, PALWASHA)
@@ -100,7 +100,7 @@ def test_a_savepoint_rolled_back_leaves_no_entry_for_what_it_undid(session: Sess
 
 def test_an_error_in_the_block_rolls_back_the_cases_and_their_entries(session: Session) -> None:
     cases = CaseService(session)
-    with pytest.raises(RuntimeError), session.write(), session.store.deferred_search():
+    with pytest.raises(RuntimeError), session.write(), session.store.bulk_write():
         create(cases, ZARGHUNA)
         raise RuntimeError("power cut")
     assert indexed(session, "zarghuna") == 0

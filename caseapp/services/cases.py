@@ -300,7 +300,7 @@ class CaseService(Service):
         # The index also holds fathers' names and aliases: a wider window of the newest hits
         # is read and ordered, so own-name matches come first for any limit ("Muhammad"
         # lists Muhammad Shah before Sadia, daughter of Muhammad, even at 1).
-        self.store.flush_search()
+        self.store.flush_held()
         hits = queries.case_hits(self.store.conn, expression,
                                  min(max(limit * 4, SEARCH_WINDOW), MAX_SEARCH_WINDOW))
         # The query itself is not recorded: it is usually a name.

@@ -286,7 +286,7 @@ def fill(session: Session, count: int, seed: int = 2026, batch: int = 2000,
     weights = [w for _s, w in _STAGE_WEIGHTS]
     with database.page_cache(session.store.conn, BULK_CACHE_KIB):
         while len(ids) < count:
-            with session.write(), session.store.deferred_search():
+            with session.write(), session.store.bulk_write():
                 for _ in range(min(batch, count - len(ids))):
                     doc = synthetic_case(rng)
                     scenario: Scenario = doc.pop("_scenario")

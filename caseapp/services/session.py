@@ -159,14 +159,14 @@ class Session:
         part would have reported in ``Changes``."""
         collector = self.store.collector
         mark = collector.mark() if collector is not None else None
-        # Search entries held from before the savepoint go in first: a rollback to it then
-        # drops just the entries of the records it undoes.
-        self.store.flush_search()
+        # What a bulk write holds from before the savepoint is written first: a rollback to
+        # it then forgets just what the records it undoes would have written.
+        self.store.flush_held()
         try:
             with savepoints.savepoint(self._conn(), name):
                 yield
         except BaseException:
-            self.store.drop_held_search()
+            self.store.undo_held()
             if collector is not None and mark is not None:
                 collector.reset(mark)
             raise

@@ -19,7 +19,7 @@ from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound
-from caseapp.store import changelog, identities, merge, packing, queries
+from caseapp.store import bulk, changelog, identities, merge, packing, queries
 from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange
 from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection, HoldsConnection
@@ -86,8 +86,8 @@ class RecordStore(HoldsConnection):
         # Called before every local edit (not before changes from other devices): raises
         # to refuse edits, e.g. while the machine's clock is far behind the server's.
         self.edit_guard: Callable[[], None] = lambda: None
-        # Search entries held until the end of a bulk write (``deferred_search``), by rowid.
-        self._held_search: dict[int, tuple[str, str]] | None = None
+        # What a bulk write holds until its end (``bulk_write``); None outside one.
+        self._held: bulk.HeldWrites | None = None
 
     # -- reading ----------------------------------------------------------------------
     def get(self, record_id: str, *, include_deleted: bool = False) -> Record | None:
@@ -160,7 +160,7 @@ class RecordStore(HoldsConnection):
         Ranking looks at the newest 500 hits only (``queries.RANKED_WINDOW``), and the
         ranked top is joined to the records table before anything else: each joined row is a
         page to decrypt. Deleted records leave the index when they are deleted."""
-        self.flush_search()
+        self.flush_held()
         rows = self.conn.execute(
             f"SELECT {', '.join('r.' + c.strip() for c in _COLUMNS.split(','))} "  # noqa: S608
             f"FROM ({queries.RANKED_WINDOW}) hits "
@@ -246,10 +246,19 @@ class RecordStore(HoldsConnection):
         entry = LoggedChange(
             change_id=uuid7(), record_id=record_id, record_type=record_type, kind=kind,
             fields=fields, hlc=self.clock.tick(), device=self.device,
-            device_seq=changelog.next_device_seq(self.conn, self.device), parent=parent,
+            device_seq=self._next_device_seq(), parent=parent,
             team=team, seen=seen)
         record, changed = self._write(entry, LOCAL, fresh=fresh)
         return Change(record, {k: record.body.get(k) for k in changed}, kind, entry)
+
+    def _next_device_seq(self) -> int:
+        held = self._held
+        if held is None:
+            return changelog.next_device_seq(self.conn, self.device)
+        if held.device_seq is None:
+            held.device_seq = changelog.next_device_seq(self.conn, self.device) - 1
+        held.device_seq += 1
+        return held.device_seq
 
     # -- changes from other devices ---------------------------------------------------
     def apply_remote(self, entry: LoggedChange) -> bool:
@@ -305,8 +314,11 @@ class RecordStore(HoldsConnection):
                          "DO UPDATE SET live = live + excluded.live",
                          (record.type, -1 if was_live else 1))
         changelog.append(conn, entry, origin, now)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (self.clock.last,))
+        if self._held is None:
+            bulk.persist_clock(conn, self.clock.last)
+        else:
+            self._held.clock_moved = True
+            self._held.newest = (record.id, dict(body))
         self._reproject(record, now, written=(rowid, existing is None, parent_body),
                         follow=not fresh)
         return record, changed
@@ -320,6 +332,9 @@ class RecordStore(HoldsConnection):
     def _parent_body(self, record: Record) -> dict[str, Any] | None:
         if not record.parent:
             return None
+        if self._held is not None and self._held.newest is not None and \
+                self._held.newest[0] == record.parent:
+            return self._held.newest[1]
         parent = self.get(record.parent, include_deleted=True)
         return parent.body if parent else None
 
@@ -377,7 +392,7 @@ class RecordStore(HoldsConnection):
         duplicate lookup: replaced, unless the record is new, and dropped once it is deleted."""
         proj = projection(record.type)
         if proj.search is not None:
-            held = self._held_search
+            held = self._held.search if self._held is not None else None
             # An entry still held was never added to the index: nothing there to delete.
             if not new and (held is None or held.pop(rowid, None) is None):
                 self.conn.execute("DELETE FROM search WHERE rowid = ?", (rowid,))
@@ -392,38 +407,31 @@ class RecordStore(HoldsConnection):
             filing = None if record.deleted else proj.identity(record.body, parent_body)
             identities.file(self.conn, rowid, filing, replace=not new)
 
-    # -- the search index in bulk writes ------------------------------------------------
+    # -- bulk writes ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def deferred_search(self) -> Iterator[None]:
-        """Hold the search entries the block writes and add them at its end, in rowid order.
-
-        FTS5 writes what it holds in memory to disk at every statement that opens a
-        statement journal (an upsert does), so written case by case each entry became an
-        index segment of its own, and the merges of those grew with the caseload: 2.0 ms a
-        case at a million cases in ``demo.fill``, 1.7 ms with the entries held. A search
-        inside the block, or a savepoint (``Session.savepoint``), adds them first."""
-        if self._held_search is not None:
+    def bulk_write(self) -> Iterator[None]:
+        """Inside the caller's transaction: hold what ``bulk.HeldWrites`` lists and write it
+        at the end of the block (2.0 → 1.7 ms a case at a million cases in ``demo.fill``,
+        most of it the search index). A search in the block writes the held entries first."""
+        if self._held is not None:
             yield
             return
-        self._held_search = {}
+        self._held = bulk.HeldWrites()
         try:
             yield
-            self.flush_search()
+            self.flush_held()
         finally:
-            self._held_search = None
+            self._held = None
 
-    def flush_search(self) -> None:
-        """Add the held search entries to the index (before it is read, or a savepoint)."""
-        if self._held_search:
-            self.conn.executemany("INSERT INTO search (rowid, text, sound) VALUES (?, ?, ?)",
-                                  [(rowid, *entry) for rowid, entry
-                                   in sorted(self._held_search.items())])
-            self._held_search.clear()
+    def flush_held(self) -> None:
+        """Write what the bulk write holds (before the index is read, or a savepoint)."""
+        if self._held is not None:
+            self._held.flush(self.conn, self.clock.last)
 
-    def drop_held_search(self) -> None:
-        """Forget the held entries: the savepoint they were written in was rolled back."""
-        if self._held_search:
-            self._held_search.clear()
+    def undo_held(self) -> None:
+        """Forget what was held since the savepoint that was just rolled back."""
+        if self._held is not None:
+            self._held.undo()
 
     # -- meta and attachment content ----------------------------------------------------
     def meta(self, key: str) -> str | None:
