@@ -1,11 +1,11 @@
-"""Search entries held during a bulk write (``RecordStore.bulk_write``, issue 12).
+"""What a bulk write holds until its end (``RecordStore.bulk_write``, issue 12).
 
 FTS5 writes its pending entries to disk at every statement that opens a statement journal,
 so a batch of cases written one by one made one index segment per case, and merging them
 grew with the caseload. A bulk block holds the entries and adds them once, at its end. What
 a user relies on stays true: a case written in the block is found in it and after it, an edit
 or a deletion in the block leaves no stale entry, and a savepoint rolled back leaves no entry
-for the records it undid."""
+for the records it undid. The device's change sequence stays gapless and the clock is kept."""
 
 from __future__ import annotations
 
@@ -108,3 +108,35 @@ def test_an_error_in_the_block_rolls_back_the_cases_and_their_entries(session: S
     case_id = create(cases, PALWASHA)
     assert indexed(session, "palwasha") == 1
     assert [hit.id for hit in cases.search("Palwasha")] == [case_id]
+
+
+def device_seqs(session: Session) -> list[int]:
+    return [int(r[0]) for r in session.store.conn.execute(
+        "SELECT device_seq FROM changes WHERE device = ? ORDER BY seq",
+        (bytes.fromhex(session.device_id.replace("-", "")),))]
+
+
+def test_the_change_sequence_stays_gapless_across_a_rolled_back_savepoint(
+        session: Session) -> None:
+    cases = CaseService(session)
+    before = device_seqs(session)
+    with session.write(), session.store.bulk_write():
+        create(cases, ZARGHUNA)
+        with pytest.raises(RuntimeError), session.savepoint("one_row"):
+            create(cases, PALWASHA)
+            raise RuntimeError("the row is refused")
+        create(cases, {**PALWASHA, "prs_FirstName": "Malalai"})
+    # Another device learns of changes by this sequence (SYNC.md): a gap would read as a
+    # lost change, a repeat as a replay. Two cases, each a person and a case change.
+    added = device_seqs(session)[len(before):]
+    first = (before[-1] if before else 0) + 1
+    assert added == list(range(first, first + 4))
+
+
+def test_the_clock_is_kept_when_the_block_ends(session: Session) -> None:
+    cases = CaseService(session)
+    with session.write(), session.store.bulk_write():
+        create(cases, ZARGHUNA)
+        create(cases, PALWASHA)
+    stored = session.store.meta("hlc")
+    assert stored is not None and stored == session.store.clock.last
