@@ -23,6 +23,12 @@ def reject_floats(value: Any) -> None:
             stack.extend(item)
 
 
+# Encoders made once: ``json.dumps`` with any option builds a new encoder on every call, and
+# each record written is dumped a dozen times (bodies, clocks, changes, events, audit).
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+sorted_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
 def canonical_json(value: Any) -> bytes:
     reject_floats(value)
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return sorted_json(value).encode()

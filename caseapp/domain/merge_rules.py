@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
+from caseapp.canonical import sorted_json
 from caseapp.domain import identity, names
 
 PERSON_IDENTITY = frozenset({
@@ -61,7 +61,7 @@ def event_key(value: Any) -> str:
     """A route event (``hte_Type``, place, dates) is keyed by what it says: it is never
     edited, only added, so two devices adding the same event add it once. A digest, not the
     text: the key is stored again with the element's clock."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = sorted_json(value)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -133,7 +133,10 @@ def _abd_rest(word: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _keys(text: str, with_parts: bool) -> list[str]:
+@lru_cache(maxsize=32768)
+def _keys(text: str, with_parts: bool) -> tuple[str, ...]:
+    # Cached as whole names too: a case written keys its names for the search index and for
+    # the duplicate filing, and full names repeat in a caseload as words do.
     tokens = [w for w in words(text) if not w.isdigit()]
     keys: list[str] = []
     i = 0
@@ -168,16 +171,16 @@ def _keys(text: str, with_parts: bool) -> list[str]:
             if key:
                 keys.append(key)
         i += 1
-    return keys
+    return tuple(keys)
 
 
 def skeleton(text: str) -> list[str]:
     """One consonant key per word of a name in either script ("" keys dropped); an "Abd al-"
     compound is one key however it is written."""
-    return _keys(text, with_parts=False)
+    return list(_keys(text, with_parts=False))
 
 
 def index_keys(text: str) -> list[str]:
     """The skeleton plus the keys of each part of an "Abd al-" compound, for the search
     index: a search for the compound, for "Abdul" or for "Rehman" all find the name."""
-    return _keys(text, with_parts=True)
+    return list(_keys(text, with_parts=True))

@@ -8,11 +8,11 @@ devices appear in it too."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from caseapp.canonical import compact_json
 from caseapp.store.database import Connection
 from caseapp.store.packing import pack_hlc, pack_id, pack_json, unpack_hlc, unpack_id, unpack_json
 
@@ -23,7 +23,7 @@ DELETE = "delete"
 
 
 def dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(value)
 
 
 @dataclass(frozen=True)

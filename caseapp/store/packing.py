@@ -26,6 +26,7 @@ import zlib
 from collections import Counter
 from typing import Any
 
+from caseapp.canonical import compact_json, sorted_json
 from caseapp.store.packing_words import WORDS_V1
 
 # Keys of the packed clocks object that are not clocks (a clock starts with a digit).
@@ -53,7 +54,7 @@ def pack_clocks(clocks: dict[str, str], body: dict[str, Any], hlc: str) -> str:
     packed: dict[str, Any] = {token: sorted(names) for token, names in groups.items()}
     if default != hlc:
         packed[_DEFAULT] = default
-    return json.dumps(packed, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return sorted_json(packed)
 
 
 def unpack_clocks(text: str, body: dict[str, Any], hlc: str) -> dict[str, str]:
@@ -103,7 +104,7 @@ _TINY = 16  # bytes of JSON no deflate stream beats ("{}", "[]", a short list)
 
 
 def pack_json(value: object) -> bytes | str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = compact_json(value)
     raw = text.encode()
     if len(raw) <= _TINY:
         return text
@@ -128,4 +129,4 @@ DEFLATED_BODIES = frozenset({"screening", "reintegration_assessment"})
 def pack_body(record_type: str, body: dict[str, Any]) -> bytes | str:
     if record_type in DEFLATED_BODIES:
         return pack_json(body)
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(body)
