@@ -160,3 +160,14 @@ def test_the_filters_wrap_in_a_narrow_window_and_mirror_in_urdu(qtbot: QtBot,
         first_row = [b for b in boxes if b.top() == boxes[0].top()]
         assert boxes[0].right() == max(b.right() for b in first_row)
         assert view.table.geometry().top() > max(b.bottom() for b in boxes)
+        # The keyboard goes through the filters in reading order, whatever the rows: down
+        # the rows, and right to left along each.
+        reading = sorted(filters, key=lambda f: (boxes[filters.index(f)].top(),
+                                                 -boxes[filters.index(f)].right()))
+        chain: list[object] = []
+        widget = view.stage.previousInFocusChain()
+        for _step in range(200):
+            widget = widget.nextInFocusChain()
+            if widget in filters and widget not in chain:
+                chain.append(widget)
+        assert chain == reading == filters
