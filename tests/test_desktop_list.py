@@ -167,6 +167,7 @@ def test_the_filters_wrap_in_a_narrow_window_and_mirror_in_urdu(qtbot: QtBot,
         chain: list[object] = []
         widget = view.stage.previousInFocusChain()
         for _step in range(200):
+            assert widget is not None
             widget = widget.nextInFocusChain()
             if widget in filters and widget not in chain:
                 chain.append(widget)
