@@ -66,7 +66,6 @@ from caseapp.store import database, migrations  # noqa: E402
 
 PASSPHRASE_TEXT = "bench-synthetic-data-only: kite harbour lantern 2026"
 SEED = 2026
-BUILD_BATCH = 2000
 
 BUDGET_UNLOCK_S = (0.3, 1.0)
 BUDGET_FIRST_PAGE_MS = 300.0
@@ -178,7 +177,7 @@ def build_profile(cases: int) -> dict[str, Any]:
 
             # A resumed build continues with another seed so it adds different people.
             # Cases only, as the published numbers were measured; not the stage records.
-            demo.fill(session, missing, seed=SEED + have, batch=BUILD_BATCH, progress=progress,
+            demo.fill(session, missing, seed=SEED + have, progress=progress,
                       records=False)
             fill_seconds = time.perf_counter() - fill_started
             # As ``caseapp demo`` does when it is done: the size at rest is the compact one.

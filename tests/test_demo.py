@@ -16,7 +16,7 @@ from conftest import ProfileTemplates
 from caseapp.domain import consent, stages
 from caseapp.services.cases import CaseService
 from caseapp.services.consent import ConsentService
-from caseapp.services.demo import fill
+from caseapp.services.demo import batch_size, fill
 from caseapp.services.plans import FOLLOW_UP, PLAN_ITEM
 from caseapp.services.referrals import REFERRAL
 from caseapp.services.reintegration import ASSESSMENT
@@ -153,3 +153,12 @@ def test_the_fill_gives_its_larger_page_cache_back(demo: Walked) -> None:
              conn.execute("PRAGMA cache_size").fetchone()[0]))
     assert during == [-262_144]  # KiB, as SQLite takes a negative size
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == -128_000
+
+
+def test_a_large_fill_commits_in_large_batches_and_still_reports_every_two_percent() -> None:
+    # Each commit rewrites every scattered index page the batch touched: a million cases go
+    # in batches of 20,000 (a fiftieth of 1,000,000), a small fill in batches of 2,000.
+    assert batch_size(1_000_000) == 20_000
+    assert batch_size(5_000_000) == 20_000
+    assert batch_size(300_000) == 6_000
+    assert batch_size(240) == 2_000
