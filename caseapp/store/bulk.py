@@ -1,5 +1,5 @@
-"""What a bulk write (``RecordStore.bulk_write``: demo data, a large import) holds until its
-end instead of writing record by record (issue 12).
+"""What a bulk write (``RecordStore.bulk_write``, used by ``demo.fill``) holds until its end
+instead of writing record by record (issue 12).
 
 - Search entries: FTS5 writes what it holds in memory to disk at every statement that opens a
   statement journal (an upsert does), so written case by case each entry became an index
