@@ -51,6 +51,17 @@ def unlock(qtbot: QtBot, desktop: Desktop, passphrase: str) -> Workbench:
     return workbench
 
 
+def narrowest(qtbot: QtBot, desktop: Desktop, height: int = 700) -> None:
+    """Make the window as narrow as its layout allows. The minimum shrinks only once the
+    layout has taken in new size policies or wrapped rows, and a resize below the minimum of
+    that moment stops there: ask again until the width is the minimum."""
+    def narrow() -> bool:
+        desktop.window.resize(200, height)
+        return desktop.window.width() == desktop.window.minimumSizeHint().width()
+
+    qtbot.waitUntil(narrow)
+
+
 def visible_texts(root: QWidget | None = None) -> str:
     """Every text any widget of the application holds (labels, fields, lists, tables, tab
     titles, window titles), whether shown or not: what a locked screen must not contain."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 from conftest import PASSPHRASE, NewProfile
-from desktop_driver import running, settle, unlock
+from desktop_driver import narrowest, running, settle, unlock
 from PySide6.QtCore import QPoint, QRect, Qt
 from pytestqt.qtbot import QtBot
 
@@ -147,8 +147,7 @@ def test_the_filters_wrap_in_a_narrow_window_and_mirror_in_urdu(qtbot: QtBot,
 
         desktop.window.resize(1800, 900)  # a wide screen: one row
         qtbot.waitUntil(lambda: rows() == 1)
-        desktop.window.resize(200, 700)  # as narrow as it goes
-        qtbot.waitUntil(lambda: desktop.window.width() == desktop.window.minimumSizeHint().width())
+        narrowest(qtbot, desktop)
         qtbot.waitUntil(lambda: rows() > 1)
         assert desktop.window.width() <= 700
         boxes = [QRect(f.mapTo(view, QPoint(0, 0)), f.size()) for f in filters]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import PASSPHRASE, NewProfile
-from desktop_driver import running, settle, type_text, unlock
+from desktop_driver import narrowest, running, settle, type_text, unlock
 from ink_tools import gray_pixels, ink_grid, ink_on_border, overlap
 from PySide6.QtCore import QPoint, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QContextMenuEvent, QImage, QKeySequence, QPainter
@@ -355,14 +355,7 @@ def test_the_case_workspace_tabs_elide_in_a_narrow_window(qtbot: QtBot,
         for index in range(workspace.tabs.count()):  # and pages that may be cut off
             workspace.tabs.widget(index).setSizePolicy(QSizePolicy.Policy.Ignored,
                                                        QSizePolicy.Policy.Preferred)
-
-        def narrowest() -> bool:
-            # the minimum shrinks only once the layout has taken the new policies in, and a
-            # resize below the minimum of that moment stops there: ask again until it holds
-            desktop.window.resize(200, 700)
-            return desktop.window.width() == desktop.window.minimumSizeHint().width()
-
-        qtbot.waitUntil(narrowest)
+        narrowest(qtbot, desktop)
         qtbot.waitUntil(lambda: workspace.tabs.width() < 320)
         assert check_tabs_elide(style, workspace.tabs.tabBar()) >= 1
 
