@@ -89,6 +89,10 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-88BFFD62-00001": ("Rukhsana Kausar", "رخسانہ کوثر", "intake", "37405-7171717-8"),
         "2026-88BFFD62-00002": ("Nadeem Abbas", "ندیم عباس", "intake", "42101-8181818-9"),
     },
+    13: {
+        "2026-3F0E8297-00001": ("Shagufta Naz", "شگفتہ ناز", "intake", "35202-9191919-0"),
+        "2026-3F0E8297-00002": ("Irfan Mengal", "عرفان مینگل", "intake", "54400-2727272-1"),
+    },
 }
 VERSIONS = sorted(EXPECTED)
 

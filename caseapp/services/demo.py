@@ -299,26 +299,33 @@ def fill(session: Session, count: int, seed: int = 2026, batch: int | None = Non
     service = CaseService(session)
     walker = _StageRecords(session) if records else None
     ids: list[str] = []
-    weights = [w for _s, w in _STAGE_WEIGHTS]
     with database.page_cache(session.store.conn, BULK_CACHE_KIB):
-        while len(ids) < count:
-            with session.write(), session.store.bulk_write():
-                for _ in range(min(batch, count - len(ids))):
-                    doc = synthetic_case(rng)
-                    scenario: Scenario = doc.pop("_scenario")
-                    stage = rng.choices([s for s, _w in _STAGE_WEIGHTS], weights)[0]
-                    # A closed case is closed at the end, after the records of its stages.
-                    doc["hfz_Stage"] = stages.FOLLOW_UP if stage == stages.CLOSED else stage
-                    if walker is None and stage == stages.CLOSED:
-                        doc["hfz_Stage"] = stage
-                        doc["cas_ReasonForCaseClosure"] = "Returned to family; follow-up completed."
-                    case_id = service.create(doc).id
-                    assert case_id is not None  # create always names the new case
-                    if walker is not None:
-                        walker.record(case_id, doc, scenario, stage, rng)
-                    ids.append(case_id)
-            progress(len(ids), count)
+        with session.store.deferred_filing():
+            while len(ids) < count:
+                with session.write(), session.store.bulk_write():
+                    for _ in range(min(batch, count - len(ids))):
+                        ids.append(_add_case(service, walker, rng))
+                if len(ids) < count:  # the last is heard once the people are filed
+                    progress(len(ids), count)
+        progress(len(ids), count)
     return ids
+
+
+def _add_case(service: CaseService, walker: _StageRecords | None,
+              rng: random.Random) -> str:
+    doc = synthetic_case(rng)
+    scenario: Scenario = doc.pop("_scenario")
+    stage = rng.choices([s for s, _w in _STAGE_WEIGHTS], [w for _s, w in _STAGE_WEIGHTS])[0]
+    # A closed case is closed at the end, after the records of its stages.
+    doc["hfz_Stage"] = stages.FOLLOW_UP if stage == stages.CLOSED else stage
+    if walker is None and stage == stages.CLOSED:
+        doc["hfz_Stage"] = stage
+        doc["cas_ReasonForCaseClosure"] = "Returned to family; follow-up completed."
+    case_id = service.create(doc).id
+    assert case_id is not None  # create always names the new case
+    if walker is not None:
+        walker.record(case_id, doc, scenario, stage, rng)
+    return case_id
 
 
 class _StageRecords:

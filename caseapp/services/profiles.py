@@ -41,7 +41,7 @@ from caseapp.services.base import actor_of
 from caseapp.services.profile_paths import ProfilePaths, existing, paths
 from caseapp.services.session import Session, open_session
 from caseapp.services.unlock_guard import Clocks
-from caseapp.store import database, meta, migrations
+from caseapp.store import database, identities, meta, migrations
 from caseapp.store.ids import uuid7
 
 ROLES = ("caseworker", "border_officer", "manager", "administrator")
@@ -316,6 +316,9 @@ def _open_with_any(p: ProfilePaths, keys: list[bytes],
         migrations.migrate(conn, progress=_part(upgrading, 0.0, share))
         if rewrite:
             conn = compaction.upgrade_cipher(conn, p, key, progress=_part(upgrading, share, 1.0))
+        # What a bulk load cut off before its end left for the duplicate lookup to file.
+        with database.transaction(conn):
+            identities.settle(conn)
         session = open_session(conn, p, db_key=key)
         try:
             _refresh_projections(session)

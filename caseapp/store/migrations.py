@@ -381,6 +381,19 @@ MIGRATIONS: list[str | Callable[[Connection, Report], None]] = [
     DROP INDEX records_by_type;
     CREATE INDEX records_by_type ON records (type, deleted, updated_at, id);
     """,
+    # 14: a bulk load's filing for the duplicate lookup, in the order it came, until it is
+    # put in place (``identities.settle``); in the order of a case's rows, so that a case
+    # filed again replaces its pending rows.
+    """
+    CREATE TABLE identities_pending (
+        case_rowid INTEGER NOT NULL,
+        block      TEXT NOT NULL,
+        year       INTEGER NOT NULL,
+        father     TEXT NOT NULL,
+        person     BLOB NOT NULL,
+        PRIMARY KEY (case_rowid, block, year, father)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -19,7 +19,7 @@ from caseapp.canonical import reject_floats
 from caseapp.domain import merge_rules
 from caseapp.domain.projections import projection
 from caseapp.errors import NotFound
-from caseapp.store import bulk, changelog, identities, merge, packing, queries
+from caseapp.store import bulk, changelog, database, identities, merge, packing, queries
 from caseapp.store.changelog import DELETE, LOCAL, REMOTE, UPSERT, LoggedChange
 from caseapp.store.changes import ChangeCollector
 from caseapp.store.database import Connection, HoldsConnection
@@ -88,6 +88,7 @@ class RecordStore(HoldsConnection):
         self.edit_guard: Callable[[], None] = lambda: None
         # What a bulk write holds until its end (``bulk_write``); None outside one.
         self._held: bulk.HeldWrites | None = None
+        self._filing_deferred = False  # ``deferred_filing``
 
     # -- reading ----------------------------------------------------------------------
     def get(self, record_id: str, *, include_deleted: bool = False) -> Record | None:
@@ -405,7 +406,8 @@ class RecordStore(HoldsConnection):
                                       "VALUES (?, ?, ?)", (rowid, *entry))
         if proj.identity is not None:
             filing = None if record.deleted else proj.identity(record.body, parent_body)
-            identities.file(self.conn, rowid, filing, replace=not new)
+            identities.file(self.conn, rowid, filing, replace=not new,
+                            pending=self._filing_deferred)
 
     # -- bulk writes ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -422,6 +424,19 @@ class RecordStore(HoldsConnection):
             self.flush_held()
         finally:
             self._held = None
+
+    @contextlib.contextmanager
+    def deferred_filing(self) -> Iterator[None]:
+        """Across the transactions of a bulk load: file people for the duplicate lookup in
+        the order they come, and in the lookup's order once at the end, in a transaction of
+        its own (``identities`` says why). A lookup in the block misses what is pending."""
+        self._filing_deferred = True
+        try:
+            yield
+        finally:
+            self._filing_deferred = False
+        with database.transaction(self.conn):
+            identities.settle(self.conn)
 
     def flush_held(self) -> None:
         """Write what the bulk write holds (before the index is read, or a savepoint)."""
