@@ -17,7 +17,7 @@ from caseapp.services import compaction, demo, profile_paths, profiles
 
 class FillReport:
     """Tells on stderr how many cases are written and about how long the rest will take, at
-    most every percent (a million cases took 24 minutes on the 2-core development machine)."""
+    most every percent (a million cases took 16 minutes on the 2-core development machine)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
