@@ -9,9 +9,10 @@ A bulk load (``RecordStore.deferred_filing``) files people in the order they com
 ``identities_pending``, and into the lookup's order once at its end (``settle``): the filing's
 key is as good as random, so a batch of 20,000 cases filed in place dirtied most pages of the
 table, and at a national caseload, where it outgrows the page cache, every commit rewrote it
-(at 300,000 cases with the cache a million would leave it, 60 KB written a case against 12
-without the filing). A lookup reads only ``identities``: the load settles before it returns,
-and what an interrupted one left pending is settled at the next unlock."""
+(at 300,000 cases with the cache a million would leave it, the filing took 0.2 ms of a case's
+1.0; a million demo cases went from 24 to 16 minutes). A lookup reads only ``identities``:
+the load settles before it returns, and what an interrupted one left pending is settled at
+the next unlock (an edit deletes a case's pending rows too, so none of them goes stale)."""
 
 from __future__ import annotations
 
