@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -51,13 +51,16 @@ def unlock(qtbot: QtBot, desktop: Desktop, passphrase: str) -> Workbench:
     return workbench
 
 
-def narrowest(qtbot: QtBot, desktop: Desktop, height: int = 700) -> None:
-    """Make the window as narrow as its layout allows. The minimum shrinks only once the
-    layout has taken in new size policies or wrapped rows, and a resize below the minimum of
-    that moment stops there: ask again until the width is the minimum."""
+def narrowest(qtbot: QtBot, desktop: Desktop, until: Callable[[], bool],
+              height: int = 700) -> None:
+    """Make the window as narrow as its layout allows, until `until()` holds. The minimum
+    shrinks only once the layout has taken in new size policies or wrapped rows, and a resize
+    below the minimum of that moment stops there (the width may even equal a minimum that is
+    about to shrink): flush the pending layout requests and ask again until it holds."""
     def narrow() -> bool:
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         desktop.window.resize(200, height)
-        return desktop.window.width() == desktop.window.minimumSizeHint().width()
+        return until()
 
     qtbot.waitUntil(narrow)
 

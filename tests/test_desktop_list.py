@@ -147,8 +147,7 @@ def test_the_filters_wrap_in_a_narrow_window_and_mirror_in_urdu(qtbot: QtBot,
 
         desktop.window.resize(1800, 900)  # a wide screen: one row
         qtbot.waitUntil(lambda: rows() == 1)
-        narrowest(qtbot, desktop)
-        qtbot.waitUntil(lambda: rows() > 1)
+        narrowest(qtbot, desktop, until=lambda: rows() > 1)
         assert desktop.window.width() <= 700
         boxes = [QRect(f.mapTo(view, QPoint(0, 0)), f.size()) for f in filters]
         for box in boxes:

@@ -355,8 +355,7 @@ def test_the_case_workspace_tabs_elide_in_a_narrow_window(qtbot: QtBot,
         for index in range(workspace.tabs.count()):  # and pages that may be cut off
             workspace.tabs.widget(index).setSizePolicy(QSizePolicy.Policy.Ignored,
                                                        QSizePolicy.Policy.Preferred)
-        narrowest(qtbot, desktop)
-        qtbot.waitUntil(lambda: workspace.tabs.width() < 320)
+        narrowest(qtbot, desktop, until=lambda: workspace.tabs.width() < 320)
         assert check_tabs_elide(style, workspace.tabs.tabBar()) >= 1
 
 
