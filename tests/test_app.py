@@ -3,8 +3,11 @@ a thread-safe clock, a typed error after a lock, one ``Changes`` value per commi
 
 from __future__ import annotations
 
+import shutil
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, NewProfile
@@ -12,6 +15,7 @@ from conftest import PASSPHRASE, NewProfile
 from caseapp.errors import ProfileLocked
 from caseapp.services.app import CaseApp, Services
 from caseapp.services.cases import CaseService
+from caseapp.store import database
 from caseapp.store.changes import Changes
 from caseapp.store.database import WrongThread
 from caseapp.store.dbthread import DbThread
@@ -94,6 +98,62 @@ def test_a_failure_on_the_database_thread_reaches_the_caller() -> None:
         assert db.call(lambda: "still running") == "still running"
     finally:
         db.stop()
+
+
+def test_the_database_thread_does_its_idle_work_once_after_each_pause() -> None:
+    pauses: list[float] = []
+    db = DbThread(idle=lambda: pauses.append(time.monotonic()), idle_after=0.05)
+    try:
+        time.sleep(0.2)
+        assert pauses == []  # nothing has run: nothing to follow up
+        done = db.call(time.monotonic)
+        time.sleep(0.3)
+        assert len(pauses) == 1 and pauses[0] - done >= 0.05  # once, and only after the pause
+        db.call(lambda: None)
+        time.sleep(0.3)
+        assert len(pauses) == 2
+    finally:
+        db.stop()
+
+
+def test_failing_idle_work_leaves_the_database_thread_running() -> None:
+    def fail() -> None:
+        raise OSError("disk full")
+
+    db = DbThread(idle=fail, idle_after=0.01)
+    try:
+        db.call(lambda: None)
+        time.sleep(0.1)
+        assert db.call(lambda: "still running") == "still running"
+    finally:
+        db.stop()
+
+
+def main_file_cases(vault: Path, key: bytes, folder: Path) -> int:
+    """The cases the vault's main file holds without its -wal file (read from a copy, so
+    nothing asks the database thread for work)."""
+    target = folder / f"main-{time.monotonic_ns()}.db"
+    shutil.copyfile(vault, target)
+    conn = database.open_database(target, key)
+    try:
+        return int(conn.execute("SELECT count(*) FROM records WHERE type = 'case'").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_pause_after_a_save_copies_it_into_the_main_file(app: CaseApp, tmp_path: Path) -> None:
+    """A save commits to the -wal file and returns; the copy into the main file (the checkpoint,
+    which at a million cases set the save's p95) waits for the database thread to be idle."""
+    vault, key = app.run(lambda s: (s.session.paths.database, s.session.db_key))
+    before = main_file_cases(vault, key, tmp_path)
+    saved = app.run(lambda s: (new_case(s), main_file_cases(vault, key, tmp_path))[1])
+    assert saved == before  # the save itself left the main file as it was
+    deadline = time.monotonic() + 10
+    while main_file_cases(vault, key, tmp_path) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert main_file_cases(vault, key, tmp_path) == before + 1
+    ceiling = app.run(lambda s: s.session.conn.execute("PRAGMA wal_autocheckpoint").fetchone())
+    assert ceiling[0] == database.WAL_CEILING_PAGES
 
 
 def test_every_commit_publishes_one_changes_value(app: CaseApp) -> None:

@@ -117,7 +117,7 @@ class CaseApp:
     def __init__(self, *, threaded: bool = True) -> None:
         harden_process()
         self.events = EventBus()
-        self._db = DbThread() if threaded else None
+        self._db = DbThread(idle=self._checkpoint) if threaded else None
         self._session: Session | None = None
         self._services: Services | None = None
 
@@ -145,6 +145,14 @@ class CaseApp:
             stopped.set_exception(ProfileLocked())
             return stopped
         return self._db.submit(lambda: fn(self._require()))
+
+    def _checkpoint(self) -> None:
+        """The database thread's idle work: the WAL checkpoint no save should wait for."""
+        from caseapp.store import database  # here: the unlock window opens before the vault code
+
+        session = self._session
+        if session is not None and session.conn is not None:
+            database.idle_checkpoint(session.conn)
 
     def _require(self) -> Services:
         if self._services is None or self._session is None or self._session.locked:

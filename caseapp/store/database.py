@@ -143,6 +143,7 @@ def open_database(path: Path, key: bytes) -> Connection:
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CEILING_PAGES}")
     return conn
 
 
@@ -156,6 +157,12 @@ def hmac_of(conn: Connection) -> str:
 # decrypted and its HMAC checked again) and the whole workload 1.26x -> 1.17x, for 288 MiB
 # resident instead of 196 (bench/store.py, both stores with the same cache).
 CACHE_KIB = 128000
+# Saving an edit dirties about 50 pages at a million cases, so SQLite's checkpoint at 1,000
+# WAL pages fell on every 20th save (bench/store.py: the saves over 20 ms came every 19 to 21,
+# encrypted and plain alike, and set the p95). The desktop's database thread checkpoints when
+# idle (``idle_checkpoint``); this ceiling only bounds the -wal file (40 MiB) when work never
+# pauses: the command line, a bulk load.
+WAL_CEILING_PAGES = 10_000
 
 
 @contextlib.contextmanager
@@ -180,6 +187,13 @@ def rekey(conn: Connection, new_key: bytes) -> None:
 
 
 IN_USE = N_("the case file is in use by another program")
+
+
+def idle_checkpoint(conn: Connection) -> None:
+    """Copy what the -wal file holds into the main file, while no one waits for the database
+    (the desktop's database thread runs it when its queue is idle)."""
+    if not conn.in_transaction:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
 def checkpoint(conn: Connection) -> None:

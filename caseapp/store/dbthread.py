@@ -3,10 +3,14 @@
 Every piece of database work is submitted to it and runs there, one after another, so a
 transaction is never shared between threads and a slow query never freezes the window. The
 desktop submits work and gets the result back through a ``Future``; the connection, opened on
-this thread, refuses every other thread (``database.WrongThread``)."""
+this thread, refuses every other thread (``database.WrongThread``).
+
+Work that can wait for a pause (``idle``: the WAL checkpoint) runs once the queue has been
+empty for ``idle_after`` seconds after a job, so no job that someone waits on pays for it."""
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -14,20 +18,36 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _STOP = object()
 
 
 class DbThread:
-    def __init__(self, name: str = "hifazat-db") -> None:
+    def __init__(self, name: str = "hifazat-db", idle: Callable[[], None] | None = None,
+                 idle_after: float = 0.5) -> None:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._idle, self._idle_after = idle, idle_after
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        worked = False  # a job ran since the last idle work
         while True:
-            job = self._jobs.get()
+            try:
+                job = self._jobs.get(timeout=self._idle_after if worked and self._idle else None)
+            except queue.Empty:
+                worked = False
+                assert self._idle is not None
+                try:
+                    self._idle()
+                except Exception as exc:
+                    # Idle work can be done at the next pause; the thread must live on. Only the
+                    # type is logged: a message could hold what a record says.
+                    log.error("idle database work failed: %s", type(exc).__name__)
+                continue
             if job is _STOP:
                 return
+            worked = True
             future, fn = job
             if not future.set_running_or_notify_cancel():
                 continue
