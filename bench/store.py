@@ -385,11 +385,7 @@ def open_plain(plain: Path, folder: Path) -> Callable[[], Session]:
         conn = sqlcipher3.connect(str(plain), isolation_level=None, check_same_thread=True,
                                   factory=database.Connection)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA cache_size = -{database.CACHE_KIB}")
+        database.configure(conn)
         migrations.migrate(conn)
         session = Session(conn, paths, db_key=None)
         with session.write():

@@ -136,6 +136,12 @@ def open_database(path: Path, key: bytes) -> Connection:
     # Only the owner may read the file, even encrypted (its WAL and SHM files take the same
     # mode from it).
     os.chmod(path, 0o600)
+    configure(conn)
+    return conn
+
+
+def configure(conn: Connection) -> None:
+    """The settings of every vault connection (the benchmark gives its plain copy the same)."""
     # WAL keeps readers off the writer's back; FULL makes every commit durable (power cuts
     # are common); temp_store=MEMORY keeps sort spills out of plaintext temp files.
     conn.execute("PRAGMA journal_mode = WAL")
@@ -144,7 +150,6 @@ def open_database(path: Path, key: bytes) -> Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CEILING_PAGES}")
-    return conn
 
 
 def hmac_of(conn: Connection) -> str:
