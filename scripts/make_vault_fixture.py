@@ -39,8 +39,8 @@ second by an edit.
 Version 9 (route events in the case, deflated bodies; the last without the duplicate lookup's
 filing of people), 10 (the last with audit events in hex and JSON), 11 (the last whose
 filing has no father's key), 12 (the last with a descending list index, its pages
-signed with HMAC-SHA512) and 13 (the last without a bulk load's pending filing): as version 8,
-with other people.
+signed with HMAC-SHA512), 13 (the last without a bulk load's pending filing) and 14 (the last
+whose search index merged its segments inside saves): as version 8, with other people.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ COMMITS = {
     11: "c7c7e616038bc78c68647ca0811dcb1d4ad91114",  # last with eleven: filing without fathers
     12: "467701402490f700234434c9f8e56c1567077dd1",  # last with twelve: pages HMAC-SHA512
     13: "e67e7555bbfbe6ea11c5394e50a19b945ac0ed2c",  # last with thirteen: no pending filing
+    14: "c9f57046b2c8ee0a5e069f3e192043d99295f244",  # last with fourteen: FTS5 automerge
 }
 PROFILE = "fixture"
 PASSPHRASE = "river lamp seven orchard"  # noqa: S105 (documented test passphrase)
@@ -272,6 +273,10 @@ V13_CASES = [
     ("Shagufta", "Naz", "شگفتہ ناز", "35202-9191919-0", ["Shagi"]),
     ("Irfan", "Mengal", "عرفان مینگل", "54400-2727272-1", []),
 ]
+V14_CASES = [
+    ("Zarmina", "Achakzai", "زرمینہ اچکزئی", "54401-3838383-2", ["Zari"]),
+    ("Waqas", "Bhatti", "وقاص بھٹی", "35401-4949494-3", []),
+]
 V8_EVENTS = [
     {"hte_Type": "Recruitment", "hte_City": "Kasur", "hte_Country": "PK"},
     {"hte_Type": "Exploitation", "hte_City": "Dubai", "hte_Country": "AE"},
@@ -293,7 +298,8 @@ def _inside(version: int, checkout: Path) -> None:
      10: lambda: _build_v4(extra=True, people=V10_CASES, events=True),
      11: lambda: _build_v4(extra=True, people=V11_CASES, events=True),
      12: lambda: _build_v4(extra=True, people=V12_CASES, events=True),
-     13: lambda: _build_v4(extra=True, people=V13_CASES, events=True)}[version]()
+     13: lambda: _build_v4(extra=True, people=V13_CASES, events=True),
+     14: lambda: _build_v4(extra=True, people=V14_CASES, events=True)}[version]()
 
 
 def _make(version: int, out: Path) -> None:

@@ -93,6 +93,10 @@ EXPECTED: dict[int, dict[str, tuple[str, str, str, str]]] = {
         "2026-3F0E8297-00001": ("Shagufta Naz", "شگفتہ ناز", "intake", "35202-9191919-0"),
         "2026-3F0E8297-00002": ("Irfan Mengal", "عرفان مینگل", "intake", "54400-2727272-1"),
     },
+    14: {
+        "2026-4F0571C6-00001": ("Zarmina Achakzai", "زرمینہ اچکزئی", "intake", "54401-3838383-2"),
+        "2026-4F0571C6-00002": ("Waqas Bhatti", "وقاص بھٹی", "intake", "35401-4949494-3"),
+    },
 }
 VERSIONS = sorted(EXPECTED)
 
@@ -149,6 +153,9 @@ def test_an_earlier_vault_upgrades_on_unlock(version: int, caseapp_home: Path) -
         assert migrations.schema_version(session.conn) == migrations.CURRENT_VERSION
         assert database.check_integrity(session.conn) == []
         assert session.verify_audit().ok
+        # the search index merges when the desktop is idle, not inside a save (migration 15)
+        assert session.conn.execute("SELECT v FROM search_config WHERE k = 'automerge'"
+                                    ).fetchone() == (0,)
         service = CaseService(session)
         assert cases_by_number(service) == EXPECTED[version]
         # Still a working vault: a new case goes in beside the old ones.

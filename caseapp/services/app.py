@@ -117,7 +117,7 @@ class CaseApp:
     def __init__(self, *, threaded: bool = True) -> None:
         harden_process()
         self.events = EventBus()
-        self._db = DbThread(idle=self._checkpoint) if threaded else None
+        self._db = DbThread(idle=self._upkeep) if threaded else None
         self._session: Session | None = None
         self._services: Services | None = None
 
@@ -146,13 +146,17 @@ class CaseApp:
             return stopped
         return self._db.submit(lambda: fn(self._require()))
 
-    def _checkpoint(self) -> None:
-        """The database thread's idle work: the WAL checkpoint no save should wait for."""
+    def _upkeep(self) -> bool:
+        """The database thread's idle work, which no save should wait for: a step of the
+        search index's merging, then the WAL checkpoint. Whether there is more to do."""
         from caseapp.store import database  # here: the unlock window opens before the vault code
 
         session = self._session
-        if session is not None and session.conn is not None:
-            database.idle_checkpoint(session.conn)
+        if session is None or session.conn is None or session.conn.in_transaction:
+            return False
+        more = session.store.merge_search()
+        database.idle_checkpoint(session.conn)
+        return more
 
     def _require(self) -> Services:
         if self._services is None or self._session is None or self._session.locked:

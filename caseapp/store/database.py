@@ -197,8 +197,7 @@ IN_USE = N_("the case file is in use by another program")
 def idle_checkpoint(conn: Connection) -> None:
     """Copy what the -wal file holds into the main file, while no one waits for the database
     (the desktop's database thread runs it when its queue is idle)."""
-    if not conn.in_transaction:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
 def checkpoint(conn: Connection) -> None:

@@ -5,8 +5,9 @@ transaction is never shared between threads and a slow query never freezes the w
 desktop submits work and gets the result back through a ``Future``; the connection, opened on
 this thread, refuses every other thread (``database.WrongThread``).
 
-Work that can wait for a pause (``idle``: the WAL checkpoint) runs once the queue has been
-empty for ``idle_after`` seconds after a job, so no job that someone waits on pays for it."""
+Upkeep that can wait for a pause (``idle``: merging the search index, the WAL checkpoint)
+runs once the queue has been empty for ``idle_after`` seconds after a job, so no job that
+someone waits on pays for it; in short steps, one per pause, while it says there is more."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ _STOP = object()
 
 
 class DbThread:
-    def __init__(self, name: str = "hifazat-db", idle: Callable[[], None] | None = None,
+    def __init__(self, name: str = "hifazat-db", idle: Callable[[], bool] | None = None,
                  idle_after: float = 0.5) -> None:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._idle, self._idle_after = idle, idle_after
@@ -31,7 +32,7 @@ class DbThread:
         self._thread.start()
 
     def _run(self) -> None:
-        worked = False  # a job ran since the last idle work
+        worked = False  # a job ran since the last idle step, or that step left more to do
         while True:
             try:
                 job = self._jobs.get(timeout=self._idle_after if worked and self._idle else None)
@@ -39,7 +40,7 @@ class DbThread:
                 worked = False
                 assert self._idle is not None
                 try:
-                    self._idle()
+                    worked = self._idle()
                 except Exception as exc:
                     # Idle work can be done at the next pause; the thread must live on. Only the
                     # type is logged: a message could hold what a record says.

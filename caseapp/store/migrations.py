@@ -394,6 +394,11 @@ MIGRATIONS: list[str | Callable[[Connection, Report], None]] = [
         PRIMARY KEY (case_rowid, block, year, father)
     ) WITHOUT ROWID;
     """,
+    # 15: the search index merges its segments when the desktop is idle
+    # (``RecordStore.merge_search``), not inside a save.
+    """
+    INSERT INTO search (search, rank) VALUES ('automerge', 0);
+    """,
 ]
 
 CURRENT_VERSION = len(MIGRATIONS)

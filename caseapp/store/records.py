@@ -26,6 +26,7 @@ from caseapp.store.database import Connection, HoldsConnection
 from caseapp.store.hlc import HybridClock
 from caseapp.store.ids import uuid7
 
+SEARCH_MERGE_PAGES = 200  # about 20 ms of merging at a million cases
 _COLUMNS = "id, type, team, parent, label, status, body, clocks, hlc, deleted, updated_at"
 CASE = "case"
 
@@ -154,6 +155,19 @@ class RecordStore(HoldsConnection):
 
     def conflicts(self, record_id: str | None = None) -> builtins.list[dict[str, Any]]:
         return merge.conflicts(self.conn, record_id)
+
+    def merge_search(self, pages: int = SEARCH_MERGE_PAGES) -> bool:
+        """One step of merging the search index's segments, for when no one waits (the
+        desktop's database thread runs it when idle); whether there may be more to merge.
+
+        Each commit that touches the index adds a segment. FTS5's own merging (``automerge``,
+        off from schema 15) ran inside every 20th or so save: at a million cases it wrote
+        hundreds of pages there and set the p95 of saving an edit (30-40 ms against 6 ms
+        without it). Without idle steps, its crisis merge still bounds the segments (16 a
+        level): about every 250th save then pays some 80 ms."""
+        before = self.conn.total_changes
+        self.conn.execute("INSERT INTO search (search, rank) VALUES ('merge', ?)", (pages,))
+        return self.conn.total_changes - before >= 2  # FTS5's sign that the step did work
 
     def search(self, match: str, limit: int = 50) -> builtins.list[Record]:
         """Records whose index matches an FTS5 ``match`` expression, best first.
