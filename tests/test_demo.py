@@ -156,6 +156,17 @@ def test_the_fill_gives_its_larger_page_cache_back(demo: Walked) -> None:
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == -128_000
 
 
+def test_a_fill_leaves_its_search_index_in_one_segment(demo: Walked) -> None:
+    """Each batch writes a segment of the search index, which saves no longer merge (schema
+    15): the fill merges them, or a later save would merge them all at once."""
+    conn = demo.session.store.conn
+    ids = fill(demo.session, 3, seed=11, batch=1, records=False)
+    assert conn.execute("SELECT count(DISTINCT segid) FROM search_idx").fetchone() == (1,)
+    cases = CaseService(demo.session)
+    last = next(c for c in cases.list(limit=100).cases if c.id == ids[-1])
+    assert ids[-1] in [c.id for c in cases.search(last.name)]  # and it still finds them
+
+
 def test_a_large_fill_commits_in_large_batches_and_still_reports_every_two_percent() -> None:
     # Each commit rewrites every scattered index page the batch touched: a million cases go
     # in batches of 20,000 (a fiftieth of 1,000,000), a small fill in batches of 2,000.

@@ -310,6 +310,7 @@ def fill(session: Session, count: int, seed: int = 2026, batch: int | None = Non
                     ids.append(_add_case(service, walker, rng))
             if len(ids) < count:  # the last is heard once the people are filed
                 progress(len(ids), count)
+    session.store.optimize_search()  # the batches left a search segment each: one, merged
     progress(len(ids), count)
     return ids
 

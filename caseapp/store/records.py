@@ -169,6 +169,12 @@ class RecordStore(HoldsConnection):
         self.conn.execute("INSERT INTO search (search, rank) VALUES ('merge', ?)", (pages,))
         return self.conn.total_changes - before >= 2  # FTS5's sign that the step did work
 
+    def optimize_search(self) -> None:
+        """Merge the search index into one segment, after a bulk load: each batch left one,
+        and with automerge off, fewer than 16 of them stayed apart until a save's crisis
+        merge rewrote them all (0.66 s for one save after 300,000 demo cases)."""
+        self.conn.execute("INSERT INTO search (search) VALUES ('optimize')")
+
     def search(self, match: str, limit: int = 50) -> builtins.list[Record]:
         """Records whose index matches an FTS5 ``match`` expression, best first.
 
