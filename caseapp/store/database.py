@@ -163,10 +163,10 @@ def hmac_of(conn: Connection) -> str:
 # resident instead of 196 (bench/store.py, both stores with the same cache).
 CACHE_KIB = 128000
 # Saving an edit dirties about 50 pages at a million cases, so SQLite's checkpoint at 1,000
-# WAL pages fell on every 20th save (bench/store.py: the saves over 20 ms came every 19 to 21,
-# encrypted and plain alike, and set the p95). The desktop's database thread checkpoints when
-# idle (``idle_checkpoint``); this ceiling only bounds the -wal file (40 MiB) when work never
-# pauses: the command line, a bulk load.
+# WAL pages fell on every 20th save, beside the search index's merge (``RecordStore.
+# merge_search``); in back-to-back saves, it alone took the p95 from 9 to 13-19 ms. The
+# desktop's database thread checkpoints when idle (``idle_checkpoint``); this ceiling only
+# bounds the -wal file (40 MiB) when work never pauses: the command line, a bulk load.
 WAL_CEILING_PAGES = 10_000
 
 

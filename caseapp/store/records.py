@@ -162,9 +162,9 @@ class RecordStore(HoldsConnection):
 
         Each commit that touches the index adds a segment. FTS5's own merging (``automerge``,
         off from schema 15) ran inside every 20th or so save: at a million cases it wrote
-        hundreds of pages there and set the p95 of saving an edit (30-40 ms against 6 ms
-        without it). Without idle steps, its crisis merge still bounds the segments (16 a
-        level): about every 250th save then pays some 80 ms."""
+        hundreds of pages there and set the p95 of saving an edit (bench/store.py: 30-41 ms,
+        4.0 ms without it). Without idle steps, its crisis merge still bounds the segments
+        (16 a level): about every 250th save in a row then pays some 80 ms."""
         before = self.conn.total_changes
         self.conn.execute("INSERT INTO search (search, rank) VALUES ('merge', ?)", (pages,))
         return self.conn.total_changes - before >= 2  # FTS5's sign that the step did work
